@@ -1,0 +1,223 @@
+"""The `mlwaf` command line.
+
+Exit codes (DESIGN.md): 0 gate passed, 1 gate failed, 2 usage or input error (nothing scanned),
+3 scan incomplete (some inputs could not be read). When several apply: 2, then 1, then 3. With no
+gate options, findings alone never give 1.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from mlwaf import __version__
+
+EXIT_OK = 0
+EXIT_GATE_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INCOMPLETE = 3
+
+DEFAULT_FORMATS = ("json",)
+REPORT_BASENAME = "mlwaf"
+
+app = typer.Typer(
+    name="mlwaf",
+    help="Azure Well-Architected checks for Azure Machine Learning and AI estates.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+checks_app = typer.Typer(help="List and explain the checks.", no_args_is_help=True)
+app.add_typer(checks_app, name="checks")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"mlwaf {__version__}")
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """Scan ARM templates, exports, REST responses and Resource Graph dumps (offline), or a
+    subscription (live), against the Azure Well-Architected guidance for AI/ML."""
+
+
+def _err(message: str) -> None:
+    typer.echo(f"mlwaf: error: {message}", err=True)
+
+
+def _load_registry(checks_dirs: list[Path]):  # noqa: ANN202 - registry type imported lazily
+    from mlwaf import registry
+
+    try:
+        return registry.load(checks_dirs)
+    except registry.CheckLoadError as err:
+        _err(str(err))
+        raise typer.Exit(EXIT_USAGE) from None
+
+
+@app.command()
+def scan(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to scan (folders are walked).")],
+    fmt: Annotated[
+        list[str] | None,
+        typer.Option("--format", "-f", help="Report format; repeat for several. Default: every format."),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the (single) report to this file; '-' for stdout."),
+    ] = None,
+    output_dir: Annotated[
+        Path, typer.Option("--output-dir", help="Folder for the reports (one file per format).")
+    ] = Path("reports"),
+    checks_dir: Annotated[
+        list[Path] | None, typer.Option("--checks-dir", help="Also load the checks in this folder.")
+    ] = None,
+    reproducible: Annotated[
+        bool, typer.Option("--reproducible", help="Leave timestamps out, for byte-identical reports.")
+    ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No console summary.")] = False,
+) -> None:
+    """Scan files and folders of ARM JSON and write reports."""
+    from mlwaf import report
+    from mlwaf.scan import ScanOptions, evaluate, run_sources, select_checks
+    from mlwaf.sources import ReadOptions
+
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        _err(f"no such file or folder: {', '.join(missing)}")
+        raise typer.Exit(EXIT_USAGE)
+    formats = list(fmt or report.FORMATS)
+    for name in formats:
+        if name not in report.FORMATS:
+            _err(f"unknown format {name!r}; choose from {', '.join(report.FORMATS)}")
+            raise typer.Exit(EXIT_USAGE)
+    if output is not None and len(formats) != 1:
+        _err("--output writes one report: give exactly one --format with it (or use --output-dir)")
+        raise typer.Exit(EXIT_USAGE)
+
+    reg = _load_registry(list(checks_dir or []))
+    root = paths[0] if len(paths) == 1 and paths[0].is_dir() else Path.cwd()
+    options = ScanOptions(
+        read=ReadOptions(root=root), checks_dirs=list(checks_dir or []), reproducible=reproducible
+    )
+    source = run_sources(paths, options)
+    result = evaluate(source, select_checks(reg), options, check_sources=reg.counts)
+
+    written = _write_reports(result, formats, output, output_dir)
+    summary_to = sys.stderr if output == Path("-") else sys.stdout
+    if not quiet:
+        from mlwaf.report import console
+
+        console.print_summary(result, written, file=summary_to)
+
+    if not result.scanned and result.errors:
+        _err("nothing could be scanned; see the errors above")
+        raise typer.Exit(EXIT_USAGE)
+    if result.incomplete:
+        raise typer.Exit(EXIT_INCOMPLETE)
+    raise typer.Exit(EXIT_OK)
+
+
+def _write_reports(result, formats: list[str], output: Path | None, output_dir: Path) -> list[str]:  # noqa: ANN001
+    from mlwaf import report
+
+    written: list[str] = []
+    for name in formats:
+        module = report.renderer(name)
+        text = module.render(result)
+        if output == Path("-"):
+            sys.stdout.write(text)
+            continue
+        target = output if output is not None else output_dir / f"{REPORT_BASENAME}.{module.EXTENSION}"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        written.append(str(target))
+    return written
+
+
+@checks_app.command("list")
+def checks_list(
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+    checks_dir: Annotated[list[Path] | None, typer.Option("--checks-dir")] = None,
+) -> None:
+    """List every check with its pillar, severity and resource types."""
+    reg = _load_registry(list(checks_dir or []))
+    specs = reg.sorted()
+    if fmt == "json":
+        typer.echo(json.dumps([s.to_dict() for s in specs], indent=2))
+        return
+    if fmt != "table":
+        _err("--format takes table or json")
+        raise typer.Exit(EXIT_USAGE)
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{len(specs)} checks")
+    for col in ("id", "pillar", "severity", "resource types", "title"):
+        table.add_column(col)
+    for s in specs:
+        types = ", ".join(t.split("/", 1)[-1] for t in s.resource_types)
+        table.add_row(s.id, s.pillar.value, s.severity.value, types, s.title)
+    Console().print(table)
+
+
+@checks_app.command("show")
+def checks_show(
+    check_id: Annotated[str, typer.Argument(help="A check id, e.g. MLW-SEC-001.")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
+    checks_dir: Annotated[list[Path] | None, typer.Option("--checks-dir")] = None,
+) -> None:
+    """Show a check's metadata, rationale, remediation and references."""
+    reg = _load_registry(list(checks_dir or []))
+    spec = reg.get(check_id)
+    if spec is None:
+        _err(f"no check {check_id!r}; `mlwaf checks list` shows them all")
+        raise typer.Exit(EXIT_USAGE)
+    if fmt == "json":
+        typer.echo(json.dumps(spec.to_dict(), indent=2))
+        return
+    from mlwaf.registry import recommendation_ids
+
+    recs = recommendation_ids()
+    refs = spec.references
+    lines = [
+        f"{spec.id}  {spec.title}",
+        f"pillar: {spec.pillar.value}    severity: {spec.severity.value}",
+        f"resource types: {', '.join(spec.resource_types)}",
+        "implements: " + "; ".join(f"{i} ({recs[i]['text']})" if i in recs else i for i in spec.implements),
+    ]
+    if spec.rationale:
+        lines += ["", "Why:", f"  {spec.rationale}"]
+    if spec.defaults:
+        lines += ["", "When the property is absent:", f"  {spec.defaults}"]
+    lines += ["", "Remediation:", f"  {spec.remediation}", "", "References:"]
+    for label, items in (
+        ("docs", refs.docs),
+        ("Azure Policy", refs.azure_policy),
+        ("PSRule for Azure", refs.psrule),
+        ("checkov", refs.checkov),
+    ):
+        for item in items:
+            lines.append(f"  {label}: {item}")
+    if spec.params:
+        lines += ["", "Parameters (config file):"]
+        lines += [f"  {k}: {v}" for k, v in spec.params.items()]
+    typer.echo("\n".join(lines))
+
+
+def run() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    run()

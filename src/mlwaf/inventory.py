@@ -1,0 +1,134 @@
+"""All resources of a scan, indexed, and the relations checks ask about.
+
+Checks are pure: everything they know about other resources comes through these questions
+(children, the resource a property points at, extension resources attached to a resource), so
+the same check runs unchanged on a template, an export or a live subscription.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from mlwaf import armid
+from mlwaf.model import Resource
+
+DIAGNOSTIC_SETTINGS = "microsoft.insights/diagnosticsettings"
+PRIVATE_ENDPOINTS = "microsoft.network/privateendpoints"
+AUTOSCALE_SETTINGS = "microsoft.insights/autoscalesettings"
+ROLE_ASSIGNMENTS = "microsoft.authorization/roleassignments"
+WORKSPACES = "microsoft.machinelearningservices/workspaces"
+COMPUTES = "microsoft.machinelearningservices/workspaces/computes"
+
+
+class Inventory:
+    def __init__(self, resources: Iterable[Resource]) -> None:
+        self.resources: list[Resource] = []
+        self._by_type: dict[str, list[Resource]] = defaultdict(list)
+        self._by_id: dict[str, Resource] = {}
+        self._children: dict[str, list[Resource]] = defaultdict(list)
+        self._attached: dict[str, list[Resource]] = defaultdict(list)
+        self._attached_built = False
+        self.duplicates: list[Resource] = []
+        for r in resources:
+            self.add(r)
+
+    def add(self, resource: Resource) -> None:
+        key = resource.key
+        if key in self._by_id:
+            # The same resource read twice (a template and its export, overlapping dumps): keep
+            # the first, remember the rest so the report can account for them.
+            self.duplicates.append(resource)
+            return
+        self._by_id[key] = resource
+        self.resources.append(resource)
+        self._by_type[resource.type_key].append(resource)
+        parent = armid.parent_id(resource.id)
+        if parent:
+            self._children[armid.normalize(parent)].append(resource)
+        self._attached_built = False
+
+    def __len__(self) -> int:
+        return len(self.resources)
+
+    def __iter__(self) -> Iterator[Resource]:
+        return iter(self.resources)
+
+    def of_type(self, *types: str) -> list[Resource]:
+        out: list[Resource] = []
+        for t in types:
+            out.extend(self._by_type.get(t.lower(), ()))
+        return out
+
+    def get(self, resource_id: Any) -> Resource | None:
+        if not isinstance(resource_id, str) or not resource_id:
+            return None
+        return self._by_id.get(armid.normalize(resource_id))
+
+    def children(self, resource: Resource, child_type: str | None = None) -> list[Resource]:
+        kids = self._children.get(resource.key, [])
+        if child_type is None:
+            return list(kids)
+        full = child_type.lower() if "/" in child_type else f"{resource.type_key}/{child_type.lower()}"
+        return [k for k in kids if k.type_key == full]
+
+    def parent(self, resource: Resource) -> Resource | None:
+        pid = armid.parent_id(resource.id)
+        return self.get(pid) if pid else None
+
+    def ancestor(self, resource: Resource, resource_type: str) -> Resource | None:
+        """The nearest ancestor of a type (a deployment's workspace, two levels up)."""
+        current = self.parent(resource)
+        while current is not None and current.type_key != resource_type.lower():
+            current = self.parent(current)
+        return current
+
+    def linked(self, resource: Resource, path: str) -> Resource | None:
+        """The resource whose id a property holds (`properties.keyVault` of a workspace)."""
+        value: Any = resource.raw
+        for part in path.split("."):
+            if not isinstance(value, dict):
+                return None
+            value = value.get(part)
+        return self.get(value)
+
+    # --- extension resources ------------------------------------------------------------------
+    def attached(self, resource: Resource, extension_type: str) -> list[Resource]:
+        """Extension resources that target a resource: diagnostic settings (by scope), private
+        endpoints (by private link service id), autoscale settings (by target URI), role
+        assignments (by scope)."""
+        if not self._attached_built:
+            self._build_attached()
+        return [
+            r for r in self._attached.get(resource.key, []) if r.type_key == extension_type.lower()
+        ]
+
+    def _build_attached(self) -> None:
+        self._attached = defaultdict(list)
+        for r in self.resources:
+            for target in _targets(r):
+                self._attached[armid.normalize(target)].append(r)
+        self._attached_built = True
+
+
+def _targets(r: Resource) -> list[str]:
+    t = r.type_key
+    props = r.properties
+    out: list[str] = []
+    if t in (DIAGNOSTIC_SETTINGS, ROLE_ASSIGNMENTS) or armid.scope_of_extension(r.id):
+        scope = armid.scope_of_extension(r.id)
+        if scope:
+            out.append(scope)
+        if t == ROLE_ASSIGNMENTS and isinstance(props.get("scope"), str):
+            out.append(props["scope"])
+    if t == PRIVATE_ENDPOINTS:
+        for key in ("privateLinkServiceConnections", "manualPrivateLinkServiceConnections"):
+            for conn in props.get(key) or []:
+                if isinstance(conn, dict):
+                    target = (conn.get("properties") or {}).get("privateLinkServiceId")
+                    if isinstance(target, str):
+                        out.append(target)
+    if t == AUTOSCALE_SETTINGS and isinstance(props.get("targetResourceUri"), str):
+        out.append(props["targetResourceUri"])
+    return out

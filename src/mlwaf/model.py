@@ -1,0 +1,388 @@
+"""The resource model every source produces and every check, engine and reporter consumes.
+
+Sources (files, templates, live calls) differ in how they find resources; everything after them
+sees one shape: the ARM JSON of the resource as Azure returns it, plus where it came from. Keeping
+the ARM shape (instead of mapping to typed classes) means a check reads the same property path a
+user sees in the portal's JSON view, the REST docs and their own templates.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from mlwaf import armid
+
+
+class Status(enum.StrEnum):
+    PASS = "PASS"
+    FAIL = "FAIL"
+    UNKNOWN = "UNKNOWN"
+    NOT_APPLICABLE = "NOT_APPLICABLE"
+    # A check that raised: reported beside the verdicts, never scored, never a crash of the scan.
+    ERROR = "ERROR"
+
+
+class Pillar(enum.StrEnum):
+    RELIABILITY = "reliability"
+    SECURITY = "security"
+    COST_OPTIMIZATION = "cost_optimization"
+    OPERATIONAL_EXCELLENCE = "operational_excellence"
+    PERFORMANCE_EFFICIENCY = "performance_efficiency"
+
+    @property
+    def title(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+class Severity(enum.StrEnum):
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+    @property
+    def rank(self) -> int:
+        """Higher is worse; used by the gate (`--fail-on medium` means medium or high)."""
+        return {"high": 3, "medium": 2, "low": 1}[self.value]
+
+    @property
+    def weight(self) -> int:
+        """Scoring weight from the design: high 5, medium 3, low 1."""
+        return {"high": 5, "medium": 3, "low": 1}[self.value]
+
+
+class Unresolved:
+    """A value a template expression would produce, but that cannot be known offline.
+
+    It stands in the resource's properties where the value would be, so a check that reads it
+    answers UNKNOWN with the expression as evidence instead of guessing.
+    """
+
+    __slots__ = ("expression", "reason")
+
+    def __init__(self, expression: str, reason: str = "unresolved template expression") -> None:
+        self.expression = expression
+        self.reason = reason
+
+    def __repr__(self) -> str:
+        return f"Unresolved({self.expression!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Unresolved) and other.expression == self.expression
+
+    def __hash__(self) -> int:
+        return hash(("Unresolved", self.expression))
+
+
+def is_unresolved(value: Any) -> bool:
+    return isinstance(value, Unresolved)
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a resource was read: a place in a file, or a live request.
+
+    `pointer` is the RFC 6901 JSON pointer of the resource object inside the file, so evidence
+    about one of its properties can be located at the property's own line.
+    """
+
+    path: str | None = None
+    pointer: str = ""
+    line: int | None = None
+    column: int | None = None
+    kind: str = ""  # the document kind the source detected (rest-response, arm-template, ...)
+    api_version: str | None = None
+    request: str | None = None  # live scans: "GET https://.../workspaces/x?api-version=..."
+    subscription: str | None = None
+    # Templates: the parameter file(s) whose values were used, shown in the report.
+    parameters_file: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            k: v
+            for k, v in (
+                ("path", self.path),
+                ("pointer", self.pointer or None),
+                ("line", self.line),
+                ("column", self.column),
+                ("kind", self.kind or None),
+                ("api_version", self.api_version),
+                ("request", self.request),
+                ("parameters_file", self.parameters_file),
+            )
+            if v is not None
+        }
+
+
+@dataclass(slots=True)
+class Resource:
+    """One Azure resource in its ARM shape.
+
+    `raw` is the whole ARM object (id, name, type, location, kind, sku, identity, tags,
+    properties); the named attributes are conveniences read from it. `id` is kept as written for
+    display; `key` is the normalized form used for matching.
+    """
+
+    type: str
+    id: str
+    name: str
+    raw: dict[str, Any]
+    origin: Origin = field(default_factory=Origin)
+    # Maps a dotted property path of `raw` to a JSON pointer in the origin file, for sources
+    # whose output does not mirror the file one to one (templates with copy loops, tables).
+    # None means "the same path below origin.pointer".
+    pointer_base: str | None = None
+    # True where the resource's properties could not be read in full (e.g. a Resource Graph
+    # row projected to a few columns): absent properties then mean "not exported", not "default".
+    partial: bool = False
+    # Finds the (line, column) of a JSON pointer in the origin file; lazy, because only findings
+    # need lines and indexing every file up front would cost as much as parsing it.
+    locator: Callable[[str], tuple[int | None, int | None]] | None = field(
+        default=None, repr=False, compare=False
+    )
+
+    def position(self, pointer: str | None = None) -> tuple[int | None, int | None]:
+        """Where a JSON pointer (default: the resource itself) is written in the origin file."""
+        if pointer is None and self.origin.line is not None:
+            return self.origin.line, self.origin.column
+        if self.locator is None:
+            return self.origin.line, self.origin.column
+        return self.locator(self.origin.pointer if pointer is None else pointer)
+
+    def pointer_for(self, path: str) -> str:
+        """The JSON pointer of a dotted property path (`properties.x[0].y`) in the origin file."""
+        base = self.origin.pointer if self.pointer_base is None else self.pointer_base
+        parts = [p for p in re.split(r"\.|\[|\]", path) if p != ""]
+        return base + "".join("/" + p.replace("~", "~0").replace("/", "~1") for p in parts)
+
+    @property
+    def key(self) -> str:
+        return armid.normalize(self.id)
+
+    @property
+    def type_key(self) -> str:
+        return self.type.lower()
+
+    @property
+    def location(self) -> str | None:
+        loc = self.raw.get("location")
+        return loc if isinstance(loc, str) else None
+
+    @property
+    def kind(self) -> str | None:
+        kind = self.raw.get("kind")
+        return kind if isinstance(kind, str) else None
+
+    @property
+    def tags(self) -> Mapping[str, Any]:
+        tags = self.raw.get("tags")
+        return tags if isinstance(tags, dict) else {}
+
+    @property
+    def properties(self) -> Mapping[str, Any]:
+        props = self.raw.get("properties")
+        return props if isinstance(props, dict) else {}
+
+    @property
+    def sku(self) -> Mapping[str, Any]:
+        sku = self.raw.get("sku")
+        return sku if isinstance(sku, dict) else {}
+
+    @property
+    def identity(self) -> Mapping[str, Any]:
+        identity = self.raw.get("identity")
+        return identity if isinstance(identity, dict) else {}
+
+    @property
+    def api_version(self) -> str | None:
+        return self.origin.api_version
+
+    def is_type(self, *types: str) -> bool:
+        return self.type_key in {t.lower() for t in types}
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What a check read to reach its verdict: a property path and the value seen there.
+
+    `default` is set when the property was absent and the check applied the documented Azure
+    default instead; `expression` when the value was an unresolved template expression.
+    """
+
+    path: str
+    value: Any = None
+    present: bool = True
+    default: Any = None
+    default_applied: bool = False
+    expression: str | None = None
+    note: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"path": self.path}
+        if self.expression is not None:
+            out["expression"] = self.expression
+        elif self.present:
+            out["value"] = redact(self.path, self.value)
+        else:
+            out["present"] = False
+        if self.default_applied:
+            out["default_applied"] = redact(self.path, self.default)
+        if self.note:
+            out["note"] = self.note
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    status: Status
+    message: str
+    evidence: tuple[Evidence, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    path: str | None
+    line: int | None = None
+    column: int | None = None
+    pointer: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "line": self.line}
+
+
+@dataclass(slots=True)
+class Finding:
+    """The verdict of one check on one resource, with what reporters need to show it."""
+
+    check_id: str
+    title: str
+    pillar: Pillar
+    severity: Severity
+    status: Status
+    resource: Resource
+    message: str
+    evidence: tuple[Evidence, ...] = ()
+    location: Location = field(default_factory=lambda: Location(None))
+    suppressed: bool = False
+    suppression_reason: str | None = None
+    suppression_source: str | None = None
+    in_baseline: bool = False
+
+    @property
+    def resource_id(self) -> str:
+        return self.resource.id
+
+    @property
+    def identity(self) -> str:
+        """Stable identity for baselines and SARIF fingerprints: never a line number or a file."""
+        return f"{self.check_id}|{self.resource.key}"
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "check_id": self.check_id,
+            "title": self.title,
+            "pillar": self.pillar.value,
+            "severity": self.severity.value,
+            "status": self.status.value,
+            "resource_id": self.resource.id,
+            "resource_type": self.resource.type,
+            "resource_name": self.resource.name,
+            "message": self.message,
+            "evidence": [e.to_dict() for e in self.evidence],
+            "location": self.location.to_dict(),
+        }
+        if self.suppressed or self.suppression_reason:
+            out["suppressed"] = self.suppressed
+            out["suppression"] = {
+                "reason": self.suppression_reason,
+                "source": self.suppression_source,
+            }
+        if self.in_baseline:
+            out["in_baseline"] = True
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class InputError:
+    """Something the scan could not read or assess, and why: never a silent gap."""
+
+    path: str
+    message: str
+    scope: str | None = None  # live scans: subscription / resource the call was about
+    call: str | None = None  # live scans: the request that failed
+    status: int | None = None  # live scans: HTTP status
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"path": self.path, "message": self.message}
+        for k in ("scope", "call", "status"):
+            v = getattr(self, k)
+            if v is not None:
+                out[k] = v
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class ScannedInput:
+    path: str
+    kind: str
+    resources: int
+    note: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"path": self.path, "kind": self.kind, "resources": self.resources}
+        if self.note:
+            out["note"] = self.note
+        return out
+
+
+_SECRET_HINTS = (
+    "password",
+    "secret",
+    "accountkey",
+    "connectionstring",
+    "sastoken",
+    "sas_token",
+    "token",
+    "primarykey",
+    "secondarykey",
+    "credential",
+    "privatekey",
+    "apikey",
+    "key1",
+    "key2",
+)
+REDACTED = "***redacted***"
+
+
+def is_secret_name(name: str) -> bool:
+    lowered = name.lower().replace("-", "").replace("_", "")
+    return any(h.replace("_", "") in lowered for h in _SECRET_HINTS)
+
+
+def redact(path: str, value: Any) -> Any:
+    """Secrets found in properties never reach a report: mask by key name, recursively."""
+    last = path.rsplit(".", 1)[-1]
+    if is_secret_name(last) and isinstance(value, str | int) and value not in ("", None):
+        return REDACTED
+    if isinstance(value, dict):
+        return {k: redact(k, v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(path, v) for v in value]
+    if isinstance(value, Unresolved):
+        return value.expression
+    return value
+
+
+def iter_paths(value: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """Every leaf of a JSON value with its dotted path (lists indexed as [n])."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from iter_paths(v, f"{prefix}.{k}" if prefix else k)
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from iter_paths(v, f"{prefix}[{i}]")
+    else:
+        yield prefix, value

@@ -1,0 +1,65 @@
+"""The console summary: per pillar pass/fail/unknown counts, score and coverage."""
+
+from __future__ import annotations
+
+from typing import IO
+
+from mlwaf.engine import ScanResult
+from mlwaf.model import Pillar
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}"
+
+
+def print_summary(result: ScanResult, written: list[str], file: IO[str]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(file=file, highlight=False)
+    sources = ", ".join(f"{n} {src}" for src, n in sorted(result.check_sources.items()))
+    files = sum(1 for s in result.scanned if s.kind != "skipped")
+    console.print(
+        f"mlwaf: {len(result.inventory)} resources from {files} files, "
+        f"{len(result.checks)} checks ({sources or 'none'})"
+    )
+    table = Table(show_edge=False)
+    for col in ("pillar", "pass", "fail", "unknown", "n/a", "score", "coverage %"):
+        table.add_column(col, justify="right" if col != "pillar" else "left")
+    pillars = result.scores.get("pillars", {})
+    for p in Pillar:
+        s = pillars.get(p.value, {})
+        c = s.get("counts", {})
+        table.add_row(
+            p.title,
+            str(c.get("pass", 0)),
+            str(c.get("fail", 0)),
+            str(c.get("unknown", 0)),
+            str(c.get("not_applicable", 0)),
+            _fmt(s.get("score")),
+            _fmt(s.get("coverage")),
+        )
+    overall = result.scores.get("overall", {})
+    oc = overall.get("counts", {})
+    table.add_row(
+        "Overall",
+        str(oc.get("pass", 0)),
+        str(oc.get("fail", 0)),
+        str(oc.get("unknown", 0)),
+        str(oc.get("not_applicable", 0)),
+        _fmt(overall.get("score")),
+        _fmt(overall.get("coverage")),
+        style="bold",
+    )
+    console.print(table)
+    errored = oc.get("error", 0)
+    if errored:
+        console.print(f"[yellow]{errored} check runs raised an error (see the report)[/yellow]")
+    if result.errors:
+        console.print(f"[yellow]{len(result.errors)} inputs could not be assessed:[/yellow]")
+        for e in result.errors[:20]:
+            console.print(f"  {e.path}: {e.message}", markup=False)
+        if len(result.errors) > 20:
+            console.print(f"  ... and {len(result.errors) - 20} more (see the report)")
+    for path in written:
+        console.print(f"wrote {path}", markup=False)

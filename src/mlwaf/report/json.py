@@ -1,0 +1,56 @@
+"""The JSON report: the contract other tools read (its shape is documented in the README)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from mlwaf import __version__
+from mlwaf.engine import ScanResult
+
+EXTENSION = "json"
+SCHEMA_VERSION = 1
+
+
+def to_dict(result: ScanResult) -> dict[str, Any]:
+    resources = []
+    for r in result.inventory.resources:
+        line, _ = r.position()
+        origin: dict[str, Any] = {"path": r.origin.path, "line": line}
+        if r.origin.kind:
+            origin["kind"] = r.origin.kind
+        if r.origin.api_version:
+            origin["api_version"] = r.origin.api_version
+        if r.origin.request:
+            origin["request"] = r.origin.request
+        if r.origin.parameters_file:
+            origin["parameters_file"] = r.origin.parameters_file
+        resources.append(
+            {
+                "id": r.id,
+                "type": r.type,
+                "name": r.name,
+                "location": r.location,
+                "origin": origin,
+            }
+        )
+    tool = {
+        "name": "mlwaf",
+        "version": __version__,
+        "schema_version": SCHEMA_VERSION,
+        "checks": len(result.checks),
+        "check_sources": dict(result.check_sources),
+    }
+    tool.update({k: v for k, v in result.meta.items() if k not in tool})
+    return {
+        "tool": tool,
+        "scanned": [s.to_dict() for s in result.scanned],
+        "errors": [e.to_dict() for e in result.errors],
+        "resources": resources,
+        "findings": [f.to_dict() for f in result.findings],
+        "scores": result.scores,
+    }
+
+
+def render(result: ScanResult) -> str:
+    return json.dumps(to_dict(result), indent=2, sort_keys=False, ensure_ascii=False) + "\n"

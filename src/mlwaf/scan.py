@@ -1,0 +1,72 @@
+"""One scan, start to finish: sources -> inventory -> checks -> findings -> scores.
+
+The CLI, the benchmarks and the tests all go through `run_scan`, so what they measure and test
+is what a user runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlwaf import engine, registry, scoring
+from mlwaf.check import CheckSpec
+from mlwaf.engine import ScanResult
+from mlwaf.inventory import Inventory
+from mlwaf.model import InputError
+from mlwaf.sources import ReadOptions, SourceResult, read_paths
+
+
+@dataclass
+class ScanOptions:
+    read: ReadOptions = field(default_factory=ReadOptions)
+    checks_dirs: Sequence[Path] = ()
+    check_params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    reproducible: bool = False
+
+
+def select_checks(reg: registry.Registry) -> list[CheckSpec]:
+    return reg.sorted()
+
+
+def run_sources(paths: Iterable[Path], options: ScanOptions) -> SourceResult:
+    return read_paths(paths, options.read)
+
+
+def evaluate(
+    source: SourceResult,
+    checks: list[CheckSpec],
+    options: ScanOptions,
+    *,
+    check_sources: Mapping[str, int] | None = None,
+    live: bool = False,
+) -> ScanResult:
+    inventory = Inventory(source.resources)
+    errors: list[InputError] = list(source.errors)
+    findings = engine.run(inventory, checks, options.check_params, live=live)
+    result = ScanResult(
+        inventory=inventory,
+        findings=findings,
+        scanned=source.scanned,
+        errors=errors,
+        checks=checks,
+        check_sources=dict(check_sources or {}),
+    )
+    result.scores = scoring.score(findings)
+    if not options.reproducible:
+        result.meta["generated_at"] = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+    if inventory.duplicates:
+        result.meta["duplicates"] = [
+            {"id": r.id, "path": r.origin.path} for r in inventory.duplicates
+        ]
+    return result
+
+
+def run_scan(paths: Iterable[Path], options: ScanOptions | None = None) -> ScanResult:
+    options = options or ScanOptions()
+    reg = registry.load(options.checks_dirs)
+    source = run_sources(paths, options)
+    return evaluate(source, select_checks(reg), options, check_sources=reg.counts)

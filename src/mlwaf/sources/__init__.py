@@ -1,0 +1,77 @@
+"""Sources turn inputs into Resources. Each input kind has its own module; this one walks paths.
+
+Only offline sources live at this level; `sources.live` imports the Azure SDK and is loaded only
+for live scans, so an offline scan never pays for it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mlwaf.model import InputError, Resource, ScannedInput
+
+
+@dataclass
+class ReadOptions:
+    """What a user can tell the file sources (CLI and config file feed this)."""
+
+    parameter_files: list[Path] = field(default_factory=list)
+    param_overrides: dict[str, object] = field(default_factory=dict)
+    subscription_id: str = "00000000-0000-0000-0000-000000000000"
+    resource_group: str = "mlwaf-template-rg"
+    location: str = "westeurope"
+    # Paths are shown relative to this folder in reports (the scan root).
+    root: Path | None = None
+
+
+@dataclass
+class SourceResult:
+    resources: list[Resource] = field(default_factory=list)
+    scanned: list[ScannedInput] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+
+    def extend(self, other: SourceResult) -> None:
+        self.resources.extend(other.resources)
+        self.scanned.extend(other.scanned)
+        self.errors.extend(other.errors)
+
+
+# Files in a walked folder that are read as documents; anything else is listed as skipped.
+JSON_SUFFIXES = {".json", ".jsonc", ".arm"}
+_SKIP_DIRS = {".git", ".venv", "node_modules", "__pycache__", ".mypy_cache", ".pytest_cache"}
+
+
+def iter_files(paths: Iterable[Path]) -> Iterator[tuple[Path, bool]]:
+    """Every file named or under a named folder, sorted so reports are deterministic.
+
+    Yields (path, explicit): a file named on the command line is always read; a file found by
+    walking is read when its suffix says JSON.
+    """
+    for p in paths:
+        if p.is_dir():
+            for dirpath, dirnames, filenames in os.walk(p):
+                dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
+                for name in sorted(filenames):
+                    yield Path(dirpath) / name, False
+        else:
+            yield p, True
+
+
+def display_path(path: Path, root: Path | None) -> str:
+    """A path relative to the scan root (as GitHub code scanning wants it), POSIX separators."""
+    if root is not None:
+        try:
+            return path.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            pass
+    return path.as_posix()
+
+
+def read_paths(paths: Iterable[Path], options: ReadOptions | None = None) -> SourceResult:
+    from mlwaf.sources import documents
+
+    options = options or ReadOptions()
+    return documents.read_files(iter_files(list(paths)), options)
