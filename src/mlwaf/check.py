@@ -265,7 +265,8 @@ def unresolved(*seen: Seen) -> Verdict | None:
     if not pending:
         return None
     exprs = ", ".join(f"{s.evidence.path} = {s.evidence.expression}" for s in pending)
-    return Verdict(Status.UNKNOWN, f"Depends on a template expression that could not be resolved: {exprs}", _evidence(pending))
+    message = f"Depends on a template expression that could not be resolved: {exprs}"
+    return Verdict(Status.UNKNOWN, message, _evidence(pending))
 
 
 def partial_unknown(resource: Resource, *seen: Seen) -> Verdict | None:

@@ -53,7 +53,9 @@ def isolation_mode(workspace: Resource) -> Seen:
     )
 
 
-def approved_connections(connections: Any, state_key: str = "privateLinkServiceConnectionState") -> list[dict[str, Any]] | Unresolved:
+def approved_connections(
+    connections: Any, state_key: str = "privateLinkServiceConnectionState"
+) -> list[dict[str, Any]] | Unresolved:
     if isinstance(connections, Unresolved):
         return connections
     out = []

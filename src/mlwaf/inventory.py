@@ -36,9 +36,16 @@ class Inventory:
 
     def add(self, resource: Resource) -> None:
         key = resource.key
-        if key in self._by_id:
-            # The same resource read twice (a template and its export, overlapping dumps): keep
-            # the first, remember the rest so the report can account for them.
+        first = self._by_id.get(key)
+        if first is not None:
+            if _separate_deployments(first, resource):
+                # Two templates that deploy a same-named resource to the placeholder resource
+                # group are two intended deployments, not one resource read twice: scan both.
+                self.resources.append(resource)
+                self._by_type[resource.type_key].append(resource)
+                return
+            # The same resource read twice (overlapping dumps, a page saved twice): keep the
+            # first, remember the rest so the report can account for them.
             self.duplicates.append(resource)
             return
         self._by_id[key] = resource
@@ -110,6 +117,16 @@ class Inventory:
             for target in _targets(r):
                 self._attached[armid.normalize(target)].append(r)
         self._attached_built = True
+
+
+def _separate_deployments(a: Resource, b: Resource) -> bool:
+    """Templates (and REST examples, which reuse one placeholder id across examples) describe
+    resources to be, so the same id in two files means two candidates, not one resource."""
+
+    def described(r: Resource) -> bool:
+        return r.origin.kind in ("arm-template", "group-export") or r.origin.kind.startswith("rest-example")
+
+    return a.origin.path != b.origin.path and (described(a) or described(b))
 
 
 def _targets(r: Resource) -> list[str]:

@@ -58,10 +58,6 @@ def evaluate(
     result.scores = scoring.score(findings)
     if not options.reproducible:
         result.meta["generated_at"] = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
-    if inventory.duplicates:
-        result.meta["duplicates"] = [
-            {"id": r.id, "path": r.origin.path} for r in inventory.duplicates
-        ]
     return result
 
 

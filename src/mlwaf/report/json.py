@@ -47,6 +47,11 @@ def to_dict(result: ScanResult) -> dict[str, Any]:
         "scanned": [s.to_dict() for s in result.scanned],
         "errors": [e.to_dict() for e in result.errors],
         "resources": resources,
+        # Resources read more than once (overlapping dumps): scanned once, listed here.
+        "duplicates": [
+            {"id": r.id, "path": r.origin.path, "pointer": r.origin.pointer}
+            for r in result.inventory.duplicates
+        ],
         "findings": [f.to_dict() for f in result.findings],
         "scores": result.scores,
     }

@@ -9,13 +9,13 @@ a file renamed by a pipeline still reads the same.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from mlwaf import armid, jsontext
 from mlwaf.model import InputError, Origin, Resource, ScannedInput
-from mlwaf.sources import JSON_SUFFIXES, ReadOptions, SourceResult, display_path
+from mlwaf.sources import JSON_SUFFIXES, ReadOptions, SourceResult, display_path, rest_examples
 
 
 class ShapeError(ValueError):
@@ -125,21 +125,17 @@ def _rest_example(data: Any, doc: Document, ptr: str) -> tuple[str, list[Resourc
     for code in sorted(responses):
         body = responses[code].get("body") if isinstance(responses[code], dict) else None
         if str(code).startswith("2") and body is not None:
+            rest_examples.repair(body, params if isinstance(params, dict) else {})
             inner = detect(body, doc, f"{ptr}/responses/{code}/body")
             if inner is None:
                 raise ShapeError(f"REST example: response {code} body holds no ARM resource")
             kind, resources = inner
-            if api_version:
-                for r in resources:
-                    r.origin = _with_api_version(r.origin, api_version)
+            for r in resources:
+                r.origin = replace(
+                    r.origin, kind=f"rest-example/{kind}", api_version=api_version or r.origin.api_version
+                )
             return f"rest-example/{kind}", resources
     raise ShapeError("REST example with no 2xx response body (nothing a GET would return)")
-
-
-def _with_api_version(origin: Origin, api_version: str) -> Origin:
-    from dataclasses import replace
-
-    return replace(origin, api_version=api_version)
 
 
 def _list_page(data: Any, doc: Document, ptr: str) -> tuple[str, list[Resource]] | None:
@@ -230,11 +226,16 @@ def describe_shape(data: Any) -> str:
         keys = ", ".join(sorted(map(str, data))[:6])
         return f"a JSON object with keys {keys or '(none)'}"
     if isinstance(data, list):
-        return f"a JSON array of {len(data)} items with no ARM resource (items need 'type' and 'id' or 'name')"
+        return (
+            f"a JSON array of {len(data)} items with no ARM resource "
+            "(items need 'type' and 'id' or 'name')"
+        )
     return f"a JSON {type(data).__name__}"
 
 
-def read_document(path: Path, options: ReadOptions) -> tuple[ScannedInput | None, list[Resource], InputError | None]:
+def read_document(
+    path: Path, options: ReadOptions
+) -> tuple[ScannedInput | None, list[Resource], InputError | None]:
     shown = display_path(path, options.root)
     try:
         raw = path.read_bytes()
