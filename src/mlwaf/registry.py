@@ -195,7 +195,8 @@ def load_entry_points(registry: Registry, known_ids: set[str]) -> None:
             raise CheckLoadError(f"{where}: loading failed: {type(err).__name__}: {err}") from err
         modules = [target] if isinstance(target, ModuleType) else []
         if not modules and callable(target) and hasattr(target, CHECK_ATTR):
-            registry.add(validate(getattr(target, CHECK_ATTR), target, where, f"entry point {ep.name}", known_ids), where)
+            spec = validate(getattr(target, CHECK_ATTR), target, where, f"entry point {ep.name}", known_ids)
+            registry.add(spec, where)
             continue
         for module in modules:
             for spec in specs_in_module(module, where, f"entry point {ep.name}", known_ids):
