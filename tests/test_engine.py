@@ -1,0 +1,65 @@
+"""The engine: every check on every resource of its types; UNKNOWN and ERROR, never a crash."""
+
+from __future__ import annotations
+
+from mlwaf import engine
+from mlwaf.check import CheckContext, check, passed
+from mlwaf.inventory import Inventory
+from mlwaf.model import Origin, Pillar, Resource, Severity, Status, Unresolved
+from mlwaf.registry import validate
+
+WS = "Microsoft.MachineLearningServices/workspaces"
+
+
+def _spec(fn):
+    return validate(fn.__mlwaf_check__, fn, "test", "test", set())
+
+
+def _ws(name: str, **props) -> Resource:
+    rid = f"/subscriptions/s/resourceGroups/rg/providers/{WS}/{name}"
+    raw = {"id": rid, "name": name, "type": WS, "properties": props}
+    return Resource(type=WS, id=rid, name=name, raw=raw, origin=Origin(path=f"{name}.json"))
+
+
+@check(
+    id="T-SEC-001", title="t", pillar=Pillar.SECURITY, severity=Severity.HIGH, resource_types=[WS],
+    implements=["AML-SEC-01"], remediation="r",
+)
+def _explodes(resource, ctx: CheckContext):
+    if resource.name == "boom":
+        raise KeyError("surprise")
+    return passed("fine")
+
+
+def test_a_check_that_raises_is_an_error_entry_not_a_crash():
+    inv = Inventory([_ws("boom"), _ws("calm")])
+    findings = {f.resource.name: f for f in engine.run(inv, [_spec(_explodes)])}
+    assert findings["boom"].status is Status.ERROR
+    assert "KeyError" in findings["boom"].message and "surprise" in findings["boom"].message
+    assert findings["calm"].status is Status.PASS
+
+
+def test_unresolved_expression_gives_unknown_with_the_expression(sample_estate):
+    from mlwaf import registry
+
+    spec = registry.load().get("MLW-SEC-001")
+    ws = _ws("tpl", publicNetworkAccess=Unresolved("[parameters('pna')]"))
+    (finding,) = engine.run(Inventory([ws]), [spec])
+    assert finding.status is Status.UNKNOWN
+    assert finding.evidence[0].expression == "[parameters('pna')]"
+    assert finding.to_dict()["evidence"][0]["expression"] == "[parameters('pna')]"
+
+
+def test_only_resources_of_the_checks_types():
+    other = Resource(type="Microsoft.Storage/storageAccounts", id="/x/sa", name="sa", raw={})
+    findings = engine.run(Inventory([other, _ws("a")]), [_spec(_explodes)])
+    assert [f.resource.name for f in findings] == ["a"]
+
+
+def test_secrets_never_reach_evidence():
+    from mlwaf.model import Evidence
+
+    ev = Evidence("properties.credentials.accountKey", value="c2VjcmV0")
+    assert ev.to_dict()["value"] == "***redacted***"
+    nested = Evidence("properties.credentials", value={"sasToken": "sv=2024&sig=abc", "authType": "SAS"})
+    assert nested.to_dict()["value"] == {"sasToken": "***redacted***", "authType": "SAS"}
