@@ -269,6 +269,8 @@ class Finding:
     suppressed: bool = False
     suppression_reason: str | None = None
     suppression_source: str | None = None
+    # The last day the matching suppression held (ISO date); with suppressed False it has expired.
+    suppression_expires: str | None = None
     in_baseline: bool = False
 
     @property
@@ -300,6 +302,9 @@ class Finding:
                 "reason": self.suppression_reason,
                 "source": self.suppression_source,
             }
+            if self.suppression_expires:
+                out["suppression"]["expires"] = self.suppression_expires
+                out["suppression"]["expired"] = not self.suppressed
         if self.in_baseline:
             out["in_baseline"] = True
         return out
