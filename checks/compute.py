@@ -17,7 +17,15 @@ from mlwaf.check import (
     read,
     unresolved,
 )
-from mlwaf.checklib import COMPUTE, MANAGED_NETWORK_ON, compute_type, isolation_mode, workspace_of
+from mlwaf.checklib import (
+    COMPUTE,
+    MANAGED_NETWORK_ON,
+    WORKSPACE,
+    compute_type,
+    isolation_mode,
+    reads,
+    workspace_of,
+)
 
 MANAGED_COMPUTE = ("computeinstance", "amlcompute")
 WAF_AML = "https://learn.microsoft.com/azure/well-architected/service-guides/azure-machine-learning"
@@ -51,6 +59,7 @@ def _only(resource: Resource, *types: str) -> Verdict | None:
     rationale="Local accounts bypass Entra ID conditional access and auditing.",
     defaults="Absent disableLocalAuth means false: local authentication is enabled (API default).",
 )
+@reads("properties.computeType", "properties.disableLocalAuth")
 def compute_local_auth(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := _only(resource, *MANAGED_COMPUTE):
         return v
@@ -77,6 +86,7 @@ def compute_local_auth(resource: Resource, ctx: CheckContext) -> Verdict:
     rationale="Nodes with public IPs are reachable from the internet and bypass egress control.",
     defaults="Absent enableNodePublicIp means true: nodes get public IPs (API default).",
 )
+@reads("properties.computeType", "properties.properties.enableNodePublicIp")
 def compute_public_ip(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := _only(resource, *MANAGED_COMPUTE):
         return v
@@ -101,6 +111,12 @@ def compute_public_ip(resource: Resource, ctx: CheckContext) -> Verdict:
     rationale="An open SSH port invites brute force and bypasses Entra ID.",
     defaults="Clusters: absent remoteLoginPortPublicAccess means 'NotSpecified', which opens the port "
     "when the cluster has no subnet. Instances: absent sshPublicAccess means 'Disabled'.",
+)
+@reads(
+    "properties.computeType",
+    "properties.properties.sshSettings.sshPublicAccess",
+    "properties.properties.remoteLoginPortPublicAccess",
+    "properties.properties.subnet.id",
 )
 def compute_ssh(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := _only(resource, *MANAGED_COMPUTE):
@@ -147,6 +163,11 @@ def compute_ssh(resource: Resource, ctx: CheckContext) -> Verdict:
     defaults="Absent subnet means none. Computes of a workspace with a managed network are in that "
     "network (the workspace must be in the scan to tell).",
 )
+@reads(
+    "properties.computeType",
+    "properties.properties.subnet.id",
+    related={WORKSPACE: ["properties.managedNetwork.isolationMode"]},
+)
 def compute_vnet(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := _only(resource, *MANAGED_COMPUTE):
         return v
@@ -183,6 +204,12 @@ def compute_vnet(resource: Resource, ctx: CheckContext) -> Verdict:
     rationale="Idle compute instances bill by the hour whether or not anyone uses them.",
     defaults="Absent idleTimeBeforeShutdown and schedules mean the instance runs until stopped by hand.",
 )
+@reads(
+    "properties.computeType",
+    "properties.properties.idleTimeBeforeShutdown",
+    "properties.properties.schedules.computeStartStop[*].action",
+    "properties.properties.schedules.computeStartStop[*].status",
+)
 def compute_idle_shutdown(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := _only(resource, "computeinstance"):
         return v
@@ -214,6 +241,7 @@ def compute_idle_shutdown(resource: Resource, ctx: CheckContext) -> Verdict:
     rationale="A cluster with a minimum above zero bills for idle nodes around the clock.",
     defaults="Absent minNodeCount means 0 (API default).",
 )
+@reads("properties.computeType", "properties.properties.scaleSettings.minNodeCount")
 def cluster_min_nodes(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := _only(resource, "amlcompute"):
         return v

@@ -16,7 +16,7 @@ from mlwaf.check import (
     unknown,
     unresolved,
 )
-from mlwaf.checklib import ONLINE_DEPLOYMENT, ONLINE_ENDPOINT
+from mlwaf.checklib import ONLINE_DEPLOYMENT, ONLINE_ENDPOINT, reads
 
 ENDPOINT_AUTH = "https://learn.microsoft.com/azure/machine-learning/concept-endpoints-online-auth"
 
@@ -34,6 +34,7 @@ ENDPOINT_AUTH = "https://learn.microsoft.com/azure/machine-learning/concept-endp
     "identity with RBAC.",
     defaults="authMode is required by the API; when absent the verdict is UNKNOWN.",
 )
+@reads("properties.authMode")
 def endpoint_auth_mode(resource: Resource, ctx: CheckContext) -> Verdict:
     seen = read(resource, "properties.authMode")
     if v := unresolved(seen):
@@ -66,6 +67,7 @@ def endpoint_auth_mode(resource: Resource, ctx: CheckContext) -> Verdict:
     "upgrades, and at least three instances survive a node loss.",
     defaults="Absent sku.capacity means 1 instance (API default for managed deployments).",
 )
+@reads("properties.scaleSettings.scaleType", "properties.scaleSettings.minInstances", "sku.capacity")
 def deployment_instance_count(resource: Resource, ctx: CheckContext) -> Verdict:
     minimum = int(ctx.params.get("min_instances", 3))
     scale_type = read(resource, "properties.scaleSettings.scaleType", default="Default")
@@ -100,6 +102,7 @@ def deployment_instance_count(resource: Resource, ctx: CheckContext) -> Verdict:
     rationale="Without request telemetry, failures and latency regressions of a model go unseen.",
     defaults="Absent appInsightsEnabled means false (API default).",
 )
+@reads("properties.appInsightsEnabled")
 def deployment_app_insights(resource: Resource, ctx: CheckContext) -> Verdict:
     seen = read(resource, "properties.appInsightsEnabled", default=False)
     if v := unresolved(seen):

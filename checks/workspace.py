@@ -11,25 +11,19 @@ from mlwaf.check import (
     Verdict,
     check,
     fail,
-    not_applicable,
     passed,
     read,
     unresolved,
 )
-from mlwaf.checklib import WORKSPACE, approved_connections, isolation_mode, workspace_kind
+from mlwaf.checklib import (
+    WORKSPACE,
+    approved_connections,
+    inherited_from_hub,
+    isolation_mode,
+    reads,
+)
 
 WAF_AML = "https://learn.microsoft.com/azure/well-architected/service-guides/azure-machine-learning"
-
-
-def _inherited_from_hub(resource: Resource) -> Verdict | None:
-    """Projects inherit network and encryption settings from their hub: judged on the hub."""
-    if workspace_kind(resource) == "project":
-        hub = read(resource, "properties.hubResourceId")
-        return not_applicable(
-            "A project inherits network and encryption settings from its hub; the hub is assessed",
-            hub,
-        )
-    return None
 
 
 @check(
@@ -52,8 +46,9 @@ def _inherited_from_hub(resource: Resource) -> Verdict | None:
     defaults="Absent publicNetworkAccess means 'Enabled' (the API default in every version that has "
     "the property).",
 )
+@reads("kind", "properties.hubResourceId", "properties.publicNetworkAccess")
 def workspace_public_network_access(resource: Resource, ctx: CheckContext) -> Verdict:
-    if inherited := _inherited_from_hub(resource):
+    if inherited := inherited_from_hub(resource):
         return inherited
     seen = read(resource, "properties.publicNetworkAccess", default="Enabled")
     if v := unresolved(seen):
@@ -82,8 +77,13 @@ def workspace_public_network_access(resource: Resource, ctx: CheckContext) -> Ve
     "private endpoints in the scan that target the workspace. Absent and none in the scan means no "
     "private endpoint.",
 )
+@reads(
+    "kind",
+    "properties.hubResourceId",
+    "properties.privateEndpointConnections[*].properties.privateLinkServiceConnectionState.status",
+)
 def workspace_private_endpoint(resource: Resource, ctx: CheckContext) -> Verdict:
-    if inherited := _inherited_from_hub(resource):
+    if inherited := inherited_from_hub(resource):
         return inherited
     seen = read(resource, "properties.privateEndpointConnections", default=[])
     if v := unresolved(seen):
@@ -114,6 +114,7 @@ def workspace_private_endpoint(resource: Resource, ctx: CheckContext) -> Verdict
     "virtual network.",
     defaults="Absent allowPublicAccessWhenBehindVnet means false (API default).",
 )
+@reads("properties.allowPublicAccessWhenBehindVnet")
 def workspace_public_access_behind_vnet(resource: Resource, ctx: CheckContext) -> Verdict:
     seen = read(resource, "properties.allowPublicAccessWhenBehindVnet", default=False)
     if v := unresolved(seen):
@@ -140,8 +141,9 @@ def workspace_public_access_behind_vnet(resource: Resource, ctx: CheckContext) -
     "exfiltration from managed compute, serverless jobs and managed endpoints.",
     defaults="Absent managedNetwork (or isolationMode) means 'Disabled': no managed network.",
 )
+@reads("kind", "properties.hubResourceId", "properties.managedNetwork.isolationMode")
 def workspace_managed_network(resource: Resource, ctx: CheckContext) -> Verdict:
-    if inherited := _inherited_from_hub(resource):
+    if inherited := inherited_from_hub(resource):
         return inherited
     seen = isolation_mode(resource)
     if v := unresolved(seen):
@@ -166,14 +168,19 @@ def workspace_managed_network(resource: Resource, ctx: CheckContext) -> Verdict:
     references=References(
         docs=["https://learn.microsoft.com/azure/machine-learning/concept-customer-managed-keys"],
         azure_policy=["ba769a63-b8cc-4b2d-abf6-ac33c7204be8"],
-        psrule=["Azure.ML.WorkspaceCMK"],
     ),
     rationale="Where regulation requires it, data at rest must be encrypted with keys the "
     "organization controls and can revoke.",
     defaults="Absent encryption means Microsoft-managed keys (status Disabled).",
 )
+@reads(
+    "kind",
+    "properties.hubResourceId",
+    "properties.encryption.status",
+    "properties.encryption.keyVaultProperties.keyIdentifier",
+)
 def workspace_cmk(resource: Resource, ctx: CheckContext) -> Verdict:
-    if inherited := _inherited_from_hub(resource):
+    if inherited := inherited_from_hub(resource):
         return inherited
     status = read(resource, "properties.encryption.status", default="Disabled")
     key = read(resource, "properties.encryption.keyVaultProperties.keyIdentifier")
@@ -196,13 +203,12 @@ def workspace_cmk(resource: Resource, ctx: CheckContext) -> Verdict:
     "registry without stored credentials.",
     references=References(
         docs=["https://learn.microsoft.com/azure/machine-learning/how-to-identity-based-service-authentication"],
-        azure_policy=["5f0c7d88-c7de-45b8-ac49-db49e72eaa78"],
-        psrule=["Azure.ML.UserManagedIdentity"],
     ),
     rationale="Managed identities authenticate the workspace to its dependencies without secrets "
     "that can leak or expire.",
     defaults="Absent identity means no managed identity (type None).",
 )
+@reads("identity.type", "properties.primaryUserAssignedIdentity")
 def workspace_identity(resource: Resource, ctx: CheckContext) -> Verdict:
     seen = read(resource, "identity.type", default="None")
     if v := unresolved(seen):

@@ -3,10 +3,23 @@ a project inherits from, private endpoint states. Written once here so checks st
 
 from __future__ import annotations
 
+import json
+import re
+from dataclasses import dataclass
 from typing import Any
 
-from mlwaf.check import CheckContext, Seen, lookup, read
-from mlwaf.model import Resource, Unresolved
+from mlwaf.check import (
+    CheckContext,
+    Seen,
+    fail,
+    lookup,
+    not_applicable,
+    passed,
+    read,
+    unknown,
+    unresolved,
+)
+from mlwaf.model import Evidence, Resource, Unresolved, Verdict
 
 WORKSPACE = "Microsoft.MachineLearningServices/workspaces"
 COMPUTE = "Microsoft.MachineLearningServices/workspaces/computes"
@@ -66,3 +79,305 @@ def approved_connections(
         if isinstance(status, str) and status.lower() == "approved":
             out.append(conn)
     return out
+
+
+# --- shared by the check pack: declarations the catalog tests read ---------------------------
+
+READS_ATTR = "__mlwaf_reads__"
+DIFFERS_ATTR = "__mlwaf_differs__"
+
+
+def reads(*paths: str, related: dict[str, list[str]] | None = None) -> Any:
+    """Declare the property paths a check reads: its own resource's (`paths`) and other
+    resources' (`related`, by ARM type). `[*]` stands for any list element, `*` for any map key.
+
+    The catalog test holds every declared path against the shape of the public corpus (or an
+    allow-list citing Microsoft's REST reference), and every path a check reported as evidence
+    against its declaration, so a check cannot read a path Azure never returns."""
+
+    def wrap(fn: Any) -> Any:
+        declared = {"": list(paths)}
+        for rtype, more in (related or {}).items():
+            declared[rtype.lower()] = list(more)
+        setattr(fn, READS_ATTR, declared)
+        return fn
+
+    return wrap
+
+
+def differs(text: str) -> Any:
+    """Where a check deliberately disagrees with the PSRule/checkov rule it names: the reason,
+    printed on the check's documentation page."""
+
+    def wrap(fn: Any) -> Any:
+        setattr(fn, DIFFERS_ATTR, text)
+        return fn
+
+    return wrap
+
+
+# --- more resource types ----------------------------------------------------------------------
+
+CONNECTION = "Microsoft.MachineLearningServices/workspaces/connections"
+DATASTORE = "Microsoft.MachineLearningServices/workspaces/datastores"
+SCHEDULE = "Microsoft.MachineLearningServices/workspaces/schedules"
+JOB = "Microsoft.MachineLearningServices/workspaces/jobs"
+STORAGE = "Microsoft.Storage/storageAccounts"
+KEY_VAULT = "Microsoft.KeyVault/vaults"
+CONTAINER_REGISTRY = "Microsoft.ContainerRegistry/registries"
+ACR_REPLICATION = "Microsoft.ContainerRegistry/registries/replications"
+APP_INSIGHTS = "Microsoft.Insights/components"
+COGNITIVE = "Microsoft.CognitiveServices/accounts"
+VM = "Microsoft.Compute/virtualMachines"
+VMSS = "Microsoft.Compute/virtualMachineScaleSets"
+VM_EXTENSION = "Microsoft.Compute/virtualMachines/extensions"
+NIC = "Microsoft.Network/networkInterfaces"
+AKS = "Microsoft.ContainerService/managedClusters"
+AKS_POOL = "Microsoft.ContainerService/managedClusters/agentPools"
+DIAGNOSTIC_SETTINGS = "Microsoft.Insights/diagnosticSettings"
+AUTOSCALE = "Microsoft.Insights/autoscalesettings"
+PRIVATE_ENDPOINT = "Microsoft.Network/privateEndpoints"
+
+# The workspace property that links each dependency type.
+DEPENDENCY_PROPERTY = {
+    STORAGE.lower(): "storageAccount",
+    KEY_VAULT.lower(): "keyVault",
+    CONTAINER_REGISTRY.lower(): "containerRegistry",
+    APP_INSIGHTS.lower(): "applicationInsights",
+}
+
+
+def is_project(workspace: Resource) -> bool:
+    return workspace_kind(workspace) == "project"
+
+
+def inherited_from_hub(resource: Resource) -> Verdict | None:
+    """Projects inherit network and encryption settings from their hub: judged on the hub."""
+    if is_project(resource):
+        hub = read(resource, "properties.hubResourceId")
+        return not_applicable(
+            "A project inherits network and encryption settings from its hub; the hub is assessed", hub
+        )
+    return None
+
+
+def dependents(resource: Resource, ctx: CheckContext) -> list[Resource]:
+    """Workspaces in the scan whose storage/key vault/registry/App Insights property names this
+    resource (matched on the normalized ARM id)."""
+    prop = DEPENDENCY_PROPERTY.get(resource.type_key)
+    if prop is None:
+        return []
+    return [
+        ws for ws in ctx.inventory.of_type(WORKSPACE)
+        if (linked := ctx.inventory.linked(ws, f"properties.{prop}")) is not None and linked.key == resource.key
+    ]
+
+
+def not_a_dependency(resource: Resource, ctx: CheckContext) -> Verdict | None:
+    """NOT_APPLICABLE for a storage account (key vault, ...) no workspace in the scan uses: the
+    pack judges the workspace's dependencies, not every account in a subscription."""
+    if dependents(resource, ctx):
+        return None
+    return not_applicable("Not linked from any Azure Machine Learning workspace in the scan")
+
+
+def workspace_names(workspaces: list[Resource]) -> str:
+    return ", ".join(sorted(w.name for w in workspaces))
+
+
+def api_version(resource: Resource) -> str | None:
+    """The API version the resource was written or read with (template apiVersion, REST
+    example api-version, or an `apiVersion` key an export kept)."""
+    if resource.origin.api_version:
+        return resource.origin.api_version
+    value = resource.raw.get("apiVersion")
+    return value if isinstance(value, str) else None
+
+
+def api_at_least(resource: Resource, version: str) -> bool | None:
+    """True/False when the API version is known (compared by date), None when it is not."""
+    v = api_version(resource)
+    if not v:
+        return None
+    return v[:10] >= version[:10]
+
+
+def tag(resource: Resource, key: str) -> str | None:
+    """A tag value, key matched case-insensitively as Azure does."""
+    for k, v in resource.tags.items():
+        if k.lower() == key.lower():
+            return str(v) if v is not None else ""
+    return None
+
+
+def environment(resource: Resource, ctx: CheckContext, key: str) -> tuple[str | None, Resource | None]:
+    """The environment tag of a resource, else of its workspace: (value, the resource carrying it)."""
+    value = tag(resource, key)
+    if value is not None:
+        return value.lower(), resource
+    ws = workspace_of(resource, ctx)
+    if ws is not None and ws is not resource:
+        value = tag(ws, key)
+        if value is not None:
+            return value.lower(), ws
+    return None, None
+
+
+PRODUCTION_VALUES = ("prod", "production", "prd", "live")
+
+
+def is_production(value: str | None, ctx: CheckContext) -> bool:
+    values = ctx.params.get("production_values") or PRODUCTION_VALUES
+    return value is not None and value.lower() in {str(v).lower() for v in values}
+
+
+def str_list(value: Any) -> list[str]:
+    """A config parameter given as a list or as a comma-separated string."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    if isinstance(value, list | tuple):
+        return [str(v).strip() for v in value if str(v).strip()]
+    return [str(value)]
+
+
+_DURATION = re.compile(
+    r"^P(?:(?P<d>\d+(?:\.\d+)?)D)?(?:T(?:(?P<h>\d+(?:\.\d+)?)H)?(?:(?P<m>\d+(?:\.\d+)?)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$",
+    re.IGNORECASE,
+)
+
+
+def duration_seconds(value: Any) -> float | None:
+    """ISO-8601 durations as Azure ML writes them (PT30M, PT2H, P1D, PT120S); None if not one."""
+    if not isinstance(value, str):
+        return None
+    m = _DURATION.match(value.strip())
+    if not m or not any(m.groupdict().values()):
+        return None
+    parts = {k: float(v) if v else 0.0 for k, v in m.groupdict().items()}
+    return parts["d"] * 86400 + parts["h"] * 3600 + parts["m"] * 60 + parts["s"]
+
+
+# --- diagnostic settings (extension resources) ------------------------------------------------
+
+
+def diagnostic_logs(resource: Resource, ctx: CheckContext, what: str) -> Verdict:
+    """Resource logs collected: an attached diagnostic setting with at least one enabled log
+    category (or category group) and a destination. Diagnostic settings are extension
+    resources: a REST GET or export of the resource itself never contains them, so their absence
+    from an offline scan is UNKNOWN, and only a live scan (which lists them) can fail on it."""
+    settings = ctx.inventory.attached(resource, DIAGNOSTIC_SETTINGS)
+    if not settings:
+        ev = Evidence("providers/Microsoft.Insights/diagnosticSettings", present=False)
+        if ctx.live:
+            return fail(f"No diagnostic setting collects the {what}'s resource logs", ev)
+        return unknown(
+            f"No diagnostic setting for this {what} in the input; add the diagnostic settings to the "
+            "export or template (they are separate extension resources) to assess it",
+            ev,
+        )
+    evidence: list[Seen] = []
+    for s in settings:
+        logs = read(s, "properties.logs", default=[])
+        dest = [read(s, f"properties.{k}") for k in ("workspaceId", "storageAccountId", "eventHubAuthorizationRuleId")]
+        if v := unresolved(logs, *dest):
+            return v
+        evidence.append(logs)
+        enabled = [
+            entry for entry in (logs.value if isinstance(logs.value, list) else [])
+            if isinstance(entry, dict) and entry.get("enabled") is True
+        ]
+        if enabled and any(d.value for d in dest):
+            names = ", ".join(str(e.get("categoryGroup") or e.get("category")) for e in enabled)
+            return passed(f"Diagnostic setting {s.name!r} collects {names}", logs)
+    return fail(f"Diagnostic settings exist for this {what} but none sends enabled logs to a destination", *evidence)
+
+
+def approved_private_endpoint(resource: Resource, ctx: CheckContext, path: str, state_key: str) -> Verdict:
+    """PASS when an approved private endpoint connection is embedded in the resource, or a
+    private endpoint in the scan targets it; FAIL otherwise."""
+    seen = read(resource, path, default=[])
+    if v := unresolved(seen):
+        return v
+    approved = approved_connections(seen.value, state_key)
+    if isinstance(approved, list) and approved:
+        return passed(f"{len(approved)} approved private endpoint connection(s)", seen)
+    endpoints = ctx.inventory.attached(resource, PRIVATE_ENDPOINT)
+    if endpoints:
+        return passed(f"Private endpoint(s) in the scan target it: {', '.join(e.name for e in endpoints)}", seen)
+    return fail("No approved private endpoint connection", seen)
+
+
+def network_restricted(resource: Resource) -> Verdict | None:
+    """The public-network rule shared by storage, key vault and AI services: PASS when
+    publicNetworkAccess is Disabled or the firewall's default action is Deny. Returns None only
+    when unresolved handling is not needed (never: always a verdict)."""
+    pna = read(resource, "properties.publicNetworkAccess", default="Enabled")
+    acl = read(resource, "properties.networkAcls.defaultAction", default="Allow")
+    if v := unresolved(pna, acl):
+        return v
+    if pna.lower() == "disabled":
+        return passed("Public network access is disabled", pna)
+    if acl.lower() == "deny":
+        return passed("The firewall denies public traffic by default (networkAcls.defaultAction Deny)", pna, acl)
+    return fail("Reachable from any network: public network access enabled and firewall default action Allow", pna, acl)
+
+
+# --- VM sizes ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SizeFamily:
+    family: str
+    pattern: re.Pattern[str]
+    gpu: bool
+    rdma: bool
+    status: str  # current | previous | retired
+    retired_on: str | None
+    note: str
+    source: str
+
+
+def _load_sizes() -> list[SizeFamily]:
+    from importlib import resources as importlib_resources
+
+    data = json.loads(importlib_resources.files("mlwaf").joinpath("data/vm_sizes.json").read_text("utf-8"))
+    return [
+        SizeFamily(
+            family=f["family"], pattern=re.compile(f["pattern"], re.IGNORECASE), gpu=bool(f["gpu"]),
+            rdma=bool(f["rdma"]), status=f["status"], retired_on=f.get("retired_on"), note=f.get("note", ""),
+            source=f["source"],
+        )
+        for f in data["families"]
+    ]
+
+
+_SIZES: list[SizeFamily] | None = None
+
+
+def normalize_size(size: str) -> str:
+    s = size.strip().lower()
+    return s[len("standard_"):] if s.startswith("standard_") else s
+
+
+def size_family(size: Any) -> SizeFamily | None:
+    """The family of a VM size name (`Standard_NC6s_v3`) in the shipped size table, or None."""
+    global _SIZES
+    if not isinstance(size, str) or not size:
+        return None
+    if _SIZES is None:
+        _SIZES = _load_sizes()
+    name = normalize_size(size)
+    for fam in _SIZES:
+        if fam.pattern.fullmatch(name):
+            return fam
+    return None
+
+
+def is_gpu_size(size: Any) -> bool:
+    """GPU sizes: the table's GPU families, else any N-series name (NC, ND, NV, NG...)."""
+    fam = size_family(size)
+    if fam is not None:
+        return fam.gpu
+    return isinstance(size, str) and normalize_size(size).startswith("n")
