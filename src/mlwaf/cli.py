@@ -65,6 +65,36 @@ def _load_registry(checks_dirs: list[Path]):  # noqa: ANN202 - registry type imp
         raise typer.Exit(EXIT_USAGE) from None
 
 
+CONFIG_OPTION = typer.Option(
+    "--config", help="Config file: mlwaf.toml, or pyproject.toml with [tool.mlwaf]. Default: found from "
+    "the working directory up to the top of the git repository."
+)
+CHECKS_OPTION = typer.Option(
+    "--checks", help="Run only these checks: ids, globs, pillars, severities or tags (repeatable, or "
+    "comma-separated), e.g. MLW-SEC-* or security."
+)
+SKIP_CHECKS_OPTION = typer.Option("--skip-checks", help="Do not run these checks (same selectors as --checks).")
+
+
+def _configure(  # noqa: ANN202 - ScanOptions and Config are imported lazily
+    options,  # noqa: ANN001
+    reg,  # noqa: ANN001
+    config_file: Path | None,
+    *,
+    load_baseline: bool = True,
+    **cli: object,
+):
+    """The config file with the command line over it, applied to the scan options (exit 2 on errors)."""
+    from mlwaf import config
+
+    try:
+        cfg = config.load(config_file).with_options(**cli)
+        return cfg.apply(options, reg.sorted(), load_baseline=load_baseline), cfg
+    except config.ConfigError as err:
+        _err(str(err))
+        raise typer.Exit(EXIT_USAGE) from None
+
+
 @app.command()
 def scan(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders to scan (folders are walked).")],
@@ -86,6 +116,34 @@ def scan(
         bool, typer.Option("--reproducible", help="Leave timestamps out, for byte-identical reports.")
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No console summary.")] = False,
+    config_file: Annotated[Path | None, CONFIG_OPTION] = None,
+    fail_on: Annotated[
+        str | None,
+        typer.Option("--fail-on", help="Gate: exit 1 on any unsuppressed FAIL of this severity or higher "
+                     "(high, medium, low)."),
+    ] = None,
+    min_score: Annotated[
+        list[str] | None,
+        typer.Option("--min-score", help="Gate: exit 1 when a pillar's score (or overall) is below N: "
+                     "PILLAR=N, repeatable, e.g. security=80 overall=70."),
+    ] = None,
+    fail_on_unknown: Annotated[
+        bool | None,
+        typer.Option("--fail-on-unknown/--no-fail-on-unknown",
+                     help="Gate: exit 1 when any check could not be assessed (UNKNOWN or ERROR)."),
+    ] = None,
+    checks: Annotated[list[str] | None, CHECKS_OPTION] = None,
+    skip_checks: Annotated[list[str] | None, SKIP_CHECKS_OPTION] = None,
+    inline_suppressions: Annotated[
+        bool | None,
+        typer.Option("--inline-suppressions/--no-inline-suppressions",
+                     help="Honor mlwaf-suppress tags and template metadata (default: yes). Pipelines "
+                     "that must not let a template suppress itself turn this off."),
+    ] = None,
+    baseline: Annotated[
+        Path | None,
+        typer.Option("--baseline", help="Gate only on findings not in this baseline file; report fixed ones."),
+    ] = None,
 ) -> None:
     """Scan files and folders of ARM JSON and write reports."""
     from mlwaf import report
@@ -110,8 +168,12 @@ def scan(
     options = ScanOptions(
         read=ReadOptions(root=root), checks_dirs=list(checks_dir or []), reproducible=reproducible
     )
+    options, _ = _configure(
+        options, reg, config_file, fail_on=fail_on, min_score=min_score, fail_on_unknown=fail_on_unknown,
+        checks=checks, skip_checks=skip_checks, inline_suppressions=inline_suppressions, baseline=baseline,
+    )
     source = run_sources(paths, options)
-    result = evaluate(source, select_checks(reg), options, check_sources=reg.counts)
+    result = evaluate(source, select_checks(reg, options), options, check_sources=reg.counts)
 
     written = _write_reports(result, formats, output, output_dir)
     summary_to = sys.stderr if output == Path("-") else sys.stdout
@@ -120,12 +182,14 @@ def scan(
 
         console.print_summary(result, written, file=summary_to)
 
-    if not result.scanned and result.errors:
+    from mlwaf import gate
+
+    code = result.gate["exit_code"]
+    if not quiet or code != EXIT_OK:
+        typer.echo("\n".join(gate.describe(result.gate)), err=quiet or output == Path("-"))
+    if code == EXIT_USAGE:
         _err("nothing could be scanned; see the errors above")
-        raise typer.Exit(EXIT_USAGE)
-    if result.incomplete:
-        raise typer.Exit(EXIT_INCOMPLETE)
-    raise typer.Exit(EXIT_OK)
+    raise typer.Exit(code)
 
 
 def _write_reports(result, formats: list[str], output: Path | None, output_dir: Path) -> list[str]:  # noqa: ANN001

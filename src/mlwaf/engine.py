@@ -29,6 +29,12 @@ class ScanResult:
     # Filled by the scoring step: {"overall": {...}, "pillars": {...}, "scopes": [...]}.
     scores: dict[str, Any] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
+    # Filled after scoring (mlwaf.gate): decision, exit code, reasons; in every report.
+    gate: dict[str, Any] = field(default_factory=dict)
+    # What suppressions did (mlwaf.suppressions.apply): rules, matches, expired ones.
+    suppressions: dict[str, Any] = field(default_factory=dict)
+    # With --baseline (mlwaf.baseline): counts of known and new findings, the fixed ones.
+    baseline: dict[str, Any] | None = None
 
     @property
     def incomplete(self) -> bool:

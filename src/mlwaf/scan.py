@@ -12,12 +12,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlwaf import engine, registry, scoring
+from mlwaf import engine, gate, registry, scoring, suppressions
+from mlwaf.baseline import Baseline
 from mlwaf.check import CheckSpec
 from mlwaf.engine import ScanResult
+from mlwaf.gate import GateOptions
 from mlwaf.inventory import Inventory
 from mlwaf.model import InputError
 from mlwaf.sources import ReadOptions, SourceResult, read_paths
+from mlwaf.suppressions import Suppression
 
 
 @dataclass
@@ -26,10 +29,24 @@ class ScanOptions:
     checks_dirs: Sequence[Path] = ()
     check_params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     reproducible: bool = False
+    # Gate, suppressions and baseline (mlwaf.config builds these from the config file and CLI).
+    gate: GateOptions = field(default_factory=GateOptions)
+    suppressions: Sequence[Suppression] = ()
+    inline_suppressions: bool = True
+    baseline: Baseline | None = None
+    today: dt.date | None = None  # the day suppression expiry is judged on (None: today)
+    # Check selection (mlwaf.selection): ids, globs, pillars, severities or tags.
+    checks: Sequence[str] = ()
+    skip_checks: Sequence[str] = ()
 
 
-def select_checks(reg: registry.Registry) -> list[CheckSpec]:
-    return reg.sorted()
+def select_checks(reg: registry.Registry, options: ScanOptions | None = None) -> list[CheckSpec]:
+    """The checks to run; raises selection.SelectionError for a selector that matches none."""
+    from mlwaf import selection
+
+    if options is None:
+        return reg.sorted()
+    return selection.select(reg.sorted(), options.checks, options.skip_checks)
 
 
 def run_sources(paths: Iterable[Path], options: ScanOptions) -> SourceResult:
@@ -55,7 +72,13 @@ def evaluate(
         checks=checks,
         check_sources=dict(check_sources or {}),
     )
-    result.scores = scoring.score(findings)
+    result.suppressions = suppressions.apply(
+        findings, options.suppressions, inline_suppressions=options.inline_suppressions, today=options.today
+    )
+    if options.baseline is not None:
+        result.baseline = options.baseline.apply(findings)
+    result.scores = scoring.score(findings, inventory)
+    result.gate = gate.evaluate(result, options.gate)
     if not options.reproducible:
         result.meta["generated_at"] = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
     return result
@@ -65,4 +88,4 @@ def run_scan(paths: Iterable[Path], options: ScanOptions | None = None) -> ScanR
     options = options or ScanOptions()
     reg = registry.load(options.checks_dirs)
     source = run_sources(paths, options)
-    return evaluate(source, select_checks(reg), options, check_sources=reg.counts)
+    return evaluate(source, select_checks(reg, options), options, check_sources=reg.counts)

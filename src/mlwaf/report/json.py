@@ -54,6 +54,10 @@ def to_dict(result: ScanResult) -> dict[str, Any]:
         ],
         "findings": [f.to_dict() for f in result.findings],
         "scores": result.scores,
+        # The pre-production gate: decision, exit code, reasons (mlwaf.gate).
+        "gate": result.gate,
+        "suppressions": result.suppressions,
+        "baseline": result.baseline,
     }
 
 

@@ -1,0 +1,210 @@
+"""The pre-production gate: turns a scan into a decision and an exit code a pipeline acts on.
+
+Exit codes (DESIGN.md):
+  0  the scan ran and the gate passed;
+  1  the gate failed (a rule below);
+  2  usage or input error: nothing was scanned;
+  3  the scan is incomplete: some inputs could not be read (the report says which).
+When several apply: 2, then 1, then 3. With no gate options, findings alone never give 1.
+
+Rules, each optional:
+  fail-on SEVERITY   any FAIL at or above the severity that is neither suppressed nor in the
+                     baseline fails the gate;
+  min-score P=N      the score of pillar P (or `overall`) below N fails it; a score that could
+                     not be computed (nothing assessed) is noted, not failed: coverage is what
+                     tells a thin scan, and `fail-on-unknown` is the rule for it;
+  fail-on-unknown    any UNKNOWN or ERROR finding (not suppressed, not in the baseline) fails
+                     it, for teams that require every check to have been assessed.
+Scores are those of the whole scan, baselined findings included: a baseline decides which
+findings are new, not how good the estate is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from mlwaf.model import Finding, Severity, Status
+from mlwaf.selection import pillar_named
+
+if TYPE_CHECKING:
+    from mlwaf.engine import ScanResult
+
+EXIT_OK = 0
+EXIT_GATE_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INCOMPLETE = 3
+OVERALL = "overall"
+# How many findings a reason names in its text; the full list is in `findings`.
+_NAMED = 5
+
+
+class GateOptionError(ValueError):
+    """A gate option that cannot be understood; the message names it."""
+
+
+@dataclass(frozen=True)
+class GateOptions:
+    fail_on: Severity | None = None
+    min_score: Mapping[str, float] = field(default_factory=dict)  # pillar value or "overall" -> 0..100
+    fail_on_unknown: bool = False
+
+    @property
+    def active(self) -> bool:
+        return self.fail_on is not None or bool(self.min_score) or self.fail_on_unknown
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "fail_on": self.fail_on.value if self.fail_on else None,
+            "min_score": dict(self.min_score),
+            "fail_on_unknown": self.fail_on_unknown,
+        }
+
+
+def parse_severity(value: str, where: str = "--fail-on") -> Severity:
+    try:
+        return Severity(str(value).strip().lower())
+    except ValueError:
+        raise GateOptionError(f"{where}: {value!r} is not a severity; use high, medium or low") from None
+
+
+def score_key(name: str, where: str = "--min-score") -> str:
+    """`overall` or a pillar's value, from any way people write the pillar."""
+    if str(name).strip().lower() == OVERALL:
+        return OVERALL
+    pillar = pillar_named(str(name))
+    if pillar is None:
+        raise GateOptionError(
+            f"{where}: {name!r} is not a pillar; use overall, reliability, security, cost_optimization, "
+            "operational_excellence or performance_efficiency"
+        )
+    return pillar.value
+
+
+def threshold(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 100:
+        raise GateOptionError(f"{where}: the minimum score must be a number from 0 to 100, got {value!r}")
+    return float(value)
+
+
+def parse_min_scores(items: Iterable[str]) -> dict[str, float]:
+    """`--min-score security=80 --min-score overall=70` -> {"security": 80.0, "overall": 70.0}."""
+    out: dict[str, float] = {}
+    for item in items:
+        name, sep, value = str(item).partition("=")
+        where = f"--min-score {item!r}"
+        if not sep:
+            raise GateOptionError(f"{where}: write PILLAR=N, e.g. security=80 or overall=70")
+        try:
+            number = float(value)
+        except ValueError:
+            raise GateOptionError(f"{where}: {value!r} is not a number") from None
+        out[score_key(name, where)] = threshold(number, where)
+    return out
+
+
+def _counted(f: Finding) -> bool:
+    """Findings a rule may fail on: neither accepted (suppressed) nor known (baseline)."""
+    return not f.suppressed and not f.in_baseline
+
+
+def _reason(rule: str, message: str, findings: list[Finding] | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"rule": rule, "message": message}
+    if findings is not None:
+        out["findings"] = [
+            {
+                "check_id": f.check_id,
+                "resource_id": f.resource.id,
+                "severity": f.severity.value,
+                "status": f.status.value,
+            }
+            for f in findings
+        ]
+    return out
+
+
+def _named(findings: list[Finding]) -> str:
+    names = ", ".join(f"{f.check_id} on {f.resource.name}" for f in findings[:_NAMED])
+    more = len(findings) - _NAMED
+    return names + (f" and {more} more" if more > 0 else "")
+
+
+def nothing_scanned(result: ScanResult) -> bool:
+    """Inputs were named but none could be read (skipped non-JSON files are not reads)."""
+    return bool(result.errors) and not any(s.kind != "skipped" for s in result.scanned)
+
+
+def evaluate(result: ScanResult, options: GateOptions | None = None) -> dict[str, Any]:
+    """The gate section of every report: decision, reasons, exit code, the options applied."""
+    options = options or GateOptions()
+    reasons: list[dict[str, Any]] = []
+    notes: list[str] = []
+    baseline = getattr(result, "baseline", None)
+    new_only = " and not in the baseline" if baseline else ""
+    if options.fail_on is not None:
+        bad = [
+            f
+            for f in result.findings
+            if f.status == Status.FAIL and _counted(f) and f.severity.rank >= options.fail_on.rank
+        ]
+        bad.sort(key=lambda f: (-f.severity.rank, f.check_id, f.resource.key))
+        if bad:
+            reasons.append(
+                _reason(
+                    "fail-on",
+                    f"{len(bad)} failed check(s) of severity {options.fail_on.value} or higher, not suppressed"
+                    f"{new_only}: {_named(bad)}",
+                    bad,
+                )
+            )
+    scores = result.scores or {}
+    for key, minimum in sorted(options.min_score.items()):
+        block = scores.get(OVERALL, {}) if key == OVERALL else scores.get("pillars", {}).get(key, {})
+        value = block.get("score")
+        label = "overall score" if key == OVERALL else f"{key} score"
+        if value is None:
+            notes.append(f"min-score {key}={minimum:g}: no {label} (nothing was assessed), not compared")
+        elif value < minimum:
+            coverage = block.get("coverage")
+            cov = f" (coverage {coverage:g}%)" if coverage is not None else ""
+            reasons.append(_reason("min-score", f"{label} {value:g} is below the minimum {minimum:g}{cov}"))
+    if options.fail_on_unknown:
+        gaps = [f for f in result.findings if f.status in (Status.UNKNOWN, Status.ERROR) and _counted(f)]
+        gaps.sort(key=lambda f: (f.check_id, f.resource.key))
+        if gaps:
+            reasons.append(
+                _reason(
+                    "fail-on-unknown",
+                    f"{len(gaps)} check(s) could not be assessed (UNKNOWN or ERROR), not suppressed{new_only}: "
+                    f"{_named(gaps)}",
+                    gaps,
+                )
+            )
+    if nothing_scanned(result):
+        decision, code = "error", EXIT_USAGE
+        reasons.insert(0, _reason("input", f"nothing could be scanned: {len(result.errors)} input(s) unreadable"))
+    elif reasons:
+        decision, code = "failed", EXIT_GATE_FAILED
+    elif result.errors:
+        decision, code = "incomplete", EXIT_INCOMPLETE
+        reasons.append(_reason("input", f"{len(result.errors)} input(s) could not be read; the scan is incomplete"))
+    else:
+        decision, code = "passed", EXIT_OK
+    if not options.active:
+        notes.append("no gate options: findings alone do not fail the scan")
+    return {
+        "decision": decision,
+        "exit_code": code,
+        "reasons": reasons,
+        "notes": notes,
+        "options": options.to_dict(),
+    }
+
+
+def describe(gate: Mapping[str, Any]) -> list[str]:
+    """Console lines: the decision, then each reason."""
+    lines = [f"gate: {gate.get('decision', '?')} (exit code {gate.get('exit_code', '?')})"]
+    lines += [f"  - {r['message']}" for r in gate.get("reasons", [])]
+    lines += [f"  note: {n}" for n in gate.get("notes", []) if not n.startswith("no gate options")]
+    return lines

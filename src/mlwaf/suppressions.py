@@ -1,0 +1,220 @@
+"""Suppressions: a known risk, accepted on purpose, with a reason and (ideally) an end date.
+
+A suppression names a check (id or glob), the resources it covers (an ARM id glob), why the
+risk is accepted, and optionally the last day it holds. It never hides a finding: a suppressed
+finding stays in every report, marked suppressed with its reason and where the suppression was
+written, and leaves the score and the gate. After its expiry date a suppression stops
+suppressing and the report says it expired, so an exception granted "until the migration" does
+not quietly become permanent.
+
+Where they come from:
+- the config file, `[[suppressions]]` (check, resource, reason, expires);
+- a resource's tag `mlwaf-suppress` (or `mlwaf-suppress-<anything>`, for several), written
+  `CHECKS: REASON` with an optional `(expires YYYY-MM-DD)` at the end, CHECKS being check ids or
+  globs separated by commas: `MLW-SEC-001, MLW-SEC-01*: dev sandbox, no data (expires 2027-01-31)`;
+- a template resource's `metadata` (Bicep `@metadata`): `"mlwaf-suppress"` holding an object
+  `{"check": ..., "reason": ..., "expires": ...}`, a list of them, or strings in the tag form.
+Inline ones cover only the resource they are written on. Pipelines that must not let a template
+suppress its own findings turn them off (`--no-inline-suppressions`).
+
+Only findings that would count against the estate are suppressed (FAIL, UNKNOWN, ERROR); a
+PASS or NOT_APPLICABLE needs no exception, and suppressing it would take it out of the score.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from mlwaf import armid
+from mlwaf.model import Finding, Resource, Status
+
+TAG = "mlwaf-suppress"
+SUPPRESSIBLE = frozenset({Status.FAIL, Status.UNKNOWN, Status.ERROR})
+FIELDS = ("check", "resource", "reason", "expires")
+_INLINE_FIELDS = ("check", "reason", "expires")
+_TAG_VALUE = re.compile(
+    r"^\s*(?P<checks>[^:]+?)\s*:\s*(?P<reason>.*?)\s*(?:\(\s*expires\s+(?P<expires>[^)]*?)\s*\))?\s*$",
+    re.IGNORECASE,
+)
+
+
+class SuppressionError(ValueError):
+    """A suppression that cannot be used; the message names the field that is wrong."""
+
+
+@dataclass(frozen=True, slots=True)
+class Suppression:
+    check: str  # a check id or a glob (`MLW-SEC-*`), matched case-insensitively
+    resource: str  # an ARM id glob; `*` matches across `/`, matched case-insensitively
+    reason: str
+    expires: dt.date | None = None  # the last day it suppresses
+    source: str = "config"  # where it was written, shown beside every finding it covers
+
+    def expired(self, today: dt.date) -> bool:
+        return self.expires is not None and today > self.expires
+
+    def matches(self, finding: Finding) -> bool:
+        return fnmatch.fnmatchcase(finding.check_id.upper(), self.check.upper()) and fnmatch.fnmatchcase(
+            finding.resource.key, armid.normalize(self.resource)
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"check": self.check, "resource": self.resource, "reason": self.reason}
+        if self.expires is not None:
+            out["expires"] = self.expires.isoformat()
+        out["source"] = self.source
+        return out
+
+
+def parse_date(value: Any, where: str) -> dt.date:
+    """A TOML date (`2027-01-31`) or an ISO date string; a datetime keeps its date."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise SuppressionError(f"{where}: 'expires' must be a date written YYYY-MM-DD, got {value!r}")
+
+
+def _text(entry: Mapping[str, Any], name: str, where: str) -> str:
+    value = entry.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise SuppressionError(f"{where}: '{name}' is required (a non-empty string)")
+    return value.strip()
+
+
+def from_mapping(
+    entry: Any, where: str, *, resource: str | None = None, allowed: Sequence[str] = FIELDS
+) -> Suppression:
+    """One suppression from a config table or a metadata object. With `resource` given (inline
+    suppressions), the entry may not name a resource of its own: it covers the one it is on."""
+    if not isinstance(entry, Mapping):
+        raise SuppressionError(f"{where}: expected a table with {', '.join(allowed)}, got {entry!r}")
+    unknown = [k for k in entry if k not in allowed]
+    if unknown:
+        raise SuppressionError(f"{where}: unknown key {unknown[0]!r} (allowed: {', '.join(allowed)})")
+    expires = parse_date(entry["expires"], where) if entry.get("expires") is not None else None
+    return Suppression(
+        check=_text(entry, "check", where),
+        resource=resource if resource is not None else _text(entry, "resource", where),
+        reason=_text(entry, "reason", where),
+        expires=expires,
+        source=where,
+    )
+
+
+def from_config(entries: Any, where: str) -> list[Suppression]:
+    """`[[suppressions]]` of a config file: every field checked, errors name the entry."""
+    if not isinstance(entries, list):
+        raise SuppressionError(f"{where}: 'suppressions' must be an array of tables ([[suppressions]])")
+    return [from_mapping(e, f"{where} [[suppressions]] #{i}") for i, e in enumerate(entries, start=1)]
+
+
+def parse_inline_text(text: str, resource: Resource, where: str) -> list[Suppression]:
+    """`CHECKS: REASON (expires YYYY-MM-DD)` -> one suppression per check id or glob."""
+    m = _TAG_VALUE.match(text)
+    if not m or not m.group("reason"):
+        raise SuppressionError(
+            f"{where}: write 'CHECK[, CHECK...]: reason' with an optional '(expires YYYY-MM-DD)', got {text!r}"
+        )
+    expires = parse_date(m.group("expires"), where) if m.group("expires") else None
+    checks = [c.strip() for c in m.group("checks").split(",") if c.strip()]
+    return [Suppression(c, resource.id, m.group("reason"), expires, where) for c in checks]
+
+
+def inline(resource: Resource) -> tuple[list[Suppression], list[dict[str, str]]]:
+    """The suppressions a resource carries in its tags and template metadata, and the ones that
+    could not be read (reported, never fatal: a bad tag must not stop the scan)."""
+    found: list[Suppression] = []
+    invalid: list[dict[str, str]] = []
+    for name, value in sorted(resource.tags.items()):
+        lowered = str(name).lower()
+        if lowered != TAG and not lowered.startswith(TAG + "-"):
+            continue
+        where = f"tag {name} on {resource.name}"
+        try:
+            if not isinstance(value, str):
+                raise SuppressionError(f"{where}: the tag value must be a string, got {value!r}")
+            found.extend(parse_inline_text(value, resource, where))
+        except SuppressionError as err:
+            invalid.append({"resource_id": resource.id, "source": where, "message": str(err)})
+    metadata = resource.raw.get("metadata")
+    if isinstance(metadata, Mapping):
+        for name, value in metadata.items():
+            if str(name).lower() != TAG:
+                continue
+            items = value if isinstance(value, list) else [value]
+            for i, item in enumerate(items, start=1):
+                where = f"template metadata {name} #{i} on {resource.name}"
+                try:
+                    if isinstance(item, str):
+                        found.extend(parse_inline_text(item, resource, where))
+                    else:
+                        found.append(from_mapping(item, where, resource=resource.id, allowed=_INLINE_FIELDS))
+                except SuppressionError as err:
+                    invalid.append({"resource_id": resource.id, "source": where, "message": str(err)})
+    return found, invalid
+
+
+def apply(
+    findings: Iterable[Finding],
+    rules: Sequence[Suppression] = (),
+    *,
+    inline_suppressions: bool = True,
+    today: dt.date | None = None,
+) -> dict[str, Any]:
+    """Mark the findings each suppression covers; returns what the report says about them.
+
+    The first rule in force that matches wins (config rules before inline ones, in written
+    order). A finding matched only by expired rules stays unsuppressed and carries the expired
+    rule's reason, source and date, so the report can say the exception ran out.
+    """
+    today = today or dt.date.today()
+    findings = list(findings)
+    config_rules = list(rules)
+    inline_rules: dict[str, list[Suppression]] = {}
+    invalid: list[dict[str, str]] = []
+    inline_seen = 0
+    seen_resources: set[str] = set()
+    for f in findings:
+        if f.resource.key in seen_resources:
+            continue
+        seen_resources.add(f.resource.key)
+        found, bad = inline(f.resource)
+        inline_seen += len(found) + len(bad)
+        if inline_suppressions:
+            inline_rules[f.resource.key] = found
+            invalid.extend(bad)
+    used: dict[int, int] = {}
+    for f in findings:
+        if f.status not in SUPPRESSIBLE:
+            continue
+        candidates = [r for r in (*config_rules, *inline_rules.get(f.resource.key, ())) if r.matches(f)]
+        if not candidates:
+            continue
+        active = next((r for r in candidates if not r.expired(today)), None)
+        rule = active or candidates[0]
+        used[id(rule)] = used.get(id(rule), 0) + 1
+        f.suppressed = active is not None
+        f.suppression_reason = rule.reason
+        f.suppression_source = rule.source
+        if rule.expires is not None:
+            f.suppression_expires = rule.expires.isoformat()
+    listed = [*config_rules, *(r for rs in inline_rules.values() for r in rs)]
+    return {
+        "inline": "honored" if inline_suppressions else f"ignored ({inline_seen} found)",
+        "suppressed": sum(1 for f in findings if f.suppressed),
+        "rules": [
+            {**r.to_dict(), "expired": r.expired(today), "matched": used.get(id(r), 0)} for r in listed
+        ],
+        "invalid": invalid,
+    }
