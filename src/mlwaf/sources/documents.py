@@ -9,7 +9,7 @@ a file renamed by a pipeline still reads the same.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,9 @@ class Document:
     data: Any
     options: ReadOptions
     _index: jsontext.LineIndex | None = None
+    # Problems found inside a document that was otherwise read (template expressions Azure would
+    # reject, linked templates not assessed): reported beside the resources, never instead.
+    errors: list[InputError] = field(default_factory=list)
 
     def position(self, pointer: str) -> tuple[int | None, int | None]:
         """Line and column of a pointer (or its nearest written ancestor), indexed on first use:
@@ -234,7 +237,7 @@ def describe_shape(data: Any) -> str:
 
 
 def read_document(
-    path: Path, options: ReadOptions
+    path: Path, options: ReadOptions, errors: list[InputError] | None = None
 ) -> tuple[ScannedInput | None, list[Resource], InputError | None]:
     shown = display_path(path, options.root)
     try:
@@ -253,6 +256,8 @@ def read_document(
     except jsontext.JsonTextError as err:
         return None, [], InputError(shown, f"not valid JSON: {err}")
     doc = Document(path=path, display=shown, text=text, data=data, options=options)
+    if errors is not None:
+        doc.errors = errors
     try:
         got = detect(data, doc)
     except ShapeError as err:
@@ -283,7 +288,7 @@ def read_files(files: Iterable[tuple[Path, bool]], options: ReadOptions) -> Sour
                 ScannedInput(display_path(path, options.root), "skipped", 0, note)
             )
             continue
-        scanned, resources, error = read_document(path, options)
+        scanned, resources, error = read_document(path, options, errors=result.errors)
         if error is not None:
             result.errors.append(error)
             continue
