@@ -144,6 +144,16 @@ def scan(
         Path | None,
         typer.Option("--baseline", help="Gate only on findings not in this baseline file; report fixed ones."),
     ] = None,
+    parameters_files: Annotated[
+        list[Path] | None,
+        typer.Option("--parameters", help="ARM parameter file for the scanned templates; repeat for several "
+                     "(later ones win). Without it, a sibling <name>.parameters.json is used."),
+    ] = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", help="Template parameter value, name=value (JSON for objects and arrays); "
+                     "repeatable; wins over parameter files."),
+    ] = None,
 ) -> None:
     """Scan files and folders of ARM JSON and write reports."""
     from mlwaf import report
@@ -163,10 +173,26 @@ def scan(
         _err("--output writes one report: give exactly one --format with it (or use --output-dir)")
         raise typer.Exit(EXIT_USAGE)
 
+    missing_params = [str(p) for p in parameters_files or [] if not p.is_file()]
+    if missing_params:
+        _err(f"no such parameter file: {', '.join(missing_params)}")
+        raise typer.Exit(EXIT_USAGE)
+    overrides: dict[str, object] = {}
+    for item in param or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            _err(f"--param takes name=value, got {item!r}")
+            raise typer.Exit(EXIT_USAGE)
+        overrides[name.strip()] = value
+
     reg = _load_registry(list(checks_dir or []))
     root = paths[0] if len(paths) == 1 and paths[0].is_dir() else Path.cwd()
     options = ScanOptions(
-        read=ReadOptions(root=root), checks_dirs=list(checks_dir or []), reproducible=reproducible
+        read=ReadOptions(
+            root=root, parameter_files=list(parameters_files or []), param_overrides=overrides
+        ),
+        checks_dirs=list(checks_dir or []),
+        reproducible=reproducible,
     )
     options, _ = _configure(
         options, reg, config_file, fail_on=fail_on, min_score=min_score, fail_on_unknown=fail_on_unknown,
