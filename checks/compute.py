@@ -15,13 +15,20 @@ from mlwaf.check import (
     not_applicable,
     passed,
     read,
+    unknown,
     unresolved,
 )
 from mlwaf.checklib import (
+    BATCH_DEPLOYMENT,
     COMPUTE,
+    JOB,
     MANAGED_NETWORK_ON,
     WORKSPACE,
     compute_type,
+    duration_seconds,
+    environment,
+    is_gpu_size,
+    is_production,
     isolation_mode,
     reads,
     workspace_of,
@@ -255,3 +262,280 @@ def cluster_min_nodes(resource: Resource, ctx: CheckContext) -> Verdict:
     if count == 0:
         return passed("Scales to zero when idle", seen)
     return fail(f"Keeps {count} node(s) running when idle", seen)
+
+
+@check(
+    id="MLW-SEC-017",
+    title="Compute instance runs the latest OS image",
+    pillar=Pillar.SECURITY,
+    severity=Severity.MEDIUM,
+    resource_types=[COMPUTE],
+    implements=["AML-SEC-09"],
+    remediation="Recreate the compute instance (compute instances are not patched in place) to get the latest "
+    "image; automate it with a scheduled re-creation.",
+    references=References(
+        docs=["https://learn.microsoft.com/azure/machine-learning/concept-vulnerability-management"],
+        azure_policy=["f110a506-2dcb-422e-bcea-d533fc8c35e2"],
+    ),
+    rationale="Compute instances keep the OS image they were created with; an old image misses security fixes.",
+    defaults="osImageMetadata is reported by the service on a GET of a running instance; templates and exports "
+    "without it give UNKNOWN.",
+)
+@reads("properties.computeType", "properties.properties.osImageMetadata.isLatestOsImageVersion")
+def compute_latest_image(resource: Resource, ctx: CheckContext) -> Verdict:
+    if v := _only(resource, "computeinstance"):
+        return v
+    seen = read(resource, "properties.properties.osImageMetadata.isLatestOsImageVersion")
+    if v := unresolved(seen):
+        return v
+    if seen.absent:
+        return unknown("The input does not report osImageMetadata (only a GET of the instance does)", seen)
+    if seen.value is True:
+        return passed("Runs the latest OS image", seen)
+    return fail("Runs an outdated OS image: recreate the instance", seen)
+
+
+@check(
+    id="MLW-SEC-018",
+    title="Compute has a managed identity",
+    pillar=Pillar.SECURITY,
+    severity=Severity.LOW,
+    resource_types=[COMPUTE],
+    implements=["AML-SEC-05"],
+    remediation="Set identity.type to 'SystemAssigned' or 'UserAssigned' on clusters and instances, and grant it "
+    "data access instead of using stored credentials in jobs.",
+    references=References(docs=["https://learn.microsoft.com/azure/machine-learning/how-to-identity-based-service-authentication"]),
+    rationale="Jobs reach data and registries with the compute's managed identity rather than with secrets.",
+    defaults="Absent identity means none (type None).",
+)
+@reads("properties.computeType", "identity.type")
+def compute_identity(resource: Resource, ctx: CheckContext) -> Verdict:
+    if v := _only(resource, *MANAGED_COMPUTE):
+        return v
+    seen = read(resource, "identity.type", default="None")
+    if v := unresolved(seen):
+        return v
+    if seen.lower() in ("", "none"):
+        return fail("The compute has no managed identity", seen)
+    return passed(f"Managed identity: {seen.value}", seen)
+
+
+@check(
+    id="MLW-SEC-019",
+    title="Attached AKS inference compute uses TLS",
+    pillar=Pillar.SECURITY,
+    severity=Severity.MEDIUM,
+    resource_types=[COMPUTE],
+    implements=["AML-SEC-13", "PLAT-16"],
+    remediation="Set properties.properties.sslConfiguration.status to 'Enabled' (with a certificate) or 'Auto' "
+    "on the attached AKS compute.",
+    references=References(docs=["https://learn.microsoft.com/azure/machine-learning/how-to-secure-web-service"]),
+    rationale="Scoring requests to an AKS compute without TLS travel in clear text.",
+    defaults="Absent sslConfiguration means 'Disabled' (API default).",
+)
+@reads("properties.computeType", "properties.properties.sslConfiguration.status")
+def aks_compute_tls(resource: Resource, ctx: CheckContext) -> Verdict:
+    if v := _only(resource, "aks"):
+        return v
+    seen = read(resource, "properties.properties.sslConfiguration.status", default="Disabled")
+    if v := unresolved(seen):
+        return v
+    if seen.lower() in ("enabled", "auto"):
+        return passed(f"TLS is {seen.value}", seen)
+    return fail("Scoring traffic is not encrypted (sslConfiguration Disabled)", seen)
+
+
+@check(
+    id="MLW-COST-003",
+    title="Compute cluster releases idle nodes quickly",
+    pillar=Pillar.COST_OPTIMIZATION,
+    severity=Severity.LOW,
+    resource_types=[COMPUTE],
+    implements=["AML-COST-02"],
+    remediation="Set properties.properties.scaleSettings.nodeIdleTimeBeforeScaleDown to at most the configured "
+    "limit (default PT30M).",
+    references=References(docs=[WAF_AML]),
+    params={"max_idle_before_scale_down": "longest acceptable idle time before a node is released, ISO-8601 "
+            "(default PT30M)"},
+    rationale="Nodes bill for as long as they wait for more work; a long scale-down delay keeps them running.",
+    defaults="Absent nodeIdleTimeBeforeScaleDown means PT120S (API default), which passes.",
+)
+@reads("properties.computeType", "properties.properties.scaleSettings.nodeIdleTimeBeforeScaleDown")
+def cluster_scale_down_delay(resource: Resource, ctx: CheckContext) -> Verdict:
+    if v := _only(resource, "amlcompute"):
+        return v
+    limit_text = str(ctx.params.get("max_idle_before_scale_down") or "PT30M")
+    limit = duration_seconds(limit_text)
+    if limit is None:
+        return unknown(f"max_idle_before_scale_down {limit_text!r} is not an ISO-8601 duration")
+    seen = read(resource, "properties.properties.scaleSettings.nodeIdleTimeBeforeScaleDown", default="PT120S")
+    if v := unresolved(seen):
+        return v
+    value = duration_seconds(seen.value)
+    if value is None:
+        return fail(f"nodeIdleTimeBeforeScaleDown {seen.value!r} is not an ISO-8601 duration", seen)
+    if value <= limit:
+        return passed(f"Idle nodes are released after {seen.value} (limit {limit_text})", seen)
+    return fail(f"Idle nodes wait {seen.value} before release (limit {limit_text})", seen)
+
+
+@check(
+    id="MLW-COST-004",
+    title="Compute instance uses a CPU size",
+    pillar=Pillar.COST_OPTIMIZATION,
+    severity=Severity.LOW,
+    resource_types=[COMPUTE],
+    implements=["AML-COST-01", "AML-PERF-02"],
+    remediation="Develop on a CPU compute instance and run GPU work as jobs on an autoscaling GPU cluster; keep "
+    "a GPU instance only when interactive GPU work needs it (then suppress this finding with the reason).",
+    references=References(docs=[WAF_AML]),
+    rationale="A GPU compute instance is the most expensive idle resource in a workspace: it bills per hour "
+    "whether or not its GPU is busy.",
+    defaults="vmSize is required for instances; GPU sizes are the N-series (size table shipped with mlwaf).",
+)
+@reads("properties.computeType", "properties.properties.vmSize")
+def instance_cpu_size(resource: Resource, ctx: CheckContext) -> Verdict:
+    if v := _only(resource, "computeinstance"):
+        return v
+    size = read(resource, "properties.properties.vmSize")
+    if v := unresolved(size):
+        return v
+    if size.absent:
+        return unknown("vmSize is not in the input", size)
+    if is_gpu_size(size.value):
+        return fail(f"GPU compute instance ({size.value}) for development work", size)
+    return passed(f"CPU size {size.value}", size)
+
+
+@check(
+    id="MLW-COST-005",
+    title="Non-production compute clusters use low-priority VMs",
+    pillar=Pillar.COST_OPTIMIZATION,
+    severity=Severity.LOW,
+    resource_types=[COMPUTE],
+    implements=["AML-COST-04", "PLAT-06"],
+    remediation="Set properties.properties.vmPriority to 'LowPriority' on clusters of development and test "
+    "workspaces (jobs must tolerate preemption: checkpoint them).",
+    references=References(docs=["https://learn.microsoft.com/azure/machine-learning/how-to-use-low-priority-batch"]),
+    params={
+        "environment_tag": "tag key holding the environment (default 'environment'), read on the cluster, else "
+        "its workspace",
+        "production_values": "tag values meaning production (default prod, production, prd, live)",
+    },
+    rationale="Low-priority capacity costs a fraction of dedicated VMs and suits interruptible experimentation.",
+    defaults="Absent vmPriority means 'Dedicated' (API default). Without an environment tag the check is not "
+    "applicable.",
+)
+@reads("properties.computeType", "properties.properties.vmPriority", "tags.*", related={WORKSPACE: ["tags.*"]})
+def nonprod_low_priority(resource: Resource, ctx: CheckContext) -> Verdict:
+    if v := _only(resource, "amlcompute"):
+        return v
+    key = str(ctx.params.get("environment_tag") or "environment")
+    env, holder = environment(resource, ctx, key)
+    if env is None:
+        return not_applicable(f"No {key!r} tag on the cluster or its workspace (parameter environment_tag)")
+    if is_production(env, ctx):
+        return not_applicable(f"Production ({key}={env} on {holder.name if holder else '?'}): dedicated VMs fit")
+    seen = read(resource, "properties.properties.vmPriority", default="Dedicated")
+    if v := unresolved(seen):
+        return v
+    if seen.lower() == "lowpriority":
+        return passed(f"Low-priority VMs for {key}={env}", seen)
+    return fail(f"Dedicated VMs for a {key}={env} cluster", seen)
+
+
+@check(
+    id="MLW-PERF-001",
+    title="Compute cluster can scale out",
+    pillar=Pillar.PERFORMANCE_EFFICIENCY,
+    severity=Severity.LOW,
+    resource_types=[COMPUTE],
+    implements=["AML-REL-02", "AML-PERF-01"],
+    remediation="Set properties.properties.scaleSettings.maxNodeCount to at least 2 and above minNodeCount.",
+    references=References(docs=[WAF_AML]),
+    rationale="A cluster whose maximum equals its minimum (or is one node) serialises jobs instead of scaling "
+    "out under load.",
+    defaults="maxNodeCount is required by the API; absent is UNKNOWN. Absent minNodeCount means 0.",
+)
+@reads(
+    "properties.computeType",
+    "properties.properties.scaleSettings.maxNodeCount",
+    "properties.properties.scaleSettings.minNodeCount",
+)
+def cluster_scale_out(resource: Resource, ctx: CheckContext) -> Verdict:
+    if v := _only(resource, "amlcompute"):
+        return v
+    top = read(resource, "properties.properties.scaleSettings.maxNodeCount")
+    low = read(resource, "properties.properties.scaleSettings.minNodeCount", default=0)
+    if v := unresolved(top, low):
+        return v
+    if top.absent:
+        return unknown("maxNodeCount is not in the input", top)
+    try:
+        hi, lo = int(top.value), int(low.value)
+    except (TypeError, ValueError):
+        return fail(f"Node counts are not numbers: max {top.value!r}, min {low.value!r}", top, low)
+    if hi >= 2 and hi > lo:
+        return passed(f"Scales from {lo} to {hi} nodes", top, low)
+    return fail(f"Cannot scale out: min {lo}, max {hi}", top, low)
+
+
+@check(
+    id="MLW-PERF-002",
+    title="Training jobs run on clusters, not compute instances",
+    pillar=Pillar.PERFORMANCE_EFFICIENCY,
+    severity=Severity.LOW,
+    resource_types=[JOB],
+    implements=["AML-PERF-01"],
+    remediation="Submit training jobs to an AmlCompute cluster or serverless compute (properties.computeId).",
+    references=References(docs=[WAF_AML]),
+    rationale="Clusters autoscale and run jobs in parallel; a compute instance is one machine shared with "
+    "interactive work.",
+    defaults="Jobs without computeId run on serverless compute, which passes.",
+)
+@reads("properties.computeId", "properties.jobType", related={COMPUTE: ["properties.computeType"]})
+def job_on_cluster(resource: Resource, ctx: CheckContext) -> Verdict:
+    target = read(resource, "properties.computeId")
+    if v := unresolved(target):
+        return v
+    if not target.value:
+        return passed("Runs on serverless compute", target)
+    compute = ctx.inventory.get(target.value)
+    if compute is None:
+        return unknown("The job's compute is not in the scan", target)
+    ctype = read(compute, "properties.computeType")
+    if compute_type(compute) == "computeinstance":
+        return fail(f"Runs on compute instance {compute.name!r}", target, ctype)
+    return passed(f"Runs on {ctype.value} {compute.name!r}", target, ctype)
+
+
+@check(
+    id="MLW-REL-004",
+    title="Batch inference clusters use dedicated VMs",
+    pillar=Pillar.RELIABILITY,
+    severity=Severity.MEDIUM,
+    resource_types=[BATCH_DEPLOYMENT],
+    implements=["AML-REL-08"],
+    remediation="Point the batch deployment (properties.compute) at a cluster with vmPriority 'Dedicated'.",
+    references=References(docs=[WAF_AML]),
+    rationale="Low-priority nodes are preempted and can stall batch scoring that a business process waits for.",
+    defaults="Absent vmPriority on the cluster means 'Dedicated'.",
+)
+@reads("properties.compute", related={COMPUTE: ["properties.computeType", "properties.properties.vmPriority"]})
+def batch_dedicated(resource: Resource, ctx: CheckContext) -> Verdict:
+    target = read(resource, "properties.compute")
+    if v := unresolved(target):
+        return v
+    if not target.value:
+        return unknown("properties.compute is not in the input", target)
+    compute = ctx.inventory.get(target.value)
+    if compute is None:
+        return unknown("The batch deployment's compute is not in the scan", target)
+    if compute_type(compute) != "amlcompute":
+        return not_applicable(f"Runs on {compute_type(compute) or 'an unknown compute type'}, not a cluster", target)
+    prio = read(compute, "properties.properties.vmPriority", default="Dedicated")
+    if v := unresolved(prio):
+        return v
+    if prio.lower() == "dedicated":
+        return passed(f"Cluster {compute.name!r} uses dedicated VMs", target, prio)
+    return fail(f"Cluster {compute.name!r} uses {prio.value} VMs, which can be preempted", target, prio)

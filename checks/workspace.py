@@ -11,14 +11,21 @@ from mlwaf.check import (
     Verdict,
     check,
     fail,
+    not_applicable,
     passed,
     read,
+    unknown,
     unresolved,
 )
 from mlwaf.checklib import (
+    CONNECTION,
+    DATASTORE,
     WORKSPACE,
     approved_connections,
+    diagnostic_logs,
+    differs,
     inherited_from_hub,
+    is_project,
     isolation_mode,
     reads,
 )
@@ -224,3 +231,299 @@ def workspace_identity(resource: Resource, ctx: CheckContext) -> Verdict:
             return fail("User-assigned identity without properties.primaryUserAssignedIdentity", seen, primary)
         return passed(f"Managed identity: {seen.value}", seen, primary)
     return passed(f"Managed identity: {seen.value}", seen)
+
+
+@check(
+    id="MLW-SEC-007",
+    title="Workspace uses a user-assigned managed identity",
+    pillar=Pillar.SECURITY,
+    severity=Severity.LOW,
+    resource_types=[WORKSPACE],
+    implements=["AML-SEC-05"],
+    remediation="Set identity.type to 'UserAssigned' with the identity in identity.userAssignedIdentities and "
+    "properties.primaryUserAssignedIdentity set to its resource id.",
+    references=References(
+        docs=["https://learn.microsoft.com/azure/machine-learning/how-to-identity-based-service-authentication"],
+        azure_policy=["5f0c7d88-c7de-45b8-ac49-db49e72eaa78"],
+        psrule=["Azure.ML.UserManagedIdentity"],
+    ),
+    rationale="A user-assigned identity has its own lifecycle: it can be granted least-privilege access to "
+    "storage, Key Vault and the registry before the workspace exists, and survives re-creating it.",
+    defaults="Absent identity means none; absent primaryUserAssignedIdentity means none is primary.",
+)
+@reads("identity.type", "identity.userAssignedIdentities", "properties.primaryUserAssignedIdentity")
+@differs("PSRule requires identity.type to equal exactly 'UserAssigned'; this check also passes "
+         "'SystemAssigned,UserAssigned' when a primary user-assigned identity is set, since the workspace "
+         "then authenticates with the user-assigned one.")
+def workspace_user_assigned_identity(resource: Resource, ctx: CheckContext) -> Verdict:
+    kind = read(resource, "identity.type", default="None")
+    primary = read(resource, "properties.primaryUserAssignedIdentity")
+    if v := unresolved(kind, primary):
+        return v
+    if "userassigned" not in kind.lower().replace(" ", ""):
+        return fail(f"identity.type is {kind.value!r}: no user-assigned identity", kind)
+    if not primary.value:
+        return fail("No properties.primaryUserAssignedIdentity: the workspace does not use its user-assigned identity",
+                    kind, primary)
+    return passed("Uses a user-assigned identity as primary identity", kind, primary)
+
+
+@check(
+    id="MLW-SEC-008",
+    title="Workspace reaches its default storage with its identity, not account keys",
+    pillar=Pillar.SECURITY,
+    severity=Severity.MEDIUM,
+    resource_types=[WORKSPACE],
+    implements=["AML-SEC-05"],
+    remediation="Set properties.systemDatastoresAuthMode to 'identity' and grant the workspace identity "
+    "Storage Blob Data Contributor on the storage account.",
+    references=References(
+        docs=["https://learn.microsoft.com/azure/machine-learning/how-to-disable-local-auth-storage"],
+    ),
+    rationale="System datastores that use account keys keep long-lived secrets in the workspace's key vault; "
+    "identity-based access removes them and lets shared-key access be turned off.",
+    defaults="Absent systemDatastoresAuthMode means 'accessKey' (API 2024-04-01 and later; earlier versions "
+    "have no setting and always use keys).",
+)
+@reads("kind", "properties.hubResourceId", "properties.systemDatastoresAuthMode")
+def workspace_datastore_auth(resource: Resource, ctx: CheckContext) -> Verdict:
+    if inherited := inherited_from_hub(resource):
+        return inherited
+    seen = read(resource, "properties.systemDatastoresAuthMode", default="accessKey")
+    if v := unresolved(seen):
+        return v
+    if seen.lower() == "identity":
+        return passed("System datastores use the workspace identity", seen)
+    return fail(f"System datastores authenticate with {seen.value!r}", seen)
+
+
+_BROAD_FQDN = ("*", "*.*", "*.com", "*.net", "*.org", "*.io")
+
+
+@check(
+    id="MLW-SEC-009",
+    title="Managed network outbound rules are narrow",
+    pillar=Pillar.SECURITY,
+    severity=Severity.MEDIUM,
+    resource_types=[WORKSPACE],
+    implements=["AML-SEC-03", "AML-SEC-12"],
+    remediation="Replace wildcard FQDN outbound rules ('*', '*.com') with the specific hosts the jobs need "
+    "(e.g. 'pypi.org', '*.pythonhosted.org'); prefer private endpoint and service tag rules.",
+    references=References(docs=["https://learn.microsoft.com/azure/machine-learning/how-to-managed-network"]),
+    rationale="One wildcard FQDN rule silently undoes 'allow only approved outbound': compute can reach any "
+    "host on the internet again, and with it any package or exfiltration target.",
+    defaults="Absent outboundRules means only the rules Azure ML adds itself (none user-defined).",
+)
+@reads(
+    "kind",
+    "properties.hubResourceId",
+    "properties.managedNetwork.isolationMode",
+    "properties.managedNetwork.outboundRules.*.type",
+    "properties.managedNetwork.outboundRules.*.destination",
+)
+def workspace_outbound_rules(resource: Resource, ctx: CheckContext) -> Verdict:
+    if inherited := inherited_from_hub(resource):
+        return inherited
+    mode = isolation_mode(resource)
+    rules = read(resource, "properties.managedNetwork.outboundRules", default={})
+    if v := unresolved(mode, rules):
+        return v
+    if mode.lower() != "allowonlyapprovedoutbound":
+        return not_applicable(
+            f"Outbound rules only restrict traffic in AllowOnlyApprovedOutbound mode ({mode.value})", mode
+        )
+    broad = []
+    for name, rule in (rules.value.items() if isinstance(rules.value, dict) else []):
+        if not isinstance(rule, dict) or str(rule.get("type", "")).lower() != "fqdn":
+            continue
+        dest = rule.get("destination")
+        if isinstance(dest, str) and dest.strip().lower() in _BROAD_FQDN:
+            broad.append(f"{name} ({dest})")
+    if broad:
+        return fail(f"Wildcard FQDN outbound rule(s) open the internet: {', '.join(broad)}", mode, rules)
+    count = len(rules.value) if isinstance(rules.value, dict) else 0
+    return passed(f"{count} outbound rule(s), none a wildcard FQDN", mode, rules)
+
+
+@check(
+    id="MLW-SEC-014",
+    title="Serverless compute gets no public IP",
+    pillar=Pillar.SECURITY,
+    severity=Severity.MEDIUM,
+    resource_types=[WORKSPACE],
+    implements=["AML-SEC-08"],
+    remediation="Enable the workspace managed network, or set "
+    "properties.serverlessComputeSettings.serverlessComputeNoPublicIP to true with a custom subnet.",
+    references=References(docs=["https://learn.microsoft.com/azure/machine-learning/how-to-use-serverless-compute"]),
+    rationale="Serverless job nodes outside a managed network receive public IPs unless told otherwise.",
+    defaults="Absent serverlessComputeSettings means serverless nodes get public IPs unless the workspace has a "
+    "managed network (which always places them in it without public IPs).",
+)
+@reads(
+    "kind",
+    "properties.hubResourceId",
+    "properties.managedNetwork.isolationMode",
+    "properties.serverlessComputeSettings.serverlessComputeNoPublicIP",
+)
+def workspace_serverless_no_public_ip(resource: Resource, ctx: CheckContext) -> Verdict:
+    if inherited := inherited_from_hub(resource):
+        return inherited
+    mode = isolation_mode(resource)
+    flag = read(resource, "properties.serverlessComputeSettings.serverlessComputeNoPublicIP", default=False)
+    if v := unresolved(mode, flag):
+        return v
+    if mode.lower() != "disabled":
+        return passed(f"Serverless compute runs in the managed network ({mode.value})", mode)
+    if flag.value is True:
+        return passed("serverlessComputeNoPublicIP is true", flag)
+    return fail("Serverless compute nodes get public IPs (no managed network, serverlessComputeNoPublicIP false)",
+                mode, flag)
+
+
+@check(
+    id="MLW-OPS-002",
+    title="Workspace has Application Insights",
+    pillar=Pillar.OPERATIONAL_EXCELLENCE,
+    severity=Severity.MEDIUM,
+    resource_types=[WORKSPACE],
+    implements=["AML-OPS-06", "AML-PERF-04"],
+    remediation="Set properties.applicationInsights to the resource id of a (workspace-based) Application "
+    "Insights component.",
+    references=References(docs=["https://learn.microsoft.com/azure/machine-learning/how-to-enable-app-insights"]),
+    rationale="Online endpoints, deployments and jobs send their telemetry to the workspace's Application "
+    "Insights; without one it has nowhere to go.",
+    defaults="Absent applicationInsights means none. Projects use their hub's, so they are not assessed.",
+)
+@reads("kind", "properties.applicationInsights")
+def workspace_app_insights(resource: Resource, ctx: CheckContext) -> Verdict:
+    if is_project(resource):
+        return not_applicable("A project uses its hub's Application Insights", read(resource, "kind"))
+    seen = read(resource, "properties.applicationInsights")
+    if v := unresolved(seen):
+        return v
+    if seen.value:
+        return passed("Application Insights is linked", seen)
+    return fail("No Application Insights is linked", seen)
+
+
+@check(
+    id="MLW-OPS-003",
+    title="Workspace resource logs are collected",
+    pillar=Pillar.OPERATIONAL_EXCELLENCE,
+    severity=Severity.MEDIUM,
+    resource_types=[WORKSPACE],
+    implements=["AML-OPS-07"],
+    remediation="Add a diagnostic setting (Microsoft.Insights/diagnosticSettings scoped to the workspace) with "
+    "categoryGroup 'allLogs' or 'audit' enabled, sent to Log Analytics.",
+    references=References(
+        docs=["https://learn.microsoft.com/azure/machine-learning/monitor-azure-machine-learning"],
+        azure_policy=["afe0c3be-ba3b-4544-ba52-0c99672a8ad6"],
+    ),
+    rationale="Resource logs reconstruct who did what in the workspace during incidents and audits.",
+    defaults="Diagnostic settings are separate extension resources; a workspace export or REST GET never "
+    "includes them, so none in an offline input is UNKNOWN (a live scan lists them and fails on none).",
+)
+@reads(related={
+    "Microsoft.Insights/diagnosticSettings": [
+        "properties.logs[*].enabled",
+        "properties.logs[*].category",
+        "properties.logs[*].categoryGroup",
+        "properties.workspaceId",
+        "properties.storageAccountId",
+        "properties.eventHubAuthorizationRuleId",
+    ],
+})
+def workspace_diagnostic_logs(resource: Resource, ctx: CheckContext) -> Verdict:
+    return diagnostic_logs(resource, ctx, "workspace")
+
+
+@check(
+    id="MLW-OPS-004",
+    title="Workspace links its storage, key vault, container registry and Application Insights",
+    pillar=Pillar.OPERATIONAL_EXCELLENCE,
+    severity=Severity.LOW,
+    resource_types=[WORKSPACE],
+    implements=["DSP-01"],
+    remediation="Create the workspace with properties.storageAccount, keyVault, containerRegistry and "
+    "applicationInsights set to resources you manage (a registry is otherwise created on first image build, "
+    "outside your templates).",
+    references=References(docs=["https://learn.microsoft.com/azure/machine-learning/concept-workspace#associated-resources"]),
+    rationale="Jobs, images, secrets and telemetry each need one of the four; declaring them keeps their "
+    "configuration (network, redundancy, keys) under your control and in your templates.",
+    defaults="An absent property means the dependency is not linked. Projects inherit all four from their hub.",
+)
+@reads(
+    "kind",
+    "properties.storageAccount",
+    "properties.keyVault",
+    "properties.containerRegistry",
+    "properties.applicationInsights",
+)
+def workspace_dependencies(resource: Resource, ctx: CheckContext) -> Verdict:
+    if is_project(resource):
+        return not_applicable("A project inherits its dependencies from its hub", read(resource, "kind"))
+    seen = [read(resource, f"properties.{p}") for p in ("storageAccount", "keyVault", "containerRegistry",
+                                                        "applicationInsights")]
+    if v := unresolved(*seen):
+        return v
+    missing = [s.evidence.path.rsplit(".", 1)[-1] for s in seen if not s.value]
+    if missing:
+        return fail(f"Not linked: {', '.join(missing)}", *seen)
+    return passed("Storage, key vault, container registry and Application Insights are linked", *seen)
+
+
+_IDENTITY_AUTH = {
+    "aad", "managedidentity", "projectmanagedidentity", "accountmanagedidentity", "userentratoken", "none",
+}
+
+
+@check(
+    id="MLW-SEC-015",
+    title="Workspace connections authenticate with Microsoft Entra ID, not keys",
+    pillar=Pillar.SECURITY,
+    severity=Severity.MEDIUM,
+    resource_types=[CONNECTION],
+    implements=["AML-SEC-05"],
+    remediation="Recreate the connection with properties.authType 'AAD' (or a managed identity type) and grant "
+    "the workspace or project identity a role on the target.",
+    references=References(docs=["https://learn.microsoft.com/azure/ai-foundry/how-to/connections-add"]),
+    rationale="Key, SAS, PAT and password connections store long-lived secrets in the workspace; Entra ID "
+    "connections have none to leak or rotate.",
+    defaults="authType is required by the API; absent means the input omitted it (UNKNOWN).",
+)
+@reads("properties.authType", "properties.category")
+def connection_auth(resource: Resource, ctx: CheckContext) -> Verdict:
+    auth = read(resource, "properties.authType")
+    if v := unresolved(auth):
+        return v
+    if auth.absent:
+        return unknown("properties.authType is not in the input", auth)
+    if auth.lower() in _IDENTITY_AUTH:
+        return passed(f"Authenticates with {auth.value}", auth)
+    return fail(f"Authenticates with a stored secret ({auth.value})", auth)
+
+
+@check(
+    id="MLW-SEC-016",
+    title="Datastores use identity-based access, not stored credentials",
+    pillar=Pillar.SECURITY,
+    severity=Severity.MEDIUM,
+    resource_types=[DATASTORE],
+    implements=["AML-SEC-05"],
+    remediation="Set properties.credentials.credentialsType to 'None' (identity-based data access) and grant "
+    "the users' or compute's identity data roles on the storage.",
+    references=References(docs=["https://learn.microsoft.com/azure/machine-learning/how-to-datastore"]),
+    rationale="Account keys, SAS tokens and service principal secrets kept in a datastore give every "
+    "workspace user the same standing access to the data.",
+    defaults="credentials is required by the API; absent means the input omitted it (UNKNOWN).",
+)
+@reads("properties.credentials.credentialsType", "properties.datastoreType")
+def datastore_credentials(resource: Resource, ctx: CheckContext) -> Verdict:
+    kind = read(resource, "properties.credentials.credentialsType")
+    if v := unresolved(kind):
+        return v
+    if kind.absent:
+        return unknown("properties.credentials.credentialsType is not in the input", kind)
+    if kind.lower() == "none":
+        return passed("Identity-based data access (no stored credentials)", kind)
+    return fail(f"Stores {kind.value} credentials", kind)
