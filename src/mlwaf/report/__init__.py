@@ -4,11 +4,15 @@ they are imported only when asked for, so a JSON-only scan never loads Jinja2.""
 from __future__ import annotations
 
 import importlib
+import inspect
+from dataclasses import dataclass
 from typing import Any
 
 # format name -> module that renders it
 FORMATS: dict[str, str] = {
     "json": "mlwaf.report.json",
+    "sarif": "mlwaf.report.sarif",
+    "html": "mlwaf.report.html",
 }
 
 
@@ -17,3 +21,27 @@ def renderer(name: str) -> Any:
         return importlib.import_module(FORMATS[name])
     except KeyError:
         raise ValueError(f"unknown report format {name!r}; choose from {', '.join(sorted(FORMATS))}") from None
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    """What the command line tells reporters beyond the ScanResult itself.
+
+    Kept out of `ScanResult.meta` because meta is written into the JSON report, and these are
+    choices about how to render, not facts about the scan.
+    """
+
+    # SARIF `automationDetails.id` category, so several scans of one repository upload side by side.
+    sarif_category: str = "mlwaf"
+    # SARIF leaves PASS results out unless asked (they become `kind: pass`).
+    sarif_include_pass: bool = False
+    # The scan root relative to the working directory ("infra/" for `mlwaf scan infra`): code
+    # scanning reads relative paths from the repository root, so SARIF prefixes them with it.
+    source_prefix: str = ""
+
+
+def render(module: Any, result: Any, options: ReportOptions | None = None) -> str:
+    """Render with a reporter module, passing the options to those whose `render` takes them."""
+    if options is not None and len(inspect.signature(module.render).parameters) > 1:
+        return module.render(result, options)
+    return module.render(result)

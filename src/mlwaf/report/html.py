@@ -1,0 +1,439 @@
+"""The HTML report: one self-contained file a person opens from disk or a CI artifact.
+
+Design choices, and why:
+- Offline and self-contained: the CSS and JavaScript are inlined, there are no fonts, images or
+  CDNs, and the findings travel as JSON in a `<script type="application/json">` block. A
+  Content-Security-Policy with `default-src 'none'` and hashes of the two inline blocks makes the
+  browser refuse any request the page (or an injected value) would try to make.
+- Safe: everything that comes from a scanned resource is data. The server-side parts go through
+  Jinja2 with autoescaping; the embedded JSON escapes `<`, `>`, `&` and the JavaScript line
+  separators, so no value can end the data block; the script writes values with `textContent`
+  and never builds HTML from strings.
+- At scale: the findings table is filtered, sorted and paginated in the page, so 20,000
+  findings render one page of rows at a time.
+- Accessible: real tables with captions and scoped headers, native buttons and selects for every
+  control, `aria-sort` and `aria-expanded` states, a live region for the result count, and
+  every colour paired with a word or a symbol.
+- Deterministic: the same scan gives the same bytes; the only time-dependent text is the
+  `generated_at` stamp, which `--reproducible` leaves out.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from functools import cache
+from typing import Any
+
+from mlwaf import __version__
+from mlwaf.check import CheckSpec
+from mlwaf.engine import ScanResult
+from mlwaf.inventory import WORKSPACES, Inventory
+from mlwaf.model import Finding, Pillar, Resource, Severity, Status
+from mlwaf.report import ReportOptions
+
+EXTENSION = "html"
+
+STATUS_ORDER = [Status.FAIL, Status.ERROR, Status.UNKNOWN, Status.PASS, Status.NOT_APPLICABLE]
+STATUS_LABEL = {
+    Status.FAIL: "Fail",
+    Status.ERROR: "Error",
+    Status.UNKNOWN: "Unknown",
+    Status.PASS: "Pass",
+    Status.NOT_APPLICABLE: "Not applicable",
+}
+# Properties that hold the id of a resource a workspace (or a resource below it) depends on.
+DEPENDENCIES = {
+    "properties.storageAccount": "storage account",
+    "properties.keyVault": "key vault",
+    "properties.containerRegistry": "container registry",
+    "properties.applicationInsights": "Application Insights",
+    "properties.encryption.keyVaultProperties.keyVaultArmId": "customer-managed key vault",
+    "properties.hubResourceId": "hub workspace",
+    "properties.resourceId": "attached compute target",
+}
+ATTACHED = {
+    "Microsoft.Network/privateEndpoints": "private endpoint",
+    "Microsoft.Insights/diagnosticSettings": "diagnostic setting",
+    "Microsoft.Insights/autoscaleSettings": "autoscale setting",
+    "Microsoft.Authorization/roleAssignments": "role assignment",
+}
+_POLICY_URI = (
+    "https://portal.azure.com/#view/Microsoft_Azure_Policy/PolicyDetailBlade/definitionId/"
+    "%2Fproviders%2FMicrosoft.Authorization%2FpolicyDefinitions%2F{}"
+)
+_PSRULE_URI = "https://azure.github.io/PSRule.Rules.Azure/en/rules/{}/"
+UNKNOWN_EXAMPLES = 5
+
+
+def embed_json(data: Any) -> str:
+    """JSON that is safe inside a `<script type="application/json">` element: no `<`, `>` or `&`
+    can close the element or start markup, and U+2028/2029 cannot break a parser."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return (
+        text.replace("&", "\\u0026")
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
+
+
+def _csp_hash(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
+
+
+@cache
+def _environment() -> Any:
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("mlwaf.report", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+@cache
+def _asset(name: str) -> str:
+    from importlib import resources
+
+    return resources.files("mlwaf.report").joinpath("templates", name).read_text("utf-8")
+
+
+def _references(spec: CheckSpec) -> list[dict[str, str]]:
+    refs = spec.references
+    out = [{"label": "Docs", "text": d, "href": d} for d in refs.docs]
+    out += [{"label": "Azure Policy", "text": g, "href": _POLICY_URI.format(g)} for g in refs.azure_policy]
+    out += [{"label": "PSRule for Azure", "text": n, "href": _PSRULE_URI.format(n)} for n in refs.psrule]
+    out += [{"label": "checkov", "text": c, "href": ""} for c in refs.checkov]
+    return out
+
+
+def _band(score: float | None) -> str:
+    if score is None:
+        return "none"
+    return "good" if score >= 80 else "fair" if score >= 50 else "poor"
+
+
+def _band_label(score: float | None) -> str:
+    return {"good": "Good", "fair": "Fair", "poor": "Poor", "none": "Not assessed"}[_band(score)]
+
+
+# --- per-workspace view -----------------------------------------------------------------------
+
+
+def _workspace_members(inventory: Inventory, ws: Resource) -> list[tuple[str, Resource]]:
+    """The workspace, what lies below it, what it depends on, and what is attached to those,
+    each with its role; in a stable order (role, then type, then name)."""
+    roles: dict[str, tuple[str, Resource]] = {ws.key: ("workspace", ws)}
+    queue = [ws]
+    while queue:
+        current = queue.pop()
+        for child in inventory.children(current):
+            if child.key not in roles:
+                roles[child.key] = ("child", child)
+                queue.append(child)
+    for _key, (_, member) in list(roles.items()):
+        for path, label in DEPENDENCIES.items():
+            dep = inventory.linked(member, path)
+            if dep is not None and dep.key not in roles:
+                roles[dep.key] = (f"dependency: {label}", dep)
+    for _key, (_, member) in list(roles.items()):
+        for ext_type, label in ATTACHED.items():
+            for ext in inventory.attached(member, ext_type):
+                if ext.key not in roles:
+                    roles[ext.key] = (f"attached: {label}", ext)
+    order = {"workspace": 0, "child": 1}
+    return sorted(
+        roles.values(),
+        key=lambda rr: (order.get(rr[0], 2 if rr[0].startswith("dependency") else 3), rr[1].type_key, rr[1].key),
+    )
+
+
+def _workspace_kind(ws: Resource) -> str:
+    kind = (ws.kind or "default").lower()
+    return {"hub": "hub", "project": "project"}.get(kind, kind)
+
+
+# --- the data the page works on ---------------------------------------------------------------
+
+
+def _resource_record(r: Resource) -> dict[str, Any]:
+    line, _ = r.position()
+    out: dict[str, Any] = {"id": r.id, "name": r.name, "type": r.type}
+    if r.origin.path:
+        out["path"] = r.origin.path
+    if line:
+        out["line"] = line
+    if r.origin.request:
+        out["request"] = r.origin.request
+    return out
+
+
+def _finding_record(f: Finding, check_index: int, resource_index: int, workspaces: list[int]) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "c": check_index,
+        "r": resource_index,
+        "s": f.status.value,
+        "m": f.message,
+        "e": [e.to_dict() for e in f.evidence],
+    }
+    if f.location.path:
+        out["p"] = f.location.path
+    if f.location.line:
+        out["l"] = f.location.line
+    if f.suppressed:
+        out["x"] = f.suppression_reason or "suppressed"
+        if f.suppression_source:
+            out["xs"] = f.suppression_source
+    if f.in_baseline:
+        out["b"] = 1
+    if workspaces:
+        out["w"] = workspaces
+    return out
+
+
+def _page_data(result: ScanResult, specs: list[CheckSpec], ws_members: list[set[str]]) -> dict[str, Any]:
+    check_index = {s.id: i for i, s in enumerate(specs)}
+    resource_index: dict[str, int] = {}
+    resources: list[dict[str, Any]] = []
+    membership: dict[str, list[int]] = defaultdict(list)
+    for i, members in enumerate(ws_members):
+        for key in members:
+            membership[key].append(i)
+    findings = []
+    for f in result.findings:
+        if f.check_id not in check_index:
+            continue
+        key = f.resource.key
+        if key not in resource_index:
+            resource_index[key] = len(resources)
+            resources.append(_resource_record(f.resource))
+        findings.append(_finding_record(f, check_index[f.check_id], resource_index[key], membership.get(key, [])))
+    checks = [
+        {
+            "id": s.id,
+            "title": s.title,
+            "pillar": s.pillar.value,
+            "severity": s.severity.value,
+            "remediation": s.remediation,
+            "rationale": s.rationale,
+            "defaults": s.defaults,
+            "refs": _references(s),
+        }
+        for s in specs
+    ]
+    return {
+        "pillars": [{"id": p.value, "title": p.title} for p in Pillar],
+        "checks": checks,
+        "resources": resources,
+        "findings": findings,
+    }
+
+
+def _counts(findings: Iterable[Finding]) -> dict[str, Any]:
+    active = [f for f in findings if not f.suppressed]
+    failing = Counter(f.severity for f in active if f.status is Status.FAIL)
+    status = Counter(f.status for f in active)
+    return {
+        "fail_by_severity": [(s.value, s.value.capitalize(), failing.get(s, 0)) for s in Severity],
+        "status": [(s.value, STATUS_LABEL[s], status.get(s, 0)) for s in STATUS_ORDER],
+        "suppressed": sum(1 for f in findings if f.suppressed),
+        "total": len(active),
+    }
+
+
+def _chart(pillars: list[dict[str, Any]]) -> dict[str, Any]:
+    """Geometry of the pillar chart: one bar per pillar for the score, a thin one for coverage."""
+    label_w, bar_w, row_h, top = 205, 330, 44, 30
+    rows = []
+    for i, p in enumerate(pillars):
+        y = top + i * row_h
+        score, coverage = p["score"], p["coverage"]
+        rows.append(
+            {
+                "title": p["title"],
+                "y": y,
+                "score": score,
+                "coverage": coverage,
+                "band": _band(score),
+                "score_w": round(bar_w * (score or 0) / 100, 1),
+                "coverage_w": round(bar_w * (coverage or 0) / 100, 1),
+                "text_y": y + 15,
+                "cov_y": y + 24,
+            }
+        )
+    ticks = [{"x": label_w + bar_w * t / 100, "label": str(t)} for t in (0, 25, 50, 75, 100)]
+    return {
+        "label_w": label_w,
+        "bar_w": bar_w,
+        "width": label_w + bar_w + 140,
+        "height": top + len(pillars) * row_h + 16,
+        "rows": rows,
+        "ticks": ticks,
+        "axis_y": top + len(pillars) * row_h - 8,
+    }
+
+
+def context(result: ScanResult) -> dict[str, Any]:
+    specs = sorted(result.checks, key=lambda s: s.id)
+    spec_by_id = {s.id: s for s in specs}
+    scores = result.scores or {}
+    overall = scores.get("overall", {})
+    pillar_scores = scores.get("pillars", {})
+    pillars = []
+    for p in Pillar:
+        s = pillar_scores.get(p.value, {})
+        c = s.get("counts", {})
+        pillars.append(
+            {
+                "id": p.value,
+                "title": p.title,
+                "score": s.get("score"),
+                "coverage": s.get("coverage"),
+                "band": _band(s.get("score")),
+                "band_label": _band_label(s.get("score")),
+                "pass": c.get("pass", 0),
+                "fail": c.get("fail", 0),
+                "unknown": c.get("unknown", 0),
+                "not_applicable": c.get("not_applicable", 0),
+            }
+        )
+
+    # Workspaces: the workspace, its children and dependencies, with their findings.
+    by_resource: dict[str, Counter[str]] = defaultdict(Counter)
+    for f in result.findings:
+        if not f.suppressed:
+            by_resource[f.resource.key][f.status.value] += 1
+    scope_scores = {s.get("id", "").lower(): s for s in scores.get("scopes", []) if s.get("kind") == "workspace"}
+    workspaces = []
+    ws_members: list[set[str]] = []
+    for ws in sorted(result.inventory.of_type(WORKSPACES), key=lambda r: (r.name.lower(), r.key)):
+        members = _workspace_members(result.inventory, ws)
+        ws_members.append({m.key for _, m in members})
+        scope = scope_scores.get(ws.key, {})
+        rows = []
+        fails = unknowns = 0
+        for role, m in members:
+            counts = by_resource.get(m.key, Counter())
+            fails += counts.get("FAIL", 0)
+            unknowns += counts.get("UNKNOWN", 0)
+            line, _ = m.position()
+            source = f"{m.origin.path}:{line}" if m.origin.path and line else (m.origin.path or m.origin.request or "")
+            rows.append(
+                {
+                    "role": role,
+                    "name": m.name,
+                    "type": m.type,
+                    "fail": counts.get("FAIL", 0),
+                    "unknown": counts.get("UNKNOWN", 0),
+                    "pass": counts.get("PASS", 0),
+                    "source": source,
+                }
+            )
+        ws_overall = scope.get("overall", {})
+        workspaces.append(
+            {
+                "index": len(workspaces),
+                "name": ws.name,
+                "id": ws.id,
+                "kind": _workspace_kind(ws),
+                "location": ws.location or "",
+                "score": ws_overall.get("score"),
+                "coverage": ws_overall.get("coverage"),
+                "band_label": _band_label(ws_overall.get("score")),
+                "fail": fails,
+                "unknown": unknowns,
+                "rows": rows,
+            }
+        )
+
+    # Not assessed: unreadable inputs and failed calls, checks that raised, UNKNOWN verdicts.
+    unknown_groups: dict[str, list[Finding]] = defaultdict(list)
+    raised: list[Finding] = []
+    for f in result.findings:
+        if f.status is Status.UNKNOWN:
+            unknown_groups[f.check_id].append(f)
+        elif f.status is Status.ERROR:
+            raised.append(f)
+    unknown = []
+    for check_id in sorted(unknown_groups):
+        group = unknown_groups[check_id]
+        spec = spec_by_id.get(check_id)
+        unknown.append(
+            {
+                "id": check_id,
+                "title": spec.title if spec else check_id,
+                "count": len(group),
+                "examples": [
+                    {"name": f.resource.name, "type": f.resource.type, "message": f.message}
+                    for f in group[:UNKNOWN_EXAMPLES]
+                ],
+                "more": max(0, len(group) - UNKNOWN_EXAMPLES),
+            }
+        )
+    errors = [
+        {"path": e.path, "message": e.message, "scope": e.scope, "call": e.call, "status": e.status}
+        for e in result.errors
+    ]
+    skipped = [{"path": s.path, "note": s.note or ""} for s in result.scanned if s.kind == "skipped"]
+    inputs = [
+        {"path": s.path, "kind": s.kind, "resources": s.resources, "note": s.note or ""}
+        for s in result.scanned
+        if s.kind != "skipped"
+    ]
+
+    resource_types = sorted({f.resource.type for f in result.findings}, key=str.lower)
+    return {
+        "version": __version__,
+        "generated_at": result.meta.get("generated_at"),
+        "resources": len(result.inventory),
+        "inputs": inputs,
+        "skipped": skipped,
+        "checks": len(specs),
+        "check_sources": sorted(result.check_sources.items()),
+        "overall": {
+            "score": overall.get("score"),
+            "coverage": overall.get("coverage"),
+            "band": _band(overall.get("score")),
+            "band_label": _band_label(overall.get("score")),
+        },
+        "counts": _counts(result.findings),
+        "pillars": pillars,
+        "chart": _chart(pillars),
+        "workspaces": workspaces,
+        "errors": errors,
+        "raised": [
+            {"check": f.check_id, "name": f.resource.name, "type": f.resource.type, "message": f.message}
+            for f in raised
+        ],
+        "unknown": unknown,
+        "unknown_total": sum(g["count"] for g in unknown),
+        "incomplete": result.incomplete,
+        "statuses": [(s.value, STATUS_LABEL[s]) for s in STATUS_ORDER],
+        "severities": [(s.value, s.value.capitalize()) for s in Severity],
+        "resource_types": resource_types,
+        "data": _page_data(result, specs, ws_members),
+    }
+
+
+def render(result: ScanResult, options: ReportOptions | None = None) -> str:
+    ctx = context(result)
+    css = _asset("report.css")
+    js = _asset("report.js")
+    csp = (
+        "default-src 'none'; "
+        f"style-src {_csp_hash(css)}; "
+        f"script-src {_csp_hash(js)}; "
+        "img-src 'none'; connect-src 'none'; font-src 'none'; "
+        "base-uri 'none'; form-action 'none'"
+    )
+    data = embed_json(ctx.pop("data"))
+    return _environment().get_template("report.html.j2").render(**ctx, css=css, js=js, csp=csp, data=data)
