@@ -116,6 +116,16 @@ def scan(
         bool, typer.Option("--reproducible", help="Leave timestamps out, for byte-identical reports.")
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No console summary.")] = False,
+    sarif_category: Annotated[
+        str,
+        typer.Option(
+            "--sarif-category",
+            help="SARIF automationDetails category, so several scans of one repository upload side by side.",
+        ),
+    ] = "mlwaf",
+    sarif_include_pass: Annotated[
+        bool, typer.Option("--sarif-include-pass", help="Also write PASS results to SARIF (kind: pass).")
+    ] = False,
     config_file: Annotated[Path | None, CONFIG_OPTION] = None,
     fail_on: Annotated[
         str | None,
@@ -201,7 +211,12 @@ def scan(
     source = run_sources(paths, options)
     result = evaluate(source, select_checks(reg, options), options, check_sources=reg.counts)
 
-    written = _write_reports(result, formats, output, output_dir)
+    report_options = report.ReportOptions(
+        sarif_category=sarif_category,
+        sarif_include_pass=sarif_include_pass,
+        source_prefix=_source_prefix(root),
+    )
+    written = _write_reports(result, formats, output, output_dir, report_options)
     summary_to = sys.stderr if output == Path("-") else sys.stdout
     if not quiet:
         from mlwaf.report import console
@@ -218,13 +233,30 @@ def scan(
     raise typer.Exit(code)
 
 
-def _write_reports(result, formats: list[str], output: Path | None, output_dir: Path) -> list[str]:  # noqa: ANN001
+def _source_prefix(root: Path) -> str:
+    """The scan root relative to the working directory ("infra/"), or "" when it is the working
+    directory or outside it: report paths are relative to the root, code scanning reads them
+    relative to the repository, which CI runs from."""
+    try:
+        rel = root.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return ""
+    return "" if str(rel) == "." else rel.as_posix() + "/"
+
+
+def _write_reports(
+    result,  # noqa: ANN001 - ScanResult is imported lazily
+    formats: list[str],
+    output: Path | None,
+    output_dir: Path,
+    options: object = None,  # a report.ReportOptions
+) -> list[str]:
     from mlwaf import report
 
     written: list[str] = []
     for name in formats:
         module = report.renderer(name)
-        text = module.render(result)
+        text = report.render(module, result, options)
         if output == Path("-"):
             sys.stdout.write(text)
             continue
