@@ -33,6 +33,8 @@ app = typer.Typer(
 )
 checks_app = typer.Typer(help="List and explain the checks.", no_args_is_help=True)
 app.add_typer(checks_app, name="checks")
+baseline_app = typer.Typer(help="Record today's findings so a pipeline fails only on new ones.", no_args_is_help=True)
+app.add_typer(baseline_app, name="baseline")
 
 
 def _version(value: bool) -> None:
@@ -335,6 +337,50 @@ def checks_show(
         lines += ["", "Parameters (config file):"]
         lines += [f"  {k}: {v}" for k, v in spec.params.items()]
     typer.echo("\n".join(lines))
+
+
+@baseline_app.command("create")
+def baseline_create(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to scan (folders are walked).")],
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="The baseline file to write (default: the config's baseline)."),
+    ] = None,
+    config_file: Annotated[Path | None, CONFIG_OPTION] = None,
+    checks_dir: Annotated[
+        list[Path] | None, typer.Option("--checks-dir", help="Also load the checks in this folder.")
+    ] = None,
+    checks: Annotated[list[str] | None, CHECKS_OPTION] = None,
+    skip_checks: Annotated[list[str] | None, SKIP_CHECKS_OPTION] = None,
+) -> None:
+    """Scan, then record every finding that is not a pass (check id + resource id, never a file or
+    line) so that `mlwaf scan --baseline FILE` gates only on new findings."""
+    from mlwaf import baseline, gate
+    from mlwaf.scan import ScanOptions, evaluate, run_sources, select_checks
+    from mlwaf.sources import ReadOptions
+
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        _err(f"no such file or folder: {', '.join(missing)}")
+        raise typer.Exit(EXIT_USAGE)
+    reg = _load_registry(list(checks_dir or []))
+    root = paths[0] if len(paths) == 1 and paths[0].is_dir() else Path.cwd()
+    options = ScanOptions(read=ReadOptions(root=root), checks_dirs=list(checks_dir or []), reproducible=True)
+    options, cfg = _configure(options, reg, config_file, load_baseline=False, checks=checks, skip_checks=skip_checks)
+    target = output or cfg.baseline
+    if target is None:
+        _err("give the file to write with --output (or set baseline = \"...\" in the config file)")
+        raise typer.Exit(EXIT_USAGE)
+    result = evaluate(run_sources(paths, options), select_checks(reg, options), options, check_sources=reg.counts)
+    for e in result.errors:
+        typer.echo(f"mlwaf: could not read {e.path}: {e.message}", err=True)
+    if gate.nothing_scanned(result):
+        _err("nothing could be scanned; no baseline written")
+        raise typer.Exit(EXIT_USAGE)
+    recorded = baseline.Baseline.from_findings(result.findings)
+    recorded.write(target)
+    typer.echo(f"wrote {target}: {len(recorded.entries)} findings recorded")
+    raise typer.Exit(EXIT_INCOMPLETE if result.errors else EXIT_OK)
 
 
 def run() -> None:

@@ -11,6 +11,9 @@ from typing import Any
 # format name -> module that renders it
 FORMATS: dict[str, str] = {
     "json": "mlwaf.report.json",
+    "csv": "mlwaf.report.csv",
+    "junit": "mlwaf.report.junit",
+    "markdown": "mlwaf.report.markdown",
     "sarif": "mlwaf.report.sarif",
     "html": "mlwaf.report.html",
 }

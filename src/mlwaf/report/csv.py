@@ -1,0 +1,112 @@
+"""CSV: one row per finding, for spreadsheets, pandas and ticket imports.
+
+Every finding is a row, passes and suppressed ones included (filter on `status`, `suppressed`,
+`in_baseline`), so counts in a spreadsheet match the scores. Scores and the gate do not fit a
+row per finding; they are in the JSON, SARIF, HTML, JUnit and Markdown reports.
+
+Cells that a spreadsheet would run as a formula (starting with = + - @ or a tab/carriage
+return) get a leading apostrophe: resource names and values come from the scanned files, and
+opening a report must never execute what a template author wrote (CSV injection).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from mlwaf.engine import ScanResult
+from mlwaf.model import Finding
+
+EXTENSION = "csv"
+COLUMNS = (
+    "check_id",
+    "title",
+    "pillar",
+    "severity",
+    "status",
+    "suppressed",
+    "suppression_reason",
+    "suppression_source",
+    "suppression_expires",
+    "in_baseline",
+    "resource_id",
+    "resource_type",
+    "resource_name",
+    "path",
+    "line",
+    "message",
+    "evidence",
+    "remediation",
+    "help_uri",
+)
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe(value: Any) -> str:
+    """A cell's text, neutralized if a spreadsheet would evaluate it."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = str(value)
+    if isinstance(value, str) and text.startswith(_FORMULA_START):
+        return "'" + text
+    return text
+
+
+def _evidence(f: Finding) -> str:
+    parts = []
+    for ev in f.evidence:
+        d = ev.to_dict()
+        if "expression" in d:
+            parts.append(f"{ev.path} = {d['expression']} (unresolved)")
+        elif "value" in d:
+            parts.append(f"{ev.path} = {json.dumps(d['value'], ensure_ascii=False, sort_keys=True)}")
+        else:
+            shown = f"{ev.path} absent"
+            if "default_applied" in d:
+                shown += f", default {json.dumps(d['default_applied'], ensure_ascii=False)}"
+            parts.append(shown)
+    return "; ".join(parts)
+
+
+def rows(result: ScanResult) -> list[dict[str, Any]]:
+    specs = {s.id: s for s in result.checks}
+    out = []
+    for f in result.findings:
+        spec = specs.get(f.check_id)
+        out.append(
+            {
+                "check_id": f.check_id,
+                "title": f.title,
+                "pillar": f.pillar.value,
+                "severity": f.severity.value,
+                "status": f.status.value,
+                "suppressed": f.suppressed,
+                "suppression_reason": f.suppression_reason,
+                "suppression_source": f.suppression_source,
+                "suppression_expires": f.suppression_expires,
+                "in_baseline": f.in_baseline,
+                "resource_id": f.resource.id,
+                "resource_type": f.resource.type,
+                "resource_name": f.resource.name,
+                "path": f.location.path,
+                "line": f.location.line,
+                "message": f.message,
+                "evidence": _evidence(f),
+                "remediation": spec.remediation if spec else None,
+                "help_uri": spec.references.docs[0] if spec and spec.references.docs else None,
+            }
+        )
+    return out
+
+
+def render(result: ScanResult) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for row in rows(result):
+        writer.writerow([safe(row[c]) for c in COLUMNS])
+    return buffer.getvalue()

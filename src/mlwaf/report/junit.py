@@ -1,0 +1,164 @@
+"""JUnit XML: one test case per check x resource, for CI test tabs (Azure DevOps, GitLab, Jenkins).
+
+Layout:
+- suite `mlwaf.gate`: one case, failed when the gate failed (its reasons as the failure text),
+  so a test tab shows the pipeline's decision first; properties carry the overall score.
+- one suite per pillar (`mlwaf.security`, ...), with the pillar's score and coverage as
+  properties, holding a case per finding. Case names are the check and the resource id, never a
+  file or line, so a CI's test history follows the same finding across runs.
+  FAIL -> <failure> (type = severity); ERROR -> <error>; UNKNOWN, NOT_APPLICABLE, suppressed
+  and baselined findings -> <skipped> with the reason, so the tab agrees with the gate.
+- suite `mlwaf.inputs`: one <error> case per input that could not be read.
+The output validates against the Jenkins xUnit plugin's junit-10.xsd (see tests/data).
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from typing import Any
+
+from mlwaf.engine import ScanResult
+from mlwaf.model import Finding, Pillar, Status
+
+EXTENSION = "junit.xml"
+# Characters XML 1.0 cannot carry, even escaped; scanned files may hold them in names and values.
+_INVALID_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _clean(text: Any) -> str:
+    return _INVALID_XML.sub("\ufffd", "" if text is None else str(text))
+
+
+def _el(parent: ET.Element, tag: str, text: str | None = None, **attrs: Any) -> ET.Element:
+    el = ET.SubElement(parent, tag, {k: _clean(v) for k, v in attrs.items() if v is not None})
+    if text:
+        el.text = _clean(text)
+    return el
+
+
+def _properties(parent: ET.Element, values: dict[str, Any]) -> None:
+    props = _el(parent, "properties")
+    for name, value in values.items():
+        _el(props, "property", name=name, value="" if value is None else value)
+
+
+def _details(f: Finding, remediation: str | None) -> str:
+    lines = [f.message, f"resource: {f.resource.id}"]
+    if f.location.path:
+        lines.append(f"location: {f.location.path}" + (f":{f.location.line}" if f.location.line else ""))
+    for ev in f.evidence:
+        d = ev.to_dict()
+        shown = d.get("expression", d.get("value", "absent"))
+        if "default_applied" in d:
+            shown = f"absent, default {d['default_applied']}"
+        lines.append(f"evidence: {ev.path} = {shown}")
+    if remediation:
+        lines.append(f"remediation: {remediation}")
+    return "\n".join(lines)
+
+
+def _case(suite: ET.Element, f: Finding, remediation: str | None) -> str:
+    """Add one finding's test case; returns its outcome (passed, failure, error, skipped)."""
+    case = _el(
+        suite,
+        "testcase",
+        name=f"{f.check_id} {f.title} [{f.resource.id}]",
+        classname=f"mlwaf.{f.pillar.value}.{f.check_id}",
+        time="0",
+        file=f.location.path,
+        line=f.location.line,
+    )
+    details = _details(f, remediation)
+    if f.status in (Status.FAIL, Status.UNKNOWN, Status.ERROR) and f.suppressed:
+        _el(case, "skipped", details, message=f"suppressed ({f.status.value}): {f.suppression_reason}")
+        return "skipped"
+    if f.status in (Status.FAIL, Status.UNKNOWN, Status.ERROR) and f.in_baseline:
+        _el(case, "skipped", details, message=f"in the baseline ({f.status.value}): {f.message}")
+        return "skipped"
+    if f.status == Status.FAIL:
+        _el(case, "failure", details, message=f.message, type=f.severity.value)
+        return "failure"
+    if f.status == Status.ERROR:
+        _el(case, "error", details, message=f.message, type="check-error")
+        return "error"
+    if f.status in (Status.UNKNOWN, Status.NOT_APPLICABLE):
+        _el(case, "skipped", details, message=f"{f.status.value}: {f.message}")
+        return "skipped"
+    return "passed"
+
+
+def _count(suite: ET.Element, outcomes: list[str]) -> None:
+    suite.set("tests", str(len(outcomes)))
+    suite.set("failures", str(outcomes.count("failure")))
+    suite.set("errors", str(outcomes.count("error")))
+    suite.set("skipped", str(outcomes.count("skipped")))
+    suite.set("time", "0")
+
+
+def _fmt(value: Any) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+def to_element(result: ScanResult) -> ET.Element:
+    root = ET.Element("testsuites", {"name": "mlwaf"})
+    all_outcomes: list[str] = []
+    gate = result.gate or {}
+    overall = (result.scores or {}).get("overall", {})
+
+    suite = _el(root, "testsuite", name="mlwaf.gate")
+    _properties(
+        suite,
+        {
+            "decision": gate.get("decision"),
+            "exit_code": gate.get("exit_code"),
+            "overall_score": _fmt(overall.get("score")),
+            "overall_coverage": _fmt(overall.get("coverage")),
+        },
+    )
+    case = _el(suite, "testcase", name="pre-production gate", classname="mlwaf.gate", time="0")
+    reasons = "\n".join(r["message"] for r in gate.get("reasons", []))
+    if gate.get("exit_code") in (1, 2):
+        _el(case, "failure", reasons, message=f"gate {gate.get('decision')}", type="gate")
+        outcomes = ["failure"]
+    else:
+        outcomes = ["passed"]
+    _count(suite, outcomes)
+    all_outcomes += outcomes
+
+    specs = {s.id: s for s in result.checks}
+    pillars = (result.scores or {}).get("pillars", {})
+    for pillar in Pillar:
+        findings = [f for f in result.findings if f.pillar == pillar]
+        if not findings:
+            continue
+        suite = _el(root, "testsuite", name=f"mlwaf.{pillar.value}")
+        block = pillars.get(pillar.value, {})
+        _properties(suite, {"score": _fmt(block.get("score")), "coverage": _fmt(block.get("coverage"))})
+        outcomes = []
+        for f in findings:
+            spec = specs.get(f.check_id)
+            outcomes.append(_case(suite, f, spec.remediation if spec else None))
+        _count(suite, outcomes)
+        all_outcomes += outcomes
+
+    if result.errors:
+        suite = _el(root, "testsuite", name="mlwaf.inputs")
+        for e in result.errors:
+            case = _el(suite, "testcase", name=f"read {e.path}", classname="mlwaf.inputs", time="0")
+            _el(case, "error", e.message, message=e.message, type="input")
+        outcomes = ["error"] * len(result.errors)
+        _count(suite, outcomes)
+        all_outcomes += outcomes
+
+    root.set("tests", str(len(all_outcomes)))
+    root.set("failures", str(all_outcomes.count("failure")))
+    root.set("errors", str(all_outcomes.count("error")))
+    root.set("time", "0")
+    return root
+
+
+def render(result: ScanResult) -> str:
+    root = to_element(result)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

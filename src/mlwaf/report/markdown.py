@@ -1,0 +1,212 @@
+"""Markdown summary: the gate, pillar scores and top findings, for `$GITHUB_STEP_SUMMARY`,
+Azure DevOps build summaries and pull-request comments.
+
+It is a summary, not the full report: findings are capped (the JSON, SARIF and HTML reports
+have them all) so the text stays far below GitHub's 1 MiB step-summary limit and readable in a
+comment. Text from the scanned files (resource names, values, messages that quote them) is
+escaped, so a template cannot inject links, HTML or table breaks into the summary.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from mlwaf.engine import ScanResult
+from mlwaf.model import Finding, Pillar, Status
+
+EXTENSION = "md"
+TOP_FINDINGS = 25
+TOP_SCOPES = 20
+TOP_LIST = 20
+_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|~&#!])")
+_DECISION = {
+    "passed": "✅ passed",
+    "failed": "❌ failed",
+    "incomplete": "⚠️ passed, scan incomplete",
+    "error": "❌ nothing scanned",
+}
+
+
+def esc(text: Any) -> str:
+    """Inline-safe Markdown text: punctuation backslash-escaped, one line."""
+    if text is None:
+        return ""
+    return _SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def _num(value: Any) -> str:
+    return "-" if value is None else f"{value:g}"
+
+
+def _table(header: Sequence[str], rows: Iterable[Sequence[Any]], align: str) -> list[str]:
+    """A GitHub table; `align` has one letter per column: l (left) or r (right)."""
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---:" if a == "r" else "---" for a in align) + "|"]
+    out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return out
+
+
+def _score_row(label: str, block: dict[str, Any]) -> list[str]:
+    c = block.get("counts", {})
+    return [
+        label,
+        _num(block.get("score")),
+        _num(block.get("coverage")) + ("%" if block.get("coverage") is not None else ""),
+        str(c.get("pass", 0)),
+        str(c.get("fail", 0)),
+        str(c.get("unknown", 0) + c.get("error", 0)),
+        str(c.get("suppressed", 0)),
+    ]
+
+
+def _where(f: Finding) -> str:
+    if not f.location.path:
+        return ""
+    return esc(f.location.path + (f":{f.location.line}" if f.location.line else ""))
+
+
+def _more(total: int, shown: int) -> list[str]:
+    return ["", f"… and {total - shown} more in the full report."] if total > shown else []
+
+
+def render(result: ScanResult) -> str:
+    gate = result.gate or {}
+    scores = result.scores or {}
+    lines = [f"## mlwaf: gate {_DECISION.get(gate.get('decision', ''), esc(gate.get('decision')))}", ""]
+    files = sum(1 for s in result.scanned if s.kind != "skipped")
+    lines.append(
+        f"{len(result.inventory)} resources from {files} files, {len(result.checks)} checks, "
+        f"{len(result.findings)} findings; exit code {gate.get('exit_code', '-')}."
+    )
+    if gate.get("reasons"):
+        lines += ["", "**Why:**", ""] + [f"- {esc(r['message'])}" for r in gate["reasons"]]
+    for note in gate.get("notes", []):
+        lines += ["", f"_{esc(note)}_"]
+
+    lines += ["", "### Pillar scores", ""]
+    rows = [_score_row(Pillar(p).title, scores.get("pillars", {}).get(p, {})) for p in (x.value for x in Pillar)]
+    rows.append(["**" + c + "**" for c in _score_row("Overall", scores.get("overall", {}))])
+    lines += _table(
+        ["Pillar", "Score", "Coverage", "Pass", "Fail", "Unknown", "Suppressed"], rows, "lrrrrrr"
+    )
+    lines += [
+        "",
+        "Score: weighted share of passed checks (high 5, medium 3, low 1). Coverage: share of checks "
+        "that could be assessed (not UNKNOWN).",
+    ]
+
+    scopes = scores.get("scopes", [])
+    if scopes:
+        shown = scopes[:TOP_SCOPES]
+        lines += ["", "### Scores by scope", ""]
+        lines += _table(
+            ["Scope", "Name", "Resources", "Score", "Coverage", "Fail"],
+            (
+                [
+                    s["kind"].replace("_", " "),
+                    esc(s["name"]),
+                    str(s.get("resources", 0)),
+                    _num(s["overall"].get("score")),
+                    _num(s["overall"].get("coverage")),
+                    str(s["overall"].get("counts", {}).get("fail", 0)),
+                ]
+                for s in shown
+            ),
+            "llrrrr",
+        )
+        lines += _more(len(scopes), len(shown))
+
+    failed = [f for f in result.findings if f.status == Status.FAIL and not f.suppressed]
+    failed.sort(key=lambda f: (f.in_baseline, -f.severity.rank, f.check_id, f.resource.key))
+    lines += ["", f"### Top findings ({len(failed)} failed, not suppressed)", ""]
+    if failed:
+        shown_f = failed[:TOP_FINDINGS]
+        has_baseline = result.baseline is not None
+        header = ["Severity", "Check", "Resource", "Where", "Message"] + (["New"] if has_baseline else [])
+        lines += _table(
+            header,
+            (
+                [
+                    f.severity.value,
+                    f"{esc(f.check_id)} {esc(f.title)}",
+                    esc(f.resource.name),
+                    _where(f),
+                    esc(f.message),
+                    *(["known" if f.in_baseline else "**new**"] if has_baseline else []),
+                ]
+                for f in shown_f
+            ),
+            "lllll" + ("l" if has_baseline else ""),
+        )
+        lines += _more(len(failed), len(shown_f))
+    else:
+        lines.append("No failed checks.")
+
+    lines += _suppression_lines(result)
+    lines += _baseline_lines(result)
+    if result.errors:
+        lines += ["", f"### Inputs not read ({len(result.errors)})", ""]
+        lines += [f"- {esc(e.path)}: {esc(e.message)}" for e in result.errors[:TOP_LIST]]
+        lines += _more(len(result.errors), min(len(result.errors), TOP_LIST))
+    return "\n".join(lines) + "\n"
+
+
+def _suppression_lines(result: ScanResult) -> list[str]:
+    lines: list[str] = []
+    suppressed = [f for f in result.findings if f.suppressed]
+    expired = [f for f in result.findings if not f.suppressed and f.suppression_expires]
+    info = result.suppressions or {}
+    if expired:
+        lines += ["", f"### ⚠️ Expired suppressions ({len(expired)} findings no longer suppressed)", ""]
+        lines += [
+            f"- {esc(f.check_id)} on {esc(f.resource.name)}: expired {esc(f.suppression_expires)} "
+            f"({esc(f.suppression_reason)}; {esc(f.suppression_source)})"
+            for f in expired[:TOP_LIST]
+        ]
+        lines += _more(len(expired), min(len(expired), TOP_LIST))
+    if suppressed:
+        lines += ["", f"### Suppressed ({len(suppressed)})", ""]
+        lines += _table(
+            ["Check", "Resource", "Status", "Reason", "Source", "Expires"],
+            (
+                [
+                    esc(f.check_id),
+                    esc(f.resource.name),
+                    f.status.value,
+                    esc(f.suppression_reason),
+                    esc(f.suppression_source),
+                    esc(f.suppression_expires) or "-",
+                ]
+                for f in suppressed[:TOP_LIST]
+            ),
+            "llllll",
+        )
+        lines += _more(len(suppressed), min(len(suppressed), TOP_LIST))
+    invalid = info.get("invalid", [])
+    if invalid:
+        lines += ["", f"### Inline suppressions not understood ({len(invalid)})", ""]
+        lines += [f"- {esc(i['message'])}" for i in invalid[:TOP_LIST]]
+    return lines
+
+
+def _baseline_lines(result: ScanResult) -> list[str]:
+    b = result.baseline
+    if not b:
+        return []
+    fixed = b.get("fixed", [])
+    lines = [
+        "",
+        "### Baseline",
+        "",
+        f"{b.get('known', 0)} known findings, {b.get('new', 0)} new, {len(fixed)} fixed "
+        f"(baseline {esc(b.get('path'))}, {b.get('recorded', 0)} recorded).",
+    ]
+    if fixed:
+        lines += [""]
+        lines += [
+            f"- {esc(x['check_id'])} on {esc(x['resource_id'])}: was {x['was']}, now {esc(x['now'])}"
+            for x in fixed[:TOP_LIST]
+        ]
+        lines += _more(len(fixed), min(len(fixed), TOP_LIST))
+    return lines
