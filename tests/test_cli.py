@@ -73,6 +73,12 @@ def test_exit_code_2_for_missing_path(tmp_path):
     assert "no such file" in result.output
 
 
+def test_exit_code_2_when_nothing_could_be_scanned(tmp_path):
+    (tmp_path / "bad.json").write_text("{oops")
+    result = _scan(str(tmp_path / "bad.json"), "--output-dir", str(tmp_path / "r"))
+    assert result.exit_code == 2
+
+
 def test_exit_code_3_when_some_inputs_failed(sample_estate, tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text('{"not": "arm"}')

@@ -194,7 +194,10 @@ def score(findings: Sequence[Finding], inventory: Inventory | None = None) -> di
     out = _block(df)
     keys = [r.key for r in inventory.resources] if inventory is not None else list(df["key"].unique())
     pairs, scopes = _scope_rows(inventory, keys)
-    membership = pd.DataFrame(pairs, columns=["scope", "key"])
+    # Typed columns: with no resources an untyped empty frame would not merge with `df`.
+    membership = pd.DataFrame(pairs, columns=["scope", "key"]).astype({"scope": object, "key": object})
+    if df.empty or membership.empty:
+        df = df.astype({"key": object})
     blocks = _blocks_by(df.merge(membership, on="key", how="inner"), "scope")
     sizes = membership.groupby("scope")["key"].nunique().to_dict() if len(membership) else {}
     empty = _block(df.iloc[0:0])
