@@ -210,9 +210,9 @@ def _message(finding: Finding) -> str:
 
 def _suppression(finding: Finding) -> dict[str, Any]:
     source = (finding.suppression_source or "").lower()
-    # A suppression written in the scanned file itself (a tag on the resource) is "inSource";
-    # one from mlwaf's config file or a baseline is "external" to the analysed artifact.
-    kind = "inSource" if source.startswith(("tag", "inline", "resource")) else "external"
+    # A suppression written in the scanned file itself (a tag or the template metadata of the
+    # resource) is "inSource"; one from mlwaf's config file is "external" to the analysed file.
+    kind = "inSource" if source.startswith(("tag ", "template metadata")) else "external"
     out: dict[str, Any] = {"kind": kind, "status": "accepted"}
     if finding.suppression_reason:
         out["justification"] = finding.suppression_reason
@@ -376,7 +376,7 @@ def to_log(scan: ScanResult, options: ReportOptions | None = None) -> tuple[dict
     specs = sorted(scan.checks, key=lambda s: s.id)
     index = {s.id: i for i, s in enumerate(specs)}
     chosen = [f for f in selected(scan.findings, options.sarif_include_pass) if f.check_id in index]
-    baseline_compared = bool(scan.meta.get("baseline"))
+    baseline_compared = getattr(scan, "baseline", None) is not None
     by_priority = sorted(range(len(chosen)), key=lambda i: (*_priority(chosen[i]), i))
 
     def build(keep: int, limits: dict[str, Any] | None) -> dict[str, Any]:
