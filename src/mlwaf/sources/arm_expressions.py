@@ -392,6 +392,7 @@ def _kind(value: Any) -> str:
 # Functions: name -> (implementation, mode). Modes:
 #   "strict": any unknown anywhere in the arguments makes the result unknown (most functions);
 #   "shallow": only an argument that is itself unknown does (containers keep unknown elements);
+#   "keep": unknown arguments are kept as they are (createArray builds an array of them);
 #   "lazy": gets the unevaluated argument nodes (if, and, or, coalesce, lambda, ...).
 _FUNCTIONS: dict[str, tuple[Callable[..., Any], str]] = {}
 
@@ -593,7 +594,8 @@ def _typed_path(rtype: Any, names: list[Any]) -> str:
         raise ExpressionError(f"{rtype!r} is not a resource type (namespace/type)")
     flat: list[str] = []
     for n in names:
-        flat.extend(_id_part(n).strip("/").split("/"))
+        # An unknown name is one segment whatever its expression text holds.
+        flat.extend([n.expression] if isinstance(n, Unresolved) else _id_part(n).strip("/").split("/"))
     types = parts[1:]
     if len(flat) != len(types):
         raise ExpressionError(
@@ -609,11 +611,29 @@ def _is_type(value: Any) -> bool:
     return isinstance(value, str) and "/" in value and "." in value.split("/", 1)[0]
 
 
-@_fn("resourceid", mode="shallow")
-def _resource_id(ctx: Context, *args: Any) -> str:
-    idx = next((i for i, a in enumerate(args) if _is_type(a)), None)
-    if idx is None or idx > 2:
-        raise ExpressionError("resourceId() needs a resource type (Namespace/type) argument")
+def _type_index(args: tuple[Any, ...], fn: str, most: int) -> int:
+    """Where the resource type argument is; an unknown before it makes the whole id unknown."""
+    for i, a in enumerate(args):
+        if isinstance(a, Unresolved) and i <= most:
+            raise _UnknownType(a)
+        if _is_type(a):
+            if i > most:
+                break
+            return i
+    raise ExpressionError(f"{fn}() needs a resource type (Namespace/type) argument")
+
+
+class _UnknownType(Exception):
+    def __init__(self, value: Unresolved) -> None:
+        self.value = value
+
+
+@_fn("resourceid", mode="keep")
+def _resource_id(ctx: Context, *args: Any) -> Any:
+    try:
+        idx = _type_index(args, "resourceId", 2)
+    except _UnknownType as u:
+        return u.value
     sub, rg = ctx.subscription_id, ctx.resource_group
     if idx == 2:
         sub, rg = _id_part(args[0]), _id_part(args[1])
@@ -622,33 +642,39 @@ def _resource_id(ctx: Context, *args: Any) -> str:
     return f"/subscriptions/{sub}/resourceGroups/{rg}" + _typed_path(args[idx], list(args[idx + 1 :]))
 
 
-@_fn("subscriptionresourceid", mode="shallow")
-def _subscription_resource_id(ctx: Context, *args: Any) -> str:
-    idx = next((i for i, a in enumerate(args) if _is_type(a)), None)
-    if idx is None or idx > 1:
-        raise ExpressionError("subscriptionResourceId() needs a resource type argument")
+@_fn("subscriptionresourceid", mode="keep")
+def _subscription_resource_id(ctx: Context, *args: Any) -> Any:
+    try:
+        idx = _type_index(args, "subscriptionResourceId", 1)
+    except _UnknownType as u:
+        return u.value
     sub = _id_part(args[0]) if idx == 1 else ctx.subscription_id
     return f"/subscriptions/{sub}" + _typed_path(args[idx], list(args[idx + 1 :]))
 
 
-@_fn("tenantresourceid", mode="shallow")
-def _tenant_resource_id(ctx: Context, rtype: Any, *names: Any) -> str:
+@_fn("tenantresourceid", mode="keep")
+def _tenant_resource_id(ctx: Context, rtype: Any, *names: Any) -> Any:
+    if isinstance(rtype, Unresolved):
+        return rtype
     return _typed_path(rtype, list(names))
 
 
-@_fn("managementgroupresourceid", mode="shallow")
-def _mg_resource_id(ctx: Context, *args: Any) -> str:
-    idx = next((i for i, a in enumerate(args) if _is_type(a)), None)
-    if idx is None or idx > 1:
-        raise ExpressionError("managementGroupResourceId() needs a resource type argument")
+@_fn("managementgroupresourceid", mode="keep")
+def _mg_resource_id(ctx: Context, *args: Any) -> Any:
+    try:
+        idx = _type_index(args, "managementGroupResourceId", 1)
+    except _UnknownType as u:
+        return u.value
     group = _id_part(args[0]) if idx == 1 else "mlwaf-management-group"
     return f"/providers/Microsoft.Management/managementGroups/{group}" + _typed_path(
         args[idx], list(args[idx + 1 :])
     )
 
 
-@_fn("extensionresourceid", mode="shallow")
-def _extension_resource_id(ctx: Context, scope: Any, rtype: Any, *names: Any) -> str:
+@_fn("extensionresourceid", mode="keep")
+def _extension_resource_id(ctx: Context, scope: Any, rtype: Any, *names: Any) -> Any:
+    if isinstance(rtype, Unresolved):
+        return rtype
     return _id_part(scope).rstrip("/") + _typed_path(rtype, list(names))
 
 
@@ -1182,7 +1208,7 @@ def _guid(ctx: Context, *args: Any) -> str:
 # --- arrays and objects ---------------------------------------------------------------------
 
 
-@_fn("createarray", mode="shallow")
+@_fn("createarray", mode="keep")
 def _create_array(ctx: Context, *args: Any) -> list[Any]:
     return list(args)
 

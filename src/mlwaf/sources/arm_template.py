@@ -353,7 +353,12 @@ class _Scope(ax.Context):
                         if isinstance(name, str):
                             out[name] = self._copy_array(loop, f"{pointer}/copy/{i}", hide_secure)
                     continue
-                out[k] = self.resolve(v, f"{pointer}/{_escape(k)}", hide_secure=hide_secure)
+                key = k
+                if ax.is_expression(k):
+                    # ARM evaluates expressions in property names too (`{"[variables('id')]": {}}`).
+                    evaluated = self.expr(k, f"{pointer}/{_escape(k)}")
+                    key = evaluated if isinstance(evaluated, str) else k
+                out[key] = self.resolve(v, f"{pointer}/{_escape(k)}", hide_secure=hide_secure)
             return out
         if isinstance(value, list):
             return [self.resolve(v, f"{pointer}/{i}", hide_secure=hide_secure) for i, v in enumerate(value)]
