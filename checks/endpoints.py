@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from mlwaf.check import (
     CheckContext,
     Pillar,
@@ -11,12 +13,31 @@ from mlwaf.check import (
     Verdict,
     check,
     fail,
+    not_applicable,
     passed,
     read,
     unknown,
     unresolved,
 )
-from mlwaf.checklib import ONLINE_DEPLOYMENT, ONLINE_ENDPOINT, reads
+from mlwaf.checklib import (
+    AUTOSCALE,
+    BATCH_DEPLOYMENT,
+    BATCH_ENDPOINT,
+    COMPUTE,
+    DIAGNOSTIC_READS,
+    ONLINE_DEPLOYMENT,
+    ONLINE_ENDPOINT,
+    SCHEDULE,
+    WORKSPACE,
+    compute_type,
+    diagnostic_logs,
+    environment,
+    is_production,
+    isolation_mode,
+    reads,
+    str_list,
+    workspace_of,
+)
 
 ENDPOINT_AUTH = "https://learn.microsoft.com/azure/machine-learning/concept-endpoints-online-auth"
 
@@ -110,3 +131,532 @@ def deployment_app_insights(resource: Resource, ctx: CheckContext) -> Verdict:
     if seen.value is True:
         return passed("Application Insights telemetry is enabled", seen)
     return fail("Application Insights telemetry is disabled", seen)
+
+
+def _traffic(resource: Resource) -> dict[str, float]:
+    value = read(resource, "properties.traffic", default={}).value
+    out: dict[str, float] = {}
+    for k, v in (value.items() if isinstance(value, dict) else []):
+        try:
+            out[str(k).lower()] = float(v)
+        except (TypeError, ValueError):
+            continue
+    return out
+
+
+@check(
+    id="MLW-SEC-021",
+    title="Online endpoint disables public network access",
+    pillar=Pillar.SECURITY,
+    severity=Severity.MEDIUM,
+    resource_types=[ONLINE_ENDPOINT],
+    implements=["PLAT-11", "AML-SEC-01"],
+    remediation="Set properties.publicNetworkAccess to 'Disabled' so scoring requests arrive through the "
+    "workspace private endpoint.",
+    references=References(docs=["https://learn.microsoft.com/azure/machine-learning/concept-secure-online-endpoint"]),
+    rationale="An endpoint open to the internet exposes the model to anyone holding a token or key.",
+    defaults="Absent publicNetworkAccess means 'Enabled' (API default).",
+)
+@reads("properties.publicNetworkAccess")
+def endpoint_public_access(resource: Resource, ctx: CheckContext) -> Verdict:
+    seen = read(resource, "properties.publicNetworkAccess", default="Enabled")
+    if v := unresolved(seen):
+        return v
+    if seen.lower() == "disabled":
+        return passed("Public network access is disabled", seen)
+    return fail("The scoring endpoint is reachable from the internet", seen)
+
+
+@check(
+    id="MLW-SEC-022",
+    title="Online deployment has no public egress outside a managed network",
+    pillar=Pillar.SECURITY,
+    severity=Severity.MEDIUM,
+    resource_types=[ONLINE_DEPLOYMENT],
+    implements=["AML-SEC-14"],
+    remediation="Set properties.egressPublicNetworkAccess to 'Disabled', or move the workspace to a managed "
+    "network (which governs deployment egress itself).",
+    references=References(docs=["https://learn.microsoft.com/azure/machine-learning/concept-secure-online-endpoint"]),
+    rationale="Deployment containers with open internet egress can exfiltrate the data they score.",
+    defaults="Absent egressPublicNetworkAccess means 'Enabled'. With a workspace managed network the setting "
+    "does not apply; the workspace must be in the scan to tell.",
+)
+@reads("properties.egressPublicNetworkAccess", "properties.endpointComputeType",
+       related={WORKSPACE: ["properties.managedNetwork.isolationMode"]})
+def deployment_egress(resource: Resource, ctx: CheckContext) -> Verdict:
+    kind = read(resource, "properties.endpointComputeType", default="Managed")
+    if kind.lower() == "kubernetes":
+        return not_applicable("Kubernetes deployments follow the cluster's network, not this setting", kind)
+    workspace = workspace_of(resource, ctx)
+    if workspace is not None:
+        mode = isolation_mode(workspace)
+        if v := unresolved(mode):
+            return v
+        if mode.lower() != "disabled":
+            return not_applicable(f"The workspace managed network ({mode.value}) governs egress", mode)
+    seen = read(resource, "properties.egressPublicNetworkAccess", default="Enabled")
+    if v := unresolved(seen):
+        return v
+    if seen.lower() == "disabled":
+        return passed("Public egress is disabled", seen)
+    return fail("The deployment can reach the internet", seen)
+
+
+@check(
+    id="MLW-SEC-023",
+    title="Online deployments serve models from approved registries",
+    pillar=Pillar.SECURITY,
+    severity=Severity.MEDIUM,
+    resource_types=[ONLINE_DEPLOYMENT, BATCH_DEPLOYMENT],
+    implements=["AML-SEC-11"],
+    remediation="Register the model in an approved Azure ML registry (or the workspace) and deploy it from there.",
+    references=References(
+        docs=["https://learn.microsoft.com/azure/machine-learning/how-to-regulate-registry-deployments"],
+        azure_policy=["19539b54-c61e-4196-9a38-67598701be90"],
+    ),
+    params={"allowed_model_registries": "registry names models may come from (azureml://registries/<name>/...); "
+            "models registered in the workspace itself are always allowed"},
+    rationale="Only vetted models should reach endpoints; the model catalog offers many that are not.",
+    defaults="Without allowed_model_registries configured the check is not applicable.",
+)
+@reads("properties.model", "properties.model.assetId")
+def deployment_model_registry(resource: Resource, ctx: CheckContext) -> Verdict:
+    allowed = {r.lower() for r in str_list(ctx.params.get("allowed_model_registries"))}
+    if not allowed:
+        return not_applicable("No allowed_model_registries configured (parameter allowed_model_registries)")
+    model = read(resource, "properties.model")
+    if isinstance(model.value, dict):
+        model = read(resource, "properties.model.assetId")
+    if v := unresolved(model):
+        return v
+    if not isinstance(model.value, str) or not model.value:
+        return unknown("The deployment's model is not in the input", model)
+    m = re.match(r"azureml://registries/([^/]+)/", model.value, re.IGNORECASE)
+    if m is None:
+        return passed("The model is registered in the workspace", model)
+    if m.group(1).lower() in allowed:
+        return passed(f"Model from approved registry {m.group(1)!r}", model)
+    return fail(f"Model from registry {m.group(1)!r}, not in allowed_model_registries", model)
+
+
+@check(
+    id="MLW-SEC-024",
+    title="Online endpoint has a managed identity",
+    pillar=Pillar.SECURITY,
+    severity=Severity.LOW,
+    resource_types=[ONLINE_ENDPOINT],
+    implements=["AML-SEC-05"],
+    remediation="Keep identity.type 'SystemAssigned' or set 'UserAssigned' on the endpoint.",
+    references=References(docs=["https://learn.microsoft.com/azure/machine-learning/concept-endpoints-online-auth"]),
+    rationale="Deployments pull models and images and reach data with the endpoint's identity, without secrets.",
+    defaults="Absent identity means 'SystemAssigned': Azure ML creates a system-assigned identity for an "
+    "endpoint created without one.",
+)
+@reads("identity.type")
+def endpoint_identity(resource: Resource, ctx: CheckContext) -> Verdict:
+    seen = read(resource, "identity.type", default="SystemAssigned")
+    if v := unresolved(seen):
+        return v
+    if seen.lower() in ("", "none"):
+        return fail("The endpoint has no managed identity", seen)
+    return passed(f"Managed identity: {seen.value}", seen)
+
+
+@check(
+    id="MLW-REL-002",
+    title="Online endpoint routes traffic only to existing, healthy deployments",
+    pillar=Pillar.RELIABILITY,
+    severity=Severity.MEDIUM,
+    resource_types=[ONLINE_ENDPOINT],
+    implements=["AML-REL-04"],
+    remediation="Make properties.traffic name only existing deployments in state Succeeded, summing to 100.",
+    references=References(docs=["https://learn.microsoft.com/azure/machine-learning/how-to-safely-rollout-online-endpoints"]),
+    rationale="Traffic sent to a missing or failed deployment is answered with errors.",
+    defaults="Absent traffic means no traffic is routed (an endpoint with deployments then serves nothing).",
+)
+@reads("properties.traffic.*", related={ONLINE_DEPLOYMENT: ["properties.provisioningState"]})
+def endpoint_traffic(resource: Resource, ctx: CheckContext) -> Verdict:
+    seen = read(resource, "properties.traffic", default={})
+    if v := unresolved(seen):
+        return v
+    deployments = {d.name.lower(): d for d in ctx.inventory.children(resource, ONLINE_DEPLOYMENT)}
+    if not deployments:
+        return unknown("The endpoint's deployments are not in the scan", seen)
+    traffic = _traffic(resource)
+    if not any(v > 0 for v in traffic.values()):
+        return fail("No deployment receives traffic", seen)
+    problems = []
+    for name, share in traffic.items():
+        if share <= 0:
+            continue
+        dep = deployments.get(name)
+        if dep is None:
+            problems.append(f"{name} ({share:g}%) does not exist")
+            continue
+        state = read(dep, "properties.provisioningState", default="Succeeded")
+        if state.lower() != "succeeded":
+            problems.append(f"{name} ({share:g}%) is {state.value}")
+    total = sum(traffic.values())
+    if abs(total - 100) > 0.01:
+        problems.append(f"shares sum to {total:g}%, not 100%")
+    if problems:
+        return fail("Traffic problems: " + "; ".join(problems), seen)
+    return passed(f"Traffic goes to {len([v for v in traffic.values() if v > 0])} healthy deployment(s)", seen)
+
+
+@check(
+    id="MLW-REL-003",
+    title="Online endpoint is set up for safe rollout",
+    pillar=Pillar.RELIABILITY,
+    severity=Severity.LOW,
+    resource_types=[ONLINE_ENDPOINT],
+    implements=["AML-REL-04", "DSP-10"],
+    remediation="Deploy new model versions as a second deployment and shift properties.traffic gradually (or "
+    "mirror traffic with properties.mirrorTraffic) instead of updating the only deployment in place.",
+    references=References(docs=["https://learn.microsoft.com/azure/machine-learning/how-to-safely-rollout-online-endpoints"]),
+    rationale="With a single deployment every model update replaces what serves production at once.",
+    defaults="Absent mirrorTraffic means no mirroring.",
+)
+@reads("properties.traffic.*", "properties.mirrorTraffic.*")
+def endpoint_rollout(resource: Resource, ctx: CheckContext) -> Verdict:
+    mirror = read(resource, "properties.mirrorTraffic", default={})
+    if v := unresolved(mirror):
+        return v
+    deployments = ctx.inventory.children(resource, ONLINE_DEPLOYMENT)
+    if not deployments:
+        return unknown("The endpoint's deployments are not in the scan", mirror)
+    if len(deployments) >= 2:
+        return passed(f"{len(deployments)} deployments (blue-green rollout possible)", mirror)
+    if isinstance(mirror.value, dict) and any(mirror.value.values()):
+        return passed("Mirror traffic is used to test a deployment", mirror)
+    return fail(f"One deployment ({deployments[0].name}) and no mirror traffic: updates replace it in place", mirror)
+
+
+@check(
+    id="MLW-COST-006",
+    title="Online deployments without traffic are removed",
+    pillar=Pillar.COST_OPTIMIZATION,
+    severity=Severity.LOW,
+    resource_types=[ONLINE_DEPLOYMENT],
+    implements=["AML-COST-09"],
+    remediation="Delete deployments that receive neither live nor mirrored traffic once a rollout is complete.",
+    references=References(docs=["https://learn.microsoft.com/azure/machine-learning/how-to-safely-rollout-online-endpoints"]),
+    rationale="A deployment at 0% traffic still bills for all its instances.",
+    defaults="A deployment absent from the endpoint's traffic and mirrorTraffic receives 0%.",
+)
+@reads(related={ONLINE_ENDPOINT: ["properties.traffic.*", "properties.mirrorTraffic.*"]})
+def deployment_idle(resource: Resource, ctx: CheckContext) -> Verdict:
+    ep = ctx.inventory.parent(resource)
+    if ep is None:
+        return unknown("The deployment's endpoint is not in the scan")
+    traffic = read(ep, "properties.traffic", default={})
+    mirror = read(ep, "properties.mirrorTraffic", default={})
+    if v := unresolved(traffic, mirror):
+        return v
+    name = resource.name.lower()
+    live = _traffic(ep).get(name, 0.0)
+    mirrored = {str(k).lower(): v for k, v in (mirror.value.items() if isinstance(mirror.value, dict) else [])}
+    if live > 0 or (mirrored.get(name) or 0) > 0:
+        return passed(f"Receives {live:g}% live traffic" + (" and mirrored traffic" if mirrored.get(name) else ""),
+                      traffic)
+    return fail(f"Receives no traffic from endpoint {ep.name!r} but keeps its instances", traffic, mirror)
+
+
+@check(
+    id="MLW-OPS-005",
+    title="Production online deployments collect inference data",
+    pillar=Pillar.OPERATIONAL_EXCELLENCE,
+    severity=Severity.LOW,
+    resource_types=[ONLINE_DEPLOYMENT],
+    implements=["AML-OPS-05"],
+    remediation="Add properties.dataCollector.collections with model_inputs and model_outputs "
+    "(dataCollectionMode 'Enabled') to production deployments.",
+    references=References(docs=["https://learn.microsoft.com/azure/machine-learning/how-to-collect-production-data"]),
+    params={"environment_tag": "tag key holding the environment (default 'environment')",
+            "production_values": "tag values meaning production (default prod, production, prd, live)"},
+    rationale="Collected inputs and outputs feed drift and quality monitoring of the model in production.",
+    defaults="Absent dataCollector means no data is collected. Deployments whose environment is not "
+    "production (tag on the deployment, else its workspace) are not applicable.",
+)
+@reads("properties.dataCollector.collections.*.dataCollectionMode", "tags.*", related={WORKSPACE: ["tags.*"]})
+def deployment_data_collection(resource: Resource, ctx: CheckContext) -> Verdict:
+    key = str(ctx.params.get("environment_tag") or "environment")
+    env, _ = environment(resource, ctx, key)
+    if not is_production(env, ctx):
+        return not_applicable(f"Not tagged as production ({key}={env})")
+    seen = read(resource, "properties.dataCollector.collections", default={})
+    if v := unresolved(seen):
+        return v
+    enabled = [
+        name for name, c in (seen.value.items() if isinstance(seen.value, dict) else [])
+        if isinstance(c, dict) and str(c.get("dataCollectionMode", "Enabled")).lower() == "enabled"
+    ]
+    if enabled:
+        return passed(f"Collects {', '.join(sorted(enabled))}", seen)
+    return fail("No enabled data collection", seen)
+
+
+_LATEST = re.compile(r"(@latest$|/labels/latest$|/versions/latest$|:latest$)", re.IGNORECASE)
+
+
+@check(
+    id="MLW-OPS-006",
+    title="Deployments pin model and environment versions",
+    pillar=Pillar.OPERATIONAL_EXCELLENCE,
+    severity=Severity.MEDIUM,
+    resource_types=[ONLINE_DEPLOYMENT, BATCH_DEPLOYMENT],
+    implements=["PLAT-08"],
+    remediation="Reference models and environments by explicit version (…/versions/7, azureml:model:7), never "
+    "by the 'latest' label or an image ':latest' tag.",
+    references=References(docs=["https://learn.microsoft.com/azure/machine-learning/concept-endpoints-online"]),
+    rationale="Traceability: with 'latest' nobody can say which model or image is serving, and a redeploy "
+    "silently changes it.",
+    defaults="A deployment without a model reference (custom container) is judged on its environment only.",
+)
+@reads("properties.model", "properties.model.assetId", "properties.environmentId")
+def deployment_pinned(resource: Resource, ctx: CheckContext) -> Verdict:
+    model = read(resource, "properties.model")
+    if isinstance(model.value, dict):
+        model = read(resource, "properties.model.assetId")
+    env = read(resource, "properties.environmentId")
+    if v := unresolved(model, env):
+        return v
+    floating = [s for s in (model, env) if isinstance(s.value, str) and _LATEST.search(s.value.strip())]
+    if floating:
+        return fail("Floating 'latest' reference: " + ", ".join(str(s.value) for s in floating), *floating)
+    if model.absent and env.absent:
+        return unknown("Neither model nor environment is in the input", model, env)
+    return passed("Model and environment are pinned to versions", model, env)
+
+
+@check(
+    id="MLW-OPS-007",
+    title="Online endpoint logs are collected",
+    pillar=Pillar.OPERATIONAL_EXCELLENCE,
+    severity=Severity.MEDIUM,
+    resource_types=[ONLINE_ENDPOINT],
+    implements=["PLAT-13"],
+    remediation="Add a diagnostic setting on the endpoint with categoryGroup 'allLogs' enabled (traffic, "
+    "console and event logs) sent to Log Analytics.",
+    references=References(
+        docs=["https://learn.microsoft.com/azure/machine-learning/how-to-monitor-online-endpoints"],
+        azure_policy=["5cfb9e8a-2f13-40bd-a527-c89bc596d299"],
+    ),
+    rationale="Endpoint traffic and console logs are what you troubleshoot scoring failures with.",
+    defaults="Diagnostic settings are separate extension resources: none in an offline input is UNKNOWN; a live "
+    "scan lists them and fails on none.",
+)
+@reads(related=DIAGNOSTIC_READS)
+def endpoint_diagnostic_logs(resource: Resource, ctx: CheckContext) -> Verdict:
+    return diagnostic_logs(resource, ctx, "online endpoint")
+
+
+@check(
+    id="MLW-OPS-008",
+    title="Production online deployments are covered by model monitoring",
+    pillar=Pillar.OPERATIONAL_EXCELLENCE,
+    severity=Severity.LOW,
+    resource_types=[ONLINE_DEPLOYMENT],
+    implements=["AML-OPS-05"],
+    remediation="Create a model monitoring schedule (workspaces/schedules with action.actionType 'CreateMonitor') "
+    "whose monitoringTarget.deploymentId is the deployment.",
+    references=References(docs=["https://learn.microsoft.com/azure/machine-learning/how-to-monitor-model-performance"]),
+    params={"environment_tag": "tag key holding the environment (default 'environment')",
+            "production_values": "tag values meaning production (default prod, production, prd, live)"},
+    rationale="Monitoring detects data drift and prediction quality loss before it hurts outcomes.",
+    defaults="Schedules are child resources that REST GETs of the deployment do not include: none in the scan "
+    "is UNKNOWN offline. Non-production deployments are not applicable.",
+)
+@reads("tags.*", related={
+    WORKSPACE: ["tags.*"],
+    SCHEDULE: ["properties.action.actionType", "properties.action.monitorDefinition.monitoringTarget.deploymentId",
+               "properties.isEnabled"],
+})
+def deployment_monitoring(resource: Resource, ctx: CheckContext) -> Verdict:
+    key = str(ctx.params.get("environment_tag") or "environment")
+    env, _ = environment(resource, ctx, key)
+    if not is_production(env, ctx):
+        return not_applicable(f"Not tagged as production ({key}={env})")
+    workspace = workspace_of(resource, ctx)
+    schedules = ctx.inventory.children(workspace, SCHEDULE) if workspace is not None else []
+    if not schedules:
+        if ctx.live:
+            return fail("No model monitoring schedule in the workspace")
+        return unknown("No schedules of the workspace in the input (include workspaces/schedules to assess)")
+    for sched in schedules:
+        action = read(sched, "properties.action.actionType")
+        target = read(sched, "properties.action.monitorDefinition.monitoringTarget.deploymentId")
+        enabled = read(sched, "properties.isEnabled", default=True)
+        if (action.lower() == "createmonitor" and isinstance(target.value, str)
+                and target.value.lower().endswith(resource.id.lower().split("/workspaces/", 1)[-1])
+                and enabled.value is not False):
+            return passed(f"Monitored by schedule {sched.name!r}", action, target)
+    return fail("No enabled monitoring schedule targets this deployment")
+
+
+@check(
+    id="MLW-PERF-003",
+    title="Online deployment autoscales",
+    pillar=Pillar.PERFORMANCE_EFFICIENCY,
+    severity=Severity.MEDIUM,
+    resource_types=[ONLINE_DEPLOYMENT],
+    implements=["AML-PERF-03", "PLAT-07"],
+    remediation="Managed: add an Azure Monitor autoscale setting (Microsoft.Insights/autoscalesettings) with "
+    "targetResourceUri = the deployment id, enabled, maximum above minimum and a scale-out rule. "
+    "Kubernetes: set properties.scaleSettings.scaleType 'TargetUtilization' with maxInstances above "
+    "minInstances.",
+    references=References(docs=["https://learn.microsoft.com/azure/machine-learning/how-to-autoscale-endpoints"]),
+    rationale="Inference load varies; a fixed instance count either queues requests or pays for idle capacity.",
+    defaults="Autoscale settings are separate resources: none in an offline input is UNKNOWN (a live scan fails "
+    "on none). Absent scaleSettings means 'Default' (fixed sku.capacity).",
+)
+@reads(
+    "properties.endpointComputeType",
+    "properties.scaleSettings.scaleType",
+    "properties.scaleSettings.minInstances",
+    "properties.scaleSettings.maxInstances",
+    related={AUTOSCALE: [
+        "properties.enabled",
+        "properties.targetResourceUri",
+        "properties.profiles[*].capacity.minimum",
+        "properties.profiles[*].capacity.maximum",
+        "properties.profiles[*].rules[*].scaleAction.direction",
+    ]},
+)
+def deployment_autoscale(resource: Resource, ctx: CheckContext) -> Verdict:
+    scale = read(resource, "properties.scaleSettings.scaleType", default="Default")
+    if v := unresolved(scale):
+        return v
+    if scale.lower() == "targetutilization":
+        lo = read(resource, "properties.scaleSettings.minInstances", default=1)
+        hi = read(resource, "properties.scaleSettings.maxInstances", default=1)
+        if v := unresolved(lo, hi):
+            return v
+        if int(hi.value) > int(lo.value):
+            return passed(f"Scales between {lo.value} and {hi.value} instances", scale, lo, hi)
+        return fail(f"TargetUtilization with maxInstances {hi.value} <= minInstances {lo.value}", scale, lo, hi)
+    settings = ctx.inventory.attached(resource, AUTOSCALE)
+    if not settings:
+        if ctx.live:
+            return fail("No autoscale setting targets this deployment", scale)
+        return unknown("No autoscale setting for this deployment in the input (include "
+                       "Microsoft.Insights/autoscalesettings to assess)", scale)
+    for s in settings:
+        enabled = read(s, "properties.enabled", default=True)
+        profiles = read(s, "properties.profiles", default=[])
+        if v := unresolved(enabled, profiles):
+            return v
+        if enabled.value is False:
+            continue
+        for prof in profiles.value if isinstance(profiles.value, list) else []:
+            cap = prof.get("capacity", {}) if isinstance(prof, dict) else {}
+            rules = prof.get("rules", []) if isinstance(prof, dict) else []
+            try:
+                can_grow = int(cap.get("maximum", 0)) > int(cap.get("minimum", 0))
+            except (TypeError, ValueError):
+                can_grow = False
+            out = any(str(r.get("scaleAction", {}).get("direction", "")).lower() == "increase"
+                      for r in rules if isinstance(r, dict))
+            if can_grow and out:
+                return passed(f"Autoscale setting {s.name!r} scales {cap.get('minimum')}..{cap.get('maximum')}",
+                              enabled, profiles)
+    return fail("Autoscale settings exist but none is enabled with maximum above minimum and a scale-out rule")
+
+
+@check(
+    id="MLW-PERF-004",
+    title="Kubernetes online deployments declare resource requests and limits",
+    pillar=Pillar.PERFORMANCE_EFFICIENCY,
+    severity=Severity.LOW,
+    resource_types=[ONLINE_DEPLOYMENT],
+    implements=["DSP-09"],
+    remediation="Set properties.containerResourceRequirements.containerResourceRequests and "
+    "containerResourceLimits (cpu, memory, and gpu when used) from load-test measurements.",
+    references=References(docs=["https://learn.microsoft.com/azure/machine-learning/reference-kubernetes"]),
+    rationale="Unbounded containers on a shared cluster starve each other and make latency unpredictable.",
+    defaults="Absent requirements mean none (the instance type's defaults, if any, apply).",
+)
+@reads(
+    "properties.endpointComputeType",
+    "properties.containerResourceRequirements.containerResourceRequests.cpu",
+    "properties.containerResourceRequirements.containerResourceRequests.memory",
+    "properties.containerResourceRequirements.containerResourceLimits.cpu",
+    "properties.containerResourceRequirements.containerResourceLimits.memory",
+)
+def k8s_resources(resource: Resource, ctx: CheckContext) -> Verdict:
+    kind = read(resource, "properties.endpointComputeType", default="Managed")
+    if kind.lower() != "kubernetes":
+        return not_applicable(f"A {kind.value} deployment: Azure sizes the instance", kind)
+    base = "properties.containerResourceRequirements"
+    seen = [read(resource, f"{base}.{side}.{res}") for side in ("containerResourceRequests", "containerResourceLimits")
+            for res in ("cpu", "memory")]
+    if v := unresolved(*seen):
+        return v
+    missing = [s.evidence.path.split(".", 2)[-1] for s in seen if not s.value]
+    if missing:
+        return fail(f"Not set: {', '.join(missing)}", *seen)
+    return passed("CPU and memory requests and limits are set", *seen)
+
+
+@check(
+    id="MLW-REL-005",
+    title="Inference does not run on compute instances",
+    pillar=Pillar.RELIABILITY,
+    severity=Severity.HIGH,
+    resource_types=[BATCH_DEPLOYMENT, ONLINE_ENDPOINT],
+    implements=["AML-REL-05", "PLAT-07"],
+    remediation="Run batch deployments on compute clusters and online endpoints on managed compute or an "
+    "attached Kubernetes cluster.",
+    references=References(docs=["https://learn.microsoft.com/azure/well-architected/service-guides/azure-machine-learning"]),
+    rationale="Compute instances have no SLA: they are single development machines, stopped on schedules and "
+    "restarted for patches.",
+    defaults="Managed online endpoints have no compute reference and pass.",
+)
+@reads("properties.compute", related={COMPUTE: ["properties.computeType"]})
+def inference_not_on_instance(resource: Resource, ctx: CheckContext) -> Verdict:
+    target = read(resource, "properties.compute")
+    if v := unresolved(target):
+        return v
+    if not target.value:
+        if resource.is_type(ONLINE_ENDPOINT):
+            return passed("Managed compute (no compute reference)", target)
+        return unknown("properties.compute is not in the input", target)
+    compute = ctx.inventory.get(target.value)
+    if compute is None:
+        return unknown("The compute it runs on is not in the scan", target)
+    ctype = read(compute, "properties.computeType")
+    if compute_type(compute) == "computeinstance":
+        return fail(f"Runs on compute instance {compute.name!r}, which has no SLA", target, ctype)
+    return passed(f"Runs on {ctype.value} {compute.name!r}", target, ctype)
+
+
+@check(
+    id="MLW-OPS-009",
+    title="Batch endpoint has a valid default deployment",
+    pillar=Pillar.OPERATIONAL_EXCELLENCE,
+    severity=Severity.LOW,
+    resource_types=[BATCH_ENDPOINT],
+    implements=["PLAT-04"],
+    remediation="Set properties.defaults.deploymentName to an existing deployment in state Succeeded.",
+    references=References(docs=["https://learn.microsoft.com/azure/machine-learning/how-to-use-batch-model-deployments"]),
+    rationale="Callers that invoke the endpoint without naming a deployment fail when the default is unset or "
+    "broken.",
+    defaults="Absent defaults.deploymentName means no default deployment.",
+)
+@reads("properties.defaults.deploymentName", related={BATCH_DEPLOYMENT: ["properties.provisioningState"]})
+def batch_default_deployment(resource: Resource, ctx: CheckContext) -> Verdict:
+    seen = read(resource, "properties.defaults.deploymentName")
+    if v := unresolved(seen):
+        return v
+    if not seen.value:
+        return fail("No default deployment", seen)
+    deployments = {d.name.lower(): d for d in ctx.inventory.children(resource, BATCH_DEPLOYMENT)}
+    if not deployments:
+        return unknown("The endpoint's deployments are not in the scan", seen)
+    dep = deployments.get(str(seen.value).lower())
+    if dep is None:
+        return fail(f"Default deployment {seen.value!r} does not exist", seen)
+    state = read(dep, "properties.provisioningState", default="Succeeded")
+    if state.lower() != "succeeded":
+        return fail(f"Default deployment {seen.value!r} is {state.value}", seen, state)
+    return passed(f"Default deployment {seen.value!r} is ready", seen)

@@ -20,6 +20,7 @@ from mlwaf.check import (
 from mlwaf.checklib import (
     CONNECTION,
     DATASTORE,
+    DIAGNOSTIC_READS,
     WORKSPACE,
     approved_connections,
     diagnostic_logs,
@@ -423,16 +424,7 @@ def workspace_app_insights(resource: Resource, ctx: CheckContext) -> Verdict:
     defaults="Diagnostic settings are separate extension resources; a workspace export or REST GET never "
     "includes them, so none in an offline input is UNKNOWN (a live scan lists them and fails on none).",
 )
-@reads(related={
-    "Microsoft.Insights/diagnosticSettings": [
-        "properties.logs[*].enabled",
-        "properties.logs[*].category",
-        "properties.logs[*].categoryGroup",
-        "properties.workspaceId",
-        "properties.storageAccountId",
-        "properties.eventHubAuthorizationRuleId",
-    ],
-})
+@reads(related=DIAGNOSTIC_READS)
 def workspace_diagnostic_logs(resource: Resource, ctx: CheckContext) -> Verdict:
     return diagnostic_logs(resource, ctx, "workspace")
 

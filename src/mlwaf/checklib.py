@@ -41,9 +41,15 @@ def compute_type(resource: Resource) -> str:
 
 
 def workspace_of(resource: Resource, ctx: CheckContext) -> Resource | None:
+    """The workspace a child belongs to, even when the levels between (an endpoint between a
+    deployment and its workspace) are not in the scan: read from the child's own ARM id."""
     if resource.type_key == WORKSPACE.lower():
         return resource
-    return ctx.inventory.ancestor(resource, WORKSPACE)
+    found = ctx.inventory.ancestor(resource, WORKSPACE)
+    if found is not None:
+        return found
+    m = re.match(r"^(.*?/providers/Microsoft\.MachineLearningServices/workspaces/[^/]+)/", resource.id, re.IGNORECASE)
+    return ctx.inventory.get(m.group(1)) if m else None
 
 
 def workspace_kind(resource: Resource) -> str:
@@ -260,6 +266,18 @@ def duration_seconds(value: Any) -> float | None:
 
 
 # --- diagnostic settings (extension resources) ------------------------------------------------
+
+# What diagnostic_logs() reads, for a check's @reads(related=...).
+DIAGNOSTIC_READS: dict[str, list[str]] = {
+    DIAGNOSTIC_SETTINGS: [
+        "properties.logs[*].enabled",
+        "properties.logs[*].category",
+        "properties.logs[*].categoryGroup",
+        "properties.workspaceId",
+        "properties.storageAccountId",
+        "properties.eventHubAuthorizationRuleId",
+    ],
+}
 
 
 def diagnostic_logs(resource: Resource, ctx: CheckContext, what: str) -> Verdict:
