@@ -76,77 +76,219 @@ def escape_pointer_token(token: str | int) -> str:
     return str(token).replace("~", "~0").replace("/", "~1")
 
 
-_TOKEN = re.compile(
-    r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]|//[^\n]*|/\*.*?\*/|[^\s{}\[\]:,"/]+', re.DOTALL
-)
+def unescape_pointer_token(token: str) -> str:
+    return token.replace("~1", "/").replace("~0", "~")
+
+
+_WS = re.compile(r"[ \t\n\r]*")
+_DECODER = json.JSONDecoder(strict=False)
+scanstring = json.decoder.scanstring
+# Line numbers are counted per block of this many characters, so a lookup scans at most one block.
+_BLOCK = 1 << 13
+
+
+_NO_DATA: Any = object()
+
+
+def existing_prefix(data: Any, pointer: str) -> str:
+    """The longest prefix of a JSON pointer that exists in parsed data."""
+    if not pointer:
+        return pointer
+    value = data
+    end = 0
+    for token in pointer[1:].split("/"):
+        if isinstance(value, dict):
+            key = unescape_pointer_token(token)
+            if key not in value:
+                break
+            value = value[key]
+        elif isinstance(value, list) and token.isdigit() and int(token) < len(value):
+            value = value[int(token)]
+        else:
+            break
+        end += 1 + len(token)
+    return pointer[:end]
+
+
+class _Container:
+    """What is known so far of one object or array in the text: where each member starts, and
+    where to resume reading when a member not yet seen is asked for."""
+
+    __slots__ = ("done", "members", "resume")
+
+    def __init__(self, start: int, is_object: bool) -> None:
+        # object: key -> (offset of the key, offset of the value); array: [offset of each value]
+        self.members: dict[str, tuple[int, int]] | list[int] = {} if is_object else []
+        self.resume = start + 1
+        self.done = False
 
 
 class LineIndex:
-    """JSON pointer -> (line, column) for every value and key in one file (1-based)."""
+    """JSON pointer -> (line, column) of the value (array items, the root) or of its key (object
+    members), 1-based.
 
-    def __init__(self, text: str) -> None:
-        self._positions: dict[str, tuple[int, int]] = {}
-        self._build(text)
+    Only findings need lines, and only for the few pointers they name, so nothing is indexed up
+    front: a lookup walks down the pointer, reading each container it passes through only as far
+    as the member it needs, and skips the members before it with the C JSON scanner. What it has
+    read is remembered, so later lookups in the same container resume where the last one stopped.
+    The cost is at most one more C-speed pass over the parts of the file that findings point
+    into, instead of a Python tokenizer over the whole file. Where a key is written twice, the
+    first is found (ARM rejects duplicate keys).
+    """
+
+    def __init__(self, text: str, data: Any = _NO_DATA) -> None:
+        # `data`, the parsed document when the caller has it, answers "is this pointer in the
+        # file?" with dict lookups, so the text is only read up to members that exist.
+        self._data = data
+        if text.startswith("\ufeff"):
+            text = " " + text[1:]  # same length, so offsets stay true
+        self._text = text
+        self._stripped = False
+        self._containers: dict[int, _Container] = {}
+        self._blocks: list[tuple[int, int]] | None = None
+        self._seen: dict[int, tuple[int, int]] = {}
 
     def get(self, pointer: str) -> tuple[int, int] | None:
-        return self._positions.get(pointer)
+        found, offset = self._walk(pointer)
+        return self._position(offset) if found and offset is not None else None
 
     def nearest(self, pointer: str) -> tuple[int, int] | None:
         """The position of the pointer, or of its closest ancestor that exists in the file."""
-        while True:
-            pos = self._positions.get(pointer)
-            if pos is not None or not pointer:
-                return pos
-            pointer = pointer.rsplit("/", 1)[0]
+        if self._data is not _NO_DATA:
+            pointer = existing_prefix(self._data, pointer)
+        _, offset = self._walk(pointer)
+        return None if offset is None else self._position(offset)
 
-    def _build(self, text: str) -> None:
-        # Line starts, to turn offsets into (line, column) with a bisect.
-        import bisect
+    # --- walking ----------------------------------------------------------------------------
+    def _walk(self, pointer: str) -> tuple[bool, int | None]:
+        """(whether the whole pointer exists, offset of the deepest part that does)."""
+        try:
+            return self._walk_text(pointer)
+        except (json.JSONDecodeError, IndexError, ValueError):
+            if self._stripped:
+                return False, None
+            # ARM comments: blank them out (same offsets) and walk again.
+            self._stripped = True
+            self._text = strip_comments(self._text)
+            self._containers.clear()
+            try:
+                return self._walk_text(pointer)
+            except (json.JSONDecodeError, IndexError, ValueError):
+                return False, None
 
-        starts = [0] + [m.end() for m in re.finditer("\n", text)]
-
-        def pos(offset: int) -> tuple[int, int]:
-            line = bisect.bisect_right(starts, offset)
-            return line, offset - starts[line - 1] + 1
-
-        # Stack of containers: [kind, pointer, next index or pending key].
-        stack: list[list[Any]] = []
-        expect_key = False
-        pending_key: str | None = None
-        positions = self._positions
-        for m in _TOKEN.finditer(text):
-            tok = m.group()
-            c = tok[0]
-            if c == "/" and len(tok) > 1 and tok[1] in "/*":
-                continue
-            if c in ",:":
-                if c == "," and stack and stack[-1][0] == "o":
-                    expect_key = True
-                continue
-            if c in "}]":
-                if stack:
-                    stack.pop()
-                expect_key = False
-                continue
-            if stack and stack[-1][0] == "o" and expect_key:
-                if c == '"':
-                    pending_key = json.loads(tok, strict=False)
-                    pointer = stack[-1][1] + "/" + escape_pointer_token(pending_key)
-                    positions[pointer] = pos(m.start())
-                expect_key = False
-                continue
-            # A value: work out its pointer.
-            if not stack:
-                pointer = ""
-            elif stack[-1][0] == "o":
-                pointer = stack[-1][1] + "/" + escape_pointer_token(pending_key or "")
+    def _walk_text(self, pointer: str) -> tuple[bool, int | None]:
+        text = self._text
+        value = _WS.match(text, 0).end()
+        if value >= len(text):
+            return False, None
+        if text[value] == "/":
+            raise ValueError("a comment before the root value")
+        shown = value
+        if not pointer:
+            return True, shown
+        for token in pointer[1:].split("/"):
+            opener = text[value]
+            if opener == "{":
+                got = self._member(value, unescape_pointer_token(token))
+            elif opener == "[" and token.isdigit():
+                got = self._item(value, int(token))
             else:
-                pointer = stack[-1][1] + "/" + str(stack[-1][2])
-                stack[-1][2] += 1
-            if stack and stack[-1][0] == "a" or not stack:
-                positions[pointer] = pos(m.start())
-            if c == "{":
-                stack.append(["o", pointer, 0])
-                expect_key = True
-            elif c == "[":
-                stack.append(["a", pointer, 0])
+                got = None
+            if got is None:
+                return False, shown
+            shown, value = got
+        return True, shown
+
+    def _container(self, offset: int) -> _Container:
+        c = self._containers.get(offset)
+        if c is None:
+            c = self._containers[offset] = _Container(offset, self._text[offset] == "{")
+        return c
+
+    def _member(self, offset: int, key: str) -> tuple[int, int] | None:
+        c = self._container(offset)
+        members = c.members
+        assert isinstance(members, dict)
+        if key in members:
+            return members[key]
+        text, ws, decode = self._text, _WS.match, _DECODER.raw_decode
+        pos = c.resume
+        while not c.done:
+            pos = ws(text, pos).end()
+            ch = text[pos]
+            if ch == ",":
+                pos = ws(text, pos + 1).end()
+                ch = text[pos]
+            if ch == "}":
+                c.done = True
+                break
+            if ch != '"':
+                raise ValueError(f"expected a key at offset {pos}")
+            key_at = pos
+            name, end = scanstring(text, pos + 1, False)
+            end = ws(text, end).end()
+            if text[end] != ":":
+                raise ValueError(f"expected ':' at offset {end}")
+            start = ws(text, end + 1).end()
+            _, pos = decode(text, start)
+            c.resume = pos
+            if name not in members:
+                members[name] = (key_at, start)
+            if name == key:
+                return members[name]
+        return None
+
+    def _item(self, offset: int, index: int) -> tuple[int, int] | None:
+        c = self._container(offset)
+        items = c.members
+        assert isinstance(items, list)
+        if index < len(items):
+            return items[index], items[index]
+        text, ws, decode = self._text, _WS.match, _DECODER.raw_decode
+        pos = c.resume
+        while not c.done and len(items) <= index:
+            pos = ws(text, pos).end()
+            ch = text[pos]
+            if ch == ",":
+                pos = ws(text, pos + 1).end()
+                ch = text[pos]
+            if ch == "]":
+                c.done = True
+                break
+            items.append(pos)
+            _, pos = decode(text, pos)
+            c.resume = pos
+        if index < len(items):
+            return items[index], items[index]
+        return None
+
+    # --- offsets to lines ---------------------------------------------------------------------
+    def _position(self, offset: int) -> tuple[int, int]:
+        # Every finding of a resource asks for the resource's own line: remember answers.
+        pos = self._seen.get(offset)
+        if pos is None:
+            pos = self._seen[offset] = self._line_column(offset)
+        return pos
+
+    def _line_column(self, offset: int) -> tuple[int, int]:
+        text = self._text
+        if self._blocks is None:
+            # (newlines before the block, offset of the last newline before it) per block.
+            blocks = []
+            lines, last = 0, -1
+            for start in range(0, len(text) + 1, _BLOCK):
+                blocks.append((lines, last))
+                end = start + _BLOCK
+                lines += text.count("\n", start, end)
+                nl = text.rfind("\n", start, end)
+                if nl >= 0:
+                    last = nl
+            self._blocks = blocks
+        block = offset // _BLOCK
+        lines, last = self._blocks[block]
+        start = block * _BLOCK
+        lines += text.count("\n", start, offset)
+        nl = text.rfind("\n", start, offset)
+        line_start = (nl if nl >= 0 else last) + 1
+        return lines + 1, offset - line_start + 1
+

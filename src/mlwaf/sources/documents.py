@@ -38,7 +38,7 @@ class Document:
         """Line and column of a pointer (or its nearest written ancestor), indexed on first use:
         only findings need lines, so a scan with none never tokenizes the file twice."""
         if self._index is None:
-            self._index = jsontext.LineIndex(self.text)
+            self._index = jsontext.LineIndex(self.text, self.data)
         pos = self._index.nearest(pointer)
         return (pos[0], pos[1]) if pos else (None, None)
 
