@@ -1,0 +1,418 @@
+"""The workspace's dependencies as the guidance names them: storage account, key vault, container
+registry and Application Insights. Each check runs on the dependency itself (so its finding points
+at the property to change) but only for those a workspace in the scan links; others are not
+applicable, since the pack judges an ML estate, not every account in a subscription."""
+
+from __future__ import annotations
+
+from mlwaf.check import (
+    CheckContext,
+    Pillar,
+    References,
+    Resource,
+    Severity,
+    Verdict,
+    check,
+    fail,
+    passed,
+    read,
+    unknown,
+    unresolved,
+)
+from mlwaf.checklib import (
+    ACR_REPLICATION,
+    APP_INSIGHTS,
+    CONTAINER_REGISTRY,
+    KEY_VAULT,
+    STORAGE,
+    api_at_least,
+    differs,
+    network_restricted,
+    not_a_dependency,
+    reads,
+)
+
+SECURE_WS = "https://learn.microsoft.com/azure/machine-learning/how-to-secure-workspace-vnet"
+WAF_AML = "https://learn.microsoft.com/azure/well-architected/service-guides/azure-machine-learning"
+
+
+@check(
+    id="MLW-SEC-040",
+    title="Workspace storage account blocks public network access",
+    pillar=Pillar.SECURITY,
+    severity=Severity.MEDIUM,
+    resource_types=[STORAGE],
+    implements=["AML-SEC-04"],
+    remediation="Set properties.publicNetworkAccess to 'Disabled' (or networkAcls.defaultAction 'Deny') and give "
+    "the workspace private endpoints for blob and file.",
+    references=References(docs=[SECURE_WS], psrule=["Azure.Storage.Firewall"], checkov=["CKV_AZURE_35"]),
+    rationale="A private workspace whose default storage is public still exposes its training data and models.",
+    defaults="Absent publicNetworkAccess means 'Enabled'; absent networkAcls.defaultAction means 'Allow'.",
+)
+@reads("properties.publicNetworkAccess", "properties.networkAcls.defaultAction")
+@differs("PSRule Azure.Storage.Firewall and checkov CKV_AZURE_35 look only at networkAcls.defaultAction; this "
+         "check also passes an account with publicNetworkAccess 'Disabled', which blocks public traffic whatever "
+         "the firewall says.")
+def storage_network(resource: Resource, ctx: CheckContext) -> Verdict:
+    return not_a_dependency(resource, ctx) or network_restricted(resource)
+
+
+@check(
+    id="MLW-SEC-041",
+    title="Workspace storage account disables shared key access",
+    pillar=Pillar.SECURITY,
+    severity=Severity.MEDIUM,
+    resource_types=[STORAGE],
+    implements=["AML-SEC-05"],
+    remediation="Set properties.allowSharedKeyAccess to false after switching the workspace to identity-based "
+    "datastore access (systemDatastoresAuthMode 'identity').",
+    references=References(docs=["https://learn.microsoft.com/azure/machine-learning/how-to-disable-local-auth-storage"]),
+    rationale="Account keys bypass Entra ID: whoever holds one reads and writes every container.",
+    defaults="Absent allowSharedKeyAccess means true (API default: null is treated as allowed).",
+)
+@reads("properties.allowSharedKeyAccess")
+def storage_shared_key(resource: Resource, ctx: CheckContext) -> Verdict:
+    if v := not_a_dependency(resource, ctx):
+        return v
+    seen = read(resource, "properties.allowSharedKeyAccess", default=True)
+    if v := unresolved(seen):
+        return v
+    if seen.value is False:
+        return passed("Shared key access is disabled", seen)
+    return fail("Shared key (account key and SAS) access is allowed", seen)
+
+
+@check(
+    id="MLW-SEC-042",
+    title="Workspace storage account disallows anonymous blob access",
+    pillar=Pillar.SECURITY,
+    severity=Severity.HIGH,
+    resource_types=[STORAGE],
+    implements=["AML-SEC-04", "PLAT-16"],
+    remediation="Set properties.allowBlobPublicAccess to false.",
+    references=References(
+        docs=["https://learn.microsoft.com/azure/storage/blobs/anonymous-read-access-prevent"],
+        psrule=["Azure.Storage.BlobPublicAccess"],
+        checkov=["CKV_AZURE_190"],
+    ),
+    rationale="Anonymous access lets one misconfigured container publish training data to the internet.",
+    defaults="Absent allowBlobPublicAccess means false from API 2023-01-01 and true before it; with an unknown "
+    "API version the verdict is UNKNOWN.",
+)
+@reads("properties.allowBlobPublicAccess", "kind")
+@differs("PSRule Azure.Storage.BlobPublicAccess fails when the property is absent; this check applies the API "
+         "version's default (false since 2023-01-01), as Azure does.")
+def storage_anonymous(resource: Resource, ctx: CheckContext) -> Verdict:
+    if v := not_a_dependency(resource, ctx):
+        return v
+    seen = read(resource, "properties.allowBlobPublicAccess")
+    if v := unresolved(seen):
+        return v
+    if seen.absent:
+        recent = api_at_least(resource, "2023-01-01")
+        if recent is None:
+            return unknown("allowBlobPublicAccess is absent and the API version (which sets the default) is unknown",
+                           seen)
+        seen = read(resource, "properties.allowBlobPublicAccess", default=not recent,
+                    note=f"default for API {'2023-01-01 and later' if recent else 'before 2023-01-01'}")
+    if seen.value is False:
+        return passed("Anonymous blob access is disallowed", seen)
+    return fail("Anonymous blob access is allowed", seen)
+
+
+@check(
+    id="MLW-SEC-043",
+    title="Workspace storage account requires TLS 1.2",
+    pillar=Pillar.SECURITY,
+    severity=Severity.MEDIUM,
+    resource_types=[STORAGE],
+    implements=["AML-SEC-13"],
+    remediation="Set properties.minimumTlsVersion to 'TLS1_2'.",
+    references=References(
+        docs=["https://learn.microsoft.com/azure/storage/common/transport-layer-security-configure-minimum-version"],
+        psrule=["Azure.Storage.MinTLS"],
+        checkov=["CKV_AZURE_44"],
+    ),
+    rationale="TLS 1.0 and 1.1 have known weaknesses; data in transit must use TLS 1.2 or later.",
+    defaults="Absent minimumTlsVersion means 'TLS1_0' (the REST API's documented interpretation).",
+)
+@reads("properties.minimumTlsVersion")
+def storage_tls(resource: Resource, ctx: CheckContext) -> Verdict:
+    if v := not_a_dependency(resource, ctx):
+        return v
+    seen = read(resource, "properties.minimumTlsVersion", default="TLS1_0")
+    if v := unresolved(seen):
+        return v
+    if seen.lower() in ("tls1_2", "tls1_3"):
+        return passed(f"Minimum TLS version {seen.value}", seen)
+    return fail(f"Accepts {seen.value}", seen)
+
+
+@check(
+    id="MLW-SEC-044",
+    title="Workspace storage account accepts only HTTPS",
+    pillar=Pillar.SECURITY,
+    severity=Severity.MEDIUM,
+    resource_types=[STORAGE],
+    implements=["AML-SEC-13"],
+    remediation="Set properties.supportsHttpsTrafficOnly to true.",
+    references=References(
+        docs=["https://learn.microsoft.com/azure/storage/common/storage-require-secure-transfer"],
+        psrule=["Azure.Storage.SecureTransfer"],
+        checkov=["CKV_AZURE_3"],
+    ),
+    rationale="Plain HTTP exposes data and SAS tokens in transit.",
+    defaults="Absent supportsHttpsTrafficOnly means true from API 2019-04-01, false before; unknown API "
+    "version gives UNKNOWN.",
+)
+@reads("properties.supportsHttpsTrafficOnly")
+@differs("PSRule Azure.Storage.SecureTransfer fails when the property is absent; this check applies the API "
+         "version's default (true since 2019-04-01), as checkov does.")
+def storage_https(resource: Resource, ctx: CheckContext) -> Verdict:
+    if v := not_a_dependency(resource, ctx):
+        return v
+    seen = read(resource, "properties.supportsHttpsTrafficOnly")
+    if v := unresolved(seen):
+        return v
+    if seen.absent:
+        recent = api_at_least(resource, "2019-04-01")
+        if recent is None:
+            return unknown("supportsHttpsTrafficOnly is absent and the API version is unknown", seen)
+        seen = read(resource, "properties.supportsHttpsTrafficOnly", default=recent,
+                    note=f"default for API {'2019-04-01 and later' if recent else 'before 2019-04-01'}")
+    if seen.value is True:
+        return passed("Only HTTPS is accepted", seen)
+    return fail("HTTP is accepted", seen)
+
+
+@check(
+    id="MLW-REL-010",
+    title="Workspace storage account is zone- or geo-redundant",
+    pillar=Pillar.RELIABILITY,
+    severity=Severity.MEDIUM,
+    resource_types=[STORAGE],
+    implements=["AML-REL-07"],
+    remediation="Use sku.name Standard_ZRS, Standard_GZRS or Standard_RAGZRS (or GRS/RAGRS) for the workspace's "
+    "default storage.",
+    references=References(docs=[WAF_AML], checkov=["CKV_AZURE_206"]),
+    rationale="Workspace artifacts, datasets and job outputs live in the default storage; there is no automatic "
+    "failover, so the account itself must survive a zone or region loss.",
+    defaults="sku.name is required; absent is UNKNOWN.",
+)
+@reads("sku.name")
+@differs("checkov CKV_AZURE_206 accepts only geo-redundant SKUs (GRS, RAGRS, GZRS, RAGZRS); this check also "
+         "accepts Standard_ZRS/Premium_ZRS, which the Well-Architected reliability guidance counts as redundant.")
+def storage_redundancy(resource: Resource, ctx: CheckContext) -> Verdict:
+    if v := not_a_dependency(resource, ctx):
+        return v
+    sku = read(resource, "sku.name")
+    if v := unresolved(sku):
+        return v
+    if sku.absent:
+        return unknown("sku.name is not in the input", sku)
+    if sku.lower().endswith("_lrs"):
+        return fail(f"Locally redundant storage ({sku.value})", sku)
+    return passed(f"Redundant storage ({sku.value})", sku)
+
+
+@check(
+    id="MLW-SEC-045",
+    title="Workspace key vault blocks public network access",
+    pillar=Pillar.SECURITY,
+    severity=Severity.MEDIUM,
+    resource_types=[KEY_VAULT],
+    implements=["AML-SEC-04"],
+    remediation="Set properties.publicNetworkAccess to 'Disabled' (or networkAcls.defaultAction 'Deny') and add a "
+    "private endpoint for the vault.",
+    references=References(docs=[SECURE_WS], checkov=["CKV_AZURE_189", "CKV_AZURE_109"]),
+    rationale="The workspace key vault holds connection secrets and keys; it should not be reachable from any "
+    "network.",
+    defaults="Absent publicNetworkAccess means 'Enabled'; absent networkAcls means default action 'Allow'.",
+)
+@reads("properties.publicNetworkAccess", "properties.networkAcls.defaultAction")
+@differs("checkov CKV_AZURE_189 requires publicNetworkAccess 'Disabled' and CKV_AZURE_109 requires "
+         "networkAcls.defaultAction 'Deny'; this check passes either, since each alone blocks public traffic.")
+def key_vault_network(resource: Resource, ctx: CheckContext) -> Verdict:
+    return not_a_dependency(resource, ctx) or network_restricted(resource)
+
+
+@check(
+    id="MLW-REL-011",
+    title="Workspace key vault has soft delete and purge protection",
+    pillar=Pillar.RELIABILITY,
+    severity=Severity.MEDIUM,
+    resource_types=[KEY_VAULT],
+    implements=["AML-REL-07"],
+    remediation="Set properties.enablePurgeProtection to true (soft delete is on by default and cannot be turned "
+    "off on current API versions).",
+    references=References(
+        docs=["https://learn.microsoft.com/azure/key-vault/general/soft-delete-overview"],
+        psrule=["Azure.KeyVault.SoftDelete", "Azure.KeyVault.PurgeProtect"],
+        checkov=["CKV_AZURE_42", "CKV_AZURE_110"],
+    ),
+    rationale="Losing the vault (or a customer-managed key in it) makes the workspace unrecoverable; purge "
+    "protection keeps deleted vaults and keys restorable.",
+    defaults="Absent enableSoftDelete means true (the API default since soft delete became mandatory); absent "
+    "enablePurgeProtection means not enabled.",
+)
+@reads("properties.enableSoftDelete", "properties.enablePurgeProtection")
+@differs("PSRule Azure.KeyVault.SoftDelete fails when enableSoftDelete is absent; this check applies the API "
+         "default (true).")
+def key_vault_recovery(resource: Resource, ctx: CheckContext) -> Verdict:
+    if v := not_a_dependency(resource, ctx):
+        return v
+    soft = read(resource, "properties.enableSoftDelete", default=True)
+    purge = read(resource, "properties.enablePurgeProtection", default=False)
+    if v := unresolved(soft, purge):
+        return v
+    if soft.value is True and purge.value is True:
+        return passed("Soft delete and purge protection are on", soft, purge)
+    missing = [n for n, s in (("soft delete", soft), ("purge protection", purge)) if s.value is not True]
+    return fail(f"Not enabled: {', '.join(missing)}", soft, purge)
+
+
+@check(
+    id="MLW-SEC-046",
+    title="Workspace container registry disables the admin user",
+    pillar=Pillar.SECURITY,
+    severity=Severity.MEDIUM,
+    resource_types=[CONTAINER_REGISTRY],
+    implements=["AML-SEC-12", "AML-SEC-05"],
+    remediation="Set properties.adminUserEnabled to false; Azure ML pulls and pushes with the workspace identity.",
+    references=References(
+        docs=["https://learn.microsoft.com/azure/container-registry/container-registry-authentication"],
+        psrule=["Azure.ACR.AdminUser"],
+        checkov=["CKV_AZURE_137"],
+    ),
+    rationale="The admin user is a shared password with push rights to the images every job and deployment runs.",
+    defaults="Absent adminUserEnabled means false (API default).",
+)
+@reads("properties.adminUserEnabled")
+def acr_admin(resource: Resource, ctx: CheckContext) -> Verdict:
+    if v := not_a_dependency(resource, ctx):
+        return v
+    seen = read(resource, "properties.adminUserEnabled", default=False)
+    if v := unresolved(seen):
+        return v
+    if seen.value is True:
+        return fail("The admin user is enabled", seen)
+    return passed("The admin user is disabled", seen)
+
+
+@check(
+    id="MLW-SEC-047",
+    title="Workspace container registry disables public network access",
+    pillar=Pillar.SECURITY,
+    severity=Severity.MEDIUM,
+    resource_types=[CONTAINER_REGISTRY],
+    implements=["AML-SEC-04", "AML-SEC-12"],
+    remediation="Use the Premium SKU, set properties.publicNetworkAccess to 'Disabled' and add a private "
+    "endpoint; with a private registry and no managed network set the workspace's imageBuildCompute.",
+    references=References(docs=[SECURE_WS], checkov=["CKV_AZURE_139"]),
+    rationale="Environment images are code: a public registry is a supply-chain entry point.",
+    defaults="Absent publicNetworkAccess means 'Enabled' (API default).",
+)
+@reads("properties.publicNetworkAccess", "sku.name")
+def acr_network(resource: Resource, ctx: CheckContext) -> Verdict:
+    if v := not_a_dependency(resource, ctx):
+        return v
+    seen = read(resource, "properties.publicNetworkAccess", default="Enabled")
+    sku = read(resource, "sku.name")
+    if v := unresolved(seen, sku):
+        return v
+    if seen.lower() == "disabled":
+        return passed("Public network access is disabled", seen)
+    if sku.value and sku.lower() != "premium":
+        return fail(f"Public, and the {sku.value} SKU cannot be made private (Premium is required)", seen, sku)
+    return fail("The registry is reachable from the internet", seen)
+
+
+@check(
+    id="MLW-REL-012",
+    title="Workspace container registry is zone-redundant or geo-replicated",
+    pillar=Pillar.RELIABILITY,
+    severity=Severity.LOW,
+    resource_types=[CONTAINER_REGISTRY],
+    implements=["AML-REL-07"],
+    remediation="Use the Premium SKU with properties.zoneRedundancy 'Enabled', or add a replication "
+    "(Microsoft.ContainerRegistry/registries/replications) in another region.",
+    references=References(
+        docs=["https://learn.microsoft.com/azure/container-registry/zone-redundancy"],
+        psrule=["Azure.ACR.GeoReplica"],
+    ),
+    rationale="Jobs and deployments fail when their environment images cannot be pulled.",
+    defaults="Absent zoneRedundancy means 'Disabled'. Replications are child resources: only those in the scan "
+    "are seen.",
+)
+@reads("properties.zoneRedundancy", "sku.name", related={ACR_REPLICATION: ["location"]})
+@differs("PSRule Azure.ACR.GeoReplica requires a replication in another region; this check also accepts "
+         "zone redundancy, which the Well-Architected reliability guidance counts as a recovery option.")
+def acr_redundancy(resource: Resource, ctx: CheckContext) -> Verdict:
+    if v := not_a_dependency(resource, ctx):
+        return v
+    zr = read(resource, "properties.zoneRedundancy", default="Disabled")
+    if v := unresolved(zr):
+        return v
+    replicas = [r for r in ctx.inventory.children(resource, ACR_REPLICATION)
+                if (r.location or "").lower() != (resource.location or "").lower()]
+    if zr.lower() == "enabled":
+        return passed("Zone redundancy is enabled", zr)
+    if replicas:
+        return passed(f"Geo-replicated to {', '.join(sorted({r.location or '?' for r in replicas}))}", zr)
+    return fail("Neither zone-redundant nor geo-replicated", zr)
+
+
+@check(
+    id="MLW-OPS-011",
+    title="Workspace Application Insights is workspace-based",
+    pillar=Pillar.OPERATIONAL_EXCELLENCE,
+    severity=Severity.LOW,
+    resource_types=[APP_INSIGHTS],
+    implements=["AML-OPS-06"],
+    remediation="Set properties.WorkspaceResourceId to a Log Analytics workspace (classic Application Insights "
+    "is retired).",
+    references=References(
+        docs=["https://learn.microsoft.com/azure/azure-monitor/app/convert-classic-resource"],
+        psrule=["Azure.AppInsights.Workspace"],
+    ),
+    rationale="Classic Application Insights was retired; workspace-based components keep telemetry with the "
+    "rest of the logs and their retention.",
+    defaults="Absent WorkspaceResourceId means a classic component.",
+)
+@reads("properties.WorkspaceResourceId")
+def app_insights_workspace(resource: Resource, ctx: CheckContext) -> Verdict:
+    if v := not_a_dependency(resource, ctx):
+        return v
+    seen = read(resource, "properties.WorkspaceResourceId")
+    if v := unresolved(seen):
+        return v
+    if seen.value:
+        return passed("Workspace-based (Log Analytics)", seen)
+    return fail("Classic Application Insights (no WorkspaceResourceId)", seen)
+
+
+@check(
+    id="MLW-SEC-048",
+    title="Workspace Application Insights disables local authentication",
+    pillar=Pillar.SECURITY,
+    severity=Severity.LOW,
+    resource_types=[APP_INSIGHTS],
+    implements=["AML-SEC-05"],
+    remediation="Set properties.DisableLocalAuth to true so only Entra ID-authenticated telemetry is accepted.",
+    references=References(
+        docs=["https://learn.microsoft.com/azure/azure-monitor/app/azure-ad-authentication"],
+        psrule=["Azure.AppInsights.LocalAuth"],
+    ),
+    rationale="With local auth anyone holding the instrumentation key can write telemetry into the component.",
+    defaults="Absent DisableLocalAuth means false (API default).",
+)
+@reads("properties.DisableLocalAuth")
+def app_insights_local_auth(resource: Resource, ctx: CheckContext) -> Verdict:
+    if v := not_a_dependency(resource, ctx):
+        return v
+    seen = read(resource, "properties.DisableLocalAuth", default=False)
+    if v := unresolved(seen):
+        return v
+    if seen.value is True:
+        return passed("Local authentication is disabled", seen)
+    return fail("Telemetry can be sent with the instrumentation key alone", seen)
