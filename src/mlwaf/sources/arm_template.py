@@ -493,6 +493,8 @@ class _Scope(ax.Context):
             n_target = len(target_type.split("/")) - 1
             target = armid.build(target_type, "/".join(names[:n_target]), self.subscription_id, self.resource_group)
             ext_names = names[n_target + 1 :]
+            if "." not in ext_type.split("/", 1)[0] and len(names) > n_target:
+                ext_type = f"{names[n_target]}/{ext_type}"  # the namespace is written in the name
             rid = armid.build(ext_type, "/".join(ext_names), scope=target)
             return rid, ext_type, "/".join(ext_names)
         scope_raw = _get(decl, "scope")
