@@ -1,0 +1,153 @@
+"""Azure AI services and Azure OpenAI accounts (Microsoft.CognitiveServices/accounts): the model
+endpoints hubs and projects connect to. Every account in the scan is in scope: in an AI estate
+they are part of the workload."""
+
+from __future__ import annotations
+
+from mlwaf.check import (
+    CheckContext,
+    Pillar,
+    References,
+    Resource,
+    Severity,
+    Verdict,
+    check,
+    fail,
+    passed,
+    read,
+    unresolved,
+)
+from mlwaf.checklib import (
+    COGNITIVE,
+    DIAGNOSTIC_READS,
+    approved_private_endpoint,
+    diagnostic_logs,
+    differs,
+    network_restricted,
+    reads,
+)
+
+AI_SECURITY = "https://learn.microsoft.com/azure/ai-services/security-features"
+
+
+@check(
+    id="MLW-SEC-060",
+    title="AI services account disables local (key) authentication",
+    pillar=Pillar.SECURITY,
+    severity=Severity.HIGH,
+    resource_types=[COGNITIVE],
+    implements=["PLAT-12"],
+    remediation="Set properties.disableLocalAuth to true and call the account with Entra ID tokens (hub and "
+    "project connections with authType 'AAD').",
+    references=References(
+        docs=["https://learn.microsoft.com/azure/ai-services/disable-local-auth"],
+        azure_policy=["71ef260a-8f18-47b7-abcb-62d0673d94dc"],
+        psrule=["Azure.AI.DisableLocalAuth"],
+    ),
+    rationale="API keys are shared, never expire and cannot be tied to a caller; Entra ID tokens can.",
+    defaults="Absent disableLocalAuth means false: keys work (API default).",
+)
+@reads("properties.disableLocalAuth")
+def ai_local_auth(resource: Resource, ctx: CheckContext) -> Verdict:
+    seen = read(resource, "properties.disableLocalAuth", default=False)
+    if v := unresolved(seen):
+        return v
+    if seen.value is True:
+        return passed("Key authentication is disabled", seen)
+    return fail("API keys are accepted", seen)
+
+
+@check(
+    id="MLW-SEC-061",
+    title="AI services account restricts public network access",
+    pillar=Pillar.SECURITY,
+    severity=Severity.MEDIUM,
+    resource_types=[COGNITIVE],
+    implements=["PLAT-11"],
+    remediation="Set properties.publicNetworkAccess to 'Disabled', or properties.networkAcls.defaultAction to "
+    "'Deny' with explicit rules.",
+    references=References(
+        docs=["https://learn.microsoft.com/azure/ai-services/cognitive-services-virtual-networks"],
+        azure_policy=["037eea7a-bd0a-46c5-9a66-03aea78705d3"],
+        psrule=["Azure.AI.PublicAccess"],
+        checkov=["CKV_AZURE_134"],
+    ),
+    rationale="Model endpoints reachable from any network invite abuse of the model and its quota.",
+    defaults="Absent publicNetworkAccess means 'Enabled'; absent networkAcls means default action 'Allow'.",
+)
+@reads("properties.publicNetworkAccess", "properties.networkAcls.defaultAction")
+@differs("checkov CKV_AZURE_134 requires publicNetworkAccess 'Disabled'; like PSRule Azure.AI.PublicAccess this "
+         "check also passes a firewall with default action 'Deny'.")
+def ai_network(resource: Resource, ctx: CheckContext) -> Verdict:
+    return network_restricted(resource)
+
+
+@check(
+    id="MLW-SEC-062",
+    title="AI services account has an approved private endpoint",
+    pillar=Pillar.SECURITY,
+    severity=Severity.MEDIUM,
+    resource_types=[COGNITIVE],
+    implements=["PLAT-11"],
+    remediation="Create a private endpoint (group id 'account') for the account and approve it.",
+    references=References(
+        docs=["https://learn.microsoft.com/azure/ai-services/cognitive-services-virtual-networks"],
+        azure_policy=["d6759c02-b87f-42b7-892e-71b3f471d782"],
+    ),
+    rationale="Private endpoints keep prompts and completions on the private network.",
+    defaults="Absent privateEndpointConnections (and no private endpoint in the scan) means none.",
+)
+@reads("properties.privateEndpointConnections[*].properties.privateLinkServiceConnectionState.status")
+def ai_private_endpoint(resource: Resource, ctx: CheckContext) -> Verdict:
+    return approved_private_endpoint(
+        resource, ctx, "properties.privateEndpointConnections", "privateLinkServiceConnectionState"
+    )
+
+
+@check(
+    id="MLW-SEC-063",
+    title="AI services account has a managed identity",
+    pillar=Pillar.SECURITY,
+    severity=Severity.LOW,
+    resource_types=[COGNITIVE],
+    implements=["AML-SEC-05"],
+    remediation="Set identity.type to 'SystemAssigned' or 'UserAssigned'.",
+    references=References(
+        docs=[AI_SECURITY],
+        azure_policy=["fe3fd216-4f83-4fc1-8984-2bbec80a3418"],
+        psrule=["Azure.AI.ManagedIdentity"],
+    ),
+    rationale="The account reaches customer-managed keys, storage and search with its identity, not secrets.",
+    defaults="Absent identity means none.",
+)
+@reads("identity.type", "kind")
+@differs("PSRule Azure.AI.ManagedIdentity applies only to kind TextAnalytics; this check applies to every "
+         "account kind, as Azure Policy fe3fd216 does.")
+def ai_identity(resource: Resource, ctx: CheckContext) -> Verdict:
+    seen = read(resource, "identity.type", default="None")
+    if v := unresolved(seen):
+        return v
+    if seen.lower() in ("", "none"):
+        return fail("No managed identity", seen)
+    return passed(f"Managed identity: {seen.value}", seen)
+
+
+@check(
+    id="MLW-OPS-012",
+    title="AI services account resource logs are collected",
+    pillar=Pillar.OPERATIONAL_EXCELLENCE,
+    severity=Severity.LOW,
+    resource_types=[COGNITIVE],
+    implements=["PLAT-13"],
+    remediation="Add a diagnostic setting on the account with categoryGroup 'allLogs' (or 'audit') enabled.",
+    references=References(
+        docs=["https://learn.microsoft.com/azure/ai-services/diagnostic-logging"],
+        azure_policy=["1b4d1c4e-934c-4703-944c-27c82c06bebb"],
+    ),
+    rationale="An audit trail of model calls behind hubs and projects, for abuse and incident analysis.",
+    defaults="Diagnostic settings are separate extension resources: none in an offline input is UNKNOWN; a live "
+    "scan fails on none.",
+)
+@reads(related=DIAGNOSTIC_READS)
+def ai_diagnostic_logs(resource: Resource, ctx: CheckContext) -> Verdict:
+    return diagnostic_logs(resource, ctx, "AI services account")

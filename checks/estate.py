@@ -1,0 +1,278 @@
+"""Estate-level checks over the whole inventory: regions, tags, environment separation, shared
+clusters and accounts. Configuration (allowed regions, tag keys) comes from the config file; a
+check whose configuration is not given is not applicable rather than failing."""
+
+from __future__ import annotations
+
+from mlwaf.check import (
+    CheckContext,
+    Pillar,
+    References,
+    Resource,
+    Severity,
+    Verdict,
+    check,
+    fail,
+    not_applicable,
+    passed,
+    read,
+    unresolved,
+)
+from mlwaf.checklib import (
+    AKS,
+    APP_INSIGHTS,
+    BATCH_ENDPOINT,
+    COGNITIVE,
+    COMPUTE,
+    CONNECTION,
+    CONTAINER_REGISTRY,
+    KEY_VAULT,
+    ONLINE_ENDPOINT,
+    REGISTRY,
+    STORAGE,
+    VM,
+    VMSS,
+    WORKSPACE,
+    compute_type,
+    is_production,
+    reads,
+    str_list,
+    tag,
+    workspace_of,
+)
+
+AI_TYPES = [WORKSPACE, COMPUTE, ONLINE_ENDPOINT, BATCH_ENDPOINT, REGISTRY, STORAGE, KEY_VAULT, CONTAINER_REGISTRY,
+            APP_INSIGHTS, COGNITIVE, VM, VMSS, AKS]
+PLATFORM = "https://learn.microsoft.com/azure/well-architected/ai/application-platform"
+DSP = "https://learn.microsoft.com/azure/cloud-adoption-framework/ai/"
+_ENV_PARAMS = {
+    "environment_tag": "tag key holding the environment (default 'environment')",
+    "project_tag": "tag key naming the project a workspace serves (default 'project')",
+    "production_values": "tag values meaning production (default prod, production, prd, live)",
+}
+
+
+@check(
+    id="MLW-SEC-080",
+    title="Resources are deployed only to allowed regions",
+    pillar=Pillar.SECURITY,
+    severity=Severity.MEDIUM,
+    resource_types=AI_TYPES,
+    implements=["PLAT-01"],
+    remediation="Redeploy the resource in an allowed region (location cannot be changed in place).",
+    references=References(
+        docs=[PLATFORM],
+        azure_policy=["e56962a6-4747-49cd-b67b-bf8b01975c4c"],
+        psrule=["Azure.Resource.AllowedRegions"],
+    ),
+    params={"allowed_regions": "regions data may live in (list, e.g. ['westeurope', 'northeurope'])"},
+    rationale="Data residency: training data, models and prompts must stay in the regions regulation allows.",
+    defaults="Without allowed_regions configured the check is not applicable. Resources without a location "
+    "(children of a workspace) and 'global' resources are not applicable.",
+)
+@reads("location")
+def allowed_regions(resource: Resource, ctx: CheckContext) -> Verdict:
+    allowed = {r.lower().replace(" ", "") for r in str_list(ctx.params.get("allowed_regions"))}
+    if not allowed:
+        return not_applicable("No allowed_regions configured (parameter allowed_regions)")
+    loc = read(resource, "location")
+    if v := unresolved(loc):
+        return v
+    if not loc.value or str(loc.value).lower() == "global":
+        return not_applicable("No regional location", loc)
+    if str(loc.value).lower().replace(" ", "") in allowed:
+        return passed(f"{loc.value} is allowed", loc)
+    return fail(f"{loc.value} is not an allowed region ({', '.join(sorted(allowed))})", loc)
+
+
+@check(
+    id="MLW-COST-020",
+    title="Resources carry the chargeback tags",
+    pillar=Pillar.COST_OPTIMIZATION,
+    severity=Severity.LOW,
+    resource_types=AI_TYPES,
+    implements=["PLAT-09"],
+    remediation="Add the required tags (e.g. costCenter, team, workload) to the resource.",
+    references=References(docs=[PLATFORM], azure_policy=["871b6d14-10aa-478d-b590-94f262ecfa99"]),
+    params={"required_tags": "tag keys every AI resource must carry (list)"},
+    rationale="A shared AI platform needs usage attributed per team or workload to charge it back.",
+    defaults="Without required_tags configured the check is not applicable. Tag keys match case-insensitively.",
+)
+@reads("tags.*")
+def chargeback_tags(resource: Resource, ctx: CheckContext) -> Verdict:
+    required = str_list(ctx.params.get("required_tags"))
+    if not required:
+        return not_applicable("No required_tags configured (parameter required_tags)")
+    seen = read(resource, "tags", default={})
+    if v := unresolved(seen):
+        return v
+    missing = [k for k in required if not tag(resource, k)]
+    if missing:
+        return fail(f"Missing tag(s): {', '.join(missing)}", seen)
+    return passed("All chargeback tags are present", seen)
+
+
+@check(
+    id="MLW-REL-030",
+    title="Workspace dependencies and compute are in the workspace's region",
+    pillar=Pillar.RELIABILITY,
+    severity=Severity.MEDIUM,
+    resource_types=[WORKSPACE],
+    implements=["PLAT-02"],
+    remediation="Recreate the dependency or compute in the workspace's region.",
+    references=References(docs=[PLATFORM]),
+    rationale="Cross-region dependencies add latency, egress cost and a second region's failures to every job.",
+    defaults="Only linked resources and computes in the scan are compared; absent computeLocation means the "
+    "workspace's region.",
+)
+@reads("location", "properties.storageAccount", "properties.keyVault", "properties.containerRegistry",
+       "properties.applicationInsights", related={COMPUTE: ["properties.computeLocation"]})
+def same_region(resource: Resource, ctx: CheckContext) -> Verdict:
+    loc = read(resource, "location")
+    if v := unresolved(loc):
+        return v
+    if not loc.value:
+        return not_applicable("The workspace has no location in the input", loc)
+    home = str(loc.value).lower().replace(" ", "")
+    away = []
+    for prop in ("storageAccount", "keyVault", "containerRegistry", "applicationInsights"):
+        dep = ctx.inventory.linked(resource, f"properties.{prop}")
+        if dep is not None and dep.location and dep.location.lower().replace(" ", "") != home:
+            away.append(f"{dep.name} ({dep.location})")
+    for comp in ctx.inventory.children(resource, COMPUTE):
+        where = read(comp, "properties.computeLocation").value or comp.location
+        if isinstance(where, str) and where and where.lower().replace(" ", "") != home:
+            away.append(f"{comp.name} ({where})")
+    if away:
+        return fail(f"Outside {loc.value}: {', '.join(away)}", loc)
+    return passed(f"Dependencies and compute in the scan are in {loc.value}", loc)
+
+
+@check(
+    id="MLW-OPS-030",
+    title="Each project has separate development and production workspaces",
+    pillar=Pillar.OPERATIONAL_EXCELLENCE,
+    severity=Severity.MEDIUM,
+    resource_types=[WORKSPACE],
+    implements=["DSP-02", "AML-REL-03", "AML-SEC-15"],
+    remediation="Give every project a development and a production workspace, tagged with the project and "
+    "environment tags.",
+    references=References(docs=[DSP]),
+    params=_ENV_PARAMS,
+    rationale="Experiments must not touch production assets, and production must not depend on a sandbox.",
+    defaults="Workspaces without the project tag are not applicable; the workspaces of a project must all be in "
+    "the scan.",
+)
+@reads("tags.*", related={WORKSPACE: ["tags.*"]})
+def dev_prod_separation(resource: Resource, ctx: CheckContext) -> Verdict:
+    pkey = str(ctx.params.get("project_tag") or "project")
+    ekey = str(ctx.params.get("environment_tag") or "environment")
+    project = tag(resource, pkey)
+    if not project:
+        return not_applicable(f"No {pkey!r} tag (parameter project_tag)")
+    peers = [w for w in ctx.inventory.of_type(WORKSPACE) if (tag(w, pkey) or "").lower() == project.lower()]
+    envs = {(tag(w, ekey) or "").lower() for w in peers}
+    prod = {e for e in envs if is_production(e, ctx)}
+    nonprod = {e for e in envs if e and not is_production(e, ctx)}
+    if prod and nonprod:
+        return passed(f"Project {project!r} has {', '.join(sorted(envs))} workspaces", read(resource, "tags"))
+    return fail(f"Project {project!r} has only {', '.join(sorted(e or 'untagged' for e in envs))} workspace(s)",
+                read(resource, "tags"))
+
+
+@check(
+    id="MLW-REL-031",
+    title="An AKS cluster is attached to only one workspace",
+    pillar=Pillar.RELIABILITY,
+    severity=Severity.HIGH,
+    resource_types=[COMPUTE],
+    implements=["DSP-06"],
+    remediation="Attach each AKS cluster to one workspace; give other workspaces their own cluster (or use "
+    "Kubernetes compute with separate namespaces).",
+    references=References(docs=["https://learn.microsoft.com/azure/machine-learning/how-to-attach-kubernetes-anywhere"]),
+    rationale="Attaching an AKS cluster to a second workspace breaks the first workspace's connection.",
+    defaults="Only computes in the scan are compared.",
+)
+@reads("properties.computeType", "properties.resourceId")
+def aks_single_workspace(resource: Resource, ctx: CheckContext) -> Verdict:
+    if compute_type(resource) not in ("aks", "kubernetes"):
+        return not_applicable("Not an attached AKS or Kubernetes compute", read(resource, "properties.computeType"))
+    target = read(resource, "properties.resourceId")
+    if v := unresolved(target):
+        return v
+    if not target.value:
+        return not_applicable("No cluster resource id", target)
+    key = str(target.value).lower().rstrip("/")
+    owners = set()
+    for c in ctx.inventory.of_type(COMPUTE):
+        rid = read(c, "properties.resourceId").value
+        if isinstance(rid, str) and rid.lower().rstrip("/") == key:
+            ws = workspace_of(c, ctx)
+            owners.add(ws.name if ws is not None else c.id.lower().split("/computes/")[0])
+    if len(owners) > 1:
+        return fail(f"The cluster is attached to {len(owners)} workspaces: {', '.join(sorted(owners))}", target)
+    return passed("The cluster is attached to this workspace only", target)
+
+
+@check(
+    id="MLW-REL-032",
+    title="Production workspaces host no compute instances",
+    pillar=Pillar.RELIABILITY,
+    severity=Severity.LOW,
+    resource_types=[WORKSPACE],
+    implements=["AML-REL-03", "AML-REL-05"],
+    remediation="Move interactive development to a development workspace; production runs pipelines on "
+    "clusters and serves from endpoints.",
+    references=References(docs=["https://learn.microsoft.com/azure/well-architected/service-guides/azure-machine-learning"]),
+    params=_ENV_PARAMS,
+    rationale="Compute instances in a production workspace mean exploration happens next to production assets.",
+    defaults="Workspaces not tagged production are not applicable; only computes in the scan are seen.",
+)
+@reads("tags.*", related={COMPUTE: ["properties.computeType"]})
+def prod_without_instances(resource: Resource, ctx: CheckContext) -> Verdict:
+    ekey = str(ctx.params.get("environment_tag") or "environment")
+    env = tag(resource, ekey)
+    if not is_production(env, ctx):
+        return not_applicable(f"Not tagged as production ({ekey}={env})")
+    instances = [c.name for c in ctx.inventory.children(resource, COMPUTE) if compute_type(c) == "computeinstance"]
+    if instances:
+        return fail(f"Compute instance(s) in a production workspace: {', '.join(sorted(instances))}",
+                    read(resource, "tags"))
+    return passed("No compute instances in the production workspace", read(resource, "tags"))
+
+
+@check(
+    id="MLW-SEC-081",
+    title="An AI services account serves one project",
+    pillar=Pillar.SECURITY,
+    severity=Severity.LOW,
+    resource_types=[COGNITIVE],
+    implements=["DSP-04"],
+    remediation="Give each project its own AI services / Azure OpenAI account in the project's resource group.",
+    references=References(docs=[DSP]),
+    params={"project_tag": "tag key naming the project a workspace serves (default 'project')"},
+    rationale="Separate accounts per project keep data access, quota and keys apart.",
+    defaults="Connections are read from workspaces/connections in the scan (metadata.ResourceId or target); "
+    "accounts no connection names are not applicable.",
+)
+@reads(related={CONNECTION: ["properties.metadata.ResourceId", "properties.target"], WORKSPACE: ["tags.*"]})
+def ai_account_per_project(resource: Resource, ctx: CheckContext) -> Verdict:
+    pkey = str(ctx.params.get("project_tag") or "project")
+    name = resource.name.lower()
+    projects: set[str] = set()
+    users = []
+    for conn in ctx.inventory.of_type(CONNECTION):
+        rid = str(read(conn, "properties.metadata.ResourceId").value or "").lower()
+        target = str(read(conn, "properties.target").value or "").lower()
+        if rid != resource.key and f"//{name}." not in target:
+            continue
+        ws = workspace_of(conn, ctx)
+        if ws is None:
+            continue
+        users.append(ws.name)
+        projects.add((tag(ws, pkey) or ws.name).lower())
+    if not users:
+        return not_applicable("No workspace connection in the scan uses this account")
+    if len(projects) > 1:
+        return fail(f"Shared by projects {', '.join(sorted(projects))}", )
+    return passed(f"Used by project {next(iter(projects))!r} only")

@@ -1,0 +1,350 @@
+"""GPU virtual machines (the IaaS guidance) and the VM sizes every compute uses. Sizes are judged
+against the size table shipped with mlwaf (src/mlwaf/data/vm_sizes.json, with its sources)."""
+
+from __future__ import annotations
+
+from mlwaf.check import (
+    CheckContext,
+    Pillar,
+    References,
+    Resource,
+    Seen,
+    Severity,
+    Verdict,
+    check,
+    fail,
+    not_applicable,
+    passed,
+    read,
+    unknown,
+    unresolved,
+)
+from mlwaf.checklib import (
+    COMPUTE,
+    NIC,
+    ONLINE_DEPLOYMENT,
+    VM,
+    VM_EXTENSION,
+    VMSS,
+    differs,
+    is_gpu_size,
+    is_production,
+    normalize_size,
+    reads,
+    size_family,
+    str_list,
+    tag,
+)
+
+IAAS = "https://learn.microsoft.com/azure/well-architected/ai/infrastructure"
+SIZES = "https://learn.microsoft.com/azure/virtual-machines/sizes/retirement/retired-sizes-list"
+_WORKLOAD_PARAMS = {
+    "workload_tag": "tag key naming the VM's AI workload (default 'workload'; values 'training' or 'inference')",
+}
+
+
+def vm_size(resource: Resource) -> Seen:
+    """The size of a VM, scale set, Azure ML compute or managed online deployment."""
+    if resource.is_type(VM):
+        return read(resource, "properties.hardwareProfile.vmSize")
+    if resource.is_type(VMSS):
+        return read(resource, "sku.name")
+    if resource.is_type(COMPUTE):
+        size = read(resource, "properties.properties.vmSize")
+        return size if not size.absent else read(resource, "properties.properties.agentVmSize")
+    return read(resource, "properties.instanceType")
+
+
+def _gpu_vm(resource: Resource) -> tuple[Verdict | None, Seen]:
+    size = vm_size(resource)
+    if v := unresolved(size):
+        return v, size
+    if size.absent:
+        return unknown("The VM size is not in the input", size), size
+    if not is_gpu_size(size.value):
+        return not_applicable(f"{size.value} is not a GPU size", size), size
+    return None, size
+
+
+def _workload(resource: Resource, ctx: CheckContext) -> str | None:
+    key = str(ctx.params.get("workload_tag") or "workload")
+    value = tag(resource, key)
+    return value.lower() if value else None
+
+
+@check(
+    id="MLW-REL-020",
+    title="VM size is not retired",
+    pillar=Pillar.RELIABILITY,
+    severity=Severity.HIGH,
+    resource_types=[VM, VMSS, COMPUTE, ONLINE_DEPLOYMENT],
+    implements=["IAAS-04", "AML-REL-02"],
+    remediation="Move to a current size of the same purpose (e.g. NC A100 v4 or NCads H100 v5 for NC/NCv2/NCv3; "
+    "Av2 or Dsv5 for A-series); see the retirement notice named in the finding.",
+    references=References(docs=[SIZES, IAAS]),
+    params={"retired_sizes": "more size names to treat as retired (list), e.g. sizes with an announced "
+            "retirement date your organisation already treats as gone"},
+    rationale="Retired sizes cannot be allocated: redeploys, scale-out and restarts after deallocation fail.",
+    defaults="A size the table does not know is not judged retired. Attached AKS computes are judged on their "
+    "agentVmSize; managed online deployments on instanceType.",
+)
+@reads(
+    "properties.hardwareProfile.vmSize",
+    "sku.name",
+    "properties.properties.vmSize",
+    "properties.properties.agentVmSize",
+    "properties.instanceType",
+)
+def size_not_retired(resource: Resource, ctx: CheckContext) -> Verdict:
+    size = vm_size(resource)
+    if v := unresolved(size):
+        return v
+    if not isinstance(size.value, str) or not size.value:
+        if resource.is_type(COMPUTE, ONLINE_DEPLOYMENT):
+            return not_applicable("No VM size (attached or Kubernetes compute)", size)
+        return unknown("The VM size is not in the input", size)
+    extra = {normalize_size(s) for s in str_list(ctx.params.get("retired_sizes"))}
+    if normalize_size(size.value) in extra:
+        return fail(f"{size.value} is retired (parameter retired_sizes)", size)
+    fam = size_family(size.value)
+    if fam is not None and fam.status == "retired":
+        return fail(f"{size.value} ({fam.family}) was retired on {fam.retired_on}: {fam.source}", size)
+    return passed(f"{size.value} is not a retired size", size)
+
+
+@check(
+    id="MLW-PERF-010",
+    title="GPU VM uses a current GPU generation",
+    pillar=Pillar.PERFORMANCE_EFFICIENCY,
+    severity=Severity.LOW,
+    resource_types=[VM, VMSS, COMPUTE],
+    implements=["IAAS-04", "AML-PERF-02"],
+    remediation="Move to the current generation of the family (ND H100 v5 / ND MI300X v5 / NDm A100 v4 for "
+    "distributed training, NC A100 v4 / NCads H100 v5 / NCasT4_v3 for single-node work and inference).",
+    references=References(docs=[IAAS]),
+    rationale="Older GPU generations cost more per unit of work and are the next to be retired.",
+    defaults="GPU sizes the table does not know are not judged; retired sizes are reported by MLW-REL-020.",
+)
+@reads("properties.hardwareProfile.vmSize", "sku.name", "properties.properties.vmSize")
+def gpu_generation(resource: Resource, ctx: CheckContext) -> Verdict:
+    verdict, size = _gpu_vm(resource)
+    if verdict is not None:
+        return verdict
+    fam = size_family(size.value)
+    if fam is None:
+        return unknown(f"{size.value} is not in the size table", size)
+    if fam.status == "current":
+        return passed(f"{size.value} ({fam.family}) is a current generation", size)
+    return fail(f"{size.value} ({fam.family}) is a {fam.status} generation", size)
+
+
+@check(
+    id="MLW-PERF-011",
+    title="Training GPU VMs have an InfiniBand interconnect",
+    pillar=Pillar.PERFORMANCE_EFFICIENCY,
+    severity=Severity.MEDIUM,
+    resource_types=[VM, VMSS],
+    implements=["IAAS-01"],
+    remediation="Use an RDMA/InfiniBand size for distributed training (ND H100 v5, ND H200 v5, ND MI300X v5, NDm "
+    "A100 v4, ND A100 v4); single-node training may use NC sizes over ethernet.",
+    references=References(docs=[IAAS]),
+    params=_WORKLOAD_PARAMS,
+    rationale="Multi-node training is bound by GPU-to-GPU bandwidth; without InfiniBand GPUs wait on the network.",
+    defaults="Only VMs tagged with the training workload are judged; others are not applicable.",
+)
+@reads("properties.hardwareProfile.vmSize", "sku.name", "tags.*")
+def training_interconnect(resource: Resource, ctx: CheckContext) -> Verdict:
+    if _workload(resource, ctx) != "training":
+        return not_applicable("Not tagged as a training VM (parameter workload_tag)")
+    verdict, size = _gpu_vm(resource)
+    if verdict is not None:
+        return verdict
+    fam = size_family(size.value)
+    if fam is not None and fam.rdma:
+        return passed(f"{size.value} has an InfiniBand interconnect", size)
+    return fail(f"{size.value} has no InfiniBand interconnect for distributed training", size)
+
+
+@check(
+    id="MLW-COST-010",
+    title="Inference GPU VMs do not pay for InfiniBand",
+    pillar=Pillar.COST_OPTIMIZATION,
+    severity=Severity.MEDIUM,
+    resource_types=[VM, VMSS],
+    implements=["IAAS-02"],
+    remediation="Serve models from NC-family sizes (NCasT4_v3, NC A100 v4, NCads H100 v5) unless one model spans "
+    "several nodes.",
+    references=References(docs=[IAAS]),
+    params=_WORKLOAD_PARAMS,
+    rationale="ND sizes with InfiniBand cost more for an interconnect that single-node inference does not use.",
+    defaults="Only VMs tagged with the inference workload are judged; others are not applicable.",
+)
+@reads("properties.hardwareProfile.vmSize", "sku.name", "tags.*")
+def inference_no_infiniband(resource: Resource, ctx: CheckContext) -> Verdict:
+    if _workload(resource, ctx) != "inference":
+        return not_applicable("Not tagged as an inference VM (parameter workload_tag)")
+    verdict, size = _gpu_vm(resource)
+    if verdict is not None:
+        return verdict
+    fam = size_family(size.value)
+    if fam is not None and fam.rdma:
+        return fail(f"{size.value} ({fam.family}) pays for an InfiniBand interconnect", size)
+    return passed(f"{size.value} has no InfiniBand premium", size)
+
+
+@check(
+    id="MLW-COST-011",
+    title="Spot VMs are interruptible workloads with an eviction policy",
+    pillar=Pillar.COST_OPTIMIZATION,
+    severity=Severity.LOW,
+    resource_types=[VM, VMSS],
+    implements=["IAAS-05", "PLAT-06"],
+    remediation="Keep Spot for interruptible, checkpointed training: set properties.evictionPolicy "
+    "('Deallocate' or 'Delete'); run production inference on regular priority.",
+    references=References(docs=["https://learn.microsoft.com/azure/virtual-machines/spot-vms"]),
+    params={"environment_tag": "tag key holding the environment (default 'environment')",
+            "production_values": "tag values meaning production (default prod, production, prd, live)",
+            **_WORKLOAD_PARAMS},
+    rationale="Spot capacity can be reclaimed at any moment: fine for checkpointed training, an outage for "
+    "production inference.",
+    defaults="Absent priority means 'Regular' (not applicable). VMSS read properties.virtualMachineProfile.",
+)
+@reads(
+    "properties.priority",
+    "properties.evictionPolicy",
+    "properties.virtualMachineProfile.priority",
+    "properties.virtualMachineProfile.evictionPolicy",
+    "tags.*",
+)
+def spot_usage(resource: Resource, ctx: CheckContext) -> Verdict:
+    base = "properties.virtualMachineProfile" if resource.is_type(VMSS) else "properties"
+    prio = read(resource, f"{base}.priority", default="Regular")
+    evict = read(resource, f"{base}.evictionPolicy")
+    if v := unresolved(prio, evict):
+        return v
+    if prio.lower() != "spot":
+        return not_applicable(f"Priority {prio.value}", prio)
+    env = tag(resource, str(ctx.params.get("environment_tag") or "environment"))
+    if _workload(resource, ctx) == "inference" and is_production(env, ctx):
+        return fail("Production inference on Spot capacity", prio)
+    if not evict.value:
+        return fail("Spot VM without an eviction policy", prio, evict)
+    return passed(f"Spot with eviction policy {evict.value}", prio, evict)
+
+
+_GPU_IMAGES = ("microsoft-dsvm", "nvidia", "azurehpc", "ubuntu-hpc", "almalinux-hpc")
+_DRIVER_EXTENSIONS = ("nvidiagpudriverlinux", "nvidiagpudriverwindows", "amdgpudriverwindows")
+
+
+@check(
+    id="MLW-OPS-020",
+    title="GPU VMs get their drivers from a curated image or the driver extension",
+    pillar=Pillar.OPERATIONAL_EXCELLENCE,
+    severity=Severity.LOW,
+    resource_types=[VM],
+    implements=["IAAS-06", "IAAS-08"],
+    remediation="Start from a Data Science VM or HPC image (publisher microsoft-dsvm, azhpc), or add the "
+    "NvidiaGpuDriverLinux / NvidiaGpuDriverWindows extension.",
+    references=References(docs=["https://learn.microsoft.com/azure/virtual-machines/extensions/hpccompute-gpu-linux"]),
+    rationale="Without drivers the GPU is unusable; curated images ship tested driver, CUDA and container toolkit "
+    "versions.",
+    defaults="Extensions are child resources: only those in the scan (or in properties.resources of an "
+    "expanded GET) are seen.",
+)
+@reads(
+    "properties.hardwareProfile.vmSize",
+    "properties.storageProfile.imageReference.publisher",
+    "properties.storageProfile.imageReference.offer",
+    "resources[*].properties.type",
+    related={VM_EXTENSION: ["properties.type"]},
+)
+def gpu_drivers(resource: Resource, ctx: CheckContext) -> Verdict:
+    verdict, size = _gpu_vm(resource)
+    if verdict is not None:
+        return verdict
+    publisher = read(resource, "properties.storageProfile.imageReference.publisher")
+    offer = read(resource, "properties.storageProfile.imageReference.offer")
+    if v := unresolved(publisher, offer):
+        return v
+    image = f"{publisher.value or ''}/{offer.value or ''}".lower()
+    if any(k in image for k in _GPU_IMAGES):
+        return passed(f"Curated GPU image {publisher.value}/{offer.value}", publisher, offer)
+    extensions = list(ctx.inventory.children(resource, VM_EXTENSION))
+    embedded = read(resource, "resources", default=[]).value
+    kinds = [str(read(e, "properties.type").value or "").lower() for e in extensions]
+    for e in embedded if isinstance(embedded, list) else []:
+        if isinstance(e, dict):
+            kinds.append(str((e.get("properties") or {}).get("type", "")).lower())
+    if any(k in _DRIVER_EXTENSIONS for k in kinds):
+        return passed("The GPU driver extension is installed", publisher, offer)
+    return fail(f"{size.value} on image {publisher.value}/{offer.value} without the GPU driver extension",
+                publisher, offer)
+
+
+@check(
+    id="MLW-SEC-070",
+    title="GPU VMs have no public IP address",
+    pillar=Pillar.SECURITY,
+    severity=Severity.MEDIUM,
+    resource_types=[VM],
+    implements=["PLAT-11", "AML-SEC-08"],
+    remediation="Remove the public IP from the VM's network interfaces; reach it through Azure Bastion or a "
+    "private network.",
+    references=References(docs=[IAAS]),
+    rationale="Expensive, data-rich GPU hosts should not face the internet.",
+    defaults="The network interfaces must be in the scan; otherwise UNKNOWN.",
+)
+@reads(
+    "properties.hardwareProfile.vmSize",
+    "properties.networkProfile.networkInterfaces[*].id",
+    related={NIC: ["properties.ipConfigurations[*].properties.publicIPAddress.id"]},
+)
+def gpu_public_ip(resource: Resource, ctx: CheckContext) -> Verdict:
+    verdict, _ = _gpu_vm(resource)
+    if verdict is not None:
+        return verdict
+    nics = read(resource, "properties.networkProfile.networkInterfaces", default=[])
+    if v := unresolved(nics):
+        return v
+    ids = [n.get("id") for n in nics.value if isinstance(n, dict)] if isinstance(nics.value, list) else []
+    found = [ctx.inventory.get(i) for i in ids]
+    if not ids or any(n is None for n in found):
+        return unknown("The VM's network interfaces are not in the scan", nics)
+    public = []
+    for nic in (n for n in found if n is not None):
+        configs = read(nic, "properties.ipConfigurations", default=[]).value
+        for c in configs if isinstance(configs, list) else []:
+            if isinstance(c, dict) and (c.get("properties") or {}).get("publicIPAddress"):
+                public.append(f"{nic.name}/{c.get('name')}")
+    if public:
+        return fail(f"Public IP on {', '.join(public)}", nics)
+    return passed("No public IP on its network interfaces", nics)
+
+
+@check(
+    id="MLW-OPS-021",
+    title="GPU VMs are orchestrated, not hand-managed",
+    pillar=Pillar.OPERATIONAL_EXCELLENCE,
+    severity=Severity.LOW,
+    resource_types=[VM],
+    implements=["IAAS-07"],
+    remediation="Run GPU fleets through a scale set, Azure CycleCloud, Azure Batch or AKS rather than standalone "
+    "VMs.",
+    references=References(docs=[IAAS]),
+    rationale="Orchestrators create and remove GPU VMs on demand and keep their configuration reproducible.",
+    defaults="A VM that belongs to a scale set (properties.virtualMachineScaleSet) counts as orchestrated.",
+)
+@reads("properties.hardwareProfile.vmSize", "properties.virtualMachineScaleSet.id", "managedBy")
+@differs("There is no PSRule or checkov equivalent; CycleCloud and Batch nodes that are plain VMs are recognised "
+         "only through managedBy.")
+def gpu_orchestrated(resource: Resource, ctx: CheckContext) -> Verdict:
+    verdict, size = _gpu_vm(resource)
+    if verdict is not None:
+        return verdict
+    vmss = read(resource, "properties.virtualMachineScaleSet.id")
+    managed = read(resource, "managedBy")
+    if v := unresolved(vmss, managed):
+        return v
+    if vmss.value or managed.value:
+        return passed("Part of a scale set or managed by an orchestrator", vmss, managed)
+    return fail(f"Standalone {size.value} VM", vmss, managed)
