@@ -99,7 +99,10 @@ def _configure(  # noqa: ANN202 - ScanOptions and Config are imported lazily
 
 @app.command()
 def scan(
-    paths: Annotated[list[Path], typer.Argument(help="Files or folders to scan (folders are walked).")],
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Files or folders to scan (folders are walked); none for a live scan."),
+    ] = None,
     fmt: Annotated[
         list[str] | None,
         typer.Option("--format", "-f", help="Report format; repeat for several. Default: every format."),
@@ -166,12 +169,68 @@ def scan(
         typer.Option("--param", help="Template parameter value, name=value (JSON for objects and arrays); "
                      "repeatable; wins over parameter files."),
     ] = None,
+    subscription: Annotated[
+        list[str] | None,
+        typer.Option("--subscription", help="Live: scan this subscription (id); repeatable.", rich_help_panel="Live"),
+    ] = None,
+    all_subscriptions: Annotated[
+        bool, typer.Option("--all-subscriptions", help="Live: every subscription the identity can read.",
+                           rich_help_panel="Live"),
+    ] = False,
+    management_group: Annotated[
+        list[str] | None,
+        typer.Option("--management-group", help="Live: every subscription below this management group.",
+                     rich_help_panel="Live"),
+    ] = None,
+    resource_group: Annotated[
+        list[str] | None,
+        typer.Option("--resource-group", help="Live: only these resource groups; repeatable.", rich_help_panel="Live"),
+    ] = None,
+    cloud: Annotated[
+        str, typer.Option("--cloud", help="Live: AzureCloud, AzureUSGovernment or AzureChinaCloud.",
+                          rich_help_panel="Live"),
+    ] = "AzureCloud",
+    arm_endpoint: Annotated[
+        str | None,
+        typer.Option("--arm-endpoint", envvar="MLWAF_ARM_ENDPOINT", rich_help_panel="Live",
+                     help="Live: send every call (Resource Graph too) to this ARM endpoint."),
+    ] = None,
+    tenant: Annotated[
+        str | None, typer.Option("--tenant", help="Live: sign in to this tenant.", rich_help_panel="Live")
+    ] = None,
+    max_concurrency: Annotated[
+        int, typer.Option("--max-concurrency", help="Live: requests in flight at most.", rich_help_panel="Live")
+    ] = 16,
+    time_budget: Annotated[
+        float, typer.Option("--time-budget", help="Live: seconds for all calls; what is left unread is reported "
+                            "as not assessed.", rich_help_panel="Live"),
+    ] = 1800.0,
+    record: Annotated[
+        Path | None,
+        typer.Option("--record", help="Live: write every response read to this (new) folder; `mlwaf scan "
+                     "FOLDER` replays it offline.", rich_help_panel="Live"),
+    ] = None,
+    allow_incomplete: Annotated[
+        bool, typer.Option("--allow-incomplete", help="Exit 0 rather than 3 when some inputs or calls could "
+                           "not be read (they stay in the report)."),
+    ] = False,
+    no_progress: Annotated[
+        bool, typer.Option("--no-progress", help="Live: no progress bar on stderr.", rich_help_panel="Live")
+    ] = False,
 ) -> None:
     """Scan files and folders of ARM JSON and write reports."""
     from mlwaf import report
     from mlwaf.scan import ScanOptions, evaluate, run_sources, select_checks
     from mlwaf.sources import ReadOptions
 
+    paths = list(paths or [])
+    live_scope = bool(subscription or all_subscriptions or management_group or resource_group or record)
+    if live_scope and paths:
+        _err("give files or folders to scan, or a live scope (--subscription ...), not both")
+        raise typer.Exit(EXIT_USAGE)
+    if not live_scope and not paths:
+        _err("give files or folders to scan, or --subscription ID / --all-subscriptions / --management-group NAME")
+        raise typer.Exit(EXIT_USAGE)
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         _err(f"no such file or folder: {', '.join(missing)}")
@@ -210,8 +269,18 @@ def scan(
         options, reg, config_file, fail_on=fail_on, min_score=min_score, fail_on_unknown=fail_on_unknown,
         checks=checks, skip_checks=skip_checks, inline_suppressions=inline_suppressions, baseline=baseline,
     )
-    source = run_sources(paths, options)
-    result = evaluate(source, select_checks(reg, options), options, check_sources=reg.counts)
+    if live_scope:
+        source = _live_source(
+            subscriptions=list(subscription or []), all_subscriptions=all_subscriptions,
+            management_groups=list(management_group or []), resource_groups=list(resource_group or []),
+            cloud=cloud, arm_endpoint=arm_endpoint, tenant=tenant, max_concurrency=max_concurrency,
+            time_budget=time_budget, record=record, progress=False if no_progress else None,
+        )
+    else:
+        source = run_sources(paths, options)
+    result = evaluate(source, select_checks(reg, options), options, check_sources=reg.counts, live=live_scope)
+    if allow_incomplete:
+        _allow_incomplete(result.gate)
 
     report_options = report.ReportOptions(
         sarif_category=sarif_category,
@@ -233,6 +302,33 @@ def scan(
     if code == EXIT_USAGE:
         _err("nothing could be scanned; see the errors above")
     raise typer.Exit(code)
+
+
+def _live_source(**live: object):  # noqa: ANN202 - SourceResult is imported lazily
+    """Read a live estate (mlwaf.sources.live); bad options or no usable identity exit 2."""
+    try:
+        from mlwaf.sources.live import AuthError, LiveOptions, LiveUsageError, read_live
+    except ImportError as err:
+        _err(f"live scans need the Azure SDK: pip install 'mlwaf[live]' ({err})")
+        raise typer.Exit(EXIT_USAGE) from None
+    try:
+        return read_live(LiveOptions(**live))  # type: ignore[arg-type]
+    except LiveUsageError as err:
+        _err(str(err))
+        raise typer.Exit(EXIT_USAGE) from None
+    except AuthError as err:
+        _err(f"authentication failed: {err}")
+        raise typer.Exit(EXIT_USAGE) from None
+
+
+def _allow_incomplete(gate: dict) -> None:  # type: ignore[type-arg]
+    """--allow-incomplete: an incomplete scan passes; the gaps stay listed in every report."""
+    if gate.get("decision") == "incomplete":
+        gate["decision"] = "passed"
+        gate["exit_code"] = EXIT_OK
+        gate.setdefault("notes", []).append(
+            "--allow-incomplete: some inputs could not be read (see errors), accepted"
+        )
 
 
 def _source_prefix(root: Path) -> str:

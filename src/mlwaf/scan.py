@@ -61,8 +61,12 @@ def evaluate(
     check_sources: Mapping[str, int] | None = None,
     live: bool = False,
 ) -> ScanResult:
+    from mlwaf.sources.recording import replays_live
+
     inventory = Inventory(source.resources)
     errors: list[InputError] = list(source.errors)
+    # A replayed live recording is judged as the live scan was: it holds every listing made.
+    live = live or replays_live(source)
     findings = engine.run(inventory, checks, options.check_params, live=live)
     result = ScanResult(
         inventory=inventory,

@@ -205,7 +205,18 @@ def _single(data: Any, doc: Document, ptr: str) -> tuple[str, list[Resource]] | 
     return None
 
 
+def _recording_manifest(data: Any, doc: Document, ptr: str) -> tuple[str, list[Resource]] | None:
+    """The manifest of a recorded live scan holds no resources (the recorded pages beside it
+    do); `read_files` turns its not-assessed entries into errors, as the live scan had them."""
+    from mlwaf.sources import recording
+
+    if ptr == "" and recording.is_manifest(data):
+        return recording.MANIFEST_KIND, []
+    return None
+
+
 READERS: list[Reader] = [
+    _recording_manifest,
     _rest_example,
     _template,
     _parameters,
@@ -295,4 +306,8 @@ def read_files(files: Iterable[tuple[Path, bool]], options: ReadOptions) -> Sour
         assert scanned is not None
         result.scanned.append(scanned)
         result.resources.extend(resources)
+        if scanned.kind == "recording-manifest":
+            from mlwaf.sources import recording
+
+            result.errors.extend(recording.manifest_errors(path, scanned.path))
     return result
