@@ -25,6 +25,7 @@ from mlwaf.checklib import (
     MANAGED_NETWORK_ON,
     WORKSPACE,
     compute_type,
+    differs,
     duration_seconds,
     environment,
     is_gpu_size,
@@ -62,11 +63,14 @@ def _only(resource: Resource, *types: str) -> Verdict | None:
         docs=[WAF_AML],
         azure_policy=["e96a9a5f-07ca-471b-9bc5-6a0f33cbd68f"],
         psrule=["Azure.ML.DisableLocalAuth"],
+        checkov=["CKV_AZURE_142"],
     ),
     rationale="Local accounts bypass Entra ID conditional access and auditing.",
     defaults="Absent disableLocalAuth means false: local authentication is enabled (API default).",
 )
 @reads("properties.computeType", "properties.disableLocalAuth")
+@differs("PSRule Azure.ML.DisableLocalAuth applies to every compute type; local authentication only exists on "
+         "compute instances and clusters, so attached AKS, Kubernetes and other computes are not applicable here.")
 def compute_local_auth(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := _only(resource, *MANAGED_COMPUTE):
         return v
@@ -175,6 +179,9 @@ def compute_ssh(resource: Resource, ctx: CheckContext) -> Verdict:
     "properties.properties.subnet.id",
     related={WORKSPACE: ["properties.managedNetwork.isolationMode"]},
 )
+@differs("PSRule Azure.ML.ComputeVnet (and Azure Policy 7804b5c7) require properties.properties.subnet.id; a "
+         "compute of a workspace with a managed virtual network has no subnet but is in that network, so this "
+         "check passes it.")
 def compute_vnet(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := _only(resource, *MANAGED_COMPUTE):
         return v
@@ -217,6 +224,8 @@ def compute_vnet(resource: Resource, ctx: CheckContext) -> Verdict:
     "properties.properties.schedules.computeStartStop[*].action",
     "properties.properties.schedules.computeStartStop[*].status",
 )
+@differs("PSRule Azure.ML.ComputeIdleShutdown requires idleTimeBeforeShutdown; the Well-Architected guidance "
+         "accepts a start/stop schedule instead, so an enabled stop schedule passes here.")
 def compute_idle_shutdown(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := _only(resource, "computeinstance"):
         return v
@@ -244,7 +253,7 @@ def compute_idle_shutdown(resource: Resource, ctx: CheckContext) -> Verdict:
     resource_types=[COMPUTE],
     implements=["AML-COST-02"],
     remediation="Set properties.properties.scaleSettings.minNodeCount to 0.",
-    references=References(docs=[WAF_AML]),
+    references=References(docs=[WAF_AML], checkov=["CKV_AZURE_150"]),
     rationale="A cluster with a minimum above zero bills for idle nodes around the clock.",
     defaults="Absent minNodeCount means 0 (API default).",
 )

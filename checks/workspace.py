@@ -55,6 +55,9 @@ WAF_AML = "https://learn.microsoft.com/azure/well-architected/service-guides/azu
     "the property).",
 )
 @reads("kind", "properties.hubResourceId", "properties.publicNetworkAccess")
+@differs("PSRule Azure.ML.PublicAccess also requires allowPublicAccessWhenBehindVnet to be false; mlwaf reports "
+         "that flag separately (MLW-SEC-003), so a workspace failing only on it fails there, not here. Projects "
+         "are judged on their hub.")
 def workspace_public_network_access(resource: Resource, ctx: CheckContext) -> Verdict:
     if inherited := inherited_from_hub(resource):
         return inherited
