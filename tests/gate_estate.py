@@ -213,6 +213,29 @@ def build_estate(root: Path) -> Path:
     return root
 
 
+HOSTILE_NAMES = {
+    "formula": '=HYPERLINK("http://attacker.example/x","open me")',
+    "markup": "<img src=x onerror=alert(1)> [click](http://attacker.example) | **bold**",
+    "control": "bell\u0007and\u001bescape",
+}
+
+
+def build_report_estate(root: Path) -> Path:
+    """The estate plus what pipeline reports must carry: names an attacker could choose (a
+    spreadsheet formula, Markdown and HTML, control characters), an unreadable file, and a
+    suppressed finding (suppressed through the resource's own tag)."""
+    build_estate(root)
+    hostile = [
+        workspace(SUB_A, "rg-hostile", f"ws-{key}", publicNetworkAccess="Enabled") for key in HOSTILE_NAMES
+    ]
+    for body, name in zip(hostile, HOSTILE_NAMES.values(), strict=True):
+        body["name"] = name
+    hostile[0]["tags"] = {"mlwaf-suppress": "TST-SEC-001: reviewed in RISK-9 | <b>accepted</b>"}
+    write_json(root / "hostile" / "workspaces.json", {"value": hostile})
+    (root / "hostile" / "broken.json").write_text('{"value": [', encoding="utf-8")
+    return root
+
+
 def scan(root: Path, pack: Path, **options: Any):
     """Scan as the CLI does, with only the test pack's checks."""
     options.setdefault("checks", ["TST-*"])

@@ -21,6 +21,7 @@ TOP_FINDINGS = 25
 TOP_SCOPES = 20
 TOP_LIST = 20
 _SPECIAL = re.compile(r"([\\`*_{}\[\]<>|~&#!])")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _DECISION = {
     "passed": "✅ passed",
     "failed": "❌ failed",
@@ -33,11 +34,15 @@ def esc(text: Any) -> str:
     """Inline-safe Markdown text: punctuation backslash-escaped, one line."""
     if text is None:
         return ""
-    return _SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+    return _SPECIAL.sub(r"\\\1", " ".join(_CONTROL.sub("\ufffd", str(text)).split()))
 
 
 def _num(value: Any) -> str:
     return "-" if value is None else f"{value:g}"
+
+
+def _pct(value: Any) -> str:
+    return "-" if value is None else f"{value:g}%"
 
 
 def _table(header: Sequence[str], rows: Iterable[Sequence[Any]], align: str) -> list[str]:
@@ -52,7 +57,7 @@ def _score_row(label: str, block: dict[str, Any]) -> list[str]:
     return [
         label,
         _num(block.get("score")),
-        _num(block.get("coverage")) + ("%" if block.get("coverage") is not None else ""),
+        _pct(block.get("coverage")),
         str(c.get("pass", 0)),
         str(c.get("fail", 0)),
         str(c.get("unknown", 0) + c.get("error", 0)),
@@ -108,7 +113,7 @@ def render(result: ScanResult) -> str:
                     esc(s["name"]),
                     str(s.get("resources", 0)),
                     _num(s["overall"].get("score")),
-                    _num(s["overall"].get("coverage")),
+                    _pct(s["overall"].get("coverage")),
                     str(s["overall"].get("counts", {}).get("fail", 0)),
                 ]
                 for s in shown
