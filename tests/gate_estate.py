@@ -236,6 +236,11 @@ def build_report_estate(root: Path) -> Path:
     return root
 
 
+def report_inputs(folder: Path) -> tuple[Path, Path]:
+    """(estate, check pack) for the report tests."""
+    return build_report_estate(folder / "estate"), write_pack(folder / "pack")
+
+
 def scan(root: Path, pack: Path, **options: Any):
     """Scan as the CLI does, with only the test pack's checks."""
     options.setdefault("checks", ["TST-*"])

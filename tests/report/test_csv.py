@@ -8,13 +8,12 @@ import pandas as pd
 import pytest
 
 from mlwaf.report import csv as csv_report
-from tests.gate_estate import HOSTILE_NAMES, build_report_estate, scan, write_pack
+from tests.gate_estate import HOSTILE_NAMES, report_inputs, scan
 
 
 @pytest.fixture(scope="module")
 def result(tmp_path_factory):
-    root = tmp_path_factory.mktemp("csv")
-    return scan(build_report_estate(root / "estate"), write_pack(root / "pack"))
+    return scan(*report_inputs(tmp_path_factory.mktemp("csv")))
 
 
 def test_round_trips_through_pandas(result):

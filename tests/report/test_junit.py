@@ -12,7 +12,7 @@ import xmlschema
 from mlwaf.gate import GateOptions
 from mlwaf.model import Severity
 from mlwaf.report import junit
-from tests.gate_estate import build_report_estate, scan, write_pack
+from tests.gate_estate import report_inputs, scan
 
 XSD = Path(__file__).resolve().parents[1] / "data" / "junit-10.xsd"
 
@@ -24,8 +24,7 @@ def schema():
 
 @pytest.fixture(scope="module")
 def estate(tmp_path_factory):
-    root = tmp_path_factory.mktemp("junit")
-    return build_report_estate(root / "estate"), write_pack(root / "pack")
+    return report_inputs(tmp_path_factory.mktemp("junit"))
 
 
 @pytest.fixture(scope="module")

@@ -10,15 +10,14 @@ from mlwaf.baseline import Baseline
 from mlwaf.gate import GateOptions
 from mlwaf.model import Severity
 from mlwaf.report import markdown
-from tests.gate_estate import HOSTILE_NAMES, build_report_estate, scan, write_pack
+from tests.gate_estate import HOSTILE_NAMES, report_inputs, scan
 
 MD = MarkdownIt("commonmark").enable("table")
 
 
 @pytest.fixture(scope="module")
 def estate(tmp_path_factory):
-    root = tmp_path_factory.mktemp("md")
-    return build_report_estate(root / "estate"), write_pack(root / "pack")
+    return report_inputs(tmp_path_factory.mktemp("md"))
 
 
 @pytest.fixture(scope="module")
