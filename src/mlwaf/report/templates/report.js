@@ -178,9 +178,8 @@
     var f = findings[i], c = checks[f.c], r = resources[f.r];
     var tr = el("tr");
     tr.appendChild(statusCell(f));
-    var sev = tr.appendChild(el("td")).appendChild(el("span", "sev sev-" + c.severity,
+    tr.appendChild(el("td")).appendChild(el("span", "sev sev-" + c.severity,
       c.severity.charAt(0).toUpperCase() + c.severity.slice(1)));
-    sev.parentNode.className = "nowrap";
     tr.appendChild(el("td", null, pillarTitle[c.pillar]));
     var ct = tr.appendChild(el("td"));
     ct.appendChild(el("span", "check-id", c.id));
