@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 import re
@@ -18,8 +19,8 @@ from mlwaf.engine import ScanResult
 from mlwaf.model import Origin, Resource, Status
 from mlwaf.registry import load
 from mlwaf.report import ReportOptions, sarif
-from mlwaf.scan import ScanOptions, evaluate, select_checks
-from mlwaf.sources import SourceResult
+from mlwaf.scan import ScanOptions, evaluate, run_scan, select_checks
+from mlwaf.sources import ReadOptions, SourceResult
 
 from .conftest import SUB, WS_TYPE, arm_id, compute_instance, scan, workspace, write_json
 
@@ -343,8 +344,12 @@ def test_results_over_the_per_run_limit_are_cut_deliberately(tmp_path, monkeypat
 
 def test_file_over_the_size_limit_is_cut_to_fit(tmp_path, monkeypatch):
     result = scan(many_computes(tmp_path, 30))
-    full_text = sarif.render(result)
-    limit = len(gzip.compress(full_text.encode())) * 2 // 3
+
+    def gzipped(r: ScanResult) -> int:
+        return len(gzip.compress(sarif.render(r).encode("utf-8"), mtime=0))
+
+    # Halfway between the file without results (the rules) and the full file.
+    limit = (gzipped(dataclasses.replace(result, findings=[])) + gzipped(result)) // 2
     monkeypatch.setattr(sarif, "MAX_GZIP_BYTES", limit)
     text = sarif.render(result)
     assert len(gzip.compress(text.encode("utf-8"), mtime=0)) <= limit
@@ -385,3 +390,37 @@ def test_cli_options_reach_the_sarif_file(sample_estate, tmp_path):
     doc = json.loads(out.read_text(encoding="utf-8"))
     assert doc["runs"][0]["automationDetails"]["id"] == "sample/"
     assert any(r["kind"] == "pass" for r in results_of(doc))
+
+
+RAISING_CHECK = """
+from mlwaf.check import Pillar, Severity, check
+
+
+@check(
+    id="TEST-ERR-001",
+    title="A check that raises on every workspace",
+    pillar=Pillar.SECURITY,
+    severity=Severity.HIGH,
+    resource_types=["Microsoft.MachineLearningServices/workspaces"],
+    implements=["AML-SEC-01"],
+    remediation="Nothing to change: the check itself is broken.",
+)
+def broken(resource, ctx):
+    return resource.properties["noSuchProperty"]
+"""
+
+
+def test_a_check_that_raises_is_a_notification_not_a_result(tmp_path, validator):
+    checks = tmp_path / "checks"
+    checks.mkdir()
+    (checks / "broken.py").write_text(RAISING_CHECK, encoding="utf-8")
+    estate = tmp_path / "estate"
+    write_json(estate / "ws.json", workspace("mlw-a"))
+    result = run_scan([estate], ScanOptions(read=ReadOptions(root=estate), checks_dirs=[checks], reproducible=True))
+    doc = log(result)
+    assert_valid(validator, doc)
+    assert not [r for r in results_of(doc) if r["ruleId"] == "TEST-ERR-001"]
+    notes = doc["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+    (note,) = [n for n in notes if n["descriptor"]["id"] == "check-error"]
+    assert note["associatedRule"]["id"] == "TEST-ERR-001" and "KeyError" in note["message"]["text"]
+    assert note["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "ws.json"
