@@ -372,6 +372,13 @@ def _gzip_size(text: str) -> int:
 
 def to_log(scan: ScanResult, options: ReportOptions | None = None) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """The SARIF log as a dict, and what GitHub's limits made us leave out (None if nothing)."""
+    doc, _, limits = _encode(scan, options)
+    return doc, limits
+
+
+def _encode(scan: ScanResult, options: ReportOptions | None) -> tuple[dict[str, Any], str, dict[str, Any] | None]:
+    """The log, its text (serialized once: the indented encoder is pure Python, and slow on
+    tens of thousands of results) and the limits note."""
     options = options or ReportOptions()
     specs = sorted(scan.checks, key=lambda s: s.id)
     index = {s.id: i for i, s in enumerate(specs)}
@@ -410,7 +417,8 @@ def to_log(scan: ScanResult, options: ReportOptions | None = None) -> tuple[dict
         keep = MAX_RESULTS_PER_RUN
         limits = limits_for(keep, f"{MAX_RESULTS_PER_RUN} results per run")
     doc = build(keep, limits)
-    if _gzip_size(_dumps(doc)) > MAX_GZIP_BYTES:
+    text = _dumps(doc)
+    if _gzip_size(text) > MAX_GZIP_BYTES:
         # Largest number of results that still fits: the size grows with every result kept.
         reason = f"{MAX_GZIP_BYTES // 1_000_000} MB gzip-compressed per file"
         lo, hi = 0, keep - 1
@@ -423,12 +431,13 @@ def to_log(scan: ScanResult, options: ReportOptions | None = None) -> tuple[dict
         keep = lo
         limits = limits_for(keep, reason)
         doc = build(keep, limits)
-    return doc, limits
+        text = _dumps(doc)
+    return doc, text, limits
 
 
 def render(result_: ScanResult, options: ReportOptions | None = None) -> str:
-    doc, limits = to_log(result_, options)
+    _, text, limits = _encode(result_, options)
     if limits:
         # Said where a person running the scan sees it, not only inside the file.
         print(f"mlwaf: warning: SARIF: {limits['message']}", file=sys.stderr)
-    return _dumps(doc)
+    return text

@@ -1,0 +1,155 @@
+"""The pipeline integrations run as written: the GitHub Action's and the Azure Pipelines
+template's shell steps are executed here with the environment their runners give them, and the
+pre-commit hook's command line is run on a template."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.gate_estate import build_estate, write_pack
+
+REPO = Path(__file__).resolve().parents[1]
+ACTION = REPO / "action.yml"
+AZURE = REPO / "integrations" / "azure-pipelines" / "mlwaf.yml"
+AZURE_EXAMPLE = REPO / "integrations" / "azure-pipelines" / "azure-pipelines.example.yml"
+HOOKS = REPO / ".pre-commit-hooks.yaml"
+BIN = str(Path(sys.executable).parent)
+
+
+@pytest.fixture()
+def estate(tmp_path):
+    build_estate(tmp_path / "repo" / "infra")
+    pack = write_pack(tmp_path / "pack")
+    (tmp_path / "repo" / "mlwaf.toml").write_text('checks = ["TST-*"]\n', encoding="utf-8")
+    return tmp_path / "repo", pack
+
+
+def _bash(script: str, cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    full = {**os.environ, "PATH": BIN + os.pathsep + os.environ.get("PATH", ""), **env}
+    return subprocess.run(["bash", "-e", "-o", "pipefail", "-c", script], cwd=cwd, env=full,
+                          capture_output=True, text=True, timeout=300)
+
+
+def _step(steps: list[dict], name: str) -> dict:
+    (step,) = [s for s in steps if s.get("name") == name or s.get("displayName") == name or s.get("id") == name]
+    return step
+
+
+def _outputs(path: Path) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in path.read_text().splitlines() if line)
+
+
+def test_action_is_a_composite_action_that_uploads_sarif():
+    action = yaml.safe_load(ACTION.read_text())
+    assert action["runs"]["using"] == "composite"
+    uses = [s.get("uses", "") for s in action["runs"]["steps"]]
+    assert any(u.startswith("github/codeql-action/upload-sarif@") for u in uses)
+    assert all(s.get("shell") == "bash" for s in action["runs"]["steps"] if "run" in s)
+    for step in action["runs"]["steps"]:  # inputs reach scripts through env only (no injection)
+        assert "${{" not in step.get("run", ""), step.get("name")
+    assert set(action["outputs"]) == {"exit-code", "report-dir", "sarif-file"}
+
+
+def test_action_scan_summary_and_gate_steps_run(estate, tmp_path):
+    repo, pack = estate
+    steps = yaml.safe_load(ACTION.read_text())["runs"]["steps"]
+    outputs, summary = tmp_path / "github_output", tmp_path / "step_summary"
+    env = {"GITHUB_OUTPUT": str(outputs), "GITHUB_STEP_SUMMARY": str(summary), "MLWAF_PATHS": "infra",
+           "MLWAF_ARGS": f"--checks-dir {pack} --fail-on high --min-score security=80", "MLWAF_CONFIG": "mlwaf.toml",
+           "MLWAF_OUT": "mlwaf-reports", "MLWAF_CATEGORY": "mlwaf-infra"}
+    scan = _bash(_step(steps, "scan")["run"], repo, env)
+    assert scan.returncode == 0, scan.stderr  # the scan step records the code, the gate step fails
+    out = _outputs(outputs)
+    assert out["exit-code"] == "1" and out["sarif-file"] == "mlwaf-reports/mlwaf.sarif"
+    reports = repo / "mlwaf-reports"
+    assert {p.name for p in reports.iterdir()} >= {"mlwaf.sarif", "mlwaf.md", "mlwaf.json", "mlwaf.junit.xml"}
+    sarif = json.loads((reports / "mlwaf.sarif").read_text())
+    assert sarif["runs"][0]["automationDetails"]["id"].startswith("mlwaf-infra")
+    assert json.loads((reports / "mlwaf.json").read_text())["gate"]["decision"] == "failed"
+
+    done = _bash(_step(steps, "Job summary")["run"], repo, env)
+    assert done.returncode == 0 and summary.read_text().startswith("## mlwaf: gate ❌ failed")
+
+    gate_script = _step(steps, "Gate")["run"]
+    failed = _bash(gate_script, repo, {"MLWAF_EXIT_CODE": "1", "MLWAF_ALLOW_INCOMPLETE": "false"})
+    assert failed.returncode == 1 and "::error title=mlwaf::The gate failed" in failed.stdout
+    assert _bash(gate_script, repo, {"MLWAF_EXIT_CODE": "0", "MLWAF_ALLOW_INCOMPLETE": "false"}).returncode == 0
+    assert _bash(gate_script, repo, {"MLWAF_EXIT_CODE": "3", "MLWAF_ALLOW_INCOMPLETE": "false"}).returncode == 3
+    lenient = _bash(gate_script, repo, {"MLWAF_EXIT_CODE": "3", "MLWAF_ALLOW_INCOMPLETE": "true"})
+    assert lenient.returncode == 0 and "::warning" in lenient.stdout
+    assert _bash(gate_script, repo, {"MLWAF_EXIT_CODE": "", "MLWAF_ALLOW_INCOMPLETE": "false"}).returncode == 2
+
+
+def test_action_inputs_cannot_inject_shell(estate, tmp_path):
+    repo, pack = estate
+    steps = yaml.safe_load(ACTION.read_text())["runs"]["steps"]
+    marker = tmp_path / "pwned"
+    env = {"GITHUB_OUTPUT": str(tmp_path / "o"), "MLWAF_PATHS": f"infra; touch {marker}",
+           "MLWAF_ARGS": f"--checks-dir {pack} $(touch {marker})", "MLWAF_CONFIG": "", "MLWAF_OUT": "r",
+           "MLWAF_CATEGORY": "mlwaf"}
+    _bash(_step(steps, "scan")["run"], repo, env)
+    assert not marker.exists()
+    assert _outputs(tmp_path / "o")["exit-code"] == "2"  # the odd words are usage errors, not commands
+
+
+def test_azure_template_scan_and_gate_steps_run(estate, tmp_path):
+    repo, pack = estate
+    template = yaml.safe_load(AZURE.read_text())
+    tasks = [s.get("task") for s in template["steps"] if "task" in s]
+    assert {"UsePythonVersion@0", "PublishTestResults@2", "PublishPipelineArtifact@1"} <= set(tasks)
+    published = _step(template["steps"], "Publish mlwaf results to the Tests tab")["inputs"]
+    assert published["testResultsFormat"] == "JUnit"
+    assert published["testResultsFiles"].endswith("/mlwaf.junit.xml")
+    out = tmp_path / "staging" / "mlwaf"
+    env = {"MLWAF_PATHS": "infra", "MLWAF_ARGS": f"--checks-dir {pack} --fail-on-unknown", "MLWAF_CONFIG": "",
+           "MLWAF_OUT": str(out)}
+    scan = _bash(_step(template["steps"], "mlwaf scan")["bash"], repo, env)
+    assert scan.returncode == 0, scan.stderr
+    assert "##vso[task.setvariable variable=MLWAF_EXIT_CODE]1" in scan.stdout
+    assert f"##vso[task.uploadsummary]{out}/mlwaf.md" in scan.stdout
+    assert {"mlwaf.junit.xml", "mlwaf.sarif", "mlwaf.md", "mlwaf.json", "mlwaf.html"} <= {p.name for p in out.iterdir()}
+    gate_script = _step(template["steps"], "mlwaf gate")["bash"]
+    failed = _bash(gate_script, repo, {"MLWAF_EXIT_CODE": "1", "MLWAF_ALLOW_INCOMPLETE": "False"})
+    assert failed.returncode == 1 and "##vso[task.logissue type=error]" in failed.stdout
+    # Azure renders a boolean parameter as True / False.
+    assert _bash(gate_script, repo, {"MLWAF_EXIT_CODE": "3", "MLWAF_ALLOW_INCOMPLETE": "True"}).returncode == 0
+    assert _bash(gate_script, repo, {"MLWAF_EXIT_CODE": "3", "MLWAF_ALLOW_INCOMPLETE": "False"}).returncode == 3
+
+
+def test_azure_example_arguments_are_accepted(estate, tmp_path):
+    repo, pack = estate
+    example = yaml.safe_load(AZURE_EXAMPLE.read_text())
+    (use,) = [s for s in example["steps"] if "template" in s]
+    assert use["template"] == "integrations/azure-pipelines/mlwaf.yml@mlwaf"
+    args = use["parameters"]["args"].split()
+    subprocess.run([f"{BIN}/mlwaf", "baseline", "create", "infra", "--checks-dir", str(pack), "-o",
+                    "mlwaf-baseline.json"], cwd=repo, check=True, capture_output=True)
+    run = subprocess.run([f"{BIN}/mlwaf", "scan", "infra", "--checks-dir", str(pack), "-q", "-f", "json",
+                          "-o", str(tmp_path / "r.json"), *args], cwd=repo, capture_output=True, text=True)
+    assert run.returncode == 1, run.stderr  # known findings are in the baseline; the scores still gate
+    gate = json.loads((tmp_path / "r.json").read_text())["gate"]
+    assert [r["rule"] for r in gate["reasons"]] == ["min-score", "min-score"]
+
+
+def test_pre_commit_hook_runs_on_templates_and_skips_tool_json(estate):
+    repo, pack = estate
+    (hook,) = yaml.safe_load(HOOKS.read_text())
+    assert hook["id"] == "mlwaf" and hook["language"] == "python" and hook["pass_filenames"] is True
+    exclude = re.compile(hook["exclude"])
+    assert exclude.search("package.json") and exclude.search("web/package-lock.json")
+    assert exclude.search(".vscode/settings.json") and not exclude.search("infra/tmpl/azuredeploy.json")
+    command = [f"{BIN}/{hook['entry'].split()[0]}", *hook["entry"].split()[1:], *hook["args"],
+               "--checks-dir", str(pack), "infra/tmpl/azuredeploy.json", "infra/dev/workspaces.json"]
+    run = subprocess.run(command, cwd=repo, capture_output=True, text=True)
+    assert run.returncode == 1
+    assert run.stdout.startswith("## mlwaf: gate ❌ failed") and "mlw-dev" in run.stdout
+    clean = subprocess.run([*command[:-1]], cwd=repo, capture_output=True, text=True)  # the template alone
+    assert clean.returncode == 0, clean.stdout
