@@ -389,3 +389,14 @@ def test_twenty_thousand_findings_stay_responsive(browser, tmp_path):
     )
     assert all(ms < 2_000 for ms in timings.values()), timings
     assert f"({len(result.findings):,} in all)" in page.count()
+
+
+def test_gate_and_suppressions_are_shown(hostile_result):
+    ctx = html.context(hostile_result)
+    assert ctx["gate"]["decision"] == hostile_result.gate["decision"]
+    (rule,) = ctx["suppression_rules"]
+    assert rule["check"] == "MLW-SEC-001" and rule["matched"] == 1 and not rule["expired"]
+    assert rule["source"].startswith("tag mlwaf-suppress")
+    text = html.render(hostile_result)
+    section = text[text.index('id="suppressions"') : text.index('id="inputs"')]
+    assert "sandbox without data, reviewed by the platform team" in section

@@ -391,7 +391,32 @@ def context(result: ScanResult) -> dict[str, Any]:
     ]
 
     resource_types = sorted({f.resource.type for f in result.findings}, key=str.lower)
+    gate = result.gate or {}
+    suppressions = result.suppressions or {}
     return {
+        "gate": {
+            "decision": str(gate.get("decision", "")),
+            "exit_code": gate.get("exit_code"),
+            "reasons": [str(r.get("message", r)) if isinstance(r, dict) else str(r) for r in gate.get("reasons", [])],
+            "notes": [str(n) for n in gate.get("notes", [])],
+        },
+        "suppression_rules": [
+            {
+                "check": str(r.get("check", "")),
+                "resource": str(r.get("resource", "")),
+                "reason": str(r.get("reason", "")),
+                "expires": str(r.get("expires") or ""),
+                "source": str(r.get("source", "")),
+                "matched": int(r.get("matched", 0)),
+                "expired": bool(r.get("expired")),
+            }
+            for r in suppressions.get("rules", [])
+        ],
+        "suppressions_invalid": [
+            {"source": str(i.get("source", "")), "message": str(i.get("message", ""))}
+            for i in suppressions.get("invalid", [])
+        ],
+        "inline_suppressions": str(suppressions.get("inline", "")),
         "version": __version__,
         "generated_at": result.meta.get("generated_at"),
         "resources": len(result.inventory),
