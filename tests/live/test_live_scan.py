@@ -209,8 +209,8 @@ def test_all_subscriptions_batches_and_management_group(arm, estate):
 
 def test_resource_group_scope(arm, estate):
     allowed = _allowed(estate)
-    found = read_live(LiveOptions(subscriptions=allowed, resource_groups=["rg-ml-0"], arm_endpoint=arm.url,
-                                  progress=False))
+    # The endpoint from MLWAF_ARM_ENDPOINT (set by the fixture), as on the command line.
+    found = read_live(LiveOptions(subscriptions=allowed, resource_groups=["rg-ml-0"], progress=False))
     assert found.resources
     assert {r.id.split("/")[4] for r in found.resources} == {"rg-ml-0"}
     assert "resourceGroup in~ ('rg-ml-0')" in next(e.body["query"] for e in arm.requests() if e.method == "POST")

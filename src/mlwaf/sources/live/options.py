@@ -6,10 +6,13 @@ wrong) before the SDK is loaded.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
+
+ENDPOINT_ENV = "MLWAF_ARM_ENDPOINT"
 
 # Clouds the SDK knows: ARM endpoint, token audience (scope) and Entra authority host.
 CLOUDS: dict[str, tuple[str, str, str]] = {
@@ -98,6 +101,11 @@ class LiveOptions:
     max_attempts: int = 6
     graph_types: tuple[str, ...] = GRAPH_TYPES
     diagnostic_types: tuple[str, ...] = DIAGNOSTIC_TYPES
+
+    def __post_init__(self) -> None:
+        # As on the command line: the environment names the endpoint when the caller does not.
+        if self.arm_endpoint is None:
+            self.arm_endpoint = os.environ.get(ENDPOINT_ENV) or None
 
     @property
     def endpoint(self) -> str:
