@@ -4,8 +4,6 @@ judges AI hosting, not every cluster."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from mlwaf.check import (
     CheckContext,
     Pillar,
@@ -21,38 +19,9 @@ from mlwaf.check import (
     unknown,
     unresolved,
 )
-from mlwaf.checklib import AKS, AKS_POOL, COMPUTE, compute_type, differs, is_gpu_size, reads
+from mlwaf.checklib import AKS, AKS_POOL, COMPUTE, differs, is_gpu_size, node_pools, not_attached, reads
 
 AKS_AI = "https://learn.microsoft.com/azure/well-architected/ai/application-platform"
-
-
-def attached_computes(cluster: Resource, ctx: CheckContext) -> list[Resource]:
-    """Azure ML computes (AKS or Kubernetes) whose properties.resourceId is this cluster."""
-    return [
-        c for c in ctx.inventory.of_type(COMPUTE)
-        if compute_type(c) in ("aks", "kubernetes")
-        and (target := ctx.inventory.get(read(c, "properties.resourceId").value)) is not None
-        and target.key == cluster.key
-    ]
-
-
-def node_pools(cluster: Resource, ctx: CheckContext) -> list[tuple[str, dict[str, Any]]]:
-    """(name, properties) of every pool: agentPoolProfiles of the cluster plus agentPools children in
-    the scan (a child wins over a profile of the same name)."""
-    pools: dict[str, dict[str, Any]] = {}
-    profiles = read(cluster, "properties.agentPoolProfiles", default=[]).value
-    for p in profiles if isinstance(profiles, list) else []:
-        if isinstance(p, dict):
-            pools[str(p.get("name", "")).lower()] = p
-    for child in ctx.inventory.children(cluster, AKS_POOL):
-        pools[child.name.lower()] = dict(child.properties)
-    return sorted(pools.items())
-
-
-def _attached_or_na(resource: Resource, ctx: CheckContext) -> Verdict | None:
-    if attached_computes(resource, ctx):
-        return None
-    return not_applicable("No Azure ML workspace in the scan attaches this cluster")
 
 
 _POOL_READS = {AKS_POOL: ["properties.mode", "properties.vmSize", "properties.enableAutoScaling",
@@ -82,7 +51,7 @@ _POOL_READS = {AKS_POOL: ["properties.mode", "properties.vmSize", "properties.en
 @differs("PSRule Azure.AKS.AutoScaling requires autoscaling on every VirtualMachineScaleSets pool; this check "
          "judges the user pools that run models and ignores the system pool.")
 def aks_autoscale(resource: Resource, ctx: CheckContext) -> Verdict:
-    if v := _attached_or_na(resource, ctx):
+    if v := not_attached(resource, ctx):
         return v
     pools = read(resource, "properties.agentPoolProfiles")
     if v := unresolved(pools):
@@ -115,7 +84,7 @@ def aks_autoscale(resource: Resource, ctx: CheckContext) -> Verdict:
 @reads("properties.agentPoolProfiles[*].name", "properties.agentPoolProfiles[*].availabilityZones[*]",
        related=_POOL_READS)
 def aks_zones(resource: Resource, ctx: CheckContext) -> Verdict:
-    if v := _attached_or_na(resource, ctx):
+    if v := not_attached(resource, ctx):
         return v
     pools = read(resource, "properties.agentPoolProfiles")
     if v := unresolved(pools):
@@ -145,7 +114,7 @@ def aks_zones(resource: Resource, ctx: CheckContext) -> Verdict:
 @reads("properties.agentPoolProfiles[*].name", "properties.agentPoolProfiles[*].vmSize",
        "properties.agentPoolProfiles[*].mode", "properties.agentPoolProfiles[*].nodeTaints[*]", related=_POOL_READS)
 def aks_gpu_isolation(resource: Resource, ctx: CheckContext) -> Verdict:
-    if v := _attached_or_na(resource, ctx):
+    if v := not_attached(resource, ctx):
         return v
     pools = read(resource, "properties.agentPoolProfiles")
     if v := unresolved(pools):

@@ -39,14 +39,22 @@ MANAGED_COMPUTE = ("computeinstance", "amlcompute")
 WAF_AML = "https://learn.microsoft.com/azure/well-architected/service-guides/azure-machine-learning"
 
 
+_KIND_NAMES = {"computeinstance": "compute instances", "amlcompute": "compute clusters",
+               "aks": "attached AKS inference computes"}
+
+
 def _only(resource: Resource, *types: str) -> Verdict | None:
-    """NOT_APPLICABLE for compute types the check is not about (an attached AKS has no SSH)."""
+    """NOT_APPLICABLE for compute types the check is not about (an attached AKS has no SSH);
+    UNKNOWN when the input does not say which type the compute is (computeType is required)."""
     ctype = compute_type(resource)
     if ctype not in types:
         seen = read(resource, "properties.computeType")
         if v := unresolved(seen):
             return v
-        return not_applicable(f"Not a {' or '.join(types)} (computeType {seen.value!r})", seen)
+        if seen.absent:
+            return unknown("The compute's computeType is not in the input", seen)
+        wanted = " or ".join(_KIND_NAMES.get(t, t) for t in types)
+        return not_applicable(f"Applies to {wanted}; this compute's computeType is {seen.value!r}", seen)
     return None
 
 

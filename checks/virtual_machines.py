@@ -3,6 +3,8 @@ against the size table shipped with mlwaf (src/mlwaf/data/vm_sizes.json, with it
 
 from __future__ import annotations
 
+from typing import Any
+
 from mlwaf.check import (
     CheckContext,
     Pillar,
@@ -20,50 +22,63 @@ from mlwaf.check import (
     unresolved,
 )
 from mlwaf.checklib import (
+    AKS,
+    AKS_POOL,
     COMPUTE,
     NIC,
     ONLINE_DEPLOYMENT,
     VM,
     VM_EXTENSION,
+    VM_SIZE_READS,
     VMSS,
     differs,
     is_gpu_size,
     is_production,
+    node_pools,
     normalize_size,
+    not_attached,
     reads,
     size_family,
     str_list,
     tag,
+    vm_size,
 )
 
 IAAS = "https://learn.microsoft.com/azure/well-architected/ai/infrastructure"
 SIZES = "https://learn.microsoft.com/azure/virtual-machines/sizes/retirement/retired-sizes-list"
+# What the AKS branch reads on the cluster's agentPools children and on the computes attaching it.
+_CLUSTER_READS = {AKS_POOL: ["properties.vmSize"], COMPUTE: ["properties.computeType", "properties.resourceId"]}
 _WORKLOAD_PARAMS = {
     "workload_tag": "tag key naming the VM's AI workload (default 'workload'; values 'training' or 'inference')",
 }
 
 
-def vm_size(resource: Resource) -> Seen:
-    """The size of a VM, scale set, Azure ML compute or managed online deployment."""
-    if resource.is_type(VM):
-        return read(resource, "properties.hardwareProfile.vmSize")
-    if resource.is_type(VMSS):
-        return read(resource, "sku.name")
-    if resource.is_type(COMPUTE):
-        size = read(resource, "properties.properties.vmSize")
-        return size if not size.absent else read(resource, "properties.properties.agentVmSize")
-    return read(resource, "properties.instanceType")
-
-
 def _gpu_vm(resource: Resource) -> tuple[Verdict | None, Seen]:
-    size = vm_size(resource)
-    if v := unresolved(size):
-        return v, size
-    if size.absent:
-        return unknown("The VM size is not in the input", size), size
+    verdict, size = vm_size(resource)
+    if verdict is not None:
+        return verdict, size
     if not is_gpu_size(size.value):
         return not_applicable(f"{size.value} is not a GPU size", size), size
     return None, size
+
+
+def _pools(cluster: Resource, ctx: CheckContext) -> tuple[Verdict | None, Seen, list[tuple[str, Any]]]:
+    """The node pools of an AKS cluster a workspace attaches, as (pool name, vmSize), or the verdict
+    when there is nothing to judge."""
+    profiles = read(cluster, "properties.agentPoolProfiles")
+    if v := not_attached(cluster, ctx):
+        return v, profiles, []
+    if v := unresolved(profiles):
+        return v, profiles, []
+    pools = [(name, p.get("vmSize")) for name, p in node_pools(cluster, ctx)]
+    if not pools:
+        return unknown("No node pool in the input", profiles), profiles, []
+    return None, profiles, pools
+
+
+def _unjudged(pools: list[tuple[str, Any]]) -> list[str]:
+    """Pools whose size the input does not give (absent or an unresolved expression)."""
+    return [n for n, size in pools if not isinstance(size, str) or not size]
 
 
 def _workload(resource: Resource, ctx: CheckContext) -> str | None:
@@ -77,7 +92,7 @@ def _workload(resource: Resource, ctx: CheckContext) -> str | None:
     title="VM size is not retired",
     pillar=Pillar.RELIABILITY,
     severity=Severity.HIGH,
-    resource_types=[VM, VMSS, COMPUTE, ONLINE_DEPLOYMENT],
+    resource_types=[VM, VMSS, COMPUTE, ONLINE_DEPLOYMENT, AKS],
     implements=["IAAS-04", "AML-REL-02"],
     remediation="Move to a current size of the same purpose (e.g. NC A100 v4 or NCads H100 v5 for NC/NCv2/NCv3; "
     "Av2 or Dsv5 for A-series); see the retirement notice named in the finding.",
@@ -85,30 +100,44 @@ def _workload(resource: Resource, ctx: CheckContext) -> str | None:
     params={"retired_sizes": "more size names to treat as retired (list), e.g. sizes with an announced "
             "retirement date your organisation already treats as gone"},
     rationale="Retired sizes cannot be allocated: redeploys, scale-out and restarts after deallocation fail.",
-    defaults="A size the table does not know is not judged retired. Attached AKS computes are judged on their "
-    "agentVmSize; managed online deployments on instanceType.",
+    defaults="A size the table does not know is not judged retired. Computes are judged on vmSize (clusters, "
+    "instances), agentVmSize (attached AKS) or virtualMachineSize (attached VMs); compute types without a VM "
+    "size (Kubernetes, Databricks, ...) and attached computes that report none are not applicable. Managed online "
+    "deployments are judged on instanceType, Kubernetes deployments are not applicable. AKS clusters a workspace "
+    "attaches are judged on every node pool's vmSize.",
 )
 @reads(
-    "properties.hardwareProfile.vmSize",
-    "sku.name",
-    "properties.properties.vmSize",
-    "properties.properties.agentVmSize",
-    "properties.instanceType",
+    *VM_SIZE_READS,
+    "properties.agentPoolProfiles[*].name",
+    "properties.agentPoolProfiles[*].vmSize",
+    related=_CLUSTER_READS,
 )
 def size_not_retired(resource: Resource, ctx: CheckContext) -> Verdict:
-    size = vm_size(resource)
-    if v := unresolved(size):
-        return v
-    if not isinstance(size.value, str) or not size.value:
-        if resource.is_type(COMPUTE, ONLINE_DEPLOYMENT):
-            return not_applicable("No VM size (attached or Kubernetes compute)", size)
-        return unknown("The VM size is not in the input", size)
     extra = {normalize_size(s) for s in str_list(ctx.params.get("retired_sizes"))}
-    if normalize_size(size.value) in extra:
-        return fail(f"{size.value} is retired (parameter retired_sizes)", size)
-    fam = size_family(size.value)
-    if fam is not None and fam.status == "retired":
-        return fail(f"{size.value} ({fam.family}) was retired on {fam.retired_on}: {fam.source}", size)
+
+    def retired(size: str) -> str | None:
+        if normalize_size(size) in extra:
+            return f"{size} is retired (parameter retired_sizes)"
+        fam = size_family(size)
+        if fam is not None and fam.status == "retired":
+            return f"{size} ({fam.family}) was retired on {fam.retired_on}: {fam.source}"
+        return None
+
+    if resource.is_type(AKS):
+        verdict, profiles, pools = _pools(resource, ctx)
+        if verdict is not None:
+            return verdict
+        bad = [f"pool {n}: {why}" for n, size in pools if isinstance(size, str) and (why := retired(size))]
+        if bad:
+            return fail("; ".join(bad), profiles)
+        if missing := _unjudged(pools):
+            return unknown(f"The size of node pool(s) {', '.join(missing)} is not in the input", profiles)
+        return passed(f"No node pool uses a retired size ({', '.join(sorted({s for _, s in pools}))})", profiles)
+    verdict, size = vm_size(resource)
+    if verdict is not None:
+        return verdict
+    if why := retired(size.value):
+        return fail(why, size)
     return passed(f"{size.value} is not a retired size", size)
 
 
@@ -117,16 +146,39 @@ def size_not_retired(resource: Resource, ctx: CheckContext) -> Verdict:
     title="GPU VM uses a current GPU generation",
     pillar=Pillar.PERFORMANCE_EFFICIENCY,
     severity=Severity.LOW,
-    resource_types=[VM, VMSS, COMPUTE],
+    resource_types=[VM, VMSS, COMPUTE, AKS],
     implements=["IAAS-04", "AML-PERF-02"],
     remediation="Move to the current generation of the family (ND H100 v5 / ND MI300X v5 / NDm A100 v4 for "
     "distributed training, NC A100 v4 / NCads H100 v5 / NCasT4_v3 for single-node work and inference).",
     references=References(docs=[IAAS]),
     rationale="Older GPU generations cost more per unit of work and are the next to be retired.",
-    defaults="GPU sizes the table does not know are not judged; retired sizes are reported by MLW-REL-020.",
+    defaults="GPU sizes the table does not know are UNKNOWN; retired sizes are also reported by MLW-REL-020. "
+    "Compute types without a VM size (Kubernetes, Databricks, ...) and attached computes that report none are "
+    "not applicable; AKS clusters a workspace attaches are judged on their GPU node pools.",
 )
-@reads("properties.hardwareProfile.vmSize", "sku.name", "properties.properties.vmSize")
+@reads(
+    *(p for p in VM_SIZE_READS if p not in ("properties.endpointComputeType", "properties.instanceType")),
+    "properties.agentPoolProfiles[*].name",
+    "properties.agentPoolProfiles[*].vmSize",
+    related=_CLUSTER_READS,
+)
 def gpu_generation(resource: Resource, ctx: CheckContext) -> Verdict:
+    if resource.is_type(AKS):
+        verdict, profiles, pools = _pools(resource, ctx)
+        if verdict is not None:
+            return verdict
+        gpu = [(n, s) for n, s in pools if isinstance(s, str) and is_gpu_size(s)]
+        if not gpu:
+            if missing := _unjudged(pools):
+                return unknown(f"The size of node pool(s) {', '.join(missing)} is not in the input", profiles)
+            return not_applicable("No GPU node pool", profiles)
+        families = [(n, s, size_family(s)) for n, s in gpu]
+        old = [f"pool {n}: {s} ({f.family}, {f.status})" for n, s, f in families if f and f.status != "current"]
+        if old:
+            return fail(f"Previous GPU generation: {'; '.join(old)}", profiles)
+        if unknown_sizes := [f"{n}: {s}" for n, s, f in families if f is None]:
+            return unknown(f"Not in the size table: {', '.join(unknown_sizes)}", profiles)
+        return passed(f"GPU pools use current generations ({', '.join(sorted({s for _, s in gpu}))})", profiles)
     verdict, size = _gpu_vm(resource)
     if verdict is not None:
         return verdict

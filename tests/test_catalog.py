@@ -35,6 +35,8 @@ REST_DOCUMENTED: dict[str, dict[str, str]] = {
         # Compute - Get: ComputeResource.properties.disableLocalAuth; AKS sslConfiguration.status
         "properties.disableLocalAuth": "https://learn.microsoft.com/rest/api/azureml/compute/get",
         "properties.properties.sslConfiguration.status": "https://learn.microsoft.com/rest/api/azureml/compute/get",
+        # VirtualMachine (attached VM) compute: VirtualMachineSchemaProperties.virtualMachineSize
+        "properties.properties.virtualMachineSize": "https://learn.microsoft.com/rest/api/azureml/compute/get",
         "properties.properties.idleTimeBeforeShutdown":
             "https://learn.microsoft.com/rest/api/azureml/compute/create-or-update",
         "properties.properties.schedules.computeStartStop[*].action":

@@ -399,3 +399,107 @@ def is_gpu_size(size: Any) -> bool:
     if fam is not None:
         return fam.gpu
     return isinstance(size, str) and normalize_size(size).startswith("n")
+
+
+# --- the VM size a resource runs on -------------------------------------------------------------
+
+# Where each compute type's JSON names its VM size (Compute - Get: AmlComputeProperties.vmSize,
+# ComputeInstanceProperties.vmSize, AKSSchemaProperties.agentVmSize,
+# VirtualMachineSchemaProperties.virtualMachineSize). Other compute types (Kubernetes, Databricks,
+# HDInsight, SynapseSpark, DataFactory, DataLakeAnalytics) run on no VM size of their own.
+COMPUTE_SIZE_PATHS = {
+    "amlcompute": "properties.properties.vmSize",
+    "computeinstance": "properties.properties.vmSize",
+    "aks": "properties.properties.agentVmSize",
+    "virtualmachine": "properties.properties.virtualMachineSize",
+}
+# Attached computes: the size belongs to the attached resource (properties.resourceId), and the
+# compute's own JSON names it only sometimes (the REST example of an attached AKS compute has no
+# properties.properties at all); the attached cluster or VM is judged on its own resource.
+ATTACHED_SIZED = ("aks", "virtualmachine")
+
+# What vm_size() reads, for a check's @reads.
+VM_SIZE_READS = (
+    "properties.hardwareProfile.vmSize",
+    "sku.name",
+    "properties.computeType",
+    *sorted(set(COMPUTE_SIZE_PATHS.values())),
+    "properties.endpointComputeType",
+    "properties.instanceType",
+)
+
+
+def vm_size(resource: Resource) -> tuple[Verdict | None, Seen]:
+    """The VM size a VM, scale set, Azure ML compute or online deployment runs on, or the verdict
+    when there is none to judge.
+
+    NOT_APPLICABLE: compute types without a VM size of their own (Kubernetes, Databricks, ...),
+    attached AKS/VM computes that do not report one (the attached resource carries it), and
+    Kubernetes online deployments (their instanceType names a Kubernetes instance type, not a VM
+    size). UNKNOWN: an unresolved expression, or a size the resource must have but the input
+    lacks (a template or export that leaves it out)."""
+    if resource.is_type(VM):
+        size = read(resource, "properties.hardwareProfile.vmSize")
+    elif resource.is_type(VMSS):
+        size = read(resource, "sku.name")
+    elif resource.is_type(COMPUTE):
+        ctype = read(resource, "properties.computeType")
+        if v := unresolved(ctype):
+            return v, ctype
+        if ctype.absent:
+            return unknown("The compute's computeType is not in the input", ctype), ctype
+        path = COMPUTE_SIZE_PATHS.get(compute_type(resource))
+        if path is None:
+            return not_applicable(f"A {ctype.value} compute has no VM size of its own", ctype), ctype
+        size = read(resource, path)
+        if size.absent and compute_type(resource) in ATTACHED_SIZED:
+            return not_applicable(
+                f"The attached {ctype.value} compute reports no VM size; the attached resource "
+                "(properties.resourceId) is judged on its own", ctype, size), size
+    elif resource.is_type(ONLINE_DEPLOYMENT):
+        kind = read(resource, "properties.endpointComputeType", default="Managed")
+        if v := unresolved(kind):
+            return v, kind
+        if kind.lower() != "managed":
+            return not_applicable(
+                f"A {kind.value} deployment's instanceType names a Kubernetes instance type, not a VM size",
+                kind), kind
+        size = read(resource, "properties.instanceType")
+    else:
+        size = read(resource, "properties.instanceType")
+    if v := unresolved(size):
+        return v, size
+    if not isinstance(size.value, str) or not size.value:
+        return unknown("The VM size is not in the input", size), size
+    return None, size
+
+
+def attached_computes(cluster: Resource, ctx: CheckContext) -> list[Resource]:
+    """Azure ML computes (AKS or Kubernetes) whose properties.resourceId is this AKS cluster."""
+    return [
+        c for c in ctx.inventory.of_type(COMPUTE)
+        if compute_type(c) in ("aks", "kubernetes")
+        and (target := ctx.inventory.get(lookup(c.raw, "properties.resourceId"))) is not None
+        and target.key == cluster.key
+    ]
+
+
+def node_pools(cluster: Resource, ctx: CheckContext) -> list[tuple[str, dict[str, Any]]]:
+    """(name, properties) of every pool of an AKS cluster: agentPoolProfiles of the cluster plus
+    agentPools children in the scan (a child wins over a profile of the same name)."""
+    pools: dict[str, dict[str, Any]] = {}
+    profiles = lookup(cluster.raw, "properties.agentPoolProfiles")
+    for p in profiles if isinstance(profiles, list) else []:
+        if isinstance(p, dict):
+            pools[str(p.get("name", "")).lower()] = p
+    for child in ctx.inventory.children(cluster, AKS_POOL):
+        pools[child.name.lower()] = dict(child.properties)
+    return sorted(pools.items())
+
+
+def not_attached(cluster: Resource, ctx: CheckContext) -> Verdict | None:
+    """NOT_APPLICABLE for an AKS cluster no workspace in the scan attaches: the pack judges AI
+    hosting, not every cluster."""
+    if attached_computes(cluster, ctx):
+        return None
+    return not_applicable("No Azure ML workspace in the scan attaches this cluster")
