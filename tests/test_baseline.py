@@ -153,3 +153,19 @@ def test_create_on_unreadable_input(estate, pack, tmp_path):
     assert partial.exit_code == 3 and (tmp_path / "b.json").is_file()
     nothing = _create(estate / "broken.json", pack, tmp_path / "c.json")
     assert nothing.exit_code == 2 and not (tmp_path / "c.json").exists()
+
+
+def test_create_reads_templates_with_the_same_parameters_as_the_scan(estate, pack, tmp_path):
+    tmpl = estate / "tmpl" / "azuredeploy.json"
+    data = json.loads(tmpl.read_text())
+    data["parameters"]["wsName"] = {"type": "string", "defaultValue": "mlw-default"}
+    data["resources"][0]["name"] = "[parameters('wsName')]"
+    tmpl.write_text(json.dumps(data))
+    base = tmp_path / "baseline.json"
+    assert _create(estate, pack, base, "--param", "wsName=mlw-release", "--param", "pna=Enabled").exit_code == 0
+    assert "/workspaces/mlw-release" in base.read_text() and "mlw-default" not in base.read_text()
+    result, report = _scan(estate, pack, tmp_path / "r.json", "--baseline", str(base), "--fail-on", "low",
+                           "--param", "wsName=mlw-release", "--param", "pna=Enabled")
+    assert result.exit_code == 0 and report["baseline"]["new"] == 0
+    bad = _create(estate, pack, base, "--param", "no-equals-sign")
+    assert bad.exit_code == 2 and "--param takes name=value" in bad.output

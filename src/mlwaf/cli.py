@@ -67,8 +67,34 @@ def _load_registry(checks_dirs: list[Path]):  # noqa: ANN202 - registry type imp
         raise typer.Exit(EXIT_USAGE) from None
 
 
+PARAMETERS_OPTION = typer.Option(
+    "--parameters", help="ARM parameter file for the scanned templates; repeat for several "
+    "(later ones win). Without it, a sibling <name>.parameters.json is used."
+)
+PARAM_OPTION = typer.Option(
+    "--param", help="Template parameter value, name=value (JSON for objects and arrays); "
+    "repeatable; wins over parameter files."
+)
+
+
+def _param_overrides(parameters_files: list[Path] | None, param: list[str] | None) -> dict[str, object]:
+    """`--param name=value` pairs, after checking the `--parameters` files exist (exit 2 if not)."""
+    missing_params = [str(p) for p in parameters_files or [] if not p.is_file()]
+    if missing_params:
+        _err(f"no such parameter file: {', '.join(missing_params)}")
+        raise typer.Exit(EXIT_USAGE)
+    overrides: dict[str, object] = {}
+    for item in param or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            _err(f"--param takes name=value, got {item!r}")
+            raise typer.Exit(EXIT_USAGE)
+        overrides[name.strip()] = value
+    return overrides
+
+
 CONFIG_OPTION = typer.Option(
-    "--config", help="Config file: mlwaf.toml, or pyproject.toml with [tool.mlwaf]. Default: found from "
+    "--config", help="Config file: mlwaf.toml, or pyproject.toml with a tool.mlwaf table. Default: found from "
     "the working directory up to the top of the git repository."
 )
 CHECKS_OPTION = typer.Option(
@@ -159,16 +185,8 @@ def scan(
         Path | None,
         typer.Option("--baseline", help="Gate only on findings not in this baseline file; report fixed ones."),
     ] = None,
-    parameters_files: Annotated[
-        list[Path] | None,
-        typer.Option("--parameters", help="ARM parameter file for the scanned templates; repeat for several "
-                     "(later ones win). Without it, a sibling <name>.parameters.json is used."),
-    ] = None,
-    param: Annotated[
-        list[str] | None,
-        typer.Option("--param", help="Template parameter value, name=value (JSON for objects and arrays); "
-                     "repeatable; wins over parameter files."),
-    ] = None,
+    parameters_files: Annotated[list[Path] | None, PARAMETERS_OPTION] = None,
+    param: Annotated[list[str] | None, PARAM_OPTION] = None,
     subscription: Annotated[
         list[str] | None,
         typer.Option("--subscription", help="Live: scan this subscription (id); repeatable.", rich_help_panel="Live"),
@@ -244,17 +262,7 @@ def scan(
         _err("--output writes one report: give exactly one --format with it (or use --output-dir)")
         raise typer.Exit(EXIT_USAGE)
 
-    missing_params = [str(p) for p in parameters_files or [] if not p.is_file()]
-    if missing_params:
-        _err(f"no such parameter file: {', '.join(missing_params)}")
-        raise typer.Exit(EXIT_USAGE)
-    overrides: dict[str, object] = {}
-    for item in param or []:
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip():
-            _err(f"--param takes name=value, got {item!r}")
-            raise typer.Exit(EXIT_USAGE)
-        overrides[name.strip()] = value
+    overrides = _param_overrides(parameters_files, param)
 
     reg = _load_registry(list(checks_dir or []))
     root = paths[0] if len(paths) == 1 and paths[0].is_dir() else Path.cwd()
@@ -448,6 +456,8 @@ def baseline_create(
     ] = None,
     checks: Annotated[list[str] | None, CHECKS_OPTION] = None,
     skip_checks: Annotated[list[str] | None, SKIP_CHECKS_OPTION] = None,
+    parameters_files: Annotated[list[Path] | None, PARAMETERS_OPTION] = None,
+    param: Annotated[list[str] | None, PARAM_OPTION] = None,
 ) -> None:
     """Scan, then record every finding that is not a pass (check id + resource id, never a file or
     line) so that `mlwaf scan --baseline FILE` gates only on new findings."""
@@ -459,9 +469,11 @@ def baseline_create(
     if missing:
         _err(f"no such file or folder: {', '.join(missing)}")
         raise typer.Exit(EXIT_USAGE)
+    overrides = _param_overrides(parameters_files, param)
     reg = _load_registry(list(checks_dir or []))
     root = paths[0] if len(paths) == 1 and paths[0].is_dir() else Path.cwd()
-    options = ScanOptions(read=ReadOptions(root=root), checks_dirs=list(checks_dir or []), reproducible=True)
+    read = ReadOptions(root=root, parameter_files=list(parameters_files or []), param_overrides=overrides)
+    options = ScanOptions(read=read, checks_dirs=list(checks_dir or []), reproducible=True)
     options, cfg = _configure(options, reg, config_file, load_baseline=False, checks=checks, skip_checks=skip_checks)
     target = output or cfg.baseline
     if target is None:
