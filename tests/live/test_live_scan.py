@@ -210,7 +210,8 @@ def test_all_subscriptions_batches_and_management_group(arm, estate):
 def test_resource_group_scope(arm, estate):
     allowed = _allowed(estate)
     # The endpoint from MLWAF_ARM_ENDPOINT (set by the fixture), as on the command line.
-    found = read_live(LiveOptions(subscriptions=allowed, resource_groups=["rg-ml-0"], progress=False))
+    # The progress bar on: its updates from many workers must not disturb the scan.
+    found = read_live(LiveOptions(subscriptions=allowed, resource_groups=["rg-ml-0"], progress=True))
     assert found.resources
     assert {r.id.split("/")[4] for r in found.resources} == {"rg-ml-0"}
     assert "resourceGroup in~ ('rg-ml-0')" in next(e.body["query"] for e in arm.requests() if e.method == "POST")
@@ -287,6 +288,20 @@ def test_expired_token_exits_2_with_what_to_do(arm, estate, monkeypatch, tmp_pat
     with pytest.raises(AuthError, match="expired"):
         read_live(LiveOptions(subscriptions=_allowed(estate), arm_endpoint=arm.url, progress=False))
     assert len(arm.requests()) == before
+
+
+def test_no_identity_exits_2_and_says_how_to_sign_in(arm, estate, monkeypatch, tmp_path):
+    monkeypatch.delenv("MLWAF_ACCESS_TOKEN")
+    for name in ("AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_CLIENT_SECRET", "AZURE_FEDERATED_TOKEN_FILE",
+                 "IDENTITY_ENDPOINT", "MSI_ENDPOINT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))  # no az, pwsh or azd to ask
+    monkeypatch.setenv("HOME", str(tmp_path))
+    result = _scan("--subscription", _allowed(estate)[0], "-f", "json", "-o", str(tmp_path / "r.json"))
+    assert result.exit_code == 2
+    assert "az login" in result.stderr and "MLWAF_ACCESS_TOKEN" in result.stderr
+    assert "Attempted credentials" not in result.stderr  # the SDK's chain log stays quiet
+    assert arm.requests() == []
 
 
 def test_usage_errors_exit_2(tmp_path, sample_estate):

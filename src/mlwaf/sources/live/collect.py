@@ -17,6 +17,7 @@ same estate give the same inventory, and a replay of a recording the same findin
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -236,7 +237,7 @@ class LiveScan:
         size = max(1, self.options.subscription_batch)
         batches = [subscriptions[i : i + size] for i in range(0, len(subscriptions), size)]
         query = self.graph_query()
-        self.progress.phase("inventory (Resource Graph)", len(batches))
+        self.progress.phase("Resource Graph", len(batches))
 
         def batch(item: tuple[int, list[str]]) -> tuple[Outcome, list[str]]:
             number, subs = item
@@ -317,7 +318,7 @@ class LiveScan:
         return calls
 
     def children(self, calls: list[ChildCall]) -> Outcome:
-        self.progress.phase("computes, connections, diagnostic settings", len(calls))
+        self.progress.phase("child lists", len(calls))
 
         def one(call: ChildCall) -> Outcome:
             out = Outcome()
@@ -398,6 +399,11 @@ def read_live(options: LiveOptions) -> SourceResult:
     """Read the estate the options name. Raises LiveUsageError (bad options) or AuthError (no
     usable identity): both mean nothing was scanned (exit 2)."""
     options.validate()
+    # The SDK logs each failed credential of the chain and offers to register providers (which
+    # the read-only policy refuses): the scan says what matters in its own words instead.
+    sdk_log = logging.getLogger("azure")
+    if sdk_log.level == logging.NOTSET:
+        sdk_log.setLevel(logging.ERROR)
     recorder = Recorder(options.record, options) if options.record is not None else None
     credential = auth.build_credential(options)
     auth.check_credential(credential, options)

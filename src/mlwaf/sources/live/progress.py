@@ -44,7 +44,7 @@ class Progress:
             self._bar.stop()
 
     def _status(self) -> str:
-        return f"{self.resources} resources, {self.calls} requests, {self.throttled} throttled waits"
+        return f"{self.resources} resources, {self.calls} requests, {self.throttled} throttled"
 
     def phase(self, description: str, total: int) -> None:
         if self._bar is not None:
