@@ -390,3 +390,17 @@ def test_path_reports_live_scan_is_marked(arm, estate, tmp_path):
         assert counts[f"/subscriptions/{sid}"] == len(served)
     assert all(s.kind == "live-subscription" for s in found.scanned)
     assert Path(tmp_path).exists()
+
+
+def test_clouds_set_endpoint_audience_and_authority(monkeypatch):
+    monkeypatch.delenv("MLWAF_ARM_ENDPOINT", raising=False)
+    gov = LiveOptions(subscriptions=["00000001-1111-4222-8333-000000000001"], cloud="AzureUSGovernment")
+    gov.validate()
+    assert (gov.endpoint, gov.scope, gov.authority) == (
+        "https://management.usgovcloudapi.net",
+        "https://management.core.usgovcloudapi.net/.default",
+        "login.microsoftonline.us",
+    )
+    china = LiveOptions(all_subscriptions=True, cloud="AzureChinaCloud", arm_endpoint="https://arm.proxy.example/")
+    assert china.endpoint == "https://arm.proxy.example" and china.scope.endswith("chinacloudapi.cn/.default")
+    assert LiveOptions(all_subscriptions=True).endpoint == "https://management.azure.com"
