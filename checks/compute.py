@@ -556,3 +556,41 @@ def batch_dedicated(resource: Resource, ctx: CheckContext) -> Verdict:
     if prio.lower() == "dedicated":
         return passed(f"Cluster {compute.name!r} uses dedicated VMs", target, prio)
     return fail(f"Cluster {compute.name!r} uses {prio.value} VMs, which can be preempted", target, prio)
+
+
+@check(
+    id="MLW-PERF-006",
+    title="Batch deployments score on compute clusters",
+    pillar=Pillar.PERFORMANCE_EFFICIENCY,
+    severity=Severity.MEDIUM,
+    resource_types=[BATCH_DEPLOYMENT],
+    implements=["DSP-08"],
+    remediation="Point properties.compute at an Azure ML compute cluster (AmlCompute) that scales out to "
+    "resources.instanceCount nodes; orchestrate the batch runs from a pipeline or Data Factory.",
+    references=References(docs=[
+        "https://learn.microsoft.com/azure/machine-learning/concept-endpoints-batch",
+        "https://learn.microsoft.com/azure/cloud-adoption-framework/ai/",
+    ]),
+    rationale="Batch scoring splits the input into mini-batches across the nodes of a cluster; a compute "
+    "instance or another single target cannot scale out, so large scoring runs take longer and block other work.",
+    defaults="properties.compute has no REST default: absent or unresolved is UNKNOWN, as is a compute the scan "
+    "does not contain. Whether runs are orchestrated (pipelines, Data Factory) is not in the resources.",
+)
+@reads("properties.compute", related={COMPUTE: ["properties.computeType"]})
+def batch_on_cluster(resource: Resource, ctx: CheckContext) -> Verdict:
+    target = read(resource, "properties.compute")
+    if v := unresolved(target):
+        return v
+    if not target.value:
+        return unknown("properties.compute is not in the input (it has no default)", target)
+    compute = ctx.inventory.get(target.value)
+    if compute is None:
+        return unknown("The batch deployment's compute is not in the scan", target)
+    ctype = read(compute, "properties.computeType")
+    if v := unresolved(ctype):
+        return v
+    if ctype.absent:
+        return unknown(f"The computeType of {compute.name!r} is not in the input", target, ctype)
+    if compute_type(compute) == "amlcompute":
+        return passed(f"Scores on compute cluster {compute.name!r}", target, ctype)
+    return fail(f"Scores on {ctype.value} {compute.name!r}, not on a compute cluster that scales out", target, ctype)
