@@ -103,16 +103,16 @@ def _blocks_by(df: Any, column: str) -> dict[str, dict[str, Any]]:
     """`_block` for every value of `column`, in one grouped pass instead of one filter per scope."""
     if not len(df):
         return {}
-    overall = df.groupby(column)[_SUM_COLUMNS].sum()
-    per_pillar = df.groupby([column, "pillar"])[_SUM_COLUMNS].sum()
-    out: dict[str, dict[str, Any]] = {}
-    for scope in overall.index:
-        pillars = {}
-        for p in Pillar:
-            key = (scope, p.value)
-            pillars[p.value] = _summary(per_pillar.loc[key] if key in per_pillar.index else None)
-        out[scope] = {"overall": _summary(overall.loc[scope]), "pillars": pillars}
-    return out
+    # Plain dicts out of pandas once: label lookups per scope cost more than the grouping itself.
+    overall = df.groupby(column)[_SUM_COLUMNS].sum().to_dict("index")
+    per_pillar = df.groupby([column, "pillar"])[_SUM_COLUMNS].sum().to_dict("index")
+    return {
+        scope: {
+            "overall": _summary(sums),
+            "pillars": {p.value: _summary(per_pillar.get((scope, p.value))) for p in Pillar},
+        }
+        for scope, sums in overall.items()
+    }
 
 
 def workspace_members(inventory: Inventory, workspace: Resource, below: Iterable[str] | None = None) -> set[str]:
