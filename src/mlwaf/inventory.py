@@ -8,7 +8,7 @@ the same check runs unchanged on a template, an export or a live subscription.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from typing import Any
 
 from mlwaf import armid
@@ -30,6 +30,8 @@ class Inventory:
         self._children: dict[str, list[Resource]] = defaultdict(list)
         self._attached: dict[str, list[Resource]] = defaultdict(list)
         self._attached_built = False
+        self._grouped: dict[tuple[str, Callable[[Resource], Hashable | None]], dict[Hashable, list[Resource]]] = {}
+        self._path_keys: dict[str, Callable[[Resource], str | None]] = {}
         self.duplicates: list[Resource] = []
         for r in resources:
             self.add(r)
@@ -55,6 +57,7 @@ class Inventory:
         if parent:
             self._children[armid.normalize(parent)].append(resource)
         self._attached_built = False
+        self._grouped.clear()
 
     def __len__(self) -> int:
         return len(self.resources)
@@ -100,6 +103,36 @@ class Inventory:
             value = value.get(part)
         return self.get(value)
 
+    # --- reverse look-ups, indexed ----------------------------------------------------------------
+    def grouped(
+        self, resource_type: str, key: Callable[[Resource], Hashable | None]
+    ) -> Mapping[Hashable, list[Resource]]:
+        """Resources of a type grouped by `key(resource)` (None keys left out).
+
+        Built once per (type, key function) and kept until a resource is added, so a check that
+        asks "which others share my value?" for every resource costs one pass over the type, not
+        one pass per resource (a scan of 100k resources would otherwise be quadratic). Pass a
+        module-level function, not a new lambda per call, or the index is rebuilt every time.
+        """
+        cache_key = (resource_type.lower(), key)
+        index = self._grouped.get(cache_key)
+        if index is None:
+            index = {}
+            for r in self._by_type.get(resource_type.lower(), ()):
+                k = key(r)
+                if k is not None:
+                    index.setdefault(k, []).append(r)
+            self._grouped[cache_key] = index
+        return index
+
+    def referrers(self, resource: Resource, source_type: str, path: str) -> list[Resource]:
+        """Resources of `source_type` whose property `path` holds this resource's id (the
+        workspaces whose `properties.keyVault` names a key vault): `linked` run backwards."""
+        getter = self._path_keys.get(path)
+        if getter is None:
+            getter = self._path_keys[path] = _id_at(path)
+        return list(self.grouped(source_type, getter).get(resource.key, ()))
+
     # --- extension resources ------------------------------------------------------------------
     def attached(self, resource: Resource, extension_type: str) -> list[Resource]:
         """Extension resources that target a resource: diagnostic settings (by scope), private
@@ -127,6 +160,21 @@ def _separate_deployments(a: Resource, b: Resource) -> bool:
         return r.origin.kind in ("arm-template", "group-export") or r.origin.kind.startswith("rest-example")
 
     return a.origin.path != b.origin.path and (described(a) or described(b))
+
+
+def _id_at(path: str) -> Callable[[Resource], str | None]:
+    """A key function: the normalized ARM id a resource's property holds, or None."""
+    parts = path.split(".")
+
+    def key(resource: Resource) -> str | None:
+        value: Any = resource.raw
+        for part in parts:
+            if not isinstance(value, dict):
+                return None
+            value = value.get(part)
+        return armid.normalize(value) if isinstance(value, str) and value else None
+
+    return key
 
 
 def _targets(r: Resource) -> list[str]:
