@@ -24,6 +24,7 @@ from mlwaf.checklib import (
     JOB,
     MANAGED_NETWORK_ON,
     WORKSPACE,
+    batch_compute,
     compute_type,
     differs,
     duration_seconds,
@@ -540,14 +541,9 @@ def job_on_cluster(resource: Resource, ctx: CheckContext) -> Verdict:
 )
 @reads("properties.compute", related={COMPUTE: ["properties.computeType", "properties.properties.vmPriority"]})
 def batch_dedicated(resource: Resource, ctx: CheckContext) -> Verdict:
-    target = read(resource, "properties.compute")
-    if v := unresolved(target):
-        return v
-    if not target.value:
-        return unknown("properties.compute is not in the input", target)
-    compute = ctx.inventory.get(target.value)
+    verdict, target, compute = batch_compute(resource, ctx)
     if compute is None:
-        return unknown("The batch deployment's compute is not in the scan", target)
+        return verdict or unknown("The batch deployment's compute is not in the scan", target)
     if compute_type(compute) != "amlcompute":
         return not_applicable(f"Runs on {compute_type(compute) or 'an unknown compute type'}, not a cluster", target)
     prio = read(compute, "properties.properties.vmPriority", default="Dedicated")
@@ -578,14 +574,9 @@ def batch_dedicated(resource: Resource, ctx: CheckContext) -> Verdict:
 )
 @reads("properties.compute", related={COMPUTE: ["properties.computeType"]})
 def batch_on_cluster(resource: Resource, ctx: CheckContext) -> Verdict:
-    target = read(resource, "properties.compute")
-    if v := unresolved(target):
-        return v
-    if not target.value:
-        return unknown("properties.compute is not in the input (it has no default)", target)
-    compute = ctx.inventory.get(target.value)
+    verdict, target, compute = batch_compute(resource, ctx)
     if compute is None:
-        return unknown("The batch deployment's compute is not in the scan", target)
+        return verdict or unknown("The batch deployment's compute is not in the scan", target)
     ctype = read(compute, "properties.computeType")
     if v := unresolved(ctype):
         return v

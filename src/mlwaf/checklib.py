@@ -503,3 +503,17 @@ def not_attached(cluster: Resource, ctx: CheckContext) -> Verdict | None:
     if attached_computes(cluster, ctx):
         return None
     return not_applicable("No Azure ML workspace in the scan attaches this cluster")
+
+
+def batch_compute(deployment: Resource, ctx: CheckContext) -> tuple[Verdict | None, Seen, Resource | None]:
+    """The compute a batch deployment runs on (properties.compute), or the UNKNOWN verdict when the
+    input does not say (the property has no REST default) or the scan does not contain it."""
+    target = read(deployment, "properties.compute")
+    if v := unresolved(target):
+        return v, target, None
+    if not target.value:
+        return unknown("properties.compute is not in the input (it has no default)", target), target, None
+    compute = ctx.inventory.get(target.value)
+    if compute is None:
+        return unknown("The batch deployment's compute is not in the scan", target), target, None
+    return None, target, compute
