@@ -4,6 +4,7 @@ check whose configuration is not given is not applicable rather than failing."""
 
 from __future__ import annotations
 
+from mlwaf.armid import subscription_of
 from mlwaf.check import (
     CheckContext,
     Pillar,
@@ -16,6 +17,7 @@ from mlwaf.check import (
     not_applicable,
     passed,
     read,
+    unknown,
     unresolved,
 )
 from mlwaf.checklib import (
@@ -35,9 +37,11 @@ from mlwaf.checklib import (
     WORKSPACE,
     compute_type,
     is_production,
+    is_project,
     reads,
     str_list,
     tag,
+    workspace_names,
     workspace_of,
 )
 
@@ -276,3 +280,63 @@ def ai_account_per_project(resource: Resource, ctx: CheckContext) -> Verdict:
     if len(projects) > 1:
         return fail(f"Shared by projects {', '.join(sorted(projects))}", )
     return passed(f"Used by project {next(iter(projects))!r} only")
+
+
+@check(
+    id="MLW-OPS-031",
+    title="The number of workspaces stays within the configured limit",
+    pillar=Pillar.OPERATIONAL_EXCELLENCE,
+    severity=Severity.LOW,
+    resource_types=[WORKSPACE],
+    implements=["AML-OPS-01"],
+    remediation="Consolidate workspaces: share a workspace per team and environment, use hub projects for separate "
+    "AI projects, and delete abandoned workspaces.",
+    references=References(docs=["https://learn.microsoft.com/azure/well-architected/service-guides/azure-machine-learning"]),
+    params={
+        "max_workspaces": "most workspaces (default workspaces, hubs, feature stores; hub projects not counted) "
+        "allowed in one scope",
+        "workspace_count_scope": "'subscription' (default) or 'project': count per subscription, or per value of "
+        "the project tag",
+        "project_tag": "tag key naming the project a workspace serves (default 'project')",
+    },
+    rationale="Each workspace brings its own storage, key vault, registry, monitoring and access control to "
+    "operate; many small workspaces multiply that overhead and scatter models and data.",
+    defaults="The guidance sets no number, so without max_workspaces the check is not applicable. Hub projects "
+    "share their hub's resources and are neither judged nor counted. Only workspaces in the scan are counted; "
+    "template resources count in the subscription the templates are evaluated in.",
+)
+@reads("kind", "tags.*", related={WORKSPACE: ["kind", "tags.*"]})
+def workspace_count(resource: Resource, ctx: CheckContext) -> Verdict:
+    raw_limit = ctx.params.get("max_workspaces")
+    if raw_limit in (None, ""):
+        return not_applicable("No max_workspaces configured (parameter max_workspaces)")
+    try:
+        limit = int(raw_limit)
+    except (TypeError, ValueError):
+        return unknown(f"max_workspaces {raw_limit!r} is not a number")
+    kind = read(resource, "kind", default="Default")
+    if v := unresolved(kind):
+        return v
+    if is_project(resource):
+        return not_applicable("A hub project shares its hub's resources and is not counted", kind)
+    scope = str(ctx.params.get("workspace_count_scope") or "subscription").lower()
+    counted = [w for w in ctx.inventory.of_type(WORKSPACE) if not is_project(w)]
+    if scope == "project":
+        pkey = str(ctx.params.get("project_tag") or "project")
+        project = tag(resource, pkey)
+        if not project:
+            return not_applicable(f"No {pkey!r} tag to count by project (parameter project_tag)", kind)
+        where = f"project {project!r}"
+        peers = [w for w in counted if (tag(w, pkey) or "").lower() == project.lower()]
+        evidence = read(resource, "tags")
+    elif scope == "subscription":
+        sub = (subscription_of(resource.id) or "").lower()
+        where = f"subscription {sub or '?'}"
+        peers = [w for w in counted if (subscription_of(w.id) or "").lower() == sub]
+        evidence = kind
+    else:
+        return unknown(f"workspace_count_scope {scope!r} is neither 'subscription' nor 'project'")
+    names = workspace_names(peers)
+    if len(peers) > limit:
+        return fail(f"{len(peers)} workspaces in {where}, more than {limit}: {names}", evidence)
+    return passed(f"{len(peers)} workspace(s) in {where} (limit {limit}): {names}", evidence)
