@@ -45,19 +45,26 @@ def test_the_schema_check_can_fail(schema):
 def test_one_case_per_check_and_resource_with_outcomes_matching_the_gate(result):
     root = ET.fromstring(junit.render(result))
     cases = root.findall("./testsuite/testcase")
-    finding_cases = [c for c in cases if c.get("classname", "").startswith("mlwaf.") and
-                     c.get("classname") not in ("mlwaf.gate", "mlwaf.inputs")]
+    finding_cases = [
+        c
+        for c in cases
+        if c.get("classname", "").startswith("mlwaf.") and c.get("classname") not in ("mlwaf.gate", "mlwaf.inputs")
+    ]
     assert len(finding_cases) == len(result.findings)
     names = [c.get("name") for c in finding_cases]
     assert len(set(names)) == len(names)  # unique, so a test tab's history follows each one
     failures = [c for c in finding_cases if c.find("failure") is not None]
     fails = [f for f in result.findings if f.status.value == "FAIL" and not f.suppressed]
     assert len(failures) == len(fails)
-    suppressed = [c for c in finding_cases if (s := c.find("skipped")) is not None and
-                  s.get("message", "").startswith("suppressed (FAIL)")]
+    suppressed = [
+        c
+        for c in finding_cases
+        if (s := c.find("skipped")) is not None and s.get("message", "").startswith("suppressed (FAIL)")
+    ]
     assert len(suppressed) == 1 and "RISK-9" in suppressed[0].find("skipped").get("message")
-    unknown = [c for c in finding_cases if (s := c.find("skipped")) is not None and
-               s.get("message", "").startswith("UNKNOWN")]
+    unknown = [
+        c for c in finding_cases if (s := c.find("skipped")) is not None and s.get("message", "").startswith("UNKNOWN")
+    ]
     assert len(unknown) == 1
     (gate_case,) = root.findall("./testsuite[@name='mlwaf.gate']/testcase")
     assert gate_case.find("failure") is not None and "severity high" in gate_case.find("failure").text
@@ -67,18 +74,23 @@ def test_one_case_per_check_and_resource_with_outcomes_matching_the_gate(result)
     assert int(root.get("failures")) == len(failures) + 1  # + the gate
     security = root.find("./testsuite[@name='mlwaf.security']")
     props = {p.get("name"): p.get("value") for p in security.findall("./properties/property")}
-    assert props == {"score": f"{result.scores['pillars']['security']['score']:g}",
-                     "coverage": f"{result.scores['pillars']['security']['coverage']:g}"}
+    assert props == {
+        "score": f"{result.scores['pillars']['security']['score']:g}",
+        "coverage": f"{result.scores['pillars']['security']['coverage']:g}",
+    }
 
 
 def test_failure_text_has_location_evidence_and_remediation(result):
     root = ET.fromstring(junit.render(result))
-    (case,) = [c for c in root.iter("testcase") if c.get("name", "").startswith("TST-SEC-001") and
-               c.get("name", "").endswith("/mlw-dev]")]
+    (case,) = [
+        c
+        for c in root.iter("testcase")
+        if c.get("name", "").startswith("TST-SEC-001") and c.get("name", "").endswith("/mlw-dev]")
+    ]
     assert case.get("file") == "dev/workspaces.json" and int(case.get("line")) > 0
     failure = case.find("failure")
     assert failure.get("type") == "high" and failure.get("message") == "Public network access is 'Enabled'"
-    assert 'evidence: properties.publicNetworkAccess = Enabled' in failure.text
+    assert "evidence: properties.publicNetworkAccess = Enabled" in failure.text
     assert "remediation: Set properties.publicNetworkAccess to Disabled." in failure.text
 
 

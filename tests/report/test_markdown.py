@@ -72,8 +72,9 @@ def test_text_from_scanned_files_cannot_inject_markup(result):
     flat = [c for t in tokens for c in (t, *(t.children or []))]
     assert not [t for t in flat if t.type in ("html_inline", "html_block", "link_open", "image")]
     # Bold only where the report puts it: "Why:" and the overall row; never the hostile "**bold**".
-    strong = [t.children[i + 1].content for t in tokens for i, c in enumerate(t.children or [])
-              if c.type == "strong_open"]
+    strong = [
+        t.children[i + 1].content for t in tokens for i, c in enumerate(t.children or []) if c.type == "strong_open"
+    ]
     overall_row = _tables(tokens)[0][-1]
     assert set(strong) <= {"Why:", *overall_row} and "bold" not in strong
     shown = "".join(t.content for t in flat if t.type == "text")
