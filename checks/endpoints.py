@@ -480,7 +480,7 @@ def deployment_monitoring(resource: Resource, ctx: CheckContext) -> Verdict:
     workspace = workspace_of(resource, ctx)
     schedules = ctx.inventory.children(workspace, SCHEDULE) if workspace is not None else []
     if not schedules:
-        if ctx.live:
+        if workspace is not None and ctx.inventory.children_listed(workspace, "schedules"):
             return fail("No model monitoring schedule in the workspace")
         return unknown("No schedules of the workspace in the input (include workspaces/schedules to assess)")
     for sched in schedules:
@@ -537,7 +537,7 @@ def deployment_autoscale(resource: Resource, ctx: CheckContext) -> Verdict:
         return fail(f"TargetUtilization with maxInstances {hi.value} <= minInstances {lo.value}", scale, lo, hi)
     settings = ctx.inventory.attached(resource, AUTOSCALE)
     if not settings:
-        if ctx.live:
+        if ctx.inventory.type_listed(AUTOSCALE, resource):
             return fail("No autoscale setting targets this deployment", scale)
         return unknown("No autoscale setting for this deployment in the input (include "
                        "Microsoft.Insights/autoscalesettings to assess)", scale)

@@ -3,7 +3,9 @@
 Convention (checks/README.md): checks/fixtures/<CHECK-ID>/<status>[-<what>].json, status one of
 pass, fail, unknown, not_applicable. Each file is any document the sources read; the check runs
 on every resource of its types in the file and each verdict must equal the status in the name.
-An optional sidecar `<same name>.ctx.json` holds {"params": {...}, "live": bool} for the run.
+An optional sidecar `<same name>.ctx.json` holds {"params": {...}, "live": bool, "listed": [...]} for
+the run; `listed` names the lists the input holds in full (as a live scan or its recording does),
+see Inventory.children_listed / type_listed.
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ def test_fixture_verdict(path: Path, checks: registry.Registry):
     ctx_data = json.loads(sidecar.read_text()) if sidecar.exists() else {}
     source = read_paths([path])
     assert not source.errors, [e.message for e in source.errors]
-    inventory = Inventory(source.resources)
+    inventory = Inventory(source.resources, ctx_data.get("listed", ()))
     ctx = CheckContext(inventory=inventory, params=ctx_data.get("params", {}), live=bool(ctx_data.get("live")))
     targets = inventory.of_type(*spec.resource_types)
     assert targets, f"{path}: no resource of {spec.resource_types}"

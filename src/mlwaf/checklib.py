@@ -288,7 +288,9 @@ def diagnostic_logs(resource: Resource, ctx: CheckContext, what: str) -> Verdict
     settings = ctx.inventory.attached(resource, DIAGNOSTIC_SETTINGS)
     if not settings:
         ev = Evidence("providers/Microsoft.Insights/diagnosticSettings", present=False)
-        if ctx.live:
+        # Only a complete listing of this resource's settings shows there are none; a template,
+        # an export or a listing call that failed does not.
+        if ctx.inventory.children_listed(resource, "providers/Microsoft.Insights/diagnosticSettings"):
             return fail(f"No diagnostic setting collects the {what}'s resource logs", ev)
         return unknown(
             f"No diagnostic setting for this {what} in the input; add the diagnostic settings to the "

@@ -23,7 +23,8 @@ COMPUTES = "microsoft.machinelearningservices/workspaces/computes"
 
 
 class Inventory:
-    def __init__(self, resources: Iterable[Resource]) -> None:
+    def __init__(self, resources: Iterable[Resource], listed: Iterable[str] = ()) -> None:
+        self._listed = {armid.normalize(p) for p in listed}
         self.resources: list[Resource] = []
         self._by_type: dict[str, list[Resource]] = defaultdict(list)
         self._by_id: dict[str, Resource] = {}
@@ -58,6 +59,21 @@ class Inventory:
             self._children[armid.normalize(parent)].append(resource)
         self._attached_built = False
         self._grouped.clear()
+
+    # --- what was read in full ------------------------------------------------------------
+    def children_listed(self, resource: Resource, suffix: str) -> bool:
+        """True when the input holds the complete list `{resource id}/{suffix}` (a live scan read
+        `.../schedules` or `.../providers/Microsoft.Insights/diagnosticSettings` to the last page).
+
+        Checks use it before treating "none in the scan" as "none exists": a template, an export
+        or a failed call says nothing about what else exists, and that is UNKNOWN, not FAIL."""
+        return armid.normalize(f"{resource.id}/{suffix}") in self._listed
+
+    def type_listed(self, resource_type: str, resource: Resource) -> bool:
+        """True when every resource of a type in the resource's subscription was listed (a live
+        scan's Resource Graph inventory of that subscription completed)."""
+        sub = armid.subscription_of(resource.id)
+        return sub is not None and type_listing(sub, resource_type) in self._listed
 
     def __len__(self) -> int:
         return len(self.resources)
@@ -150,6 +166,11 @@ class Inventory:
             for target in _targets(r):
                 self._attached[armid.normalize(target)].append(r)
         self._attached_built = True
+
+
+def type_listing(subscription: str, resource_type: str) -> str:
+    """The `listed` entry that says every resource of a type in a subscription was read."""
+    return armid.normalize(f"/subscriptions/{subscription}#{resource_type}")
 
 
 def _separate_deployments(a: Resource, b: Resource) -> bool:

@@ -63,7 +63,7 @@ def evaluate(
 ) -> ScanResult:
     from mlwaf.sources.recording import replays_live
 
-    inventory = Inventory(source.resources)
+    inventory = Inventory(source.resources, source.listed)
     errors: list[InputError] = list(source.errors)
     # A replayed live recording is judged as the live scan was: it holds every listing made.
     live = live or replays_live(source)

@@ -404,3 +404,26 @@ def test_clouds_set_endpoint_audience_and_authority(monkeypatch):
     china = LiveOptions(all_subscriptions=True, cloud="AzureChinaCloud", arm_endpoint="https://arm.proxy.example/")
     assert china.endpoint == "https://arm.proxy.example" and china.scope.endswith("chinacloudapi.cn/.default")
     assert LiveOptions(all_subscriptions=True).endpoint == "https://management.azure.com"
+
+
+def test_a_failed_listing_is_unknown_never_fail(arm, estate, tmp_path):
+    """No diagnostic setting is a FAIL only where the list was read in full; where the listing
+    call failed, the check cannot know (UNKNOWN), and the failure is a not-assessed entry."""
+    allowed = _allowed(estate)
+    workspaces = sorted(r["id"] for r in _rows(estate, set(allowed)) if r["type"] == WORKSPACES)
+    diag = "/providers/Microsoft.Insights/diagnosticSettings"
+    undiagnosed = [w for w in workspaces if not estate.lists.get(f"{w}{diag}".lower())]
+    assert len(undiagnosed) >= 2, "the mock estate needs two workspaces without diagnostic settings"
+    broken, listed = undiagnosed[0], undiagnosed[1]
+    arm.fail("GET", f"{broken}{diag}", Fault(403, code="AuthorizationFailed"))
+    out = tmp_path / "live.json"
+    args = [a for s in allowed for a in ("--subscription", s)]
+    result = _scan(*args, "--no-progress", "-f", "json", "-o", str(out), "--reproducible")
+    assert result.exit_code == 3
+    report = json.loads(out.read_text())
+    verdict = {
+        f["resource_id"].lower(): f["status"] for f in report["findings"] if f["check_id"] == "MLW-OPS-003"
+    }
+    assert verdict[broken.lower()] == "UNKNOWN"
+    assert verdict[listed.lower()] == "FAIL"
+    assert any(e["scope"].lower() == broken.lower() and e["status"] == 403 for e in report["errors"])

@@ -32,11 +32,15 @@ class SourceResult:
     resources: list[Resource] = field(default_factory=list)
     scanned: list[ScannedInput] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
+    # Lists that were read in full (see Inventory.listed): where one was, an absent child or
+    # extension resource is really absent; anywhere else it may only be missing from the input.
+    listed: set[str] = field(default_factory=set)
 
     def extend(self, other: SourceResult) -> None:
         self.resources.extend(other.resources)
         self.scanned.extend(other.scanned)
         self.errors.extend(other.errors)
+        self.listed |= other.listed
 
 
 # Files in a walked folder that are read as documents; anything else is listed as skipped.

@@ -310,4 +310,5 @@ def read_files(files: Iterable[tuple[Path, bool]], options: ReadOptions) -> Sour
             from mlwaf.sources import recording
 
             result.errors.extend(recording.manifest_errors(path, scanned.path))
+            result.listed |= recording.manifest_listed(path)
     return result

@@ -84,6 +84,16 @@ def manifest_errors(path: Path, shown: str) -> list[InputError]:
     return errors
 
 
+def manifest_listed(path: Path) -> set[str]:
+    """The lists the recorded scan read in full (see Inventory.listed)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()
+    listed = data.get("listed") if isinstance(data, dict) else None
+    return {p for p in listed if isinstance(p, str)} if isinstance(listed, list) else set()
+
+
 def replays_live(source: SourceResult) -> bool:
     """True when the scan read a recording and nothing else: then it is judged as the live scan
     was (`ctx.live`), since the recording holds every listing the live scan made (an absent

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from mlwaf import armid
+from mlwaf.inventory import type_listing
 from mlwaf.model import InputError, Origin, Resource, ScannedInput
 from mlwaf.sources import SourceResult
 from mlwaf.sources.live import auth
@@ -61,6 +62,7 @@ class Outcome:
 
     resources: list[Resource] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
+    listed: set[str] = field(default_factory=set)  # lists read to their last page (Inventory.listed)
 
 
 @dataclass(frozen=True)
@@ -273,6 +275,10 @@ class LiveScan:
             outcome.resources.extend(out.resources)
             outcome.errors.extend(out.errors)
             done.update(subs)
+        if not self.options.resource_groups:
+            # Every resource of the queried types in these subscriptions was read: an autoscale
+            # setting not among them does not exist (with --resource-group it may be elsewhere).
+            outcome.listed = {type_listing(sid, t) for sid in done for t in self.options.graph_types}
         return outcome, done
 
     def _read_rows(self, rows: list[Any], reply: Reply, arm_path: str, page: int) -> list[Resource]:
@@ -338,6 +344,7 @@ class LiveScan:
                                 item, path, f"/value/{i}", "list-page", call.api_version, reply.request
                             ))
                     self.progress.step(len(items))
+                out.listed.add(call.path)
             except CallFailed as err:
                 out.errors.append(InputError(
                     call.path, f"{call.what} of {call.parent.name} not assessed (page {page + 1}): {err.message}",
@@ -350,6 +357,7 @@ class LiveScan:
         for out in self._parallel(one, calls):
             outcome.resources.extend(out.resources)
             outcome.errors.extend(out.errors)
+            outcome.listed |= out.listed
         return outcome
 
     # --- the whole scan --------------------------------------------------------------------
@@ -363,6 +371,7 @@ class LiveScan:
             children = self.children(self.child_calls(inventory.resources))
             result.errors.extend(children.errors)
             result.resources = inventory.resources + children.resources
+            result.listed = inventory.listed | children.listed
         finally:
             self.clients.close()
         counts: dict[str, int] = dict.fromkeys(subscriptions, 0)
@@ -376,7 +385,7 @@ class LiveScan:
             if sid in done
         ]
         if self.recorder is not None:
-            self.recorder.finish(result.errors, subscriptions)
+            self.recorder.finish(result.errors, subscriptions, result.listed)
         return result
 
 

@@ -60,7 +60,7 @@ class Recorder:
             self._calls.append({"request": reply.request, "status": reply.status})
             self._context[reply.request] = reply.data
 
-    def finish(self, errors: list[InputError], subscriptions: list[str]) -> Path:
+    def finish(self, errors: list[InputError], subscriptions: list[str], listed: set[str] | None = None) -> Path:
         manifest = {
             recording.MANIFEST_KEY: recording.FORMAT_VERSION,
             "generator": f"mlwaf {__version__}",
@@ -82,6 +82,8 @@ class Recorder:
             "calls": sorted(self._calls, key=lambda c: (c["request"], c.get("file") or "")),
             "context": dict(sorted(self._context.items())),
             "notAssessed": [e.to_dict() for e in errors],
+            # Lists read to their last page: on replay an absent child there is really absent.
+            "listed": sorted(listed or ()),
         }
         path = self.folder / recording.MANIFEST_NAME
         path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
