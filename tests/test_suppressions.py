@@ -103,6 +103,22 @@ def test_template_tags_suppress_through_the_template_source(estate, pack):
     assert result.gate["exit_code"] == 0
 
 
+def test_template_metadata_suppresses_through_the_template_source(estate, pack):
+    """Bicep `@metadata({'mlwaf-suppress': ...})` compiles to the resource's `metadata`: the
+    template source keeps it, so it suppresses end to end, and --no-inline-suppressions stops it."""
+    write_json(estate / "tmpl" / "azuredeploy.json", template("mlw-meta", publicNetworkAccess="Enabled"))
+    data = json.loads((estate / "tmpl" / "azuredeploy.json").read_text())
+    data["resources"][0]["metadata"] = {
+        "mlwaf-suppress": [{"check": "TST-SEC-001", "reason": "exposed on purpose: public demo (RISK-7)"}]
+    }
+    (estate / "tmpl" / "azuredeploy.json").write_text(json.dumps(data))
+    f = by(scan(estate, pack), "TST-SEC-001", "mlw-meta")
+    assert f.status == Status.FAIL and f.suppressed
+    assert f.suppression_reason == "exposed on purpose: public demo (RISK-7)"
+    off = by(scan(estate, pack, inline_suppressions=False), "TST-SEC-001", "mlw-meta")
+    assert off.status == Status.FAIL and not off.suppressed
+
+
 def _template_resource(metadata):
     rid = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/mlwaf-template-rg/providers/" + WS + "/w"
     return Resource(type=WS, id=rid, name="w", raw={"id": rid, "type": WS, "metadata": metadata,

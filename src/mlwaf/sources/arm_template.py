@@ -37,6 +37,8 @@ DEPLOYMENTS = "microsoft.resources/deployments"
 _BODY_KEYS = (
     "location", "kind", "sku", "identity", "tags", "properties", "zones", "plan",
     "extendedLocation", "managedBy",
+    # Not deployed, but kept: a resource's `metadata` carries inline suppressions (Bicep @metadata).
+    "metadata",
 )
 _BODY = {k.lower(): k for k in _BODY_KEYS}
 _MAX_DEPTH = 16  # nested deployments deeper than this are reported, not followed
