@@ -90,26 +90,6 @@ _BLOCK = 1 << 13
 _NO_DATA: Any = object()
 
 
-def existing_prefix(data: Any, pointer: str) -> str:
-    """The longest prefix of a JSON pointer that exists in parsed data."""
-    if not pointer:
-        return pointer
-    value = data
-    end = 0
-    for token in pointer[1:].split("/"):
-        if isinstance(value, dict):
-            key = unescape_pointer_token(token)
-            if key not in value:
-                break
-            value = value[key]
-        elif isinstance(value, list) and token.isdigit() and int(token) < len(value):
-            value = value[int(token)]
-        else:
-            break
-        end += 1 + len(token)
-    return pointer[:end]
-
-
 class _Container:
     """What is known so far of one object or array in the text: where each member starts, and
     where to resume reading when a member not yet seen is asked for."""
@@ -147,6 +127,7 @@ class LineIndex:
         self._containers: dict[int, _Container] = {}
         self._blocks: list[tuple[int, int]] | None = None
         self._seen: dict[int, tuple[int, int]] = {}
+        self._asked: dict[str, Any] = {}
 
     def get(self, pointer: str) -> tuple[int, int] | None:
         found, offset = self._walk(pointer)
@@ -154,10 +135,11 @@ class LineIndex:
 
     def nearest(self, pointer: str) -> tuple[int, int] | None:
         """The position of the pointer, or of its closest ancestor that exists in the file."""
-        if self._data is not _NO_DATA:
-            pointer = existing_prefix(self._data, pointer)
-        _, offset = self._walk(pointer)
-        return None if offset is None else self._position(offset)
+        pos = self._asked.get(pointer, _NO_DATA)
+        if pos is _NO_DATA:
+            _, offset = self._walk(pointer)
+            pos = self._asked[pointer] = None if offset is None else self._position(offset)
+        return pos
 
     # --- walking ----------------------------------------------------------------------------
     def _walk(self, pointer: str) -> tuple[bool, int | None]:
@@ -186,11 +168,24 @@ class LineIndex:
         shown = value
         if not pointer:
             return True, shown
+        # With the parsed data at hand, a member that is not there is known without reading the
+        # text (absent properties are what most failing findings point at).
+        node = self._data
+        known = node is not _NO_DATA
         for token in pointer[1:].split("/"):
             opener = text[value]
             if opener == "{":
-                got = self._member(value, unescape_pointer_token(token))
+                key = unescape_pointer_token(token) if "~" in token else token
+                if known:
+                    if not isinstance(node, dict) or key not in node:
+                        return False, shown
+                    node = node[key]
+                got = self._member(value, key)
             elif opener == "[" and token.isdigit():
+                if known:
+                    if not isinstance(node, list) or int(token) >= len(node):
+                        return False, shown
+                    node = node[int(token)]
                 got = self._item(value, int(token))
             else:
                 got = None
