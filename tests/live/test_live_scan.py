@@ -427,3 +427,5 @@ def test_a_failed_listing_is_unknown_never_fail(arm, estate, tmp_path):
     assert verdict[broken.lower()] == "UNKNOWN"
     assert verdict[listed.lower()] == "FAIL"
     assert any(e["scope"].lower() == broken.lower() and e["status"] == 403 for e in report["errors"])
+    # Live resources say which subscription they were read from.
+    assert {r["origin"]["subscription"].lower() for r in report["resources"]} == {s.lower() for s in allowed}

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from mlwaf.cli import app
 from mlwaf.engine import ScanResult
-from mlwaf.model import Origin, Resource, Status
+from mlwaf.model import Origin, Resource, Severity, Status
 from mlwaf.registry import load
 from mlwaf.report import ReportOptions, sarif
 from mlwaf.scan import ScanOptions, evaluate, run_scan, select_checks
@@ -424,3 +424,17 @@ def test_a_check_that_raises_is_a_notification_not_a_result(tmp_path, validator)
     (note,) = [n for n in notes if n["descriptor"]["id"] == "check-error"]
     assert note["associatedRule"]["id"] == "TEST-ERR-001" and "KeyError" in note["message"]["text"]
     assert note["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "ws.json"
+
+
+def test_the_gate_decision_travels_with_the_results(validator, sample_estate):
+    from mlwaf.gate import GateOptions
+
+    failed = run_scan(
+        [sample_estate],
+        ScanOptions(read=ReadOptions(root=sample_estate), reproducible=True, gate=GateOptions(fail_on=Severity.HIGH)),
+    )
+    doc = log(failed)
+    assert_valid(validator, doc)
+    gate = doc["runs"][0]["properties"]["gate"]
+    assert gate["decision"] == "failed" and gate["exitCode"] == 1
+    assert gate["reasons"] and all(isinstance(r, str) for r in gate["reasons"])

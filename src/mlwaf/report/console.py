@@ -18,9 +18,16 @@ def print_summary(result: ScanResult, written: list[str], file: IO[str]) -> None
 
     console = Console(file=file, highlight=False)
     sources = ", ".join(f"{n} {src}" for src, n in sorted(result.check_sources.items()))
-    files = sum(1 for s in result.scanned if s.kind != "skipped")
+    subscriptions = sum(1 for s in result.scanned if s.kind == "live-subscription")
+    files = sum(1 for s in result.scanned if s.kind not in ("skipped", "live-subscription"))
+    read_from = ", ".join(
+        part for part in (
+            f"{subscriptions} subscription{'s' * (subscriptions != 1)}" if subscriptions else "",
+            f"{files} file{'s' * (files != 1)}" if files or not subscriptions else "",
+        ) if part
+    )
     console.print(
-        f"mlwaf: {len(result.inventory)} resources from {files} files, "
+        f"mlwaf: {len(result.inventory)} resources from {read_from}, "
         f"{len(result.checks)} checks ({sources or 'none'})"
     )
     table = Table(show_edge=False)

@@ -23,6 +23,8 @@ def to_dict(result: ScanResult) -> dict[str, Any]:
             origin["api_version"] = r.origin.api_version
         if r.origin.request:
             origin["request"] = r.origin.request
+        if r.origin.subscription:
+            origin["subscription"] = r.origin.subscription
         if r.origin.parameters_file:
             origin["parameters_file"] = r.origin.parameters_file
         resources.append(

@@ -341,6 +341,14 @@ def _run(
         },
         "incomplete": scan.incomplete,
     }
+    if scan.gate:
+        # The pre-production gate's decision travels with the results, so a SARIF consumer sees
+        # why a pipeline stopped without opening another report.
+        properties["gate"] = {
+            "decision": scan.gate.get("decision"),
+            "exitCode": scan.gate.get("exit_code"),
+            "reasons": [r["message"] for r in scan.gate.get("reasons", []) if isinstance(r, dict)],
+        }
     if limits:
         properties["limits"] = {k: v for k, v in limits.items() if k != "message"}
     return {
