@@ -200,3 +200,19 @@ def test_cli_incomplete_and_nothing_scanned(estate, pack, tmp_path):
     assert _cli(str(estate), *base, "--fail-on", "high").exit_code == 1
     only_broken = _cli(str(estate / "broken.json"), *base, "--fail-on", "high")
     assert only_broken.exit_code == 2 and "nothing could be scanned" in only_broken.output
+
+
+def test_allow_incomplete_passes_keeps_the_gaps_and_never_hides_a_gate_failure(estate, pack, tmp_path):
+    (estate / "broken.json").write_text("[1, 2", encoding="utf-8")
+    result = scan(estate, pack, gate=GateOptions(allow_incomplete=True))
+    assert result.gate["exit_code"] == 0 and result.gate["decision"] == "passed"
+    assert result.errors and any("allow-incomplete" in n for n in result.gate["notes"])
+    failed = scan(estate, pack, gate=GateOptions(fail_on=Severity.HIGH, allow_incomplete=True))
+    assert failed.gate["exit_code"] == 1
+    base = ["--checks-dir", str(pack), "--checks", "TST-*", "-q", "-f", "json", "--output-dir", str(tmp_path / "o")]
+    assert _cli(str(estate), *base, "--allow-incomplete").exit_code == 0
+    # The same from the config file, and the command line can take it back.
+    cfg = tmp_path / "mlwaf.toml"
+    cfg.write_text("allow-incomplete = true\n", encoding="utf-8")
+    assert _cli(str(estate), *base, "--config", str(cfg)).exit_code == 0
+    assert _cli(str(estate), *base, "--config", str(cfg), "--no-allow-incomplete").exit_code == 3

@@ -229,9 +229,10 @@ def scan(
                      "FOLDER` replays it offline.", rich_help_panel="Live"),
     ] = None,
     allow_incomplete: Annotated[
-        bool, typer.Option("--allow-incomplete", help="Exit 0 rather than 3 when some inputs or calls could "
-                           "not be read (they stay in the report)."),
-    ] = False,
+        bool | None,
+        typer.Option("--allow-incomplete/--no-allow-incomplete", help="Exit 0 rather than 3 when some inputs or "
+                     "calls could not be read (they stay in the report)."),
+    ] = None,
     no_progress: Annotated[
         bool, typer.Option("--no-progress", help="Live: no progress bar on stderr.", rich_help_panel="Live")
     ] = False,
@@ -275,7 +276,8 @@ def scan(
     )
     options, _ = _configure(
         options, reg, config_file, fail_on=fail_on, min_score=min_score, fail_on_unknown=fail_on_unknown,
-        checks=checks, skip_checks=skip_checks, inline_suppressions=inline_suppressions, baseline=baseline,
+        allow_incomplete=allow_incomplete, checks=checks, skip_checks=skip_checks,
+        inline_suppressions=inline_suppressions, baseline=baseline,
     )
     if live_scope:
         source = _live_source(
@@ -287,8 +289,6 @@ def scan(
     else:
         source = run_sources(paths, options)
     result = evaluate(source, select_checks(reg, options), options, check_sources=reg.counts, live=live_scope)
-    if allow_incomplete:
-        _allow_incomplete(result.gate)
 
     report_options = report.ReportOptions(
         sarif_category=sarif_category,
@@ -327,16 +327,6 @@ def _live_source(**live: object):  # noqa: ANN202 - SourceResult is imported laz
     except AuthError as err:
         _err(f"authentication failed: {err}")
         raise typer.Exit(EXIT_USAGE) from None
-
-
-def _allow_incomplete(gate: dict) -> None:  # type: ignore[type-arg]
-    """--allow-incomplete: an incomplete scan passes; the gaps stay listed in every report."""
-    if gate.get("decision") == "incomplete":
-        gate["decision"] = "passed"
-        gate["exit_code"] = EXIT_OK
-        gate.setdefault("notes", []).append(
-            "--allow-incomplete: some inputs could not be read (see errors), accepted"
-        )
 
 
 def _source_prefix(root: Path) -> str:

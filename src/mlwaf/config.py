@@ -7,6 +7,7 @@ git repository). Written in TOML (read with the standard library's tomllib):
     fail-on = "high"                        # --fail-on
     min-score = { security = 80, overall = 70 }   # --min-score PILLAR=N
     fail-on-unknown = false                 # --fail-on-unknown
+    allow-incomplete = false                # --allow-incomplete: unreadable inputs do not exit 3
     checks = ["MLW-SEC-*"]                  # --checks: ids, globs, pillars, severities, tags
     skip-checks = ["MLW-COST-003"]          # --skip-checks
     inline-suppressions = true              # --no-inline-suppressions sets false
@@ -51,6 +52,7 @@ KEYS = (
     "fail-on",
     "min-score",
     "fail-on-unknown",
+    "allow-incomplete",
     "checks",
     "skip-checks",
     "inline-suppressions",
@@ -71,6 +73,7 @@ class Config:
     fail_on: Severity | None = None
     min_score: dict[str, float] = field(default_factory=dict)
     fail_on_unknown: bool = False
+    allow_incomplete: bool = False
     checks: list[str] = field(default_factory=list)
     skip_checks: list[str] = field(default_factory=list)
     inline_suppressions: bool = True
@@ -84,7 +87,7 @@ class Config:
         return str(self.path) if self.path else "the command line"
 
     def gate_options(self) -> gate.GateOptions:
-        return gate.GateOptions(self.fail_on, dict(self.min_score), self.fail_on_unknown)
+        return gate.GateOptions(self.fail_on, dict(self.min_score), self.fail_on_unknown, self.allow_incomplete)
 
     def params_for(self, specs: Sequence[CheckSpec]) -> dict[str, dict[str, Any]]:
         """`ctx.params` of each check: the shared values of the names in its `params`, updated by
@@ -154,6 +157,7 @@ class Config:
         fail_on: str | None = None,
         min_score: Sequence[str] | None = None,
         fail_on_unknown: bool | None = None,
+        allow_incomplete: bool | None = None,
         checks: Sequence[str] | None = None,
         skip_checks: Sequence[str] | None = None,
         inline_suppressions: bool | None = None,
@@ -170,6 +174,7 @@ class Config:
             raise ConfigError(str(err)) from None
         for name, value in (
             ("fail_on_unknown", fail_on_unknown),
+            ("allow_incomplete", allow_incomplete),
             ("inline_suppressions", inline_suppressions),
             ("baseline", baseline),
         ):
@@ -258,6 +263,8 @@ def parse(data: Mapping[str, Any], where: str, path: Path | None = None) -> Conf
         raise ConfigError(str(err)) from None
     if "fail-on-unknown" in data:
         cfg.fail_on_unknown = _typed(data, "fail-on-unknown", bool, where)
+    if "allow-incomplete" in data:
+        cfg.allow_incomplete = _typed(data, "allow-incomplete", bool, where)
     if "inline-suppressions" in data:
         cfg.inline_suppressions = _typed(data, "inline-suppressions", bool, where)
     for key in ("checks", "skip-checks"):

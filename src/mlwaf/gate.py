@@ -49,6 +49,9 @@ class GateOptions:
     fail_on: Severity | None = None
     min_score: Mapping[str, float] = field(default_factory=dict)  # pillar value or "overall" -> 0..100
     fail_on_unknown: bool = False
+    # An incomplete scan (some inputs or calls unreadable) passes instead of exiting 3; the gaps
+    # stay listed in every report. For audits that accept partial reads, never silently.
+    allow_incomplete: bool = False
 
     @property
     def active(self) -> bool:
@@ -59,6 +62,7 @@ class GateOptions:
             "fail_on": self.fail_on.value if self.fail_on else None,
             "min_score": dict(self.min_score),
             "fail_on_unknown": self.fail_on_unknown,
+            "allow_incomplete": self.allow_incomplete,
         }
 
 
@@ -186,6 +190,9 @@ def evaluate(result: ScanResult, options: GateOptions | None = None) -> dict[str
         reasons.insert(0, _reason("input", f"nothing could be scanned: {len(result.errors)} input(s) unreadable"))
     elif reasons:
         decision, code = "failed", EXIT_GATE_FAILED
+    elif result.errors and options.allow_incomplete:
+        decision, code = "passed", EXIT_OK
+        notes.append(f"allow-incomplete: {len(result.errors)} input(s) could not be read (see errors), accepted")
     elif result.errors:
         decision, code = "incomplete", EXIT_INCOMPLETE
         reasons.append(_reason("input", f"{len(result.errors)} input(s) could not be read; the scan is incomplete"))
