@@ -4,11 +4,15 @@ judges AI hosting, not every cluster."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from mlwaf.armid import name_of as armid_name
 from mlwaf.check import (
     CheckContext,
     Pillar,
     References,
     Resource,
+    Seen,
     Severity,
     Verdict,
     check,
@@ -19,9 +23,27 @@ from mlwaf.check import (
     unknown,
     unresolved,
 )
-from mlwaf.checklib import AKS, AKS_POOL, COMPUTE, differs, is_gpu_size, node_pools, not_attached, reads
+from mlwaf.checklib import (
+    AKS,
+    AKS_POOL,
+    COMPUTE,
+    WORKSPACE,
+    attached_computes,
+    compute_type,
+    differs,
+    environment,
+    is_gpu_size,
+    is_production,
+    node_pools,
+    normalize_size,
+    not_attached,
+    reads,
+    tag,
+    workspace_of,
+)
 
 AKS_AI = "https://learn.microsoft.com/azure/well-architected/ai/application-platform"
+DSP = "https://learn.microsoft.com/azure/cloud-adoption-framework/ai/"
 
 
 _POOL_READS = {AKS_POOL: ["properties.mode", "properties.vmSize", "properties.enableAutoScaling",
@@ -126,3 +148,169 @@ def aks_gpu_isolation(resource: Resource, ctx: CheckContext) -> Verdict:
     if bad:
         return fail(f"GPU pool(s) open to other workloads (system mode or no taint): {', '.join(bad)}", pools)
     return passed(f"{len(gpu)} GPU pool(s) are tainted user pools", pools)
+
+
+# --- test clusters for production inference (DSP-05, DSP-07) ----------------------------------
+
+_TEST_PARAMS = {
+    "environment_tag": "tag key holding the environment (default 'environment'), read on the resource, else its "
+    "workspace",
+    "project_tag": "tag key naming the project (default 'project'), read on the resource, else its workspace",
+    "production_values": "tag values meaning production (default prod, production, prd, live)",
+}
+_TEST_READS = {
+    WORKSPACE: ["tags.*"],
+    AKS: ["tags.*", "properties.agentPoolProfiles[*].name", "properties.agentPoolProfiles[*].mode",
+          "properties.agentPoolProfiles[*].vmSize"],
+    AKS_POOL: ["properties.mode", "properties.vmSize"],
+    COMPUTE: ["properties.computeType", "properties.resourceId", "tags.*"],
+}
+
+
+def _label(resource: Resource, ctx: CheckContext, key: str) -> str | None:
+    """A tag of a compute or cluster, lower case: its own, else its workspace's (for a cluster, the
+    workspaces attaching it, when they agree)."""
+    own = tag(resource, key)
+    if own:
+        return own.lower()
+    if resource.is_type(AKS):
+        values = {v.lower() for c in attached_computes(resource, ctx)
+                  if (ws := workspace_of(c, ctx)) is not None and (v := tag(ws, key))}
+        return values.pop() if len(values) == 1 else None
+    value, _ = environment(resource, ctx, key)
+    return value
+
+
+@dataclass
+class _Inference:
+    """A production AKS/Kubernetes compute, its project and the project's non-production clusters
+    (ARM id -> the cluster when in the scan)."""
+
+    target: Seen
+    project: str
+    cluster: Resource | None
+    test_clusters: dict[str, Resource | None]
+
+
+def _production_inference(resource: Resource, ctx: CheckContext) -> _Inference | Verdict:
+    ctype = read(resource, "properties.computeType")
+    if v := unresolved(ctype):
+        return v
+    if compute_type(resource) not in ("aks", "kubernetes"):
+        return not_applicable("Not an attached AKS or Kubernetes compute", ctype)
+    target = read(resource, "properties.resourceId")
+    if v := unresolved(target):
+        return v
+    if not target.value:
+        return not_applicable("No cluster resource id", target)
+    ekey = str(ctx.params.get("environment_tag") or "environment")
+    pkey = str(ctx.params.get("project_tag") or "project")
+    env = _label(resource, ctx, ekey)
+    if env is None:
+        return not_applicable(f"No {ekey!r} tag on the compute or its workspace (parameter environment_tag)", target)
+    if not is_production(env, ctx):
+        return not_applicable(f"Not production ({ekey}={env})", target)
+    project = _label(resource, ctx, pkey)
+    if project is None:
+        return not_applicable(f"No {pkey!r} tag on the compute or its workspace (parameter project_tag)", target)
+    own = str(target.value).lower().rstrip("/")
+    tests: dict[str, Resource | None] = {}
+    for cluster in ctx.inventory.of_type(AKS):
+        e, p = _label(cluster, ctx, ekey), _label(cluster, ctx, pkey)
+        if cluster.key != own and p == project and e is not None and not is_production(e, ctx):
+            tests[cluster.key] = cluster
+    for comp in ctx.inventory.of_type(COMPUTE):
+        rid = read(comp, "properties.resourceId").value
+        if compute_type(comp) not in ("aks", "kubernetes") or not isinstance(rid, str) or not rid:
+            continue
+        e, p = _label(comp, ctx, ekey), _label(comp, ctx, pkey)
+        key = rid.lower().rstrip("/")
+        if key != own and p == project and e is not None and not is_production(e, ctx):
+            tests.setdefault(key, ctx.inventory.get(rid))
+    return _Inference(target, project, ctx.inventory.get(target.value), tests)
+
+
+@check(
+    id="MLW-REL-033",
+    title="Production AKS inference has a non-production cluster to test on",
+    pillar=Pillar.RELIABILITY,
+    severity=Severity.MEDIUM,
+    resource_types=[COMPUTE],
+    implements=["DSP-05"],
+    remediation="Give the project a small development or test AKS cluster (attached to its non-production "
+    "workspace) and validate real-time deployments there before production.",
+    references=References(docs=[DSP]),
+    params=_TEST_PARAMS,
+    rationale="A model that has only ever run on the production cluster meets its first real load, and its first "
+    "configuration error, in production.",
+    defaults="Judged on AKS and Kubernetes computes of production (by the environment tag of the compute or its "
+    "workspace); without environment or project tags the check is not applicable. Non-production clusters are "
+    "AKS clusters of the same project (tags on the cluster or on the workspaces attaching it) and clusters that "
+    "non-production computes of the project attach; only resources in the scan are seen.",
+)
+@reads("properties.computeType", "properties.resourceId", "tags.*", related=_TEST_READS)
+def aks_test_cluster(resource: Resource, ctx: CheckContext) -> Verdict:
+    found = _production_inference(resource, ctx)
+    if isinstance(found, Verdict):
+        return found
+    if found.test_clusters:
+        names = ", ".join(sorted(armid_name(k) for k in found.test_clusters))
+        return passed(f"Project {found.project!r} tests on non-production cluster(s) {names}", found.target)
+    return fail(f"Project {found.project!r} has no non-production AKS cluster in the scan to test on", found.target)
+
+
+def _sizes(cluster: Resource, ctx: CheckContext, user_only: bool) -> dict[str, str] | None:
+    """VM sizes of a cluster's node pools, normalized name -> name as written (user pools only when
+    asked and there are any); None when a pool's size is absent or unresolved."""
+    pools = node_pools(cluster, ctx)
+    if user_only:
+        users = [(n, p) for n, p in pools if str(p.get("mode", "User")).lower() == "user"]
+        pools = users or pools
+    sizes = [p.get("vmSize") for _, p in pools]
+    if not sizes or not all(isinstance(s, str) and s for s in sizes):
+        return None
+    return {normalize_size(s): s for s in sizes}
+
+
+@check(
+    id="MLW-PERF-007",
+    title="A non-production cluster has the production node sizes for stress tests",
+    pillar=Pillar.PERFORMANCE_EFFICIENCY,
+    severity=Severity.LOW,
+    resource_types=[COMPUTE],
+    implements=["DSP-07"],
+    remediation="Give the project's test cluster a node pool of each VM size the production cluster serves "
+    "models on (it can scale to zero between stress tests).",
+    references=References(docs=[DSP, "https://learn.microsoft.com/azure/aks/cluster-autoscaler"]),
+    params=_TEST_PARAMS,
+    rationale="Throughput and latency measured on other VM sizes do not predict production; stress tests need "
+    "the production SKU.",
+    defaults="Production sizes are those of the production cluster's user node pools (all pools when it has "
+    "none); a test cluster passes when its pools include every one of them. Both clusters must be in the scan; "
+    "gating and tags as MLW-REL-033.",
+)
+@reads("properties.computeType", "properties.resourceId", "tags.*", related=_TEST_READS)
+def aks_test_cluster_sku(resource: Resource, ctx: CheckContext) -> Verdict:
+    found = _production_inference(resource, ctx)
+    if isinstance(found, Verdict):
+        return found
+    if found.cluster is None:
+        return unknown("The production cluster is not in the scan to read its node sizes", found.target)
+    prod = _sizes(found.cluster, ctx, user_only=True)
+    if prod is None:
+        return unknown(f"The node sizes of {found.cluster.name!r} are not all in the input", found.target)
+    if not found.test_clusters:
+        return fail(f"Project {found.project!r} has no non-production AKS cluster to stress test on", found.target)
+    unknown_names, short = [], []
+    for key, cluster in sorted(found.test_clusters.items()):
+        sizes = _sizes(cluster, ctx, user_only=False) if cluster is not None else None
+        if sizes is None:
+            unknown_names.append(armid_name(key))
+        elif prod.keys() <= sizes.keys():
+            return passed(f"{cluster.name!r} has the production sizes {', '.join(sorted(prod.values()))}",
+                          found.target)
+        else:
+            short.append(f"{cluster.name} lacks {', '.join(sorted(prod[k] for k in prod.keys() - sizes.keys()))}")
+    if unknown_names:
+        return unknown(f"Node sizes not in the scan for {', '.join(unknown_names)}", found.target)
+    return fail(f"No test cluster has the production sizes: {'; '.join(short)}", found.target)

@@ -273,7 +273,9 @@ def test_filters_change_the_visible_rows(browser, sample_result, tmp_path):
     assert all("High" in r for r in high)
     p.select_option("#f-severity", "")
     p.select_option("#f-status", "")
-    assert len(page.rows()) == len(sample_result.findings)
+    # every finding matches; the page shows at most 250 of them
+    assert len(page.rows()) == min(250, len(sample_result.findings))
+    page.wait_for_count(f"of {len(sample_result.findings)} matching")
     p.select_option("#f-status", "PASS")
     assert all("Pass" in r for r in page.rows())
     p.select_option("#f-pillar", "cost_optimization")
