@@ -32,12 +32,15 @@ from mlwaf.checklib import (
     compute_type,
     diagnostic_logs,
     environment,
+    is_gpu_size,
     is_production,
     isolation_mode,
     reads,
     str_list,
+    vm_size,
     workspace_of,
 )
+from mlwaf.model import Unresolved
 
 ENDPOINT_AUTH = "https://learn.microsoft.com/azure/machine-learning/concept-endpoints-online-auth"
 
@@ -660,3 +663,42 @@ def batch_default_deployment(resource: Resource, ctx: CheckContext) -> Verdict:
     if state.lower() != "succeeded":
         return fail(f"Default deployment {seen.value!r} is {state.value}", seen, state)
     return passed(f"Default deployment {seen.value!r} is ready", seen)
+
+
+@check(
+    id="MLW-COST-007",
+    title="Prompt flow deployments serve on CPU sizes, not GPUs",
+    pillar=Pillar.COST_OPTIMIZATION,
+    severity=Severity.MEDIUM,
+    resource_types=[ONLINE_DEPLOYMENT],
+    implements=["PLAT-15"],
+    remediation="Redeploy the flow on a general-purpose CPU instance type (the flow calls models served elsewhere) "
+    "and let it scale out; keep GPUs for the model deployments themselves.",
+    references=References(docs=[
+        "https://learn.microsoft.com/azure/machine-learning/prompt-flow/how-to-deploy-to-code",
+        "https://learn.microsoft.com/azure/well-architected/ai/application-platform",
+    ]),
+    rationale="A deployed flow orchestrates prompts, tools and calls to model endpoints; it does not run a model "
+    "itself, so a GPU under it is paid for and idle.",
+    defaults="A deployment serves a prompt flow when its environmentVariables set PROMPTFLOW_RUN_MODE to 'serving', "
+    "which Microsoft's flow deployment instructions require; other deployments are not applicable. Kubernetes "
+    "deployments name a Kubernetes instance type, not a VM size, and are not applicable. Prompt flow compute "
+    "sessions and runtimes are not Azure resources and are not seen.",
+)
+@reads("properties.environmentVariables.*", "properties.endpointComputeType", "properties.instanceType")
+def prompt_flow_on_cpu(resource: Resource, ctx: CheckContext) -> Verdict:
+    variables = read(resource, "properties.environmentVariables", default={})
+    if v := unresolved(variables):
+        return v
+    values = variables.value if isinstance(variables.value, dict) else {}
+    mode = next((val for key, val in values.items() if str(key).upper() == "PROMPTFLOW_RUN_MODE"), None)
+    if isinstance(mode, Unresolved):
+        return unknown("PROMPTFLOW_RUN_MODE is an unresolved expression", variables)
+    if str(mode or "").lower() != "serving":
+        return not_applicable("Not a prompt flow deployment (no PROMPTFLOW_RUN_MODE=serving)", variables)
+    verdict, size = vm_size(resource)
+    if verdict is not None:
+        return verdict
+    if is_gpu_size(size.value):
+        return fail(f"The flow is served on GPU size {size.value}", variables, size)
+    return passed(f"The flow is served on CPU size {size.value}", variables, size)
