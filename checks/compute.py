@@ -585,3 +585,35 @@ def batch_on_cluster(resource: Resource, ctx: CheckContext) -> Verdict:
     if compute_type(compute) == "amlcompute":
         return passed(f"Scores on compute cluster {compute.name!r}", target, ctype)
     return fail(f"Scores on {ctype.value} {compute.name!r}, not on a compute cluster that scales out", target, ctype)
+
+
+@check(
+    id="MLW-COST-008",
+    title="Hyperparameter sweeps stop poor trials early",
+    pillar=Pillar.COST_OPTIMIZATION,
+    severity=Severity.LOW,
+    resource_types=[JOB],
+    implements=["AML-COST-03"],
+    remediation="Give the sweep job an early termination policy (properties.earlyTermination: Bandit, "
+    "MedianStopping or TruncationSelection) so trials that cannot beat the best ones stop.",
+    references=References(docs=[
+        "https://learn.microsoft.com/azure/machine-learning/how-to-tune-hyperparameters#early-termination",
+    ]),
+    rationale="Without early termination every trial of a sweep runs its full budget on the cluster, including "
+    "the ones already far behind.",
+    defaults="Only sweep jobs (jobType Sweep) in the scan are judged; an absent earlyTermination means none. "
+    "Other job types are not applicable.",
+)
+@reads("properties.jobType", "properties.earlyTermination.policyType")
+def sweep_early_termination(resource: Resource, ctx: CheckContext) -> Verdict:
+    kind = read(resource, "properties.jobType")
+    if v := unresolved(kind):
+        return v
+    if kind.lower() != "sweep":
+        return not_applicable(f"Not a sweep job (jobType {kind.value!r})", kind)
+    policy = read(resource, "properties.earlyTermination.policyType")
+    if v := unresolved(policy):
+        return v
+    if policy.value:
+        return passed(f"Early termination policy {policy.value}", policy)
+    return fail("The sweep runs every trial to the end: no early termination policy", policy)

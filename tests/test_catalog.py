@@ -76,6 +76,8 @@ REST_DOCUMENTED: dict[str, dict[str, str]] = {
     },
     "microsoft.machinelearningservices/workspaces/jobs": {
         "properties.jobType": "https://learn.microsoft.com/rest/api/azureml/jobs/get",
+        # SweepJob.earlyTermination (EarlyTerminationPolicy: Bandit, MedianStopping, TruncationSelection)
+        "properties.earlyTermination.policyType": "https://learn.microsoft.com/rest/api/azureml/jobs/get",
     },
     "microsoft.storage/storageaccounts": {
         "properties.publicNetworkAccess": "https://learn.microsoft.com/rest/api/storagerp/storage-accounts/get-properties",
