@@ -175,7 +175,9 @@ def test_cli_exit_codes_and_gate_in_every_report(estate, pack, tmp_path):
     report = json.loads((out / "mlwaf.json").read_text())
     assert report["gate"]["decision"] == "failed" and report["gate"]["exit_code"] == 1
     assert [r["rule"] for r in report["gate"]["reasons"]] == ["fail-on", "min-score"]
-    assert report["gate"]["options"] == {"fail_on": "high", "min_score": {"security": 50.0}, "fail_on_unknown": False}
+    assert report["gate"]["options"] == {
+        "fail_on": "high", "min_score": {"security": 50.0}, "fail_on_unknown": False, "allow_incomplete": False,
+    }
     assert {s["kind"] for s in report["scores"]["scopes"]} == {"subscription", "resource_group", "workspace"}
     assert "gate ❌ failed" in (out / "mlwaf.md").read_text()
     assert '<testsuite name="mlwaf.gate" tests="1" failures="1"' in (out / "mlwaf.junit.xml").read_text()
