@@ -33,6 +33,7 @@ from mlwaf.checklib import (
     is_production,
     isolation_mode,
     reads,
+    workspace_network,
     workspace_of,
 )
 
@@ -127,16 +128,26 @@ def compute_public_ip(resource: Resource, ctx: CheckContext) -> Verdict:
     implements=["AML-SEC-07"],
     remediation="Clusters: set properties.properties.remoteLoginPortPublicAccess to 'Disabled'. "
     "Instances: set properties.properties.sshSettings.sshPublicAccess to 'Disabled'.",
-    references=References(docs=[WAF_AML]),
+    references=References(docs=[
+        WAF_AML,
+        "https://learn.microsoft.com/rest/api/azureml/compute/create-or-update",
+        "https://learn.microsoft.com/azure/machine-learning/how-to-managed-network-compute",
+    ]),
     rationale="An open SSH port invites brute force and bypasses Entra ID.",
-    defaults="Clusters: absent remoteLoginPortPublicAccess means 'NotSpecified', which opens the port "
-    "when the cluster has no subnet. Instances: absent sshPublicAccess means 'Disabled'.",
+    defaults="Clusters: absent remoteLoginPortPublicAccess means 'NotSpecified' (API default), which the REST "
+    "reference defines as closed when the cluster is in a virtual network and open otherwise (a GET after creation "
+    "reports Enabled or Disabled instead). A cluster is in a virtual network when it has a subnet or its workspace "
+    "has a managed network (managed compute is created in it); a cluster with enableNodePublicIp false has no public "
+    "address for the port. NotSpecified with a public IP whose workspace is not in the scan is UNKNOWN. Instances: "
+    "absent sshPublicAccess means 'Disabled' (API default).",
 )
 @reads(
     "properties.computeType",
     "properties.properties.sshSettings.sshPublicAccess",
     "properties.properties.remoteLoginPortPublicAccess",
     "properties.properties.subnet.id",
+    "properties.properties.enableNodePublicIp",
+    related={WORKSPACE: ["properties.managedNetwork.isolationMode"]},
 )
 def compute_ssh(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := _only(resource, *MANAGED_COMPUTE):
@@ -154,14 +165,25 @@ def compute_ssh(resource: Resource, ctx: CheckContext) -> Verdict:
     state = seen.lower()
     if state == "disabled":
         return passed("The public SSH port is disabled", seen)
-    if state == "notspecified":
-        subnet = read(resource, "properties.properties.subnet.id")
-        if v := unresolved(subnet):
-            return v
-        if subnet.value:
-            return passed("NotSpecified with a subnet: the public SSH port is closed", seen, subnet)
-        return fail("NotSpecified without a subnet: the public SSH port is open", seen, subnet)
-    return fail("The public SSH port is enabled", seen)
+    if state != "notspecified":
+        return fail("The public SSH port is enabled", seen)
+    subnet = read(resource, "properties.properties.subnet.id")
+    public_ip = read(resource, "properties.properties.enableNodePublicIp", default=True)
+    if v := unresolved(subnet, public_ip):
+        return v
+    if subnet.value:
+        return passed("NotSpecified with a subnet: the public SSH port is closed", seen, subnet)
+    if public_ip.value is False:
+        return passed("NotSpecified without a public IP (enableNodePublicIp false): no public SSH port", seen,
+                      public_ip)
+    verdict, mode = workspace_network(resource, ctx, "NotSpecified with a public IP and no subnet")
+    if verdict is not None or mode is None:
+        return verdict or unknown("The workspace's managed network is not known", seen)
+    if mode.lower() in MANAGED_NETWORK_ON:
+        return passed(f"NotSpecified in the workspace's managed virtual network ({mode.value}): the public SSH port "
+                      "is closed", seen, mode)
+    return fail("NotSpecified with a public IP, no subnet and no managed network: the public SSH port is open",
+                seen, subnet, public_ip, mode)
 
 
 @check(

@@ -72,6 +72,22 @@ def isolation_mode(workspace: Resource) -> Seen:
     )
 
 
+def workspace_network(resource: Resource, ctx: CheckContext, what: str) -> tuple[Verdict | None, Seen | None]:
+    """The managed network isolation mode of the workspace a compute or deployment belongs to.
+
+    Managed compute and managed online deployments of a workspace with a managed virtual network
+    are created in that network, so several checks depend on the parent's isolation mode. When the
+    workspace is not in the scan the mode cannot be known: (UNKNOWN verdict, None), never a guess.
+    An unresolved mode also gives its UNKNOWN verdict."""
+    workspace = workspace_of(resource, ctx)
+    if workspace is None:
+        return unknown(
+            f"{what}; the parent workspace is not in the scan to show whether it has a managed network"
+        ), None
+    mode = isolation_mode(workspace)
+    return unresolved(mode), mode
+
+
 def approved_connections(
     connections: Any, state_key: str = "privateLinkServiceConnectionState"
 ) -> list[dict[str, Any]] | Unresolved:
