@@ -282,12 +282,14 @@ def workspace_user_assigned_identity(resource: Resource, ctx: CheckContext) -> V
     remediation="Set properties.systemDatastoresAuthMode to 'identity' and grant the workspace identity "
     "Storage Blob Data Contributor on the storage account.",
     references=References(
-        docs=["https://learn.microsoft.com/azure/machine-learning/how-to-disable-local-auth-storage"],
+        docs=["https://learn.microsoft.com/azure/machine-learning/how-to-disable-local-auth-storage",
+              "https://learn.microsoft.com/rest/api/storageservices/create-user-delegation-sas"],
     ),
     rationale="System datastores that use account keys keep long-lived secrets in the workspace's key vault; "
     "identity-based access removes them and lets shared-key access be turned off.",
     defaults="Absent systemDatastoresAuthMode means 'accessKey' (API 2024-04-01 and later; earlier versions "
-    "have no setting and always use keys).",
+    "have no setting and always use keys). 'identity' and 'UserDelegationSAS' pass: a user delegation SAS is signed "
+    "with a key obtained through Microsoft Entra ID, not with the account key.",
 )
 @reads("kind", "properties.hubResourceId", "properties.systemDatastoresAuthMode")
 def workspace_datastore_auth(resource: Resource, ctx: CheckContext) -> Verdict:
@@ -298,6 +300,9 @@ def workspace_datastore_auth(resource: Resource, ctx: CheckContext) -> Verdict:
         return v
     if seen.lower() == "identity":
         return passed("System datastores use the workspace identity", seen)
+    if seen.lower() == "userdelegationsas":
+        return passed("System datastores use user delegation SAS, signed with Microsoft Entra credentials rather "
+                      "than an account key", seen)
     return fail(f"System datastores authenticate with {seen.value!r}", seen)
 
 
