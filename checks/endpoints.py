@@ -36,6 +36,7 @@ from mlwaf.checklib import (
     is_production,
     isolation_mode,
     reads,
+    scale_type,
     str_list,
     vm_size,
     workspace_of,
@@ -89,15 +90,18 @@ def endpoint_auth_mode(resource: Resource, ctx: CheckContext) -> Verdict:
     params={"min_instances": "minimum instance count for a pass (default 3; 2 is reported as a fail)"},
     rationale="A single instance is a single point of failure; Azure ML reserves extra capacity for "
     "upgrades, and at least three instances survive a node loss.",
-    defaults="Absent sku.capacity means 1 instance (API default for managed deployments).",
+    defaults="Absent scaleSettings means Default (fixed sku.capacity) for managed deployments and "
+    "TargetUtilization for Kubernetes deployments (REST default); absent minInstances means 1 (REST default); "
+    "absent sku.capacity is counted as 1 instance.",
 )
-@reads("properties.scaleSettings.scaleType", "properties.scaleSettings.minInstances", "sku.capacity")
+@reads("properties.endpointComputeType", "properties.scaleSettings.scaleType", "properties.scaleSettings.minInstances",
+       "sku.capacity")
 def deployment_instance_count(resource: Resource, ctx: CheckContext) -> Verdict:
     minimum = int(ctx.params.get("min_instances", 3))
-    scale_type = read(resource, "properties.scaleSettings.scaleType", default="Default")
-    if v := unresolved(scale_type):
+    scale, kind = scale_type(resource)
+    if v := unresolved(scale, kind):
         return v
-    if scale_type.lower() == "targetutilization":
+    if scale.lower() == "targetutilization":
         seen = read(resource, "properties.scaleSettings.minInstances", default=1)
     else:
         seen = read(resource, "sku.capacity", default=1)
@@ -109,7 +113,7 @@ def deployment_instance_count(resource: Resource, ctx: CheckContext) -> Verdict:
         return fail(f"Instance count is not a number: {seen.value!r}", seen)
     if count >= minimum:
         return passed(f"{count} instances (minimum {minimum})", seen)
-    return fail(f"{count} instance(s), fewer than {minimum}", seen, scale_type)
+    return fail(f"{count} instance(s), fewer than {minimum}", seen, scale)
 
 
 @check(
@@ -511,7 +515,9 @@ def deployment_monitoring(resource: Resource, ctx: CheckContext) -> Verdict:
     references=References(docs=["https://learn.microsoft.com/azure/machine-learning/how-to-autoscale-endpoints"]),
     rationale="Inference load varies; a fixed instance count either queues requests or pays for idle capacity.",
     defaults="Autoscale settings are separate resources: none in an offline input is UNKNOWN (a live scan fails "
-    "on none). Absent scaleSettings means 'Default' (fixed sku.capacity).",
+    "on none). Absent scaleSettings means 'Default' (fixed sku.capacity) for managed deployments and "
+    "TargetUtilization with minInstances and maxInstances 1 for Kubernetes deployments (REST defaults); Kubernetes "
+    "deployments scale only through TargetUtilization.",
 )
 @reads(
     "properties.endpointComputeType",
@@ -527,8 +533,8 @@ def deployment_monitoring(resource: Resource, ctx: CheckContext) -> Verdict:
     ]},
 )
 def deployment_autoscale(resource: Resource, ctx: CheckContext) -> Verdict:
-    scale = read(resource, "properties.scaleSettings.scaleType", default="Default")
-    if v := unresolved(scale):
+    scale, kind = scale_type(resource)
+    if v := unresolved(scale, kind):
         return v
     if scale.lower() == "targetutilization":
         lo = read(resource, "properties.scaleSettings.minInstances", default=1)
@@ -538,6 +544,9 @@ def deployment_autoscale(resource: Resource, ctx: CheckContext) -> Verdict:
         if int(hi.value) > int(lo.value):
             return passed(f"Scales between {lo.value} and {hi.value} instances", scale, lo, hi)
         return fail(f"TargetUtilization with maxInstances {hi.value} <= minInstances {lo.value}", scale, lo, hi)
+    if kind.lower() == "kubernetes":
+        return fail("A Kubernetes deployment with fixed capacity (scaleType Default): Azure Monitor autoscale does not "
+                    "apply to it", scale, kind)
     settings = ctx.inventory.attached(resource, AUTOSCALE)
     if not settings:
         if ctx.inventory.type_listed(AUTOSCALE, resource):

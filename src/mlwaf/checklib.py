@@ -492,6 +492,21 @@ def vm_size(resource: Resource) -> tuple[Verdict | None, Seen]:
     return None, size
 
 
+def scale_type(deployment: Resource) -> tuple[Seen, Seen]:
+    """An online deployment's properties.scaleSettings.scaleType with the REST default applied, and
+    its endpointComputeType: absent scaleSettings means TargetUtilization (minInstances and
+    maxInstances 1) for a Kubernetes deployment and Default (fixed sku.capacity) for a managed one."""
+    kind = read(deployment, "properties.endpointComputeType", default="Managed")
+    default = "TargetUtilization" if kind.lower() == "kubernetes" else "Default"
+    scale = read(
+        deployment,
+        "properties.scaleSettings.scaleType",
+        default=default,
+        note=f"absent: {default}, the REST default for a {kind.value} deployment",
+    )
+    return scale, kind
+
+
 def attached_computes(cluster: Resource, ctx: CheckContext) -> list[Resource]:
     """Azure ML computes (AKS or Kubernetes) whose properties.resourceId is this AKS cluster."""
     return [
