@@ -193,14 +193,25 @@ def dev_prod_separation(resource: Resource, ctx: CheckContext) -> Verdict:
     implements=["DSP-06"],
     remediation="Attach each AKS cluster to one workspace; give other workspaces their own cluster (or use "
     "Kubernetes compute with separate namespaces).",
-    references=References(docs=["https://learn.microsoft.com/azure/machine-learning/how-to-attach-kubernetes-anywhere"]),
+    references=References(docs=[
+        "https://learn.microsoft.com/azure/machine-learning/how-to-attach-kubernetes-anywhere",
+        "https://learn.microsoft.com/azure/machine-learning/how-to-attach-kubernetes-to-workspace",
+    ]),
     rationale="Attaching an AKS cluster to a second workspace breaks the first workspace's connection.",
-    defaults="Only computes in the scan are compared.",
+    defaults="Judges AKS inference computes (computeType AKS) and compares the AKS computes in the scan. Kubernetes "
+    "computes (computeType Kubernetes, the Azure Machine Learning extension) are not applicable: Microsoft documents "
+    "attaching one cluster to several workspaces, isolated by namespace.",
 )
 @reads("properties.computeType", "properties.resourceId")
 def aks_single_workspace(resource: Resource, ctx: CheckContext) -> Verdict:
-    if compute_type(resource) not in ("aks", "kubernetes"):
-        return not_applicable("Not an attached AKS or Kubernetes compute", read(resource, "properties.computeType"))
+    ctype = read(resource, "properties.computeType")
+    if v := unresolved(ctype):
+        return v
+    if compute_type(resource) == "kubernetes":
+        return not_applicable("A Kubernetes compute: one cluster may be attached to several workspaces, isolated by "
+                              "namespace", ctype)
+    if compute_type(resource) != "aks":
+        return not_applicable("Not an attached AKS compute", ctype)
     target = read(resource, "properties.resourceId")
     if v := unresolved(target):
         return v
@@ -210,7 +221,7 @@ def aks_single_workspace(resource: Resource, ctx: CheckContext) -> Verdict:
     owners = set()
     for c in ctx.inventory.of_type(COMPUTE):
         rid = read(c, "properties.resourceId").value
-        if isinstance(rid, str) and rid.lower().rstrip("/") == key:
+        if compute_type(c) == "aks" and isinstance(rid, str) and rid.lower().rstrip("/") == key:
             ws = workspace_of(c, ctx)
             owners.add(ws.name if ws is not None else c.id.lower().split("/computes/")[0])
     if len(owners) > 1:
