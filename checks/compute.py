@@ -31,10 +31,8 @@ from mlwaf.checklib import (
     environment,
     is_gpu_size,
     is_production,
-    isolation_mode,
     reads,
     workspace_network,
-    workspace_of,
 )
 
 MANAGED_COMPUTE = ("computeinstance", "amlcompute")
@@ -176,7 +174,9 @@ def compute_ssh(resource: Resource, ctx: CheckContext) -> Verdict:
     if public_ip.value is False:
         return passed("NotSpecified without a public IP (enableNodePublicIp false): no public SSH port", seen,
                       public_ip)
-    verdict, mode = workspace_network(resource, ctx, "NotSpecified with a public IP and no subnet")
+    verdict, mode = workspace_network(
+        resource, ctx, "NotSpecified with a public IP and no subnet", seen, subnet, public_ip
+    )
     if verdict is not None or mode is None:
         return verdict or unknown("The workspace's managed network is not known", seen)
     if mode.lower() in MANAGED_NETWORK_ON:
@@ -203,7 +203,7 @@ def compute_ssh(resource: Resource, ctx: CheckContext) -> Verdict:
     rationale="Compute outside a virtual network cannot reach private dependencies and cannot be "
     "isolated.",
     defaults="Absent subnet means none. Computes of a workspace with a managed network are in that "
-    "network (the workspace must be in the scan to tell).",
+    "network; without a subnet and with the workspace not in the scan the verdict is UNKNOWN.",
 )
 @reads(
     "properties.computeType",
@@ -221,12 +221,9 @@ def compute_vnet(resource: Resource, ctx: CheckContext) -> Verdict:
         return v
     if subnet.value:
         return passed("The compute is in a customer virtual network", subnet)
-    workspace = workspace_of(resource, ctx)
-    if workspace is None:
-        return fail("No subnet, and the parent workspace is not in the scan to show a managed network", subnet)
-    mode = isolation_mode(workspace)
-    if v := unresolved(mode):
-        return v
+    verdict, mode = workspace_network(resource, ctx, "No subnet", subnet)
+    if verdict is not None or mode is None:
+        return verdict or unknown("The workspace's managed network is not known", subnet)
     if mode.lower() in MANAGED_NETWORK_ON:
         return passed(f"In the workspace's managed network ({mode.value})", subnet, mode)
     return fail("No subnet and no workspace managed network", subnet, mode)

@@ -34,11 +34,11 @@ from mlwaf.checklib import (
     environment,
     is_gpu_size,
     is_production,
-    isolation_mode,
     reads,
     scale_type,
     str_list,
     vm_size,
+    workspace_network,
     workspace_of,
 )
 from mlwaf.model import Unresolved
@@ -185,27 +185,27 @@ def endpoint_public_access(resource: Resource, ctx: CheckContext) -> Verdict:
     "network (which governs deployment egress itself).",
     references=References(docs=["https://learn.microsoft.com/azure/machine-learning/concept-secure-online-endpoint"]),
     rationale="Deployment containers with open internet egress can exfiltrate the data they score.",
-    defaults="Absent egressPublicNetworkAccess means 'Enabled'. With a workspace managed network the setting "
-    "does not apply; the workspace must be in the scan to tell.",
+    defaults="Absent egressPublicNetworkAccess means 'Enabled' (REST default). With a workspace managed network "
+    "the setting does not apply; egress left enabled with the workspace not in the scan is UNKNOWN.",
 )
 @reads("properties.egressPublicNetworkAccess", "properties.endpointComputeType",
        related={WORKSPACE: ["properties.managedNetwork.isolationMode"]})
 def deployment_egress(resource: Resource, ctx: CheckContext) -> Verdict:
     kind = read(resource, "properties.endpointComputeType", default="Managed")
+    if v := unresolved(kind):
+        return v
     if kind.lower() == "kubernetes":
         return not_applicable("Kubernetes deployments follow the cluster's network, not this setting", kind)
-    workspace = workspace_of(resource, ctx)
-    if workspace is not None:
-        mode = isolation_mode(workspace)
-        if v := unresolved(mode):
-            return v
-        if mode.lower() != "disabled":
-            return not_applicable(f"The workspace managed network ({mode.value}) governs egress", mode)
     seen = read(resource, "properties.egressPublicNetworkAccess", default="Enabled")
     if v := unresolved(seen):
         return v
+    verdict, mode = workspace_network(resource, ctx, "Public egress is enabled", seen)
+    if mode is not None and verdict is None and mode.lower() != "disabled":
+        return not_applicable(f"The workspace managed network ({mode.value}) governs egress", mode)
     if seen.lower() == "disabled":
         return passed("Public egress is disabled", seen)
+    if verdict is not None:
+        return verdict
     return fail("The deployment can reach the internet", seen)
 
 

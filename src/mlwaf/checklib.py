@@ -72,7 +72,9 @@ def isolation_mode(workspace: Resource) -> Seen:
     )
 
 
-def workspace_network(resource: Resource, ctx: CheckContext, what: str) -> tuple[Verdict | None, Seen | None]:
+def workspace_network(
+    resource: Resource, ctx: CheckContext, what: str, *seen: Seen
+) -> tuple[Verdict | None, Seen | None]:
     """The managed network isolation mode of the workspace a compute or deployment belongs to.
 
     Managed compute and managed online deployments of a workspace with a managed virtual network
@@ -82,7 +84,7 @@ def workspace_network(resource: Resource, ctx: CheckContext, what: str) -> tuple
     workspace = workspace_of(resource, ctx)
     if workspace is None:
         return unknown(
-            f"{what}; the parent workspace is not in the scan to show whether it has a managed network"
+            f"{what}; the parent workspace is not in the scan to show whether it has a managed network", *seen
         ), None
     mode = isolation_mode(workspace)
     return unresolved(mode), mode
