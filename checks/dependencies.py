@@ -25,6 +25,7 @@ from mlwaf.checklib import (
     CONTAINER_REGISTRY,
     KEY_VAULT,
     STORAGE,
+    acr_zone_redundant_region,
     api_at_least,
     differs,
     network_restricted,
@@ -341,10 +342,12 @@ def acr_network(resource: Resource, ctx: CheckContext) -> Verdict:
         psrule=["Azure.ACR.GeoReplica"],
     ),
     rationale="Jobs and deployments fail when their environment images cannot be pulled.",
-    defaults="Absent zoneRedundancy means 'Disabled'. Replications are child resources: only those in the scan "
-    "are seen.",
+    defaults="Absent zoneRedundancy means 'Disabled'. Microsoft makes every registry (all SKUs) zone-redundant by "
+    "default in regions with availability zones, even where zoneRedundancy still reads Disabled, so a registry in "
+    "such a region passes (region table shipped with mlwaf, with its source). Replications are child resources: "
+    "only those in the scan are seen.",
 )
-@reads("properties.zoneRedundancy", "sku.name", related={ACR_REPLICATION: ["location"]})
+@reads("location", "properties.zoneRedundancy", "sku.name", related={ACR_REPLICATION: ["location"]})
 @differs("PSRule Azure.ACR.GeoReplica requires a replication in another region; this check also accepts "
          "zone redundancy, which the Well-Architected reliability guidance counts as a recovery option.")
 def acr_redundancy(resource: Resource, ctx: CheckContext) -> Verdict:
@@ -359,7 +362,16 @@ def acr_redundancy(resource: Resource, ctx: CheckContext) -> Verdict:
         return passed("Zone redundancy is enabled", zr)
     if replicas:
         return passed(f"Geo-replicated to {', '.join(sorted({r.location or '?' for r in replicas}))}", zr)
-    return fail("Neither zone-redundant nor geo-replicated", zr)
+    where = read(resource, "location")
+    if v := unresolved(where):
+        return v
+    if not where.value:
+        return unknown("zoneRedundancy is not enabled and the registry's location is not in the input", zr, where)
+    if acr_zone_redundant_region(str(where.value)):
+        return passed(f"Zone-redundant by default in {where.value}, a region with availability zones (whatever "
+                      "zoneRedundancy reads)", zr, where)
+    return fail(f"Neither zone-redundant nor geo-replicated ({where.value} has no zone-redundant registries in "
+                "mlwaf's region table)", zr, where)
 
 
 @check(

@@ -421,6 +421,21 @@ def is_gpu_size(size: Any) -> bool:
     return isinstance(size, str) and normalize_size(size).startswith("n")
 
 
+_ACR_ZONE_REGIONS: frozenset[str] | None = None
+
+
+def acr_zone_redundant_region(location: str | None) -> bool:
+    """True where Azure Container Registry is zone-redundant by default (a region with availability
+    zones, from the table shipped in data/acr_zone_regions.json with its Microsoft source)."""
+    global _ACR_ZONE_REGIONS
+    if _ACR_ZONE_REGIONS is None:
+        from importlib import resources as importlib_resources
+
+        text = importlib_resources.files("mlwaf").joinpath("data/acr_zone_regions.json").read_text("utf-8")
+        _ACR_ZONE_REGIONS = frozenset(json.loads(text)["regions"])
+    return bool(location) and location.lower().replace(" ", "") in _ACR_ZONE_REGIONS
+
+
 # --- the VM size a resource runs on -------------------------------------------------------------
 
 # Where each compute type's JSON names its VM size (Compute - Get: AmlComputeProperties.vmSize,
