@@ -25,6 +25,7 @@ from mlwaf.checklib import (
     MANAGED_NETWORK_ON,
     WORKSPACE,
     batch_compute,
+    compute_instance_verdict,
     compute_type,
     differs,
     duration_seconds,
@@ -528,22 +529,22 @@ def cluster_scale_out(resource: Resource, ctx: CheckContext) -> Verdict:
     references=References(docs=[WAF_AML]),
     rationale="Clusters autoscale and run jobs in parallel; a compute instance is one machine shared with "
     "interactive work.",
-    defaults="Jobs without computeId run on serverless compute, which passes.",
+    defaults="Command, sweep and AutoML jobs without computeId run on serverless compute, which passes. A pipeline "
+    "job without computeId runs its steps on the compute each step or its default_compute setting names, which "
+    "mlwaf does not resolve: UNKNOWN.",
 )
 @reads("properties.computeId", "properties.jobType", related={COMPUTE: ["properties.computeType"]})
 def job_on_cluster(resource: Resource, ctx: CheckContext) -> Verdict:
     target = read(resource, "properties.computeId")
-    if v := unresolved(target):
+    kind = read(resource, "properties.jobType")
+    if v := unresolved(target, kind):
         return v
     if not target.value:
+        if kind.lower() == "pipeline":
+            return unknown("A pipeline job without computeId: its steps run on the compute each step or the pipeline's "
+                           "default_compute names", target, kind)
         return passed("Runs on serverless compute", target)
-    compute = ctx.inventory.get(target.value)
-    if compute is None:
-        return unknown("The job's compute is not in the scan", target)
-    ctype = read(compute, "properties.computeType")
-    if compute_type(compute) == "computeinstance":
-        return fail(f"Runs on compute instance {compute.name!r}", target, ctype)
-    return passed(f"Runs on {ctype.value} {compute.name!r}", target, ctype)
+    return compute_instance_verdict(target, ctx, missing="The job's compute is not in the scan")
 
 
 @check(

@@ -29,7 +29,7 @@ from mlwaf.checklib import (
     ONLINE_ENDPOINT,
     SCHEDULE,
     WORKSPACE,
-    compute_type,
+    compute_instance_verdict,
     diagnostic_logs,
     environment,
     is_gpu_size,
@@ -633,13 +633,8 @@ def inference_not_on_instance(resource: Resource, ctx: CheckContext) -> Verdict:
         if resource.is_type(ONLINE_ENDPOINT):
             return passed("Managed compute (no compute reference)", target)
         return unknown("properties.compute is not in the input", target)
-    compute = ctx.inventory.get(target.value)
-    if compute is None:
-        return unknown("The compute it runs on is not in the scan", target)
-    ctype = read(compute, "properties.computeType")
-    if compute_type(compute) == "computeinstance":
-        return fail(f"Runs on compute instance {compute.name!r}, which has no SLA", target, ctype)
-    return passed(f"Runs on {ctype.value} {compute.name!r}", target, ctype)
+    return compute_instance_verdict(target, ctx, missing="The compute it runs on is not in the scan",
+                                    why=", which has no SLA")
 
 
 @check(

@@ -555,6 +555,20 @@ def not_attached(cluster: Resource, ctx: CheckContext) -> Verdict | None:
     return not_applicable("No Azure ML workspace in the scan attaches this cluster")
 
 
+def compute_instance_verdict(target: Seen, ctx: CheckContext, *, missing: str, why: str = "") -> Verdict:
+    """FAIL when the compute `target` (an ARM id already read and resolved) is a compute instance,
+    PASS on any other compute type, UNKNOWN (`missing`) when the scan does not contain it. Shared by
+    the checks that keep training and inference off compute instances (a single development
+    machine, no SLA); `why` is appended to the failure message."""
+    compute = ctx.inventory.get(target.value)
+    if compute is None:
+        return unknown(missing, target)
+    ctype = read(compute, "properties.computeType")
+    if compute_type(compute) == "computeinstance":
+        return fail(f"Runs on compute instance {compute.name!r}{why}", target, ctype)
+    return passed(f"Runs on {ctype.value} {compute.name!r}", target, ctype)
+
+
 def batch_compute(deployment: Resource, ctx: CheckContext) -> tuple[Verdict | None, Seen, Resource | None]:
     """The compute a batch deployment runs on (properties.compute), or the UNKNOWN verdict when the
     input does not say (the property has no REST default) or the scan does not contain it."""
