@@ -99,9 +99,7 @@ def ai_network(resource: Resource, ctx: CheckContext) -> Verdict:
 )
 @reads("properties.privateEndpointConnections[*].properties.privateLinkServiceConnectionState.status")
 def ai_private_endpoint(resource: Resource, ctx: CheckContext) -> Verdict:
-    return approved_private_endpoint(
-        resource, ctx, "properties.privateEndpointConnections", "privateLinkServiceConnectionState"
-    )
+    return approved_private_endpoint(resource, ctx)
 
 
 @check(

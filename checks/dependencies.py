@@ -30,6 +30,7 @@ from mlwaf.checklib import (
     differs,
     network_restricted,
     not_a_dependency,
+    public_access_disabled,
     reads,
 )
 
@@ -317,12 +318,12 @@ def acr_admin(resource: Resource, ctx: CheckContext) -> Verdict:
 def acr_network(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := not_a_dependency(resource, ctx):
         return v
-    seen = read(resource, "properties.publicNetworkAccess", default="Enabled")
+    verdict, seen = public_access_disabled(resource)
     sku = read(resource, "sku.name")
     if v := unresolved(seen, sku):
         return v
-    if seen.lower() == "disabled":
-        return passed("Public network access is disabled", seen)
+    if verdict is not None:
+        return verdict
     if sku.value and sku.lower() != "premium":
         return fail(f"Public, and the {sku.value} SKU cannot be made private (Premium is required)", seen, sku)
     return fail("The registry is reachable from the internet", seen)

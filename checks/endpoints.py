@@ -34,6 +34,7 @@ from mlwaf.checklib import (
     environment,
     is_gpu_size,
     is_production,
+    public_access_disabled,
     reads,
     scale_type,
     str_list,
@@ -166,12 +167,8 @@ def _traffic(resource: Resource) -> dict[str, float]:
 )
 @reads("properties.publicNetworkAccess")
 def endpoint_public_access(resource: Resource, ctx: CheckContext) -> Verdict:
-    seen = read(resource, "properties.publicNetworkAccess", default="Enabled")
-    if v := unresolved(seen):
-        return v
-    if seen.lower() == "disabled":
-        return passed("Public network access is disabled", seen)
-    return fail("The scoring endpoint is reachable from the internet", seen)
+    verdict, seen = public_access_disabled(resource)
+    return verdict or fail("The scoring endpoint is reachable from the internet", seen)
 
 
 @check(

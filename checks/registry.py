@@ -19,7 +19,14 @@ from mlwaf.check import (
     unknown,
     unresolved,
 )
-from mlwaf.checklib import DIAGNOSTIC_READS, REGISTRY, approved_private_endpoint, diagnostic_logs, reads
+from mlwaf.checklib import (
+    DIAGNOSTIC_READS,
+    REGISTRY,
+    approved_private_endpoint,
+    diagnostic_logs,
+    public_access_disabled,
+    reads,
+)
 
 REGISTRY_NETWORK = "https://learn.microsoft.com/azure/machine-learning/how-to-registry-network-isolation"
 REGISTRY_DOCS = "https://learn.microsoft.com/azure/machine-learning/how-to-manage-registries"
@@ -51,12 +58,8 @@ def _region_items(resource: Resource, key: str, inner: str) -> list[dict[str, An
 )
 @reads("properties.publicNetworkAccess")
 def registry_public_access(resource: Resource, ctx: CheckContext) -> Verdict:
-    seen = read(resource, "properties.publicNetworkAccess", default="Enabled")
-    if v := unresolved(seen):
-        return v
-    if seen.lower() == "disabled":
-        return passed("Public network access is disabled", seen)
-    return fail("The registry is reachable from the internet", seen)
+    verdict, seen = public_access_disabled(resource)
+    return verdict or fail("The registry is reachable from the internet", seen)
 
 
 @check(

@@ -22,12 +22,13 @@ from mlwaf.checklib import (
     DATASTORE,
     DIAGNOSTIC_READS,
     WORKSPACE,
-    approved_connections,
+    approved_private_endpoint,
     diagnostic_logs,
     differs,
     inherited_from_hub,
     is_project,
     isolation_mode,
+    public_access_disabled,
     reads,
 )
 
@@ -61,12 +62,10 @@ WAF_AML = "https://learn.microsoft.com/azure/well-architected/service-guides/azu
 def workspace_public_network_access(resource: Resource, ctx: CheckContext) -> Verdict:
     if inherited := inherited_from_hub(resource):
         return inherited
-    seen = read(resource, "properties.publicNetworkAccess", default="Enabled")
-    if v := unresolved(seen):
-        return v
-    if seen.lower() == "disabled":
-        return passed("Public network access is disabled", seen)
-    return fail(f"Public network access is {seen.value!r}: the workspace is reachable from the internet", seen)
+    verdict, seen = public_access_disabled(resource)
+    return verdict or fail(
+        f"Public network access is {seen.value!r}: the workspace is reachable from the internet", seen
+    )
 
 
 @check(
@@ -96,17 +95,9 @@ def workspace_public_network_access(resource: Resource, ctx: CheckContext) -> Ve
 def workspace_private_endpoint(resource: Resource, ctx: CheckContext) -> Verdict:
     if inherited := inherited_from_hub(resource):
         return inherited
-    seen = read(resource, "properties.privateEndpointConnections", default=[])
-    if v := unresolved(seen):
-        return v
-    approved = approved_connections(seen.value)
-    if approved:
-        return passed(f"{len(approved)} approved private endpoint connection(s)", seen)
-    endpoints = ctx.inventory.attached(resource, "Microsoft.Network/privateEndpoints")
-    if endpoints:
-        names = ", ".join(e.name for e in endpoints)
-        return passed(f"Private endpoint(s) in the scan target this workspace: {names}", seen)
-    return fail("No approved private endpoint connects to this workspace", seen)
+    return approved_private_endpoint(
+        resource, ctx, subject="this workspace", missing="No approved private endpoint connects to this workspace"
+    )
 
 
 @check(

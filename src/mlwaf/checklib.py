@@ -332,9 +332,18 @@ def diagnostic_logs(resource: Resource, ctx: CheckContext, what: str) -> Verdict
     return fail(f"Diagnostic settings exist for this {what} but none sends enabled logs to a destination", *evidence)
 
 
-def approved_private_endpoint(resource: Resource, ctx: CheckContext, path: str, state_key: str) -> Verdict:
+def approved_private_endpoint(
+    resource: Resource,
+    ctx: CheckContext,
+    path: str = "properties.privateEndpointConnections",
+    state_key: str = "privateLinkServiceConnectionState",
+    *,
+    subject: str = "it",
+    missing: str = "No approved private endpoint connection",
+) -> Verdict:
     """PASS when an approved private endpoint connection is embedded in the resource, or a
-    private endpoint in the scan targets it; FAIL otherwise."""
+    private endpoint in the scan targets it; FAIL (`missing`) otherwise. Pending or rejected
+    connections do not count. `subject` names the resource in the message."""
     seen = read(resource, path, default=[])
     if v := unresolved(seen):
         return v
@@ -343,20 +352,32 @@ def approved_private_endpoint(resource: Resource, ctx: CheckContext, path: str, 
         return passed(f"{len(approved)} approved private endpoint connection(s)", seen)
     endpoints = ctx.inventory.attached(resource, PRIVATE_ENDPOINT)
     if endpoints:
-        return passed(f"Private endpoint(s) in the scan target it: {', '.join(e.name for e in endpoints)}", seen)
-    return fail("No approved private endpoint connection", seen)
+        return passed(f"Private endpoint(s) in the scan target {subject}: {', '.join(e.name for e in endpoints)}", seen)
+    return fail(missing, seen)
 
 
-def network_restricted(resource: Resource) -> Verdict | None:
-    """The public-network rule shared by storage, key vault and AI services: PASS when
-    publicNetworkAccess is Disabled or the firewall's default action is Deny. Returns None only
-    when unresolved handling is not needed (never: always a verdict)."""
+def public_access_disabled(resource: Resource) -> tuple[Verdict | None, Seen]:
+    """properties.publicNetworkAccess with the API default 'Enabled' (workspaces, online endpoints,
+    registries, storage, key vaults, container registries, AI services): the PASS verdict when it is
+    Disabled, UNKNOWN when unresolved, else None and what was read, for the caller to word the
+    failure or look further (a firewall, a SKU)."""
     pna = read(resource, "properties.publicNetworkAccess", default="Enabled")
+    if v := unresolved(pna):
+        return v, pna
+    if pna.lower() == "disabled":
+        return passed("Public network access is disabled", pna), pna
+    return None, pna
+
+
+def network_restricted(resource: Resource) -> Verdict:
+    """The public-network rule shared by storage, key vault and AI services: PASS when
+    publicNetworkAccess is Disabled or the firewall's default action is Deny."""
     acl = read(resource, "properties.networkAcls.defaultAction", default="Allow")
+    verdict, pna = public_access_disabled(resource)
     if v := unresolved(pna, acl):
         return v
-    if pna.lower() == "disabled":
-        return passed("Public network access is disabled", pna)
+    if verdict is not None:
+        return verdict
     if acl.lower() == "deny":
         return passed("The firewall denies public traffic by default (networkAcls.defaultAction Deny)", pna, acl)
     return fail("Reachable from any network: public network access enabled and firewall default action Allow", pna, acl)
