@@ -104,7 +104,8 @@ def compute_local_auth(resource: Resource, ctx: CheckContext) -> Verdict:
         docs=["https://learn.microsoft.com/azure/machine-learning/how-to-secure-training-vnet"],
     ),
     rationale="Nodes with public IPs are reachable from the internet and bypass egress control.",
-    defaults="Absent enableNodePublicIp means true: nodes get public IPs (API default).",
+    defaults="Absent enableNodePublicIp means true: nodes get public IPs (the REST default for clusters; for "
+    "instances the REST reference states none, and the service, CLI and SDK create a public IP unless it is false).",
 )
 @reads("properties.computeType", "properties.properties.enableNodePublicIp")
 def compute_public_ip(resource: Resource, ctx: CheckContext) -> Verdict:
@@ -369,7 +370,8 @@ def compute_identity(resource: Resource, ctx: CheckContext) -> Verdict:
     "on the attached AKS compute.",
     references=References(docs=["https://learn.microsoft.com/azure/machine-learning/how-to-secure-web-service"]),
     rationale="Scoring requests to an AKS compute without TLS travel in clear text.",
-    defaults="Absent sslConfiguration means 'Disabled' (API default).",
+    defaults="The REST reference sets no default for sslConfiguration: absent means no TLS certificate is "
+    "configured, read as 'Disabled'.",
 )
 @reads("properties.computeType", "properties.properties.sslConfiguration.status")
 def aks_compute_tls(resource: Resource, ctx: CheckContext) -> Verdict:
@@ -392,11 +394,12 @@ def aks_compute_tls(resource: Resource, ctx: CheckContext) -> Verdict:
     implements=["AML-COST-02"],
     remediation="Set properties.properties.scaleSettings.nodeIdleTimeBeforeScaleDown to at most the configured "
     "limit (default PT30M).",
-    references=References(docs=[WAF_AML]),
+    references=References(docs=[WAF_AML, "https://learn.microsoft.com/azure/machine-learning/reference-yaml-compute-aml"]),
     params={"max_idle_before_scale_down": "longest acceptable idle time before a node is released, ISO-8601 "
             "(default PT30M)"},
     rationale="Nodes bill for as long as they wait for more work; a long scale-down delay keeps them running.",
-    defaults="Absent nodeIdleTimeBeforeScaleDown means PT120S (API default), which passes.",
+    defaults="The REST reference sets no default for nodeIdleTimeBeforeScaleDown; the az ml CLI and SDK use 120 "
+    "seconds, so absent is read as PT120S, which passes.",
 )
 @reads("properties.computeType", "properties.properties.scaleSettings.nodeIdleTimeBeforeScaleDown")
 def cluster_scale_down_delay(resource: Resource, ctx: CheckContext) -> Verdict:
