@@ -23,6 +23,7 @@ from mlwaf.checklib import (
     approved_private_endpoint,
     diagnostic_logs,
     differs,
+    managed_identity,
     network_restricted,
     reads,
 )
@@ -122,12 +123,7 @@ def ai_private_endpoint(resource: Resource, ctx: CheckContext) -> Verdict:
 @differs("PSRule Azure.AI.ManagedIdentity applies only to kind TextAnalytics; this check applies to every "
          "account kind, as Azure Policy fe3fd216 does.")
 def ai_identity(resource: Resource, ctx: CheckContext) -> Verdict:
-    seen = read(resource, "identity.type", default="None")
-    if v := unresolved(seen):
-        return v
-    if seen.lower() in ("", "none"):
-        return fail("No managed identity", seen)
-    return passed(f"Managed identity: {seen.value}", seen)
+    return managed_identity(resource, "No managed identity")
 
 
 @check(

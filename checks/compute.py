@@ -32,6 +32,7 @@ from mlwaf.checklib import (
     environment,
     is_gpu_size,
     is_production,
+    managed_identity,
     reads,
     workspace_network,
 )
@@ -351,12 +352,7 @@ def compute_latest_image(resource: Resource, ctx: CheckContext) -> Verdict:
 def compute_identity(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := _only(resource, *MANAGED_COMPUTE):
         return v
-    seen = read(resource, "identity.type", default="None")
-    if v := unresolved(seen):
-        return v
-    if seen.lower() in ("", "none"):
-        return fail("The compute has no managed identity", seen)
-    return passed(f"Managed identity: {seen.value}", seen)
+    return managed_identity(resource, "The compute has no managed identity")
 
 
 @check(

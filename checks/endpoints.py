@@ -34,6 +34,7 @@ from mlwaf.checklib import (
     environment,
     is_gpu_size,
     is_production,
+    managed_identity,
     public_access_disabled,
     reads,
     scale_type,
@@ -258,12 +259,7 @@ def deployment_model_registry(resource: Resource, ctx: CheckContext) -> Verdict:
 )
 @reads("identity.type")
 def endpoint_identity(resource: Resource, ctx: CheckContext) -> Verdict:
-    seen = read(resource, "identity.type", default="SystemAssigned")
-    if v := unresolved(seen):
-        return v
-    if seen.lower() in ("", "none"):
-        return fail("The endpoint has no managed identity", seen)
-    return passed(f"Managed identity: {seen.value}", seen)
+    return managed_identity(resource, "The endpoint has no managed identity", default="SystemAssigned")
 
 
 @check(

@@ -369,6 +369,17 @@ def public_access_disabled(resource: Resource) -> tuple[Verdict | None, Seen]:
     return None, pna
 
 
+def managed_identity(resource: Resource, missing: str, default: str = "None") -> Verdict:
+    """PASS when identity.type names a managed identity (SystemAssigned, UserAssigned or both),
+    FAIL (`missing`) for None; `default` is the resource type's documented default when absent."""
+    seen = read(resource, "identity.type", default=default)
+    if v := unresolved(seen):
+        return v
+    if seen.lower() in ("", "none"):
+        return fail(missing, seen)
+    return passed(f"Managed identity: {seen.value}", seen)
+
+
 def network_restricted(resource: Resource) -> Verdict:
     """The public-network rule shared by storage, key vault and AI services: PASS when
     publicNetworkAccess is Disabled or the firewall's default action is Deny."""
