@@ -50,15 +50,15 @@ ENDPOINT_AUTH = "https://learn.microsoft.com/azure/machine-learning/concept-endp
 
 @check(
     id="MLW-SEC-020",
-    title="Online endpoint authenticates with Microsoft Entra ID tokens, not keys",
+    title="Online endpoint authenticates with expiring tokens, not keys",
     pillar=Pillar.SECURITY,
     severity=Severity.MEDIUM,
     resource_types=[ONLINE_ENDPOINT],
     implements=["PLAT-12"],
     remediation="Set properties.authMode to 'AADToken' (Entra ID) rather than 'Key'.",
     references=References(docs=[ENDPOINT_AUTH]),
-    rationale="Keys never expire and are shared; Entra ID tokens are short-lived and tied to an "
-    "identity with RBAC.",
+    rationale="Keys never expire and are shared; tokens are short-lived. Entra ID tokens (AADToken) are "
+    "preferred, being tied to an identity with RBAC; Azure ML tokens (AMLToken) also expire and pass.",
     defaults="authMode is required by the API; when absent the verdict is UNKNOWN.",
 )
 @reads("properties.authMode")
@@ -73,7 +73,9 @@ def endpoint_auth_mode(resource: Resource, ctx: CheckContext) -> Verdict:
         return passed("Azure ML token authentication (short-lived tokens, no static key)", seen)
     if mode == "key":
         return fail("Key authentication: static keys that never expire", seen)
-    return unknown("authMode is not set in the input", seen)
+    if seen.absent:
+        return unknown("authMode is not set in the input", seen)
+    return unknown(f"authMode {seen.value!r} is not a mode the API defines (AADToken, AMLToken, Key)", seen)
 
 
 @check(
