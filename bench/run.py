@@ -100,7 +100,7 @@ def measure(cmd: list[str], *, env: dict[str, str] | None = None, cwd: Path | No
     WORK.mkdir(parents=True, exist_ok=True)
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env, cwd=cwd)
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=tree_env(env), cwd=cwd)
         peak = [0]
         stop = threading.Event()
         if sample_tree:
@@ -178,7 +178,21 @@ def machine() -> dict[str, str]:
     }
 
 
+# Set by --tree: measure the mlwaf of another source tree (a patched copy) instead of this one.
+TREE: Path | None = None
+
+
+def tree_env(env: dict[str, str] | None = None) -> dict[str, str] | None:
+    if TREE is None:
+        return env
+    base = dict(env or os.environ)
+    base["PYTHONPATH"] = str(TREE / "src")
+    return base
+
+
 def mlwaf_cmd() -> list[str]:
+    if TREE is not None:
+        return [sys.executable, "-c", "from mlwaf.cli import run; run()"]
     exe = Path(sys.executable).with_name("mlwaf")
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "mlwaf.cli"]
 
@@ -437,6 +451,12 @@ def part_live(rep: Report) -> None:
     rep.row("live, 1,000 workspaces @ 50 ms", "not run: benchmark driver pending", "< 60 s", "")
 
 
+def _section_order(section: str) -> str:
+    """Numbered parts in their issue order, the profile last."""
+    title = section[3:]
+    return title if title[:1].isdigit() else "9" + title
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--part", default=",".join(PARTS), help=f"comma list of: {', '.join(PARTS)}")
@@ -445,7 +465,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--no-profile", action="store_true", help="skip the cProfile summary of the scan")
     ap.add_argument("--out", type=Path, help="results file (default bench/results/<date>.md)")
+    ap.add_argument("--tree", type=Path, help="measure the mlwaf source tree in this folder (its src/ and "
+                    "checks/), e.g. a copy with a proposed fix; results then say so")
     args = ap.parse_args(argv)
+    global TREE
+    TREE = args.tree.resolve() if args.tree else None
     parts = [p.strip() for p in args.part.split(",") if p.strip()]
     unknown = set(parts) - set(PARTS)
     if unknown:
@@ -465,7 +489,9 @@ def main(argv: list[str] | None = None) -> int:
         part_live(rep)
 
     today = dt.date.today().isoformat()
-    out = args.out or RESULTS / f"{today}.md"
+    out = args.out or RESULTS / (f"{today}.md" if TREE is None else f"{today}-{TREE.name}.md")
+    if TREE is not None:
+        info["mlwaf source"] = f"the tree in {TREE} (--tree), not this checkout"
     out.parent.mkdir(parents=True, exist_ok=True)
     cmdline = "python bench/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
     summary = table(["measure", "value", "target", ""], [list(r) for r in rep.summary])
@@ -474,7 +500,7 @@ def main(argv: list[str] | None = None) -> int:
         f"Command: `{cmdline.strip()}` (medians of {args.repeat} runs; took "
         f"{(time.perf_counter() - started) / 60:.1f} min)\n\n"
         + table(["machine", ""], [[k, v] for k, v in info.items()])
-        + "\n## Summary\n\n" + summary + "\n" + "\n".join(rep.sections)
+        + "\n## Summary\n\n" + summary + "\n" + "\n".join(sorted(rep.sections, key=_section_order))
     )
     out.write_text(text, encoding="utf-8")
     print(summary)

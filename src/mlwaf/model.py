@@ -9,6 +9,7 @@ user sees in the portal's JSON view, the REST docs and their own templates.
 from __future__ import annotations
 
 import enum
+import functools
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -362,6 +363,7 @@ _SECRET_HINTS = (
 REDACTED = "***redacted***"
 
 
+@functools.lru_cache(maxsize=8192)  # the same property names recur in every finding of a large scan
 def is_secret_name(name: str) -> bool:
     lowered = name.lower().replace("-", "").replace("_", "")
     return any(h.replace("_", "") in lowered for h in _SECRET_HINTS)
