@@ -40,7 +40,9 @@ from mlwaf.checklib import (
     is_project,
     reads,
     str_list,
+    subscription_key,
     tag,
+    tag_key,
     workspace_names,
     workspace_of,
 )
@@ -174,7 +176,7 @@ def dev_prod_separation(resource: Resource, ctx: CheckContext) -> Verdict:
     project = tag(resource, pkey)
     if not project:
         return not_applicable(f"No {pkey!r} tag (parameter project_tag)")
-    peers = [w for w in ctx.inventory.of_type(WORKSPACE) if (tag(w, pkey) or "").lower() == project.lower()]
+    peers = ctx.inventory.grouped(WORKSPACE, tag_key(pkey)).get(project.lower(), [])
     envs = {(tag(w, ekey) or "").lower() for w in peers}
     prod = {e for e in envs if is_production(e, ctx)}
     nonprod = {e for e in envs if e and not is_production(e, ctx)}
@@ -182,6 +184,13 @@ def dev_prod_separation(resource: Resource, ctx: CheckContext) -> Verdict:
         return passed(f"Project {project!r} has {', '.join(sorted(envs))} workspaces", read(resource, "tags"))
     return fail(f"Project {project!r} has only {', '.join(sorted(e or 'untagged' for e in envs))} workspace(s)",
                 read(resource, "tags"))
+
+
+def _cluster_named_by(compute: Resource) -> str | None:
+    """Grouping key: the cluster id an attached compute names (as written, normalized); the
+    cluster itself need not be in the scan."""
+    rid = read(compute, "properties.resourceId").value
+    return rid.lower().rstrip("/") if isinstance(rid, str) and rid else None
 
 
 @check(
@@ -219,9 +228,8 @@ def aks_single_workspace(resource: Resource, ctx: CheckContext) -> Verdict:
         return not_applicable("No cluster resource id", target)
     key = str(target.value).lower().rstrip("/")
     owners = set()
-    for c in ctx.inventory.of_type(COMPUTE):
-        rid = read(c, "properties.resourceId").value
-        if compute_type(c) == "aks" and isinstance(rid, str) and rid.lower().rstrip("/") == key:
+    for c in ctx.inventory.grouped(COMPUTE, _cluster_named_by).get(key, ()):
+        if compute_type(c) == "aks":
             ws = workspace_of(c, ctx)
             owners.add(ws.name if ws is not None else c.id.lower().split("/computes/")[0])
     if len(owners) > 1:
@@ -256,6 +264,20 @@ def prod_without_instances(resource: Resource, ctx: CheckContext) -> Verdict:
     return passed("No compute instances in the production workspace", read(resource, "tags"))
 
 
+def _connection_resource_id(conn: Resource) -> str | None:
+    """Grouping key: the AI services account a connection names in metadata.ResourceId."""
+    rid = read(conn, "properties.metadata.ResourceId").value
+    return str(rid).strip().rstrip("/").lower() if rid else None
+
+
+def _connection_host(conn: Resource) -> str | None:
+    """Grouping key: the account name in a connection's endpoint (https://NAME.openai.azure.com/)."""
+    target = read(conn, "properties.target").value
+    if not isinstance(target, str) or "//" not in target:
+        return None
+    return target.split("//", 1)[1].split(".", 1)[0].lower() or None
+
+
 @check(
     id="MLW-SEC-081",
     title="An AI services account serves one project",
@@ -276,11 +298,9 @@ def ai_account_per_project(resource: Resource, ctx: CheckContext) -> Verdict:
     name = resource.name.lower()
     projects: set[str] = set()
     users = []
-    for conn in ctx.inventory.of_type(CONNECTION):
-        rid = str(read(conn, "properties.metadata.ResourceId").value or "").lower()
-        target = str(read(conn, "properties.target").value or "").lower()
-        if rid != resource.key and f"//{name}." not in target:
-            continue
+    by_id = ctx.inventory.grouped(CONNECTION, _connection_resource_id).get(resource.key, [])
+    by_host = ctx.inventory.grouped(CONNECTION, _connection_host).get(name, [])
+    for conn in {c.key: c for c in [*by_id, *by_host]}.values():
         ws = workspace_of(conn, ctx)
         if ws is None:
             continue
@@ -331,19 +351,20 @@ def workspace_count(resource: Resource, ctx: CheckContext) -> Verdict:
     if is_project(resource):
         return not_applicable("A hub project shares its hub's resources and is not counted", kind)
     scope = str(ctx.params.get("workspace_count_scope") or "subscription").lower()
-    counted = [w for w in ctx.inventory.of_type(WORKSPACE) if not is_project(w)]
     if scope == "project":
         pkey = str(ctx.params.get("project_tag") or "project")
         project = tag(resource, pkey)
         if not project:
             return not_applicable(f"No {pkey!r} tag to count by project (parameter project_tag)", kind)
         where = f"project {project!r}"
-        peers = [w for w in counted if (tag(w, pkey) or "").lower() == project.lower()]
+        group = ctx.inventory.grouped(WORKSPACE, tag_key(pkey)).get(project.lower(), [])
+        peers = [w for w in group if not is_project(w)]
         evidence = read(resource, "tags")
     elif scope == "subscription":
         sub = (subscription_of(resource.id) or "").lower()
         where = f"subscription {sub or '?'}"
-        peers = [w for w in counted if (subscription_of(w.id) or "").lower() == sub]
+        group = ctx.inventory.grouped(WORKSPACE, subscription_key).get(sub, [])
+        peers = [w for w in group if not is_project(w)]
         evidence = kind
     else:
         return unknown(f"workspace_count_scope {scope!r} is neither 'subscription' nor 'project'")

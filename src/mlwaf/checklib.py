@@ -3,11 +3,14 @@ a project inherits from, private endpoint states. Written once here so checks st
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from mlwaf import armid
 from mlwaf.check import (
     CheckContext,
     Seen,
@@ -191,10 +194,7 @@ def dependents(resource: Resource, ctx: CheckContext) -> list[Resource]:
     prop = DEPENDENCY_PROPERTY.get(resource.type_key)
     if prop is None:
         return []
-    return [
-        ws for ws in ctx.inventory.of_type(WORKSPACE)
-        if (linked := ctx.inventory.linked(ws, f"properties.{prop}")) is not None and linked.key == resource.key
-    ]
+    return ctx.inventory.referrers(resource, WORKSPACE, f"properties.{prop}")
 
 
 def not_a_dependency(resource: Resource, ctx: CheckContext) -> Verdict | None:
@@ -232,6 +232,24 @@ def tag(resource: Resource, key: str) -> str | None:
         if k.lower() == key.lower():
             return str(v) if v is not None else ""
     return None
+
+
+@functools.cache
+def tag_key(key: str) -> Callable[[Resource], str | None]:
+    """A grouping key for Inventory.grouped: the tag's value, lower case. One function object per
+    tag name, so the inventory builds each index once ("the workspaces of this project")."""
+
+    def value(resource: Resource) -> str | None:
+        found = tag(resource, key)
+        return found.lower() if found else None
+
+    return value
+
+
+def subscription_key(resource: Resource) -> str | None:
+    """A grouping key for Inventory.grouped: the subscription id, lower case."""
+    sub = armid.subscription_of(resource.id)
+    return sub.lower() if sub else None
 
 
 def environment(resource: Resource, ctx: CheckContext, key: str) -> tuple[str | None, Resource | None]:
@@ -559,10 +577,8 @@ def scale_type(deployment: Resource) -> tuple[Seen, Seen]:
 def attached_computes(cluster: Resource, ctx: CheckContext) -> list[Resource]:
     """Azure ML computes (AKS or Kubernetes) whose properties.resourceId is this AKS cluster."""
     return [
-        c for c in ctx.inventory.of_type(COMPUTE)
+        c for c in ctx.inventory.referrers(cluster, COMPUTE, "properties.resourceId")
         if compute_type(c) in ("aks", "kubernetes")
-        and (target := ctx.inventory.get(lookup(c.raw, "properties.resourceId"))) is not None
-        and target.key == cluster.key
     ]
 
 
