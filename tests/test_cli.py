@@ -121,3 +121,19 @@ def test_offline_scan_does_not_import_azure(tmp_path):
 def test_version():
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0 and result.output.startswith("mlwaf ")
+
+
+def test_json_report_streams_the_same_bytes_as_it_renders(sample_estate, tmp_path):
+    """Large scans stream the JSON report item by item; the bytes must not depend on that."""
+    import io
+
+    from mlwaf.report import json as json_report
+    from mlwaf.scan import ScanOptions, run_scan
+    from mlwaf.sources import ReadOptions
+
+    for root in (sample_estate, tmp_path):  # a real estate, and an empty folder (empty lists)
+        result = run_scan([root], ScanOptions(read=ReadOptions(root=root), reproducible=True))
+        streamed = io.StringIO()
+        json_report.write(result, streamed)
+        assert streamed.getvalue() == json_report.render(result)
+        assert json.loads(streamed.getvalue())["findings"] == json.loads(json_report.render(result))["findings"]

@@ -352,13 +352,13 @@ def _write_reports(
     written: list[str] = []
     for name in formats:
         module = report.renderer(name)
-        text = report.render(module, result, options)
         if output == Path("-"):
-            sys.stdout.write(text)
+            report.write(module, result, sys.stdout, options)
             continue
         target = output if output is not None else output_dir / f"{REPORT_BASENAME}.{module.EXTENSION}"
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
+        with target.open("w", encoding="utf-8") as out:
+            report.write(module, result, out, options)
         written.append(str(target))
     return written
 

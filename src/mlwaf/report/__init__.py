@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib
 import inspect
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 # format name -> module that renders it
 FORMATS: dict[str, str] = {
@@ -41,6 +41,15 @@ class ReportOptions:
     # The scan root relative to the working directory ("infra/" for `mlwaf scan infra`): code
     # scanning reads relative paths from the repository root, so SARIF prefixes them with it.
     source_prefix: str = ""
+
+
+def write(module: Any, result: Any, out: IO[str], options: ReportOptions | None = None) -> None:
+    """Write a report to an open file: streamed where the reporter can (`write(result, out)`),
+    so a large scan's report never has to exist as one string in memory."""
+    if hasattr(module, "write"):
+        module.write(result, out)
+        return
+    out.write(render(module, result, options))
 
 
 def render(module: Any, result: Any, options: ReportOptions | None = None) -> str:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Iterator
+from typing import IO, Any
 
 from mlwaf import __version__
 from mlwaf.engine import ScanResult
@@ -12,30 +13,28 @@ EXTENSION = "json"
 SCHEMA_VERSION = 1
 
 
+def _resource(r: Any) -> dict[str, Any]:
+    line, _ = r.position()
+    origin: dict[str, Any] = {"path": r.origin.path, "line": line}
+    if r.origin.kind:
+        origin["kind"] = r.origin.kind
+    if r.origin.api_version:
+        origin["api_version"] = r.origin.api_version
+    if r.origin.request:
+        origin["request"] = r.origin.request
+    if r.origin.subscription:
+        origin["subscription"] = r.origin.subscription
+    if r.origin.parameters_file:
+        origin["parameters_file"] = r.origin.parameters_file
+    return {"id": r.id, "type": r.type, "name": r.name, "location": r.location, "origin": origin}
+
+
 def to_dict(result: ScanResult) -> dict[str, Any]:
-    resources = []
-    for r in result.inventory.resources:
-        line, _ = r.position()
-        origin: dict[str, Any] = {"path": r.origin.path, "line": line}
-        if r.origin.kind:
-            origin["kind"] = r.origin.kind
-        if r.origin.api_version:
-            origin["api_version"] = r.origin.api_version
-        if r.origin.request:
-            origin["request"] = r.origin.request
-        if r.origin.subscription:
-            origin["subscription"] = r.origin.subscription
-        if r.origin.parameters_file:
-            origin["parameters_file"] = r.origin.parameters_file
-        resources.append(
-            {
-                "id": r.id,
-                "type": r.type,
-                "name": r.name,
-                "location": r.location,
-                "origin": origin,
-            }
-        )
+    return {**_head(result), "resources": [_resource(r) for r in result.inventory.resources],
+            **_middle(result), "findings": [f.to_dict() for f in result.findings], **_tail(result)}
+
+
+def _head(result: ScanResult) -> dict[str, Any]:
     tool = {
         "name": "mlwaf",
         "version": __version__,
@@ -48,19 +47,69 @@ def to_dict(result: ScanResult) -> dict[str, Any]:
         "tool": tool,
         "scanned": [s.to_dict() for s in result.scanned],
         "errors": [e.to_dict() for e in result.errors],
-        "resources": resources,
-        # Resources read more than once (overlapping dumps): scanned once, listed here.
+    }
+
+
+def _middle(result: ScanResult) -> dict[str, Any]:
+    # Resources read more than once (overlapping dumps): scanned once, listed here.
+    return {
         "duplicates": [
             {"id": r.id, "path": r.origin.path, "pointer": r.origin.pointer}
             for r in result.inventory.duplicates
-        ],
-        "findings": [f.to_dict() for f in result.findings],
+        ]
+    }
+
+
+def _tail(result: ScanResult) -> dict[str, Any]:
+    return {
         "scores": result.scores,
         # The pre-production gate: decision, exit code, reasons (mlwaf.gate).
         "gate": result.gate,
         "suppressions": result.suppressions,
         "baseline": result.baseline,
     }
+
+
+def write(result: ScanResult, out: IO[str]) -> None:
+    """Stream the report to a file, one resource and one finding at a time.
+
+    The same bytes as `render`, without holding the whole report (a dict per finding, then one
+    string of it all) in memory: at 100k resources that is a million findings and gigabytes.
+    Lists of resources and findings are written item by item, each item encoded on its own and
+    indented to its place; everything else is small and encoded whole.
+    """
+    out.write("{\n")
+    sections: list[tuple[str, Any]] = [
+        *_head(result).items(),
+        ("resources", (_resource(r) for r in result.inventory.resources)),
+        *_middle(result).items(),
+        ("findings", (f.to_dict() for f in result.findings)),
+        *_tail(result).items(),
+    ]
+    for index, (key, value) in enumerate(sections):
+        out.write(f"  {dumps(key).rstrip()}: ")
+        if key in ("resources", "findings"):
+            _write_list(value, out)
+        else:
+            out.write(_indented(dumps(value).rstrip(), "  ", first=False))
+        out.write(",\n" if index < len(sections) - 1 else "\n")
+    out.write("}\n")
+
+
+def _write_list(items: Iterator[Any], out: IO[str]) -> None:
+    first = True
+    for item in items:
+        out.write("[\n" if first else ",\n")
+        out.write(_indented(dumps(item).rstrip(), "    ", first=True))
+        first = False
+    out.write("[]" if first else "\n  ]")
+
+
+def _indented(text: str, prefix: str, *, first: bool) -> str:
+    """Indent every line of an encoded value (the first too, when it starts a list item)."""
+    lines = text.split("\n")
+    head = prefix + lines[0] if first else lines[0]
+    return "\n".join([head, *(prefix + line for line in lines[1:])])
 
 
 def render(result: ScanResult) -> str:
