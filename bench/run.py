@@ -488,8 +488,8 @@ def part_live(rep: Report, concurrencies: tuple[int, ...] = (1, 8, 16, 32), work
         f"`mlwaf scan --subscription ... --max-concurrency N -f json` against tests/live/server.py "
         f"(HTTPS, self-signed CA via REQUESTS_CA_BUNDLE, token via MLWAF_ACCESS_TOKEN), {workspaces:,} "
         f"workspaces with computes, endpoints, deployments and dependencies built from the corpus's REST "
-        f"examples, {latency_ms:g} ms added to every answer; one run each (the 50 ms latency dominates and "
-        "repeats within a few percent). The default concurrency is 16. Requests are counted by the server.\n\n"
+        f"examples, {latency_ms:g} ms added to every answer; one run each. "
+        "The default concurrency is 16. Requests are counted by the server.\n\n"
         + table(["subscriptions x workspaces", "concurrency", "wall", "requests", "requests/s",
                  "requests per workspace", "resources", "peak RSS"], runs)
         + "\n\nRequests per workspace stay the same with 1 or 10 subscriptions: Resource Graph answers "
