@@ -12,10 +12,7 @@ from mlwaf.check import (
     Severity,
     Verdict,
     check,
-    fail,
-    passed,
-    read,
-    unresolved,
+    flag,
 )
 from mlwaf.checklib import (
     COGNITIVE,
@@ -50,12 +47,11 @@ AI_SECURITY = "https://learn.microsoft.com/azure/ai-services/security-features"
 )
 @reads("properties.disableLocalAuth")
 def ai_local_auth(resource: Resource, ctx: CheckContext) -> Verdict:
-    seen = read(resource, "properties.disableLocalAuth", default=False)
-    if v := unresolved(seen):
-        return v
-    if seen.value is True:
-        return passed("Key authentication is disabled", seen)
-    return fail("API keys are accepted", seen)
+    return flag(
+        resource, "properties.disableLocalAuth", default=False, want=True,
+        ok="Key authentication is disabled",
+        bad="API keys are accepted",
+    )
 
 
 @check(

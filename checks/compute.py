@@ -12,6 +12,7 @@ from mlwaf.check import (
     Verdict,
     check,
     fail,
+    flag,
     not_applicable,
     passed,
     read,
@@ -84,12 +85,11 @@ def _only(resource: Resource, *types: str) -> Verdict | None:
 def compute_local_auth(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := _only(resource, *MANAGED_COMPUTE):
         return v
-    seen = read(resource, "properties.disableLocalAuth", default=False)
-    if v := unresolved(seen):
-        return v
-    if seen.value is True:
-        return passed("Local authentication is disabled", seen)
-    return fail("Local authentication is enabled", seen)
+    return flag(
+        resource, "properties.disableLocalAuth", default=False, want=True,
+        ok="Local authentication is disabled",
+        bad="Local authentication is enabled",
+    )
 
 
 @check(
@@ -112,12 +112,11 @@ def compute_local_auth(resource: Resource, ctx: CheckContext) -> Verdict:
 def compute_public_ip(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := _only(resource, *MANAGED_COMPUTE):
         return v
-    seen = read(resource, "properties.properties.enableNodePublicIp", default=True)
-    if v := unresolved(seen):
-        return v
-    if seen.value is False:
-        return passed("Nodes have no public IP", seen)
-    return fail("Nodes get public IP addresses", seen)
+    return flag(
+        resource, "properties.properties.enableNodePublicIp", default=True, want=False,
+        ok="Nodes have no public IP",
+        bad="Nodes get public IP addresses",
+    )
 
 
 @check(

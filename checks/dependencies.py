@@ -14,6 +14,7 @@ from mlwaf.check import (
     Verdict,
     check,
     fail,
+    flag,
     passed,
     read,
     unknown,
@@ -76,12 +77,11 @@ def storage_network(resource: Resource, ctx: CheckContext) -> Verdict:
 def storage_shared_key(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := not_a_dependency(resource, ctx):
         return v
-    seen = read(resource, "properties.allowSharedKeyAccess", default=True)
-    if v := unresolved(seen):
-        return v
-    if seen.value is False:
-        return passed("Shared key access is disabled", seen)
-    return fail("Shared key (account key and SAS) access is allowed", seen)
+    return flag(
+        resource, "properties.allowSharedKeyAccess", default=True, want=False,
+        ok="Shared key access is disabled",
+        bad="Shared key (account key and SAS) access is allowed",
+    )
 
 
 @check(
@@ -293,12 +293,11 @@ def key_vault_recovery(resource: Resource, ctx: CheckContext) -> Verdict:
 def acr_admin(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := not_a_dependency(resource, ctx):
         return v
-    seen = read(resource, "properties.adminUserEnabled", default=False)
-    if v := unresolved(seen):
-        return v
-    if seen.value is True:
-        return fail("The admin user is enabled", seen)
-    return passed("The admin user is disabled", seen)
+    return flag(
+        resource, "properties.adminUserEnabled", default=False, want=False,
+        ok="The admin user is disabled",
+        bad="The admin user is enabled",
+    )
 
 
 @check(
@@ -423,9 +422,8 @@ def app_insights_workspace(resource: Resource, ctx: CheckContext) -> Verdict:
 def app_insights_local_auth(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := not_a_dependency(resource, ctx):
         return v
-    seen = read(resource, "properties.DisableLocalAuth", default=False)
-    if v := unresolved(seen):
-        return v
-    if seen.value is True:
-        return passed("Local authentication is disabled", seen)
-    return fail("Telemetry can be sent with the instrumentation key alone", seen)
+    return flag(
+        resource, "properties.DisableLocalAuth", default=False, want=True,
+        ok="Local authentication is disabled",
+        bad="Telemetry can be sent with the instrumentation key alone",
+    )

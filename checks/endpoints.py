@@ -13,6 +13,7 @@ from mlwaf.check import (
     Verdict,
     check,
     fail,
+    flag,
     not_applicable,
     passed,
     read,
@@ -136,12 +137,11 @@ def deployment_instance_count(resource: Resource, ctx: CheckContext) -> Verdict:
 )
 @reads("properties.appInsightsEnabled")
 def deployment_app_insights(resource: Resource, ctx: CheckContext) -> Verdict:
-    seen = read(resource, "properties.appInsightsEnabled", default=False)
-    if v := unresolved(seen):
-        return v
-    if seen.value is True:
-        return passed("Application Insights telemetry is enabled", seen)
-    return fail("Application Insights telemetry is disabled", seen)
+    return flag(
+        resource, "properties.appInsightsEnabled", default=False, want=True,
+        ok="Application Insights telemetry is enabled",
+        bad="Application Insights telemetry is disabled",
+    )
 
 
 def _traffic(resource: Resource) -> dict[str, float]:

@@ -42,6 +42,7 @@ __all__ = [
     "Verdict",
     "check",
     "fail",
+    "flag",
     "not_applicable",
     "passed",
     "read",
@@ -235,6 +236,23 @@ def read(resource: Resource, path: str, default: Any = _MISSING, note: str | Non
             )
         return Seen(None, Evidence(path, present=False, note=note))
     return Seen(value, Evidence(path, value=value, note=note))
+
+
+def flag(resource: Resource, path: str, *, default: bool, want: bool, ok: str, bad: str) -> Verdict:
+    """The most common check: one boolean setting that must be `want`.
+
+    PASS when it is (the documented `default` applies when the property is absent), FAIL when
+    it is not, UNKNOWN when it is an unresolved expression or not a boolean at all (ARM may
+    render booleans as "true"/"false" strings; anything else is not guessed at)."""
+    seen = read(resource, path, default=default)
+    if v := unresolved(seen):
+        return v
+    value = seen.value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        value = value.lower() == "true"
+    if not isinstance(value, bool):
+        return unknown(f"{path} is {value!r}, not a boolean", seen)
+    return passed(ok, seen) if value is want else fail(bad, seen)
 
 
 def _evidence(items: Sequence[Seen | Evidence]) -> tuple[Evidence, ...]:
