@@ -95,9 +95,9 @@ def manifest_listed(path: Path) -> set[str]:
 
 
 def replays_live(source: SourceResult) -> bool:
-    """True when the scan read a recording and nothing else: then it is judged as the live scan
-    was (`ctx.live`), since the recording holds every listing the live scan made (an absent
-    diagnostic setting was listed and not there, not merely left out of an export)."""
+    """True when the scan read a recording and nothing else: then checks see `ctx.live` as the
+    live scan's did. (Which lists were read in full travels separately, in the manifest's
+    `listed`: that, not this flag, lets an absent diagnostic setting be a FAIL.)"""
     roots = [posixpath.dirname(s.path) for s in source.scanned if s.kind == MANIFEST_KIND]
     if not roots:
         return False
