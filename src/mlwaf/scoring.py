@@ -15,12 +15,16 @@ workspaces and a pipeline owner wants the figure for the part they deploy:
   autoscale settings, role assignments). A dependency shared by two workspaces counts in both.
 - resource group and subscription: every resource whose id lies in it.
 
-pandas is imported only when scores are computed, so `mlwaf --help` and check listing stay fast.
+The sums are accumulated in one pass over the findings, per resource and pillar, and each scope
+adds up the tallies of its resources. That is the whole computation (weighted sums, no joins), so
+it is plain Python: pandas cost 0.3 to 0.4 s of import in every process and 7 s at a million
+findings, for the same numbers (docs/performance.md).
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -48,70 +52,69 @@ ATTACHED_TYPES = (
     "Microsoft.Authorization/roleAssignments",
 )
 _WORKSPACE_PREFIX = re.compile(r"^(.*?/providers/microsoft\.machinelearningservices/workspaces/[^/]+)(?:/|$)")
-_STATUS_COLUMNS = {s.value: f"n_{s.value.lower()}" for s in Status}
-_SUM_COLUMNS = ["pass_w", "fail_w", "assessed", "not_assessed", *_STATUS_COLUMNS.values(), "n_suppressed"]
+_STATUSES = tuple(Status)
+# One tally: weight of passes, weight of fails, assessed, not assessed, one count per status, suppressed.
+_PASS_W, _FAIL_W, _ASSESSED, _NOT_ASSESSED = range(4)
+_STATUS_AT = {status: 4 + i for i, status in enumerate(_STATUSES)}
+_SUPPRESSED = 4 + len(_STATUSES)
+_WIDTH = _SUPPRESSED + 1
+_PILLARS = tuple(Pillar)
+Tally = list[int]
+Tallies = dict[Pillar, Tally]
 
 
-def _frame(findings: Sequence[Finding]) -> Any:
-    """One row per finding with the additive quantities every score is built from."""
-    import pandas as pd
-
-    df = pd.DataFrame(
-        {
-            "key": [f.resource.key for f in findings],
-            "pillar": [f.pillar.value for f in findings],
-            "weight": [f.severity.weight for f in findings],
-            "status": [f.status.value for f in findings],
-            "suppressed": [bool(f.suppressed) for f in findings],
-        }
+def _tallies(findings: Iterable[Finding]) -> dict[str, Tallies]:
+    """Resource key -> pillar -> tally: every score below is a sum of these."""
+    # Findings of one resource share its object; normalizing its id once per resource, not per
+    # finding, and counting identical rows first keeps this pass at C speed for large scans.
+    rows = Counter(
+        (id(f.resource), f.pillar, f.status, f.severity, bool(f.suppressed)) for f in findings
     )
-    active = ~df["suppressed"]
-    status = df["status"]
-    df["pass_w"] = df["weight"].where(active & (status == Status.PASS.value), 0)
-    df["fail_w"] = df["weight"].where(active & (status == Status.FAIL.value), 0)
-    df["assessed"] = (active & status.isin([Status.PASS.value, Status.FAIL.value])).astype(int)
-    df["not_assessed"] = (active & status.isin([Status.UNKNOWN.value, Status.ERROR.value])).astype(int)
-    for value, column in _STATUS_COLUMNS.items():
-        df[column] = (status == value).astype(int)
-    df["n_suppressed"] = df["suppressed"].astype(int)
-    return df
+    keys: dict[int, str] = {}
+    for f in findings:
+        if id(f.resource) not in keys:
+            keys[id(f.resource)] = f.resource.key
+    out: dict[str, Tallies] = {}
+    for (rid, pillar, status, severity, suppressed), n in rows.items():
+        weight = severity.weight
+        tally = out.setdefault(keys[rid], {}).setdefault(pillar, [0] * _WIDTH)
+        tally[_STATUS_AT[status]] += n
+        if suppressed:
+            tally[_SUPPRESSED] += n
+            continue
+        if status is Status.PASS:
+            tally[_PASS_W] += weight * n
+            tally[_ASSESSED] += n
+        elif status is Status.FAIL:
+            tally[_FAIL_W] += weight * n
+            tally[_ASSESSED] += n
+        elif status in (Status.UNKNOWN, Status.ERROR):
+            tally[_NOT_ASSESSED] += n
+    return out
 
 
-def _summary(sums: Any) -> dict[str, Any]:
-    """Score, coverage and counts from one row of summed columns (a Series or a dict)."""
-    get = (lambda c: int(sums[c])) if sums is not None else (lambda c: 0)
-    passed_w, failed_w = get("pass_w"), get("fail_w")
-    assessed, not_assessed = get("assessed"), get("not_assessed")
+def _summary(tally: Tally | None) -> dict[str, Any]:
+    """Score, coverage and counts of one tally (None: nothing in it)."""
+    t = tally or [0] * _WIDTH
+    passed_w, failed_w, assessed, not_assessed = t[_PASS_W], t[_FAIL_W], t[_ASSESSED], t[_NOT_ASSESSED]
     score = round(100.0 * passed_w / (passed_w + failed_w), 1) if passed_w + failed_w else None
     coverage = round(100.0 * assessed / (assessed + not_assessed), 1) if assessed + not_assessed else None
-    counts = {value.lower(): get(column) for value, column in _STATUS_COLUMNS.items()}
-    counts["suppressed"] = get("n_suppressed")
+    counts = {status.value.lower(): t[_STATUS_AT[status]] for status in _STATUSES}
+    counts["suppressed"] = t[_SUPPRESSED]
     return {"score": score, "coverage": coverage, "counts": counts}
 
 
-def _block(df: Any) -> dict[str, Any]:
-    """{"overall": ..., "pillars": {...}} for the findings of one frame."""
-    by_pillar = df.groupby("pillar")[_SUM_COLUMNS].sum() if len(df) else None
-    pillars = {
-        p.value: _summary(by_pillar.loc[p.value] if by_pillar is not None and p.value in by_pillar.index else None)
-        for p in Pillar
-    }
-    return {"overall": _summary(df[_SUM_COLUMNS].sum() if len(df) else None), "pillars": pillars}
-
-
-def _blocks_by(df: Any, column: str) -> dict[str, dict[str, Any]]:
-    """`_block` for every value of `column`, in one grouped pass instead of one filter per scope."""
-    if not len(df):
-        return {}
-    # Plain dicts out of pandas once: label lookups per scope cost more than the grouping itself.
-    overall = df.groupby(column)[_SUM_COLUMNS].sum().to_dict("index")
-    per_pillar = df.groupby([column, "pillar"])[_SUM_COLUMNS].sum().to_dict("index")
+def _block(tallies: Iterable[Tallies]) -> dict[str, Any]:
+    """{"overall": ..., "pillars": {...}} of the resources whose tallies are given."""
+    grouped: dict[Pillar, list[Tally]] = {}
+    for per_pillar in tallies:
+        for pillar, tally in per_pillar.items():
+            grouped.setdefault(pillar, []).append(tally)
+    pillars = {pillar: [sum(column) for column in zip(*rows, strict=True)] for pillar, rows in grouped.items()}
+    overall = [sum(column) for column in zip(*pillars.values(), strict=True)]
     return {
-        scope: {
-            "overall": _summary(sums),
-            "pillars": {p.value: _summary(per_pillar.get((scope, p.value))) for p in Pillar},
-        }
-        for scope, sums in overall.items()
+        "overall": _summary(overall if pillars else None),
+        "pillars": {p.value: _summary(pillars.get(p)) for p in _PILLARS},
     }
 
 
@@ -188,21 +191,19 @@ def score(findings: Sequence[Finding], inventory: Inventory | None = None) -> di
     `scopes` lists subscriptions, resource groups and workspaces, each with `resources` (how
     many resources of the scan it holds) and its own `overall` and `pillars`.
     """
-    import pandas as pd
-
-    df = _frame(findings)
-    out = _block(df)
-    keys = [r.key for r in inventory.resources] if inventory is not None else list(df["key"].unique())
+    tallies = _tallies(findings)
+    out = _block(tallies.values())
+    keys = [r.key for r in inventory.resources] if inventory is not None else list(tallies)
     pairs, scopes = _scope_rows(inventory, keys)
-    # Typed columns: with no resources an untyped empty frame would not merge with `df`.
-    membership = pd.DataFrame(pairs, columns=["scope", "key"]).astype({"scope": object, "key": object})
-    if df.empty or membership.empty:
-        df = df.astype({"key": object})
-    blocks = _blocks_by(df.merge(membership, on="key", how="inner"), "scope")
-    sizes = membership.groupby("scope")["key"].nunique().to_dict() if len(membership) else {}
-    empty = _block(df.iloc[0:0])
+    members: dict[str, set[str]] = {}
+    for sid, key in pairs:
+        members.setdefault(sid, set()).add(key)
     out["scopes"] = [
-        {**scopes[sid], "resources": int(sizes.get(sid, 0)), **blocks.get(sid, empty)}
+        {
+            **scopes[sid],
+            "resources": len(members.get(sid, ())),
+            **_block(tallies[k] for k in members.get(sid, ()) if k in tallies),
+        }
         for sid in sorted(scopes, key=lambda s: (_KIND_ORDER[scopes[s]["kind"]], s))
     ]
     return out
