@@ -147,6 +147,13 @@ def scan(
         bool, typer.Option("--reproducible", help="Leave timestamps out, for byte-identical reports.")
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No console summary.")] = False,
+    detail_limit: Annotated[
+        int | None,
+        typer.Option("--detail-limit", min=0, show_default="250000",
+                     help="Above this many findings, reports list every FAIL, UNKNOWN and ERROR and count "
+                     "PASS and NOT_APPLICABLE ones instead of listing them; 0 lists all. Scores and the "
+                     "gate are the same either way."),
+    ] = None,
     sarif_category: Annotated[
         str,
         typer.Option(
@@ -239,7 +246,7 @@ def scan(
 ) -> None:
     """Scan files and folders of ARM JSON and write reports."""
     from mlwaf import report
-    from mlwaf.scan import ScanOptions, evaluate, run_sources, select_checks
+    from mlwaf.scan import DETAIL_LIMIT, ScanOptions, evaluate, run_sources, select_checks
     from mlwaf.sources import ReadOptions
 
     paths = list(paths or [])
@@ -273,6 +280,7 @@ def scan(
         ),
         checks_dirs=list(checks_dir or []),
         reproducible=reproducible,
+        detail_limit=DETAIL_LIMIT if detail_limit is None else detail_limit,
     )
     options, _ = _configure(
         options, reg, config_file, fail_on=fail_on, min_score=min_score, fail_on_unknown=fail_on_unknown,

@@ -7,7 +7,8 @@ user's, or ours on a shape we did not foresee) must never cost the user the rest
 from __future__ import annotations
 
 import traceback
-from collections.abc import Iterable, Mapping
+from collections import Counter
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,10 +36,58 @@ class ScanResult:
     suppressions: dict[str, Any] = field(default_factory=dict)
     # With --baseline (mlwaf.baseline): counts of known and new findings, the fixed ones.
     baseline: dict[str, Any] | None = None
+    # Set when the scan was too large to list every finding: what was counted but not kept.
+    omitted: Omitted | None = None
 
     @property
     def incomplete(self) -> bool:
         return bool(self.errors)
+
+
+# Statuses a summarized scan counts instead of keeping: nothing to act on, and most of a scan.
+SUMMARIZED = (Status.PASS, Status.NOT_APPLICABLE)
+
+
+@dataclass
+class Omitted:
+    """PASS and NOT_APPLICABLE findings of a large scan, counted but not kept.
+
+    Above `limit` expected findings, holding and writing every one costs more memory and time
+    than the scan (a million findings at 100k resources). Every FAIL, UNKNOWN and ERROR is still
+    kept; the rest is counted here, per resource for the scores and per check for the reports.
+    """
+
+    limit: int
+    expected: int
+    # (normalized resource id, pillar, status, severity) -> count: what scoring adds up.
+    rows: Counter[tuple[str, Any, Status, Any]] = field(default_factory=Counter)
+    # (check id, status) -> count
+    by_check: Counter[tuple[str, Status]] = field(default_factory=Counter)
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_check.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        counts = {s.value: 0 for s in SUMMARIZED}
+        by_check: dict[str, dict[str, int]] = {}
+        for (check_id, status), n in sorted(self.by_check.items(), key=lambda kv: (kv[0][0], kv[0][1].value)):
+            counts[status.value] += n
+            by_check.setdefault(check_id, {})[status.value] = n
+        return {
+            "reason": f"{self.expected} findings expected, above the detail limit of {self.limit}: "
+            "PASS and NOT_APPLICABLE findings are counted, not listed (--detail-limit 0 lists all)",
+            "limit": self.limit,
+            "expected": self.expected,
+            "statuses": [s.value for s in SUMMARIZED],
+            "counts": counts,
+            "by_check": by_check,
+        }
+
+
+def expected_findings(inventory: Inventory, checks: Iterable[CheckSpec]) -> int:
+    """How many findings a run will produce: one per check and resource of its types."""
+    return sum(len(inventory.of_type(*spec.resource_types)) for spec in checks)
 
 
 def locate(resource: Resource, evidence: Iterable[Evidence]) -> Location:
@@ -73,16 +122,34 @@ def run(
     params: Mapping[str, Mapping[str, Any]] | None = None,
     *,
     live: bool = False,
+    omit: Omitted | None = None,
+    keep: Container[str] = (),
 ) -> list[Finding]:
+    """Every finding, sorted by resource and check.
+
+    With `omit`, PASS and NOT_APPLICABLE findings are counted into it instead of kept, except
+    those whose identity (`check id|normalized resource id`) is in `keep` (a baseline's entries,
+    whose fixes must be reported with the status they have now).
+    """
     params = params or {}
     findings: list[Finding] = []
+    keys: dict[int, str] = {}
     for spec in checks:
         ctx = CheckContext(inventory=inventory, params=params.get(spec.id, {}), live=live)
+        counted: Counter[tuple[str, Status]] = Counter()
         for resource in inventory.of_type(*spec.resource_types):
             verdict = run_check(spec, resource, ctx)
+            status = verdict.status
+            if omit is not None and status in SUMMARIZED:
+                key = keys.get(id(resource))
+                if key is None:
+                    key = keys[id(resource)] = resource.key
+                if not keep or f"{spec.id.upper()}|{key}" not in keep:
+                    counted[key, status] += 1
+                    continue
             # Lines are looked up lazily: PASS findings point at the resource, the others at the
             # property they are about.
-            if verdict.status in (Status.FAIL, Status.UNKNOWN):
+            if status is Status.FAIL or status is Status.UNKNOWN:
                 location = locate(resource, verdict.evidence)
             else:
                 line, column = resource.position()
@@ -93,12 +160,22 @@ def run(
                     title=spec.title,
                     pillar=spec.pillar,
                     severity=spec.severity,
-                    status=verdict.status,
+                    status=status,
                     resource=resource,
                     message=verdict.message,
                     evidence=verdict.evidence,
                     location=location,
                 )
             )
+        if omit is not None:
+            for (key, status), n in counted.items():
+                omit.rows[key, spec.pillar, status, spec.severity] += n
+                omit.by_check[spec.id, status] += n
     findings.sort(key=lambda f: (f.resource.key, f.check_id))
     return findings
+
+
+def summarize_above(inventory: Inventory, checks: Sequence[CheckSpec], limit: int) -> Omitted | None:
+    """An `Omitted` to count into when the run would exceed `limit` findings (0: never)."""
+    expected = expected_findings(inventory, checks)
+    return Omitted(limit, expected) if limit and expected > limit else None

@@ -22,6 +22,10 @@ from mlwaf.model import InputError
 from mlwaf.sources import ReadOptions, SourceResult, read_paths
 from mlwaf.suppressions import Suppression
 
+# About 25,000 resources. The reports of a larger estate list every FAIL, UNKNOWN and ERROR, and
+# count the rest: at 100k resources listing all would be a million findings (docs/performance.md).
+DETAIL_LIMIT = 250_000
+
 
 @dataclass
 class ScanOptions:
@@ -38,6 +42,8 @@ class ScanOptions:
     # Check selection (mlwaf.selection): ids, globs, pillars, severities or tags.
     checks: Sequence[str] = ()
     skip_checks: Sequence[str] = ()
+    # Above this many findings, PASS and NOT_APPLICABLE ones are counted, not listed (0: never).
+    detail_limit: int = DETAIL_LIMIT
 
 
 def select_checks(reg: registry.Registry, options: ScanOptions | None = None) -> list[CheckSpec]:
@@ -67,7 +73,9 @@ def evaluate(
     errors: list[InputError] = list(source.errors)
     # A replayed live recording is judged as the live scan was: it holds every listing made.
     live = live or replays_live(source)
-    findings = engine.run(inventory, checks, options.check_params, live=live)
+    omitted = engine.summarize_above(inventory, checks, options.detail_limit)
+    keep = options.baseline.entries if options.baseline is not None and omitted is not None else ()
+    findings = engine.run(inventory, checks, options.check_params, live=live, omit=omitted, keep=keep)
     result = ScanResult(
         inventory=inventory,
         findings=findings,
@@ -75,13 +83,14 @@ def evaluate(
         errors=errors,
         checks=checks,
         check_sources=dict(check_sources or {}),
+        omitted=omitted,
     )
     result.suppressions = suppressions.apply(
         findings, options.suppressions, inline_suppressions=options.inline_suppressions, today=options.today
     )
     if options.baseline is not None:
         result.baseline = options.baseline.apply(findings)
-    result.scores = scoring.score(findings, inventory)
+    result.scores = scoring.score(findings, inventory, omitted)
     result.gate = gate.evaluate(result, options.gate)
     if not options.reproducible:
         result.meta["generated_at"] = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()

@@ -29,9 +29,10 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from mlwaf import armid
-from mlwaf.model import Finding, Pillar, Status
+from mlwaf.model import Finding, Pillar, Severity, Status
 
 if TYPE_CHECKING:
+    from mlwaf.engine import Omitted
     from mlwaf.inventory import Inventory
     from mlwaf.model import Resource
 
@@ -63,8 +64,9 @@ Tally = list[int]
 Tallies = dict[Pillar, Tally]
 
 
-def _tallies(findings: Iterable[Finding]) -> dict[str, Tallies]:
-    """Resource key -> pillar -> tally: every score below is a sum of these."""
+def _tallies(findings: Iterable[Finding], omitted: Omitted | None = None) -> dict[str, Tallies]:
+    """Resource key -> pillar -> tally: every score below is a sum of these. `omitted`: the
+    findings a summarized scan counted instead of keeping (never suppressed: PASS, N/A)."""
     # Findings of one resource share its object; normalizing its id once per resource, not per
     # finding, and counting identical rows first keeps this pass at C speed for large scans.
     rows = Counter(
@@ -74,10 +76,16 @@ def _tallies(findings: Iterable[Finding]) -> dict[str, Tallies]:
     for f in findings:
         if id(f.resource) not in keys:
             keys[id(f.resource)] = f.resource.key
-    out: dict[str, Tallies] = {}
+    by_key: Counter[tuple[str, Pillar, Status, Severity, bool]] = Counter()
     for (rid, pillar, status, severity, suppressed), n in rows.items():
+        by_key[keys[rid], pillar, status, severity, suppressed] += n
+    if omitted is not None:
+        for (key, pillar, status, severity), n in omitted.rows.items():
+            by_key[key, pillar, status, severity, False] += n
+    out: dict[str, Tallies] = {}
+    for (key, pillar, status, severity, suppressed), n in by_key.items():
         weight = severity.weight
-        tally = out.setdefault(keys[rid], {}).setdefault(pillar, [0] * _WIDTH)
+        tally = out.setdefault(key, {}).setdefault(pillar, [0] * _WIDTH)
         tally[_STATUS_AT[status]] += n
         if suppressed:
             tally[_SUPPRESSED] += n
@@ -185,13 +193,16 @@ def _scope_rows(
 _KIND_ORDER = {"subscription": 0, "resource_group": 1, "workspace": 2}
 
 
-def score(findings: Sequence[Finding], inventory: Inventory | None = None) -> dict[str, Any]:
+def score(
+    findings: Sequence[Finding], inventory: Inventory | None = None, omitted: Omitted | None = None
+) -> dict[str, Any]:
     """Scores of the whole scan (`overall`, `pillars`) and, with the inventory, per scope.
 
     `scopes` lists subscriptions, resource groups and workspaces, each with `resources` (how
-    many resources of the scan it holds) and its own `overall` and `pillars`.
+    many resources of the scan it holds) and its own `overall` and `pillars`. A summarized scan
+    passes what it counted without keeping as `omitted`: the scores are the same either way.
     """
-    tallies = _tallies(findings)
+    tallies = _tallies(findings, omitted)
     out = _block(tallies.values())
     keys = [r.key for r in inventory.resources] if inventory is not None else list(tallies)
     pairs, scopes = _scope_rows(inventory, keys)

@@ -59,6 +59,12 @@ def print_summary(result: ScanResult, written: list[str], file: IO[str]) -> None
         style="bold",
     )
     console.print(table)
+    if result.omitted is not None:
+        console.print(
+            f"[yellow]{result.omitted.total} PASS and NOT_APPLICABLE findings are counted, not listed: "
+            f"{result.omitted.expected} findings is above the detail limit of {result.omitted.limit} "
+            "(--detail-limit 0 lists all)[/yellow]"
+        )
     errored = oc.get("error", 0)
     if errored:
         console.print(f"[yellow]{errored} check runs raised an error (see the report)[/yellow]")

@@ -394,6 +394,7 @@ def context(result: ScanResult) -> dict[str, Any]:
     gate = result.gate or {}
     suppressions = result.suppressions or {}
     return {
+        "omitted": result.omitted.to_dict() if result.omitted is not None else None,
         "gate": {
             "decision": str(gate.get("decision", "")),
             "exit_code": gate.get("exit_code"),

@@ -150,6 +150,10 @@ def render(result: ScanResult) -> str:
 
     lines += _suppression_lines(result)
     lines += _baseline_lines(result)
+    if result.omitted is not None:
+        o = result.omitted
+        lines += ["", f"_Summarized: {o.total} PASS and NOT_APPLICABLE findings are counted in the scores, not "
+                  f"listed ({o.expected} findings is above the detail limit of {o.limit})._"]
     if result.errors:
         lines += ["", f"### Inputs not read ({len(result.errors)})", ""]
         lines += [f"- {esc(e.path)}: {esc(e.message)}" for e in result.errors[:TOP_LIST]]

@@ -351,6 +351,9 @@ def _run(
         }
     if limits:
         properties["limits"] = {k: v for k, v in limits.items() if k != "message"}
+    if scan.omitted is not None:
+        # PASS results of a summarized scan were counted, not kept (--sarif-include-pass has none).
+        properties["omitted"] = {k: v for k, v in scan.omitted.to_dict().items() if k != "by_check"}
     return {
         "tool": {
             "driver": {
