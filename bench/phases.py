@@ -20,13 +20,13 @@ from pathlib import Path
 T0 = time.perf_counter()
 
 
-def scan(paths: list[Path], out: Path) -> dict[str, float]:
+def scan(paths: list[Path], out: Path, detail_limit: int | None = None) -> dict[str, float]:
     marks: dict[str, float] = {}
     t = time.perf_counter()
     from mlwaf import engine, registry, scoring
     from mlwaf.inventory import Inventory
     from mlwaf.report import json as json_report
-    from mlwaf.scan import ScanOptions, select_checks
+    from mlwaf.scan import DETAIL_LIMIT, ScanOptions, select_checks
     from mlwaf.sources import ReadOptions, read_paths
 
     marks["import"] = time.perf_counter() - t
@@ -43,19 +43,22 @@ def scan(paths: list[Path], out: Path) -> dict[str, float]:
     inventory = Inventory(source.resources)
     marks["inventory"] = time.perf_counter() - t
     t = time.perf_counter()
-    findings = engine.run(inventory, checks, options.check_params)
+    omitted = engine.summarize_above(inventory, checks, DETAIL_LIMIT if detail_limit is None else detail_limit)
+    findings = engine.run(inventory, checks, options.check_params, omit=omitted)
     marks["run checks (+ locate lines)"] = time.perf_counter() - t
     t = time.perf_counter()
     result = engine.ScanResult(inventory=inventory, findings=findings, scanned=source.scanned,
-                               errors=list(source.errors), checks=checks, check_sources=reg.counts)
-    result.scores = scoring.score(findings, inventory)
+                               errors=list(source.errors), checks=checks, check_sources=reg.counts,
+                               omitted=omitted)
+    result.scores = scoring.score(findings, inventory, omitted)
     marks["scores"] = time.perf_counter() - t
     t = time.perf_counter()
-    text = json_report.render(result)
-    out.write_text(text, encoding="utf-8")
+    with out.open("w", encoding="utf-8") as fh:
+        json_report.write(result, fh)
     marks["JSON report"] = time.perf_counter() - t
     marks["resources"] = len(inventory)
     marks["findings"] = len(findings)
+    marks["findings counted, not listed"] = omitted.total if omitted is not None else 0
     return marks
 
 
@@ -64,11 +67,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("paths", nargs="+", type=Path)
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--profile", type=int, default=0, help="print the top N functions by own time")
+    ap.add_argument("--detail-limit", type=int, default=None, help="as `mlwaf scan --detail-limit`")
     args = ap.parse_args(argv)
     if args.profile:
         prof = cProfile.Profile()
         prof.enable()
-        marks = scan(args.paths, args.out)
+        marks = scan(args.paths, args.out, args.detail_limit)
         prof.disable()
         buf = io.StringIO()
         stats = pstats.Stats(prof, stream=buf)
@@ -78,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({"phases": marks, "profile_tottime": _trim(buf.getvalue()),
                           "profile_cumulative": _trim(buf2.getvalue())}))
     else:
-        print(json.dumps({"phases": scan(args.paths, args.out)}))
+        print(json.dumps({"phases": scan(args.paths, args.out, args.detail_limit)}))
     return 0
 
 

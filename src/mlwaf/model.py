@@ -144,6 +144,9 @@ class Resource:
     locator: Callable[[str], tuple[int | None, int | None]] | None = field(
         default=None, repr=False, compare=False
     )
+    # `key`, normalized on first use: every finding, index and scope asks for it (millions of
+    # times in a large scan), and a resource's id never changes once it is read.
+    _key: str | None = field(default=None, init=False, repr=False, compare=False)
 
     def position(self, pointer: str | None = None) -> tuple[int | None, int | None]:
         """Where a JSON pointer (default: the resource itself) is written in the origin file."""
@@ -161,7 +164,9 @@ class Resource:
 
     @property
     def key(self) -> str:
-        return armid.normalize(self.id)
+        if self._key is None:
+            self._key = armid.normalize(self.id)
+        return self._key
 
     @property
     def type_key(self) -> str:

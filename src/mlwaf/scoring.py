@@ -59,45 +59,49 @@ _PASS_W, _FAIL_W, _ASSESSED, _NOT_ASSESSED = range(4)
 _STATUS_AT = {status: 4 + i for i, status in enumerate(_STATUSES)}
 _SUPPRESSED = 4 + len(_STATUSES)
 _WIDTH = _SUPPRESSED + 1
-_PILLARS = tuple(Pillar)
+_COUNT_NAMES = tuple((status.value.lower(), _STATUS_AT[status]) for status in _STATUSES)
+_PILLAR_NAMES = tuple((pillar, pillar.value) for pillar in Pillar)
 Tally = list[int]
 Tallies = dict[Pillar, Tally]
+
+
+def _deltas(status: Status, severity: Severity, suppressed: bool) -> tuple[tuple[int, int], ...]:
+    """What one finding adds to a tally, as (position, amount) pairs."""
+    out = [(_STATUS_AT[status], 1)]
+    if suppressed:
+        out.append((_SUPPRESSED, 1))
+    elif status is Status.PASS:
+        out += [(_PASS_W, severity.weight), (_ASSESSED, 1)]
+    elif status is Status.FAIL:
+        out += [(_FAIL_W, severity.weight), (_ASSESSED, 1)]
+    elif status in (Status.UNKNOWN, Status.ERROR):
+        out.append((_NOT_ASSESSED, 1))
+    return tuple(out)
+
+
+# Every combination up front: the loops below then do one dict lookup per row, no enum access.
+_DELTAS = {(st, sev, sup): _deltas(st, sev, sup) for st in Status for sev in Severity for sup in (False, True)}
 
 
 def _tallies(findings: Iterable[Finding], omitted: Omitted | None = None) -> dict[str, Tallies]:
     """Resource key -> pillar -> tally: every score below is a sum of these. `omitted`: the
     findings a summarized scan counted instead of keeping (never suppressed: PASS, N/A)."""
-    # Findings of one resource share its object; normalizing its id once per resource, not per
-    # finding, and counting identical rows first keeps this pass at C speed for large scans.
-    rows = Counter(
-        (id(f.resource), f.pillar, f.status, f.severity, bool(f.suppressed)) for f in findings
-    )
-    keys: dict[int, str] = {}
-    for f in findings:
-        if id(f.resource) not in keys:
-            keys[id(f.resource)] = f.resource.key
-    by_key: Counter[tuple[str, Pillar, Status, Severity, bool]] = Counter()
-    for (rid, pillar, status, severity, suppressed), n in rows.items():
-        by_key[keys[rid], pillar, status, severity, suppressed] += n
+    # Counting identical rows first keeps this pass at C speed for large scans.
+    rows = Counter((f.resource.key, f.pillar, f.status, f.severity, bool(f.suppressed)) for f in findings)
     if omitted is not None:
         for (key, pillar, status, severity), n in omitted.rows.items():
-            by_key[key, pillar, status, severity, False] += n
+            rows[key, pillar, status, severity, False] += n
     out: dict[str, Tallies] = {}
-    for (key, pillar, status, severity, suppressed), n in by_key.items():
-        weight = severity.weight
-        tally = out.setdefault(key, {}).setdefault(pillar, [0] * _WIDTH)
-        tally[_STATUS_AT[status]] += n
-        if suppressed:
-            tally[_SUPPRESSED] += n
-            continue
-        if status is Status.PASS:
-            tally[_PASS_W] += weight * n
-            tally[_ASSESSED] += n
-        elif status is Status.FAIL:
-            tally[_FAIL_W] += weight * n
-            tally[_ASSESSED] += n
-        elif status in (Status.UNKNOWN, Status.ERROR):
-            tally[_NOT_ASSESSED] += n
+    deltas = _DELTAS
+    for (key, pillar, status, severity, suppressed), n in rows.items():
+        per_pillar = out.get(key)
+        if per_pillar is None:
+            per_pillar = out[key] = {}
+        tally = per_pillar.get(pillar)
+        if tally is None:
+            tally = per_pillar[pillar] = [0] * _WIDTH
+        for at, amount in deltas[status, severity, suppressed]:
+            tally[at] += amount * n
     return out
 
 
@@ -107,7 +111,7 @@ def _summary(tally: Tally | None) -> dict[str, Any]:
     passed_w, failed_w, assessed, not_assessed = t[_PASS_W], t[_FAIL_W], t[_ASSESSED], t[_NOT_ASSESSED]
     score = round(100.0 * passed_w / (passed_w + failed_w), 1) if passed_w + failed_w else None
     coverage = round(100.0 * assessed / (assessed + not_assessed), 1) if assessed + not_assessed else None
-    counts = {status.value.lower(): t[_STATUS_AT[status]] for status in _STATUSES}
+    counts = {name: t[at] for name, at in _COUNT_NAMES}
     counts["suppressed"] = t[_SUPPRESSED]
     return {"score": score, "coverage": coverage, "counts": counts}
 
@@ -122,7 +126,7 @@ def _block(tallies: Iterable[Tallies]) -> dict[str, Any]:
     overall = [sum(column) for column in zip(*pillars.values(), strict=True)]
     return {
         "overall": _summary(overall if pillars else None),
-        "pillars": {p.value: _summary(pillars.get(p)) for p in _PILLARS},
+        "pillars": {name: _summary(pillars.get(p)) for p, name in _PILLAR_NAMES},
     }
 
 
