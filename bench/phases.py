@@ -26,7 +26,7 @@ def scan(paths: list[Path], out: Path, detail_limit: int | None = None) -> dict[
     from mlwaf import engine, registry, scoring
     from mlwaf.inventory import Inventory
     from mlwaf.report import json as json_report
-    from mlwaf.scan import DETAIL_LIMIT, ScanOptions, select_checks
+    from mlwaf.scan import DETAIL_LIMIT, ScanOptions, batch_gc, select_checks
     from mlwaf.sources import ReadOptions, read_paths
 
     marks["import"] = time.perf_counter() - t
@@ -42,6 +42,8 @@ def scan(paths: list[Path], out: Path, detail_limit: int | None = None) -> dict[
     t = time.perf_counter()
     inventory = Inventory(source.resources)
     marks["inventory"] = time.perf_counter() - t
+    gc_policy = batch_gc()
+    gc_policy.__enter__()  # as `scan.evaluate` does, from here to the end of the scan
     t = time.perf_counter()
     omitted = engine.summarize_above(inventory, checks, DETAIL_LIMIT if detail_limit is None else detail_limit)
     findings = engine.run(inventory, checks, options.check_params, omit=omitted)
@@ -56,6 +58,7 @@ def scan(paths: list[Path], out: Path, detail_limit: int | None = None) -> dict[
     with out.open("w", encoding="utf-8") as fh:
         json_report.write(result, fh)
     marks["JSON report"] = time.perf_counter() - t
+    gc_policy.__exit__(None, None, None)
     marks["resources"] = len(inventory)
     marks["findings"] = len(findings)
     marks["findings counted, not listed"] = omitted.total if omitted is not None else 0

@@ -246,7 +246,7 @@ def scan(
 ) -> None:
     """Scan files and folders of ARM JSON and write reports."""
     from mlwaf import report
-    from mlwaf.scan import DETAIL_LIMIT, ScanOptions, evaluate, run_sources, select_checks
+    from mlwaf.scan import DETAIL_LIMIT, ScanOptions, batch_gc, evaluate, run_sources, select_checks
     from mlwaf.sources import ReadOptions
 
     paths = list(paths or [])
@@ -296,14 +296,14 @@ def scan(
         )
     else:
         source = run_sources(paths, options)
-    result = evaluate(source, select_checks(reg, options), options, check_sources=reg.counts, live=live_scope)
-
     report_options = report.ReportOptions(
         sarif_category=sarif_category,
         sarif_include_pass=sarif_include_pass,
         source_prefix=_source_prefix(root),
     )
-    written = _write_reports(result, formats, output, output_dir, report_options)
+    with batch_gc():  # the reports are written from the same long-lived objects
+        result = evaluate(source, select_checks(reg, options), options, check_sources=reg.counts, live=live_scope)
+        written = _write_reports(result, formats, output, output_dir, report_options)
     summary_to = sys.stderr if output == Path("-") else sys.stdout
     if not quiet:
         from mlwaf.report import console
