@@ -81,6 +81,9 @@ def unescape_pointer_token(token: str) -> str:
 
 
 _WS = re.compile(r"[ \t\n\r]*")
+# From after an object's `{` or after a member's value: the separator, then the next key and its
+# colon (group 1: the key as written, quotes included), up to the value; or the closing brace.
+_NEXT_MEMBER = re.compile(r'[ \t\n\r]*(?:,[ \t\n\r]*)?(?:("(?:[^"\\]|\\.)*")[ \t\n\r]*:[ \t\n\r]*|(\}))', re.S)
 _DECODER = json.JSONDecoder(strict=False)
 scanstring = json.decoder.scanstring
 # Line numbers are counted per block of this many characters, so a lookup scans at most one block.
@@ -206,25 +209,18 @@ class LineIndex:
         assert isinstance(members, dict)
         if key in members:
             return members[key]
-        text, ws, decode = self._text, _WS.match, _DECODER.raw_decode
+        text, step, decode = self._text, _NEXT_MEMBER.match, _DECODER.raw_decode
         pos = c.resume
         while not c.done:
-            pos = ws(text, pos).end()
-            ch = text[pos]
-            if ch == ",":
-                pos = ws(text, pos + 1).end()
-                ch = text[pos]
-            if ch == "}":
+            m = step(text, pos)
+            if m is None:
+                raise ValueError(f"expected a key at offset {pos}")
+            quoted = m.group(1)
+            if quoted is None:  # the closing brace
                 c.done = True
                 break
-            if ch != '"':
-                raise ValueError(f"expected a key at offset {pos}")
-            key_at = pos
-            name, end = scanstring(text, pos + 1, False)
-            end = ws(text, end).end()
-            if text[end] != ":":
-                raise ValueError(f"expected ':' at offset {end}")
-            start = ws(text, end + 1).end()
+            key_at, start = m.start(1), m.end()
+            name = quoted[1:-1] if "\\" not in quoted else scanstring(quoted, 1, False)[0]
             _, pos = decode(text, start)
             c.resume = pos
             if name not in members:
