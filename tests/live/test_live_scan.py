@@ -429,3 +429,45 @@ def test_a_failed_listing_is_unknown_never_fail(arm, estate, tmp_path):
     assert any(e["scope"].lower() == broken.lower() and e["status"] == 403 for e in report["errors"])
     # Live resources say which subscription they were read from.
     assert {r["origin"]["subscription"].lower() for r in report["resources"]} == {s.lower() for s in allowed}
+
+
+def test_child_lists_start_while_resource_graph_pages_still_come(arm, estate):
+    """Resource Graph pages are serial (each skip token asks for the next): the child lists of a
+    page's workspaces are read while later pages are still on their way, not after the last."""
+    arm.latency = 0.05
+    allowed = _allowed(estate)
+    found = read_live(LiveOptions(subscriptions=allowed, max_concurrency=8, arm_endpoint=arm.url, progress=False))
+    assert found.errors == []
+    log = arm.requests()
+    posts = [e.at for e in log if e.method == "POST"]
+    assert len(posts) >= 4, "the estate must need several Resource Graph pages"
+    children = [e.at for e in log if e.method == "GET" and "/workspaces/" in e.path.lower()]
+    assert sum(at < max(posts) for at in children) >= 3
+    # Overlapping changes no answer: the inventory is in the same order as a serial read.
+    again = read_live(LiveOptions(subscriptions=allowed, max_concurrency=1, arm_endpoint=arm.url, progress=False))
+    assert [r.id for r in again.resources] == [r.id for r in found.resources]
+    assert again.listed == found.listed
+
+
+def test_proxy_settings_come_from_the_environment(arm, estate, monkeypatch):
+    """HTTPS_PROXY and NO_PROXY are read once per scan, as requests reads them: through a proxy
+    that is not there every call fails (a not-assessed entry, nothing sent); with the endpoint in
+    NO_PROXY the scan goes direct."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    for name in ("https_proxy", "no_proxy", "NO_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{closed}")
+    sub = _allowed(estate)[0]
+    options = {"subscriptions": [sub], "max_attempts": 1, "arm_endpoint": arm.url, "progress": False}
+    blocked = read_live(LiveOptions(**options))
+    assert arm.requests() == []
+    assert [e.scope for e in blocked.errors] == [f"/subscriptions/{sub}"]
+    assert "connection failed" in blocked.errors[0].message and blocked.resources == []
+
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    direct = read_live(LiveOptions(**options))
+    assert direct.errors == [] and direct.resources

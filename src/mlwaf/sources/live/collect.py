@@ -9,6 +9,8 @@
    pipelines: workspace computes, connections, datastores and schedules, managed-network
    outbound rules (only where the workspace has a managed network and does not embed them), and
    the diagnostic settings of the resources that have checks about logs. Paged with nextLink.
+   These start as soon as the Resource Graph page holding their parent arrives, on the same
+   pool of --max-concurrency workers, so the serial skip-token paging overlaps them.
 
 Every failed call becomes an InputError (path, message, scope, call, status): nothing is lost
 silently. Order is deterministic (submission order, not completion order), so two scans of the
@@ -89,13 +91,11 @@ class LiveScan:
         self._abort = threading.Event()
 
     # --- running tasks ---------------------------------------------------------------------
-    def _parallel(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
-        """fn over items on the bounded pool; results in the items' order. An AuthError stops
-        everything: the scan cannot go on without a usable identity."""
-        if not items:
-            return []
+    def _submit(self, pool: ThreadPoolExecutor, fn: Callable[[T], R], item: T) -> Future[R]:
+        """fn(item) on the pool. An AuthError stops everything: the scan cannot go on without a
+        usable identity, so tasks not yet started are skipped."""
 
-        def run(item: T) -> R:
+        def run() -> R:
             if self._abort.is_set():
                 raise _Aborted
             try:
@@ -104,21 +104,32 @@ class LiveScan:
                 self._abort.set()
                 raise
 
+        return pool.submit(run)
+
+    @staticmethod
+    def _gather(futures: Sequence[Future[R]]) -> list[R]:
+        """The results in the futures' order (not completion order: a scan is deterministic);
+        after all of them are done, the first AuthError is raised."""
+        results: list[R] = []
+        first_auth: auth.AuthError | None = None
+        for fut in futures:
+            try:
+                results.append(fut.result())
+            except auth.AuthError as err:
+                first_auth = first_auth or err
+            except _Aborted:
+                pass
+        if first_auth is not None:
+            raise first_auth
+        return results
+
+    def _parallel(self, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+        """fn over items on a bounded pool of its own; results in the items' order."""
+        if not items:
+            return []
         workers = min(self.options.max_concurrency, len(items))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="mlwaf-live") as pool:
-            futures: list[Future[R]] = [pool.submit(run, item) for item in items]
-            results: list[R] = []
-            first_auth: auth.AuthError | None = None
-            for fut in futures:
-                try:
-                    results.append(fut.result())
-                except auth.AuthError as err:
-                    first_auth = first_auth or err
-                except _Aborted:
-                    pass
-            if first_auth is not None:
-                raise first_auth
-        return results
+            return self._gather([self._submit(pool, fn, item) for item in items])
 
     # --- pages ---------------------------------------------------------------------------
     def _pages(self, client: Any, first_url: str) -> Iterator[Reply]:
@@ -235,51 +246,72 @@ class LiveScan:
         lines.append("| order by id asc")
         return "\n".join(lines)
 
-    def inventory(self, subscriptions: list[str]) -> tuple[Outcome, set[str]]:
+    def inventory(self, subscriptions: list[str]) -> tuple[Outcome, Outcome, set[str]]:
+        """The Resource Graph inventory and what it lacks (child lists), read together.
+
+        Resource Graph pages come one after the other (each page's skip token asks for the
+        next), so the child lists of a page's resources start as soon as the page arrives, on
+        the same bounded pool, instead of after the last page: the serial paging overlaps the
+        parallel child calls. Returns (inventory, children, subscriptions queried in full)."""
         size = max(1, self.options.subscription_batch)
         batches = [subscriptions[i : i + size] for i in range(0, len(subscriptions), size)]
         query = self.graph_query()
-        self.progress.phase("Resource Graph", len(batches))
-
-        def batch(item: tuple[int, list[str]]) -> tuple[Outcome, list[str]]:
-            number, subs = item
-            out = Outcome()
-            page = 0
-            url = self.caller.url(GRAPH_FILE_PATH, API_RESOURCE_GRAPH)
-            try:
-                for reply in self._graph_pages({"subscriptions": subs, "query": query}):
-                    page += 1
-                    rows = reply.data.get("data") if isinstance(reply.data, dict) else None
-                    if not isinstance(rows, list):
-                        raise CallFailed("the answer held no row list ('data'); was resultFormat ignored?")
-                    arm_path = f"{GRAPH_FILE_PATH}/batch-{number}"
-                    found = self._read_rows(rows, reply, arm_path, page)
-                    out.resources.extend(found)
-                    self.progress.step(len(found))
-                    truncated = str(reply.data.get("resultTruncated", "false")).lower() == "true"
-                    if truncated and not (reply.data.get("$skipToken") or reply.data.get("skipToken")):
-                        raise CallFailed("Resource Graph truncated the result and gave no skip token")
-            except CallFailed as err:
-                for sid in subs:
-                    path = f"/subscriptions/{sid}"
-                    out.errors.append(InputError(
-                        path, f"inventory not complete (Resource Graph query, page {page + 1}): {err.message}",
-                        scope=path, call=f"POST {url}", status=err.status,
-                    ))
-                return out, []
-            return out, subs
-
-        outcome = Outcome()
+        self.progress.phase("Resource Graph and child lists", len(batches))
+        inventory, children = Outcome(), Outcome()
+        if not batches:
+            return inventory, children, set()
         done: set[str] = set()
-        for out, subs in self._parallel(batch, list(enumerate(batches, start=1))):
-            outcome.resources.extend(out.resources)
-            outcome.errors.extend(out.errors)
-            done.update(subs)
+        with ThreadPoolExecutor(max_workers=self.options.max_concurrency, thread_name_prefix="mlwaf-live") as pool:
+
+            def batch(item: tuple[int, list[str]]) -> tuple[Outcome, list[str], list[Future[Outcome]]]:
+                number, subs = item
+                out = Outcome()
+                pending: list[Future[Outcome]] = []
+                page = 0
+                url = self.caller.url(GRAPH_FILE_PATH, API_RESOURCE_GRAPH)
+                try:
+                    for reply in self._graph_pages({"subscriptions": subs, "query": query}):
+                        page += 1
+                        rows = reply.data.get("data") if isinstance(reply.data, dict) else None
+                        if not isinstance(rows, list):
+                            raise CallFailed("the answer held no row list ('data'); was resultFormat ignored?")
+                        arm_path = f"{GRAPH_FILE_PATH}/batch-{number}"
+                        found = self._read_rows(rows, reply, arm_path, page)
+                        out.resources.extend(found)
+                        calls = self.child_calls(found)
+                        self.progress.grow(len(calls))
+                        pending.extend(self._submit(pool, self._child, call) for call in calls)
+                        self.progress.step(len(found))
+                        truncated = str(reply.data.get("resultTruncated", "false")).lower() == "true"
+                        if truncated and not (reply.data.get("$skipToken") or reply.data.get("skipToken")):
+                            raise CallFailed("Resource Graph truncated the result and gave no skip token")
+                except CallFailed as err:
+                    for sid in subs:
+                        path = f"/subscriptions/{sid}"
+                        out.errors.append(InputError(
+                            path, f"inventory not complete (Resource Graph query, page {page + 1}): {err.message}",
+                            scope=path, call=f"POST {url}", status=err.status,
+                        ))
+                    return out, [], pending
+                return out, subs, pending
+
+            graph = [self._submit(pool, batch, item) for item in enumerate(batches, start=1)]
+            # A batch's child futures are known once the batch is done: gather the batches first,
+            # then their children, both in order, so the inventory's order never depends on timing.
+            read = self._gather(graph)
+            for out, subs, _ in read:
+                inventory.resources.extend(out.resources)
+                inventory.errors.extend(out.errors)
+                done.update(subs)
+            for out in self._gather([fut for *_, pending in read for fut in pending]):
+                children.resources.extend(out.resources)
+                children.errors.extend(out.errors)
+                children.listed |= out.listed
         if not self.options.resource_groups:
             # Every resource of the queried types in these subscriptions was read: an autoscale
             # setting not among them does not exist (with --resource-group it may be elsewhere).
-            outcome.listed = {type_listing(sid, t) for sid in done for t in self.options.graph_types}
-        return outcome, done
+            inventory.listed = {type_listing(sid, t) for sid in done for t in self.options.graph_types}
+        return inventory, children, done
 
     def _read_rows(self, rows: list[Any], reply: Reply, arm_path: str, page: int) -> list[Resource]:
         path = self.recorder.page(arm_path, page, reply, len(rows)) if self.recorder else None
@@ -323,42 +355,33 @@ class LiveScan:
                 ))
         return calls
 
-    def children(self, calls: list[ChildCall]) -> Outcome:
-        self.progress.phase("child lists", len(calls))
-
-        def one(call: ChildCall) -> Outcome:
-            out = Outcome()
-            url = self.caller.url(call.path, call.api_version)
-            page = 0
-            try:
-                for reply in self._pages(call.client, url):
-                    page += 1
-                    items = reply.data.get("value") if isinstance(reply.data, dict) else None
-                    if not isinstance(items, list):
-                        raise CallFailed("the answer was not a list page ({\"value\": [...]})", reply.status)
-                    path = self.recorder.page(call.path, page, reply, len(items)) if self.recorder else None
-                    for i, item in enumerate(items):
-                        if isinstance(item, dict) and isinstance(item.get("type"), str) \
-                                and isinstance(item.get("id"), str) and item["id"].startswith("/"):
-                            out.resources.append(self._resource(
-                                item, path, f"/value/{i}", "list-page", call.api_version, reply.request
-                            ))
-                    self.progress.step(len(items))
-                out.listed.add(call.path)
-            except CallFailed as err:
-                out.errors.append(InputError(
-                    call.path, f"{call.what} of {call.parent.name} not assessed (page {page + 1}): {err.message}",
-                    scope=call.parent.id, call=f"GET {url}", status=err.status,
-                ))
-                self.progress.step()
-            return out
-
-        outcome = Outcome()
-        for out in self._parallel(one, calls):
-            outcome.resources.extend(out.resources)
-            outcome.errors.extend(out.errors)
-            outcome.listed |= out.listed
-        return outcome
+    def _child(self, call: ChildCall) -> Outcome:
+        """One child list, all its pages; a failed page becomes a not-assessed entry."""
+        out = Outcome()
+        url = self.caller.url(call.path, call.api_version)
+        page = 0
+        try:
+            for reply in self._pages(call.client, url):
+                page += 1
+                items = reply.data.get("value") if isinstance(reply.data, dict) else None
+                if not isinstance(items, list):
+                    raise CallFailed("the answer was not a list page ({\"value\": [...]})", reply.status)
+                path = self.recorder.page(call.path, page, reply, len(items)) if self.recorder else None
+                for i, item in enumerate(items):
+                    if isinstance(item, dict) and isinstance(item.get("type"), str) \
+                            and isinstance(item.get("id"), str) and item["id"].startswith("/"):
+                        out.resources.append(self._resource(
+                            item, path, f"/value/{i}", "list-page", call.api_version, reply.request
+                        ))
+                self.progress.step(len(items))
+            out.listed.add(call.path)
+        except CallFailed as err:
+            out.errors.append(InputError(
+                call.path, f"{call.what} of {call.parent.name} not assessed (page {page + 1}): {err.message}",
+                scope=call.parent.id, call=f"GET {url}", status=err.status,
+            ))
+            self.progress.step()
+        return out
 
     # --- the whole scan --------------------------------------------------------------------
     def run(self) -> SourceResult:
@@ -366,9 +389,8 @@ class LiveScan:
         try:
             subscriptions, errors = self.subscriptions()
             result.errors.extend(errors)
-            inventory, done = self.inventory(subscriptions)
+            inventory, children, done = self.inventory(subscriptions)
             result.errors.extend(inventory.errors)
-            children = self.children(self.child_calls(inventory.resources))
             result.errors.extend(children.errors)
             result.resources = inventory.resources + children.resources
             result.listed = inventory.listed | children.listed

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import email.utils
 import json
+import os
 import random
 import threading
 import time
@@ -177,7 +178,14 @@ class Clients:
             pool_connections=2, pool_maxsize=options.max_concurrency + 2, max_retries=0
         )
         self._session.mount("https://", adapter)
-        transport = RequestsTransport(session=self._session, session_owner=False)
+        # The environment (proxy, CA bundle) is read once here, not on every request: with
+        # trust_env, requests looks for ~/.netrc, the proxy variables and the CA bundle variables
+        # on each call, a third of the scanner's CPU per request (docs/performance.md, live).
+        # Every call goes to this one endpoint (ReadOnlyPolicy), so its proxies are these.
+        self._session.trust_env = False
+        self._session.proxies = requests.utils.get_environ_proxies(options.endpoint)
+        verify: bool | str = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        transport = RequestsTransport(session=self._session, session_owner=False, connection_verify=verify)
         common: dict[str, Any] = {
             "base_url": options.endpoint,
             "credential_scopes": [options.scope],
