@@ -60,13 +60,16 @@ _STATUS_AT = {status: 4 + i for i, status in enumerate(_STATUSES)}
 _SUPPRESSED = 4 + len(_STATUSES)
 _WIDTH = _SUPPRESSED + 1
 _COUNT_NAMES = tuple((status.value.lower(), _STATUS_AT[status]) for status in _STATUSES)
-_PILLAR_NAMES = tuple((pillar, pillar.value) for pillar in Pillar)
+_PILLARS = tuple(Pillar)
+# A resource's tallies, one after another in pillar order, in one flat list: a scope's sums are
+# then one C-level zip over its resources' lists.
+_FLAT = _WIDTH * len(_PILLARS)
 Tally = list[int]
-Tallies = dict[Pillar, Tally]
 
 
-def _deltas(status: Status, severity: Severity, suppressed: bool) -> tuple[tuple[int, int], ...]:
-    """What one finding adds to a tally, as (position, amount) pairs."""
+def _deltas(pillar: Pillar, status: Status, severity: Severity, suppressed: bool) -> tuple[tuple[int, int], ...]:
+    """What one finding adds to its resource's flat tally, as (position, amount) pairs."""
+    base = _PILLARS.index(pillar) * _WIDTH
     out = [(_STATUS_AT[status], 1)]
     if suppressed:
         out.append((_SUPPRESSED, 1))
@@ -76,38 +79,41 @@ def _deltas(status: Status, severity: Severity, suppressed: bool) -> tuple[tuple
         out += [(_FAIL_W, severity.weight), (_ASSESSED, 1)]
     elif status in (Status.UNKNOWN, Status.ERROR):
         out.append((_NOT_ASSESSED, 1))
-    return tuple(out)
+    return tuple((base + at, amount) for at, amount in out)
 
 
 # Every combination up front: the loops below then do one dict lookup per row, no enum access.
-_DELTAS = {(st, sev, sup): _deltas(st, sev, sup) for st in Status for sev in Severity for sup in (False, True)}
+_DELTAS = {
+    (pillar, st, sev, sup): _deltas(pillar, st, sev, sup)
+    for pillar in Pillar for st in Status for sev in Severity for sup in (False, True)
+}
 
 
-def _tallies(findings: Iterable[Finding], omitted: Omitted | None = None) -> dict[str, Tallies]:
-    """Resource key -> pillar -> tally: every score below is a sum of these. `omitted`: the
-    findings a summarized scan counted instead of keeping (never suppressed: PASS, N/A)."""
+def _tallies(findings: Iterable[Finding], omitted: Omitted | None = None) -> dict[str, Tally]:
+    """Resource key -> flat tally: every score below is a sum of these. `omitted`: the findings
+    a summarized scan counted instead of keeping (never suppressed: PASS, N/A)."""
     # Counting identical rows first keeps this pass at C speed for large scans.
     rows = Counter((f.resource.key, f.pillar, f.status, f.severity, bool(f.suppressed)) for f in findings)
-    if omitted is not None:
-        for (key, pillar, status, severity), n in omitted.rows.items():
-            rows[key, pillar, status, severity, False] += n
-    out: dict[str, Tallies] = {}
+    out: dict[str, Tally] = {}
     deltas = _DELTAS
     for (key, pillar, status, severity, suppressed), n in rows.items():
-        per_pillar = out.get(key)
-        if per_pillar is None:
-            per_pillar = out[key] = {}
-        tally = per_pillar.get(pillar)
+        tally = out.get(key)
         if tally is None:
-            tally = per_pillar[pillar] = [0] * _WIDTH
-        for at, amount in deltas[status, severity, suppressed]:
+            tally = out[key] = [0] * _FLAT
+        for at, amount in deltas[pillar, status, severity, suppressed]:
             tally[at] += amount * n
+    if omitted is not None:
+        for (key, pillar, status, severity), n in omitted.rows.items():
+            tally = out.get(key)
+            if tally is None:
+                tally = out[key] = [0] * _FLAT
+            for at, amount in deltas[pillar, status, severity, False]:
+                tally[at] += amount * n
     return out
 
 
-def _summary(tally: Tally | None) -> dict[str, Any]:
-    """Score, coverage and counts of one tally (None: nothing in it)."""
-    t = tally or [0] * _WIDTH
+def _summary(t: Tally) -> dict[str, Any]:
+    """Score, coverage and counts of one pillar's (or the overall) tally."""
     passed_w, failed_w, assessed, not_assessed = t[_PASS_W], t[_FAIL_W], t[_ASSESSED], t[_NOT_ASSESSED]
     score = round(100.0 * passed_w / (passed_w + failed_w), 1) if passed_w + failed_w else None
     coverage = round(100.0 * assessed / (assessed + not_assessed), 1) if assessed + not_assessed else None
@@ -116,17 +122,14 @@ def _summary(tally: Tally | None) -> dict[str, Any]:
     return {"score": score, "coverage": coverage, "counts": counts}
 
 
-def _block(tallies: Iterable[Tallies]) -> dict[str, Any]:
+def _block(tallies: Iterable[Tally]) -> dict[str, Any]:
     """{"overall": ..., "pillars": {...}} of the resources whose tallies are given."""
-    grouped: dict[Pillar, list[Tally]] = {}
-    for per_pillar in tallies:
-        for pillar, tally in per_pillar.items():
-            grouped.setdefault(pillar, []).append(tally)
-    pillars = {pillar: [sum(column) for column in zip(*rows, strict=True)] for pillar, rows in grouped.items()}
-    overall = [sum(column) for column in zip(*pillars.values(), strict=True)]
+    total = list(map(sum, zip(*tallies, strict=True))) or [0] * _FLAT
+    pillars = [total[i : i + _WIDTH] for i in range(0, _FLAT, _WIDTH)]
+    overall = list(map(sum, zip(*pillars, strict=True)))
     return {
-        "overall": _summary(overall if pillars else None),
-        "pillars": {name: _summary(pillars.get(p)) for p, name in _PILLAR_NAMES},
+        "overall": _summary(overall),
+        "pillars": {pillar.value: _summary(t) for pillar, t in zip(_PILLARS, pillars, strict=True)},
     }
 
 
@@ -168,19 +171,17 @@ def _scope_rows(
     """(scope id, resource key) membership pairs, and each scope's description."""
     pairs: list[tuple[str, str]] = []
     scopes: dict[str, dict[str, Any]] = {}
+    # (subscription, resource group) as written -> their scope keys: resources share a few.
+    containers: dict[tuple[str | None, str | None], tuple[str | None, str | None]] = {}
     for key in sorted(set(keys)):
         resource = inventory.get(key) if inventory is not None else None
         rid = resource.id if resource is not None else key
         sub = armid.subscription_of(rid)
-        if sub:
-            sid = f"/subscriptions/{sub}"
-            scopes.setdefault(armid.normalize(sid), {"kind": "subscription", "id": sid, "name": sub})
-            pairs.append((armid.normalize(sid), key))
-        rg = armid.resource_group_of(rid)
-        if sub and rg:
-            gid = f"/subscriptions/{sub}/resourceGroups/{rg}"
-            scopes.setdefault(armid.normalize(gid), {"kind": "resource_group", "id": gid, "name": rg})
-            pairs.append((armid.normalize(gid), key))
+        rg = armid.resource_group_of(rid) if sub else None
+        known = containers.get((sub, rg))
+        if known is None:
+            known = containers[sub, rg] = _containers(scopes, sub, rg)
+        pairs.extend((scope, key) for scope in known if scope is not None)
     if inventory is not None:
         below: dict[str, list[str]] = {}
         for r in inventory.resources:
@@ -192,6 +193,21 @@ def _scope_rows(
             members = workspace_members(inventory, ws, below.get(ws.key, ()))
             pairs.extend((ws.key, member) for member in sorted(members))
     return pairs, scopes
+
+
+def _containers(
+    scopes: dict[str, dict[str, Any]], sub: str | None, rg: str | None
+) -> tuple[str | None, str | None]:
+    """The keys of a subscription and resource group scope, described in `scopes` on first sight."""
+    if not sub:
+        return None, None
+    sid = f"/subscriptions/{sub}"
+    scopes.setdefault(armid.normalize(sid), {"kind": "subscription", "id": sid, "name": sub})
+    if not rg:
+        return armid.normalize(sid), None
+    gid = f"/subscriptions/{sub}/resourceGroups/{rg}"
+    scopes.setdefault(armid.normalize(gid), {"kind": "resource_group", "id": gid, "name": rg})
+    return armid.normalize(sid), armid.normalize(gid)
 
 
 _KIND_ORDER = {"subscription": 0, "resource_group": 1, "workspace": 2}
