@@ -471,3 +471,16 @@ def test_proxy_settings_come_from_the_environment(arm, estate, monkeypatch):
     monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     direct = read_live(LiveOptions(**options))
     assert direct.errors == [] and direct.resources
+
+
+def test_an_authentication_failure_stops_resource_graph_paging(arm, estate):
+    """A 401 on a child list while Resource Graph pages are still coming stops the scan (exit 2
+    on the command line): no further page is asked for."""
+    arm.latency = 0.05
+    allowed = _allowed(estate)
+    first = sorted(r["id"] for r in _rows(estate, {allowed[0]}) if r["type"] == WORKSPACES)[0]
+    arm.fail("GET", f"{first}/computes", Fault(401, code="ExpiredAuthenticationToken"))
+    with pytest.raises(AuthError, match="ExpiredAuthenticationToken"):
+        read_live(LiveOptions(subscriptions=allowed, max_concurrency=4, arm_endpoint=arm.url, progress=False))
+    pages = math.ceil(len(_rows(estate, set(allowed))) / arm.graph_page)
+    assert len([e for e in arm.requests() if e.method == "POST"]) < pages - 2

@@ -261,16 +261,21 @@ class LiveScan:
         if not batches:
             return inventory, children, set()
         done: set[str] = set()
+        # Each batch's child lists in the order its pages listed their parents. Kept here, not
+        # returned by the batch: a batch stopped by another task's AuthError still hands over the
+        # children it started, so that AuthError is raised.
+        pending: dict[int, list[Future[Outcome]]] = {number: [] for number in range(1, len(batches) + 1)}
         with ThreadPoolExecutor(max_workers=self.options.max_concurrency, thread_name_prefix="mlwaf-live") as pool:
 
-            def batch(item: tuple[int, list[str]]) -> tuple[Outcome, list[str], list[Future[Outcome]]]:
+            def batch(item: tuple[int, list[str]]) -> tuple[Outcome, list[str]]:
                 number, subs = item
                 out = Outcome()
-                pending: list[Future[Outcome]] = []
                 page = 0
                 url = self.caller.url(GRAPH_FILE_PATH, API_RESOURCE_GRAPH)
                 try:
                     for reply in self._graph_pages({"subscriptions": subs, "query": query}):
+                        if self._abort.is_set():  # a child list met an authentication failure
+                            raise _Aborted
                         page += 1
                         rows = reply.data.get("data") if isinstance(reply.data, dict) else None
                         if not isinstance(rows, list):
@@ -280,7 +285,7 @@ class LiveScan:
                         out.resources.extend(found)
                         calls = self.child_calls(found)
                         self.progress.grow(len(calls))
-                        pending.extend(self._submit(pool, self._child, call) for call in calls)
+                        pending[number].extend(self._submit(pool, self._child, call) for call in calls)
                         self.progress.step(len(found))
                         truncated = str(reply.data.get("resultTruncated", "false")).lower() == "true"
                         if truncated and not (reply.data.get("$skipToken") or reply.data.get("skipToken")):
@@ -292,18 +297,17 @@ class LiveScan:
                             path, f"inventory not complete (Resource Graph query, page {page + 1}): {err.message}",
                             scope=path, call=f"POST {url}", status=err.status,
                         ))
-                    return out, [], pending
-                return out, subs, pending
+                    return out, []
+                return out, subs
 
             graph = [self._submit(pool, batch, item) for item in enumerate(batches, start=1)]
-            # A batch's child futures are known once the batch is done: gather the batches first,
-            # then their children, both in order, so the inventory's order never depends on timing.
-            read = self._gather(graph)
-            for out, subs, _ in read:
+            # A batch's child lists are all started once the batch is done: gather the batches
+            # first, then their children, both in order, so the order never depends on timing.
+            for out, subs in self._gather(graph):
                 inventory.resources.extend(out.resources)
                 inventory.errors.extend(out.errors)
                 done.update(subs)
-            for out in self._gather([fut for *_, pending in read for fut in pending]):
+            for out in self._gather([fut for number in sorted(pending) for fut in pending[number]]):
                 children.resources.extend(out.resources)
                 children.errors.extend(out.errors)
                 children.listed |= out.listed
