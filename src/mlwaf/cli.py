@@ -287,21 +287,21 @@ def scan(
         allow_incomplete=allow_incomplete, checks=checks, skip_checks=skip_checks,
         inline_suppressions=inline_suppressions, baseline=baseline,
     )
-    if live_scope:
-        source = _live_source(
-            subscriptions=list(subscription or []), all_subscriptions=all_subscriptions,
-            management_groups=list(management_group or []), resource_groups=list(resource_group or []),
-            cloud=cloud, arm_endpoint=arm_endpoint, tenant=tenant, max_concurrency=max_concurrency,
-            time_budget=time_budget, record=record, progress=False if no_progress else None,
-        )
-    else:
-        source = run_sources(paths, options)
     report_options = report.ReportOptions(
         sarif_category=sarif_category,
         sarif_include_pass=sarif_include_pass,
         source_prefix=_source_prefix(root),
     )
-    with batch_gc():  # the reports are written from the same long-lived objects
+    with batch_gc():  # from the first file read to the last report written
+        if live_scope:
+            source = _live_source(
+                subscriptions=list(subscription or []), all_subscriptions=all_subscriptions,
+                management_groups=list(management_group or []), resource_groups=list(resource_group or []),
+                cloud=cloud, arm_endpoint=arm_endpoint, tenant=tenant, max_concurrency=max_concurrency,
+                time_budget=time_budget, record=record, progress=False if no_progress else None,
+            )
+        else:
+            source = run_sources(paths, options)
         result = evaluate(source, select_checks(reg, options), options, check_sources=reg.counts, live=live_scope)
         written = _write_reports(result, formats, output, output_dir, report_options)
     summary_to = sys.stderr if output == Path("-") else sys.stdout
