@@ -36,14 +36,14 @@ def scan(paths: list[Path], out: Path, detail_limit: int | None = None) -> dict[
     marks["load checks"] = time.perf_counter() - t
     root = paths[0] if len(paths) == 1 and paths[0].is_dir() else Path.cwd()
     options = ScanOptions(read=ReadOptions(root=root), reproducible=True)
+    gc_policy = batch_gc()
+    gc_policy.__enter__()  # as `mlwaf scan` does, from the first file read to the last report
     t = time.perf_counter()
     source = read_paths(paths, options.read)
     marks["read + parse + detect"] = time.perf_counter() - t
     t = time.perf_counter()
     inventory = Inventory(source.resources)
     marks["inventory"] = time.perf_counter() - t
-    gc_policy = batch_gc()
-    gc_policy.__enter__()  # as `scan.evaluate` does, from here to the end of the scan
     t = time.perf_counter()
     omitted = engine.summarize_above(inventory, checks, DETAIL_LIMIT if detail_limit is None else detail_limit)
     findings = engine.run(inventory, checks, options.check_params, omit=omitted)

@@ -16,7 +16,7 @@ from mlwaf import engine
 from mlwaf.baseline import Baseline
 from mlwaf.cli import app
 from mlwaf.model import Status
-from mlwaf.report import ReportOptions, html, markdown, sarif
+from mlwaf.report import ReportOptions, html, junit, markdown, sarif
 from mlwaf.report import json as json_report
 from mlwaf.scan import DETAIL_LIMIT, ScanOptions, run_scan
 
@@ -89,6 +89,7 @@ def test_every_report_says_it_is_summarized(full, summarized, shared):
     page = html.render(summarized)
     assert "<strong>Summarized:</strong>" in page and f"{omitted['counts']['PASS']} PASS" in page
     assert "_Summarized:" in markdown.render(summarized)
+    assert 'name="omitted" value="' in junit.render(summarized)
 
 
 def test_a_full_scan_says_nothing_was_omitted(full):

@@ -114,6 +114,8 @@ def to_element(result: ScanResult) -> ET.Element:
             "exit_code": gate.get("exit_code"),
             "overall_score": _fmt(overall.get("score")),
             "overall_coverage": _fmt(overall.get("coverage")),
+            # A summarized scan (--detail-limit) has no test case for its PASS/NOT_APPLICABLE findings.
+            **({"omitted": result.omitted.to_dict()["reason"]} if result.omitted is not None else {}),
         },
     )
     case = _el(suite, "testcase", name="pre-production gate", classname="mlwaf.gate", time="0")
