@@ -92,6 +92,14 @@ def test_every_report_says_it_is_summarized(full, summarized, shared):
     assert 'name="omitted" value="' in junit.render(summarized)
 
 
+def test_the_html_summary_and_workspace_view_count_what_was_not_listed(full, summarized):
+    """The page lists fewer findings, but its counts (summary, per workspace member) are whole."""
+    whole, short = html.context(full), html.context(summarized)
+    assert short["counts"] == whole["counts"]
+    assert [w["rows"] for w in short["workspaces"]] == [w["rows"] for w in whole["workspaces"]]
+    assert any(row["pass"] for w in short["workspaces"] for row in w["rows"])
+
+
 def test_a_full_scan_says_nothing_was_omitted(full):
     assert json.loads(json_report.render(full))["omitted"] is None
     assert "Summarized" not in html.render(full)

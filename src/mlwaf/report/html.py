@@ -30,7 +30,7 @@ from typing import Any
 
 from mlwaf import __version__
 from mlwaf.check import CheckSpec
-from mlwaf.engine import ScanResult
+from mlwaf.engine import Omitted, ScanResult
 from mlwaf.inventory import WORKSPACES, Inventory
 from mlwaf.model import Finding, Pillar, Resource, Severity, Status
 from mlwaf.report import ReportOptions
@@ -238,15 +238,19 @@ def _page_data(result: ScanResult, specs: list[CheckSpec], ws_members: list[set[
     }
 
 
-def _counts(findings: Iterable[Finding]) -> dict[str, Any]:
+def _counts(findings: Iterable[Finding], omitted: Omitted | None) -> dict[str, Any]:
+    """Status counts of the whole scan: a summarized scan's counted findings included."""
     active = [f for f in findings if not f.suppressed]
     failing = Counter(f.severity for f in active if f.status is Status.FAIL)
     status = Counter(f.status for f in active)
+    if omitted is not None:
+        for (_, counted), n in omitted.by_check.items():
+            status[counted] += n
     return {
         "fail_by_severity": [(s.value, s.value.capitalize(), failing.get(s, 0)) for s in Severity],
         "status": [(s.value, STATUS_LABEL[s], status.get(s, 0)) for s in STATUS_ORDER],
         "suppressed": sum(1 for f in findings if f.suppressed),
-        "total": len(active),
+        "total": sum(status.values()),
     }
 
 
@@ -312,6 +316,9 @@ def context(result: ScanResult) -> dict[str, Any]:
     for f in result.findings:
         if not f.suppressed:
             by_resource[f.resource.key][f.status.value] += 1
+    if result.omitted is not None:  # PASS and NOT_APPLICABLE findings counted, not listed
+        for (key, _pillar, status, _severity), n in result.omitted.rows.items():
+            by_resource[key][status.value] += n
     scope_scores = {s.get("id", "").lower(): s for s in scores.get("scopes", []) if s.get("kind") == "workspace"}
     workspaces = []
     ws_members: list[set[str]] = []
@@ -431,7 +438,7 @@ def context(result: ScanResult) -> dict[str, Any]:
             "band": _band(overall.get("score")),
             "band_label": _band_label(overall.get("score")),
         },
-        "counts": _counts(result.findings),
+        "counts": _counts(result.findings, result.omitted),
         "pillars": pillars,
         "chart": _chart(pillars),
         "workspaces": workspaces,
