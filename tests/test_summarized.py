@@ -115,3 +115,17 @@ def test_cli_detail_limit(sample_estate, tmp_path):
     assert {f["status"] for f in doc["findings"]} <= {s.value for s in LISTED}
     res = runner.invoke(app, ["scan", str(sample_estate), "-q", "-f", "json", "-o", str(out), "--detail-limit", "-1"])
     assert res.exit_code == 2
+
+
+def test_the_config_file_sets_the_limit_and_the_command_line_wins(sample_estate, tmp_path):
+    config = tmp_path / "mlwaf.toml"
+    config.write_text("detail-limit = 5\n", encoding="utf-8")
+    out = tmp_path / "r.json"
+    base = ["scan", str(sample_estate), "-q", "-f", "json", "-o", str(out), "--config", str(config)]
+    runner.invoke(app, base, catch_exceptions=False)
+    assert json.loads(out.read_text())["omitted"]["limit"] == 5
+    runner.invoke(app, [*base, "--detail-limit", "0"], catch_exceptions=False)
+    assert json.loads(out.read_text())["omitted"] is None
+    config.write_text('detail-limit = "many"\n', encoding="utf-8")
+    bad = runner.invoke(app, base)
+    assert bad.exit_code == 2 and "'detail-limit' must be a whole number" in bad.output

@@ -246,7 +246,7 @@ def scan(
 ) -> None:
     """Scan files and folders of ARM JSON and write reports."""
     from mlwaf import report
-    from mlwaf.scan import DETAIL_LIMIT, ScanOptions, batch_gc, evaluate, run_sources, select_checks
+    from mlwaf.scan import ScanOptions, batch_gc, evaluate, run_sources, select_checks
     from mlwaf.sources import ReadOptions
 
     paths = list(paths or [])
@@ -280,12 +280,11 @@ def scan(
         ),
         checks_dirs=list(checks_dir or []),
         reproducible=reproducible,
-        detail_limit=DETAIL_LIMIT if detail_limit is None else detail_limit,
     )
     options, _ = _configure(
         options, reg, config_file, fail_on=fail_on, min_score=min_score, fail_on_unknown=fail_on_unknown,
         allow_incomplete=allow_incomplete, checks=checks, skip_checks=skip_checks,
-        inline_suppressions=inline_suppressions, baseline=baseline,
+        inline_suppressions=inline_suppressions, baseline=baseline, detail_limit=detail_limit,
     )
     report_options = report.ReportOptions(
         sarif_category=sarif_category,

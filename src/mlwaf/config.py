@@ -57,6 +57,7 @@ KEYS = (
     "skip-checks",
     "inline-suppressions",
     "baseline",
+    "detail-limit",
     "params",
     "suppressions",
 )
@@ -77,6 +78,7 @@ class Config:
     checks: list[str] = field(default_factory=list)
     skip_checks: list[str] = field(default_factory=list)
     inline_suppressions: bool = True
+    detail_limit: int | None = None  # None: the scan's default (mlwaf.scan.DETAIL_LIMIT)
     baseline: Path | None = None
     params: dict[str, Any] = field(default_factory=dict)  # shared by name
     check_params: dict[str, dict[str, Any]] = field(default_factory=dict)  # check id -> own values
@@ -146,6 +148,7 @@ class Config:
             gate=self.gate_options(),
             suppressions=list(self.suppressions),
             inline_suppressions=self.inline_suppressions,
+            detail_limit=options.detail_limit if self.detail_limit is None else self.detail_limit,
             baseline=baseline,
             checks=list(self.checks),
             skip_checks=list(self.skip_checks),
@@ -161,6 +164,7 @@ class Config:
         checks: Sequence[str] | None = None,
         skip_checks: Sequence[str] | None = None,
         inline_suppressions: bool | None = None,
+        detail_limit: int | None = None,
         baseline: Path | None = None,
     ) -> Config:
         """This config with the command line's options over it (None: not given)."""
@@ -176,6 +180,7 @@ class Config:
             ("fail_on_unknown", fail_on_unknown),
             ("allow_incomplete", allow_incomplete),
             ("inline_suppressions", inline_suppressions),
+            ("detail_limit", detail_limit),
             ("baseline", baseline),
         ):
             if value is not None:
@@ -265,6 +270,12 @@ def parse(data: Mapping[str, Any], where: str, path: Path | None = None) -> Conf
         cfg.fail_on_unknown = _typed(data, "fail-on-unknown", bool, where)
     if "allow-incomplete" in data:
         cfg.allow_incomplete = _typed(data, "allow-incomplete", bool, where)
+    if "detail-limit" in data:
+        limit = data["detail-limit"]
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+            raise ConfigError(f"{where}: 'detail-limit' must be a whole number of findings (0: list all), "
+                              f"got {limit!r}")
+        cfg.detail_limit = limit
     if "inline-suppressions" in data:
         cfg.inline_suppressions = _typed(data, "inline-suppressions", bool, where)
     for key in ("checks", "skip-checks"):
