@@ -297,6 +297,23 @@ def test_filters_change_the_visible_rows(browser, sample_result, tmp_path):
 
 
 @pytest.mark.browser
+def test_a_summarized_report_says_so_and_lists_only_what_to_act_on(browser, sample_estate, tmp_path):
+    from mlwaf.scan import ScanOptions, run_scan
+
+    summarized = run_scan([sample_estate], ScanOptions(detail_limit=10))
+    page = open_report(browser, summarized, tmp_path)
+    p = page.page
+    assert page.errors == [] and page.requests == [page.url]
+    banner = p.inner_text("p.banner:has-text('Summarized')")
+    passes = sum(n for (_, status), n in summarized.omitted.by_check.items() if status.value == "PASS")
+    assert f"{passes} PASS" in banner and "--detail-limit 0" in banner
+    p.select_option("#f-status", "")
+    page.wait_for_count(f"of {len(summarized.findings)} matching")
+    p.select_option("#f-status", "PASS")
+    assert page.rows() == ["No finding matches these filters."]
+
+
+@pytest.mark.browser
 def test_sorting_and_details_work_from_the_keyboard(browser, sample_result, tmp_path):
     page = open_report(browser, sample_result, tmp_path)
     p = page.page
