@@ -36,29 +36,27 @@ def scan(paths: list[Path], out: Path, detail_limit: int | None = None) -> dict[
     marks["load checks"] = time.perf_counter() - t
     root = paths[0] if len(paths) == 1 and paths[0].is_dir() else Path.cwd()
     options = ScanOptions(read=ReadOptions(root=root), reproducible=True)
-    gc_policy = batch_gc()
-    gc_policy.__enter__()  # as `mlwaf scan` does, from the first file read to the last report
-    t = time.perf_counter()
-    source = read_paths(paths, options.read)
-    marks["read + parse + detect"] = time.perf_counter() - t
-    t = time.perf_counter()
-    inventory = Inventory(source.resources)
-    marks["inventory"] = time.perf_counter() - t
-    t = time.perf_counter()
-    omitted = engine.summarize_above(inventory, checks, DETAIL_LIMIT if detail_limit is None else detail_limit)
-    findings = engine.run(inventory, checks, options.check_params, omit=omitted)
-    marks["run checks (+ locate lines)"] = time.perf_counter() - t
-    t = time.perf_counter()
-    result = engine.ScanResult(inventory=inventory, findings=findings, scanned=source.scanned,
-                               errors=list(source.errors), checks=checks, check_sources=reg.counts,
-                               omitted=omitted)
-    result.scores = scoring.score(findings, inventory, omitted)
-    marks["scores"] = time.perf_counter() - t
-    t = time.perf_counter()
-    with out.open("w", encoding="utf-8") as fh:
-        json_report.write(result, fh)
-    marks["JSON report"] = time.perf_counter() - t
-    gc_policy.__exit__(None, None, None)
+    with batch_gc():  # as `mlwaf scan` does, from the first file read to the last report
+        t = time.perf_counter()
+        source = read_paths(paths, options.read)
+        marks["read + parse + detect"] = time.perf_counter() - t
+        t = time.perf_counter()
+        inventory = Inventory(source.resources)
+        marks["inventory"] = time.perf_counter() - t
+        t = time.perf_counter()
+        omitted = engine.summarize_above(inventory, checks, DETAIL_LIMIT if detail_limit is None else detail_limit)
+        findings = engine.run(inventory, checks, options.check_params, omit=omitted)
+        marks["run checks (+ locate lines)"] = time.perf_counter() - t
+        t = time.perf_counter()
+        result = engine.ScanResult(inventory=inventory, findings=findings, scanned=source.scanned,
+                                   errors=list(source.errors), checks=checks, check_sources=reg.counts,
+                                   omitted=omitted)
+        result.scores = scoring.score(findings, inventory, omitted)
+        marks["scores"] = time.perf_counter() - t
+        t = time.perf_counter()
+        with out.open("w", encoding="utf-8") as fh:
+            json_report.write(result, fh)
+        marks["JSON report"] = time.perf_counter() - t
     marks["resources"] = len(inventory)
     marks["findings"] = len(findings)
     marks["findings counted, not listed"] = omitted.total if omitted is not None else 0

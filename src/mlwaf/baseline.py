@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlwaf import __version__, armid
+from mlwaf import __version__, model
 from mlwaf.model import Finding, Status
 
 FORMAT_KEY = "mlwaf_baseline"
@@ -34,10 +34,6 @@ class BaselineError(ValueError):
     """A baseline file that cannot be used; the message names the file and what is wrong."""
 
 
-def _key(check_id: str, resource_id: str) -> str:
-    return f"{check_id.upper()}|{armid.normalize(resource_id)}"
-
-
 @dataclass
 class Baseline:
     # identity (check id | normalized resource id) -> recorded status
@@ -46,7 +42,7 @@ class Baseline:
 
     @classmethod
     def from_findings(cls, findings: Iterable[Finding]) -> Baseline:
-        return cls({_key(f.check_id, f.resource.key): f.status.value for f in findings if f.status in RECORDED})
+        return cls({f.identity: f.status.value for f in findings if f.status in RECORDED})
 
     def to_dict(self) -> dict[str, Any]:
         rows = []
@@ -87,7 +83,7 @@ class Baseline:
                 raise BaselineError(
                     f"baseline {path}: finding #{i} needs check_id, resource_id and a status, got {row!r}"
                 )
-            entries[_key(row["check_id"], row["resource_id"])] = status
+            entries[model.identity(row["check_id"], row["resource_id"])] = status
         return cls(entries, str(path))
 
     def apply(self, findings: Iterable[Finding]) -> dict[str, Any]:
@@ -95,7 +91,7 @@ class Baseline:
         now: dict[str, str] = {}
         new = known = 0
         for f in findings:
-            identity = _key(f.check_id, f.resource.key)
+            identity = f.identity
             now[identity] = f.status.value
             if f.status not in RECORDED:
                 continue

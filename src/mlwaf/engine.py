@@ -14,7 +14,19 @@ from typing import Any
 
 from mlwaf.check import CheckContext, CheckSpec
 from mlwaf.inventory import Inventory
-from mlwaf.model import Evidence, Finding, InputError, Location, Resource, ScannedInput, Status, Verdict
+from mlwaf.model import (
+    Evidence,
+    Finding,
+    InputError,
+    Location,
+    Pillar,
+    Resource,
+    ScannedInput,
+    Severity,
+    Status,
+    Verdict,
+    identity,
+)
 
 
 @dataclass
@@ -60,7 +72,7 @@ class Omitted:
     limit: int
     expected: int
     # (normalized resource id, pillar, status, severity) -> count: what scoring adds up.
-    rows: Counter[tuple[str, Any, Status, Any]] = field(default_factory=Counter)
+    rows: Counter[tuple[str, Pillar, Status, Severity]] = field(default_factory=Counter)
     # (check id, status) -> count
     by_check: Counter[tuple[str, Status]] = field(default_factory=Counter)
 
@@ -128,25 +140,24 @@ def run(
     """Every finding, sorted by resource and check.
 
     With `omit`, PASS and NOT_APPLICABLE findings are counted into it instead of kept, except
-    those whose identity (`check id|normalized resource id`) is in `keep` (a baseline's entries,
-    whose fixes must be reported with the status they have now).
+    those whose `model.identity` is in `keep` (a baseline's entries, whose fixes must be
+    reported with the status they have now).
     """
     params = params or {}
     findings: list[Finding] = []
-    keys: dict[int, str] = {}
     for spec in checks:
         ctx = CheckContext(inventory=inventory, params=params.get(spec.id, {}), live=live)
         counted: Counter[tuple[str, Status]] = Counter()
         for resource in inventory.of_type(*spec.resource_types):
             verdict = run_check(spec, resource, ctx)
             status = verdict.status
-            if omit is not None and status in SUMMARIZED:
-                key = keys.get(id(resource))
-                if key is None:
-                    key = keys[id(resource)] = resource.key
-                if not keep or f"{spec.id.upper()}|{key}" not in keep:
-                    counted[key, status] += 1
-                    continue
+            if (
+                omit is not None
+                and status in SUMMARIZED
+                and (not keep or identity(spec.id, resource.key) not in keep)
+            ):
+                counted[resource.key, status] += 1
+                continue
             # Lines are looked up lazily: PASS findings point at the resource, the others at the
             # property they are about.
             if status is Status.FAIL or status is Status.UNKNOWN:

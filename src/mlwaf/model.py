@@ -259,6 +259,12 @@ class Location:
         return {"path": self.path, "line": self.line}
 
 
+def identity(check_id: str, resource_id: str) -> str:
+    """A finding's stable identity, never a line number or a file: the check id and the
+    normalized resource id. Baselines, SARIF fingerprints and summarized scans all match on it."""
+    return f"{check_id.upper()}|{armid.normalize(resource_id)}"
+
+
 @dataclass(slots=True)
 class Finding:
     """The verdict of one check on one resource, with what reporters need to show it."""
@@ -285,8 +291,7 @@ class Finding:
 
     @property
     def identity(self) -> str:
-        """Stable identity for baselines and SARIF fingerprints: never a line number or a file."""
-        return f"{self.check_id}|{self.resource.key}"
+        return identity(self.check_id, self.resource.key)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {

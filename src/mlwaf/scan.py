@@ -104,40 +104,28 @@ def evaluate(
     # A replayed live recording is judged as the live scan was: it holds every listing made.
     live = live or replays_live(source)
     with batch_gc():
-        return _evaluate(inventory, errors, source, checks, options, check_sources, live)
-
-
-def _evaluate(
-    inventory: Inventory,
-    errors: list[InputError],
-    source: SourceResult,
-    checks: list[CheckSpec],
-    options: ScanOptions,
-    check_sources: Mapping[str, int] | None,
-    live: bool,
-) -> ScanResult:
-    omitted = engine.summarize_above(inventory, checks, options.detail_limit)
-    keep = options.baseline.entries if options.baseline is not None and omitted is not None else ()
-    findings = engine.run(inventory, checks, options.check_params, live=live, omit=omitted, keep=keep)
-    result = ScanResult(
-        inventory=inventory,
-        findings=findings,
-        scanned=source.scanned,
-        errors=errors,
-        checks=checks,
-        check_sources=dict(check_sources or {}),
-        omitted=omitted,
-    )
-    result.suppressions = suppressions.apply(
-        findings, options.suppressions, inline_suppressions=options.inline_suppressions, today=options.today
-    )
-    if options.baseline is not None:
-        result.baseline = options.baseline.apply(findings)
-    result.scores = scoring.score(findings, inventory, omitted)
-    result.gate = gate.evaluate(result, options.gate)
-    if not options.reproducible:
-        result.meta["generated_at"] = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
-    return result
+        omitted = engine.summarize_above(inventory, checks, options.detail_limit)
+        keep = options.baseline.entries if options.baseline is not None and omitted is not None else ()
+        findings = engine.run(inventory, checks, options.check_params, live=live, omit=omitted, keep=keep)
+        result = ScanResult(
+            inventory=inventory,
+            findings=findings,
+            scanned=source.scanned,
+            errors=errors,
+            checks=checks,
+            check_sources=dict(check_sources or {}),
+            omitted=omitted,
+        )
+        result.suppressions = suppressions.apply(
+            findings, options.suppressions, inline_suppressions=options.inline_suppressions, today=options.today
+        )
+        if options.baseline is not None:
+            result.baseline = options.baseline.apply(findings)
+        result.scores = scoring.score(findings, inventory, omitted)
+        result.gate = gate.evaluate(result, options.gate)
+        if not options.reproducible:
+            result.meta["generated_at"] = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+        return result
 
 
 def run_scan(paths: Iterable[Path], options: ScanOptions | None = None) -> ScanResult:

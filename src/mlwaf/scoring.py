@@ -94,6 +94,8 @@ def _tallies(findings: Iterable[Finding], omitted: Omitted | None = None) -> dic
     a summarized scan counted instead of keeping (never suppressed: PASS, N/A)."""
     # Counting identical rows first keeps this pass at C speed for large scans.
     rows = Counter((f.resource.key, f.pillar, f.status, f.severity, bool(f.suppressed)) for f in findings)
+    if omitted is not None:
+        rows.update({(*row, False): n for row, n in omitted.rows.items()})
     out: dict[str, Tally] = {}
     deltas = _DELTAS
     for (key, pillar, status, severity, suppressed), n in rows.items():
@@ -102,13 +104,6 @@ def _tallies(findings: Iterable[Finding], omitted: Omitted | None = None) -> dic
             tally = out[key] = [0] * _FLAT
         for at, amount in deltas[pillar, status, severity, suppressed]:
             tally[at] += amount * n
-    if omitted is not None:
-        for (key, pillar, status, severity), n in omitted.rows.items():
-            tally = out.get(key)
-            if tally is None:
-                tally = out[key] = [0] * _FLAT
-            for at, amount in deltas[pillar, status, severity, False]:
-                tally[at] += amount * n
     return out
 
 
