@@ -1,4 +1,5 @@
-"""Shared test fixtures: where the shared corpus is, and the sample estate."""
+"""Shared test fixtures: where the shared corpus is, the sample estate, and the small estate
+and check pack of the gate tests (tests/gate_estate.py)."""
 
 from __future__ import annotations
 
@@ -30,3 +31,20 @@ def shared() -> Path:
 @pytest.fixture(scope="session")
 def sample_estate() -> Path:
     return SAMPLE_ESTATE
+
+
+@pytest.fixture(scope="session")
+def pack(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The test check pack (TST-* checks with known verdicts on the gate estate); read only."""
+    from tests.gate_estate import write_pack
+
+    return write_pack(tmp_path_factory.mktemp("pack"))
+
+
+@pytest.fixture()
+def estate(tmp_path: Path) -> Path:
+    """A fresh copy of the gate estate per test (tests edit it). Modules with another estate
+    (the report and live tests) define their own fixture of this name, which wins there."""
+    from tests.gate_estate import build_estate
+
+    return build_estate(tmp_path / "estate")

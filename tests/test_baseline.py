@@ -11,19 +11,9 @@ from typer.testing import CliRunner
 
 from mlwaf.baseline import Baseline, BaselineError
 from mlwaf.cli import app
-from tests.gate_estate import SUB_A, build_estate, workspace, write_pack
+from tests.gate_estate import SUB_A, workspace
 
 runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def pack(tmp_path_factory):
-    return write_pack(tmp_path_factory.mktemp("pack"))
-
-
-@pytest.fixture()
-def estate(tmp_path):
-    return build_estate(tmp_path / "estate")
 
 
 def _create(estate, pack, target, *extra):

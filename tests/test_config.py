@@ -13,7 +13,7 @@ from mlwaf import config, registry
 from mlwaf.cli import app
 from mlwaf.config import ConfigError
 from mlwaf.model import Severity
-from tests.gate_estate import build_estate, by, scan, write_pack
+from tests.gate_estate import build_estate, by, scan
 
 runner = CliRunner()
 
@@ -44,11 +44,6 @@ check = "TST-OPS-001"
 resource = "*"
 reason = "Monitoring is rolled out in Q3"
 """
-
-
-@pytest.fixture(scope="module")
-def pack(tmp_path_factory):
-    return write_pack(tmp_path_factory.mktemp("pack"))
 
 
 @pytest.fixture(scope="module")

@@ -11,19 +11,9 @@ from mlwaf import gate
 from mlwaf.cli import app
 from mlwaf.gate import GateOptions
 from mlwaf.model import Severity, Status
-from tests.gate_estate import build_estate, by, scan, write_pack
+from tests.gate_estate import by, scan
 
 runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def pack(tmp_path_factory):
-    return write_pack(tmp_path_factory.mktemp("pack"))
-
-
-@pytest.fixture()
-def estate(tmp_path):
-    return build_estate(tmp_path / "estate")
 
 
 def _cli(*args: str):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from mlwaf import engine
@@ -115,6 +116,10 @@ def test_cli_detail_limit(sample_estate, tmp_path):
     assert {f["status"] for f in doc["findings"]} <= {s.value for s in LISTED}
     res = runner.invoke(app, ["scan", str(sample_estate), "-q", "-f", "json", "-o", str(out), "--detail-limit", "-1"])
     assert res.exit_code == 2
+    # The help shows the default without importing the scan machinery: it must be the real one.
+    scan_command = typer.main.get_command(app).commands["scan"]
+    option = next(p for p in scan_command.params if p.name == "detail_limit")
+    assert option.show_default == str(DETAIL_LIMIT)
 
 
 def test_the_config_file_sets_the_limit_and_the_command_line_wins(sample_estate, tmp_path):

@@ -14,20 +14,10 @@ from mlwaf.cli import app
 from mlwaf.gate import GateOptions
 from mlwaf.model import Finding, Origin, Pillar, Resource, Severity, Status
 from mlwaf.suppressions import Suppression, SuppressionError
-from tests.gate_estate import WS, build_estate, by, scan, template, write_json, write_pack
+from tests.gate_estate import WS, by, scan, template, write_json
 
 runner = CliRunner()
 DEV = "/subscriptions/*/resourceGroups/dev-*/*"
-
-
-@pytest.fixture(scope="module")
-def pack(tmp_path_factory):
-    return write_pack(tmp_path_factory.mktemp("pack"))
-
-
-@pytest.fixture()
-def estate(tmp_path):
-    return build_estate(tmp_path / "estate")
 
 
 def test_check_glob_and_resource_glob_select_what_is_suppressed(estate, pack):
