@@ -16,6 +16,7 @@ from mlwaf.check import (
     not_applicable,
     passed,
     read,
+    required,
     unknown,
     unresolved,
 )
@@ -51,11 +52,9 @@ def _only(resource: Resource, *types: str) -> Verdict | None:
     UNKNOWN when the input does not say which type the compute is (computeType is required)."""
     ctype = compute_type(resource)
     if ctype not in types:
-        seen = read(resource, "properties.computeType")
-        if v := unresolved(seen):
+        seen, v = required(resource, "properties.computeType", "The compute's computeType")
+        if v:
             return v
-        if seen.absent:
-            return unknown("The compute's computeType is not in the input", seen)
         wanted = " or ".join(_KIND_NAMES.get(t, t) for t in types)
         return not_applicable(f"Applies to {wanted}; this compute's computeType is {seen.value!r}", seen)
     return None
@@ -433,11 +432,9 @@ def cluster_scale_down_delay(resource: Resource, ctx: CheckContext) -> Verdict:
 def instance_cpu_size(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := _only(resource, "computeinstance"):
         return v
-    size = read(resource, "properties.properties.vmSize")
-    if v := unresolved(size):
+    size, v = required(resource, "properties.properties.vmSize", "vmSize")
+    if v:
         return v
-    if size.absent:
-        return unknown("vmSize is not in the input", size)
     if is_gpu_size(size.value):
         return fail(f"GPU compute instance ({size.value}) for development work", size)
     return passed(f"CPU size {size.value}", size)

@@ -17,6 +17,7 @@ from mlwaf.check import (
     flag,
     passed,
     read,
+    required,
     unknown,
     unresolved,
 )
@@ -207,11 +208,9 @@ def storage_https(resource: Resource, ctx: CheckContext) -> Verdict:
 def storage_redundancy(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := not_a_dependency(resource, ctx):
         return v
-    sku = read(resource, "sku.name")
-    if v := unresolved(sku):
+    sku, v = required(resource, "sku.name")
+    if v:
         return v
-    if sku.absent:
-        return unknown("sku.name is not in the input", sku)
     if sku.lower().endswith("_lrs"):
         return fail(f"Locally redundant storage ({sku.value})", sku)
     return passed(f"Redundant storage ({sku.value})", sku)

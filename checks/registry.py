@@ -16,6 +16,7 @@ from mlwaf.check import (
     fail,
     passed,
     read,
+    required,
     unknown,
     unresolved,
 )
@@ -125,11 +126,9 @@ def registry_storage_public(resource: Resource, ctx: CheckContext) -> Verdict:
 )
 @reads("properties.regionDetails[*].location")
 def registry_regions(resource: Resource, ctx: CheckContext) -> Verdict:
-    regions = read(resource, "properties.regionDetails")
-    if v := unresolved(regions):
+    regions, v = required(resource, "properties.regionDetails", "regionDetails")
+    if v:
         return v
-    if regions.absent:
-        return unknown("regionDetails is not in the input", regions)
     locations = {str(r.get("location")).lower() for r in regions.value if isinstance(r, dict) and r.get("location")}
     if len(locations) >= 2:
         return passed(f"Replicated to {', '.join(sorted(locations))}", regions)

@@ -14,7 +14,7 @@ from mlwaf.check import (
     not_applicable,
     passed,
     read,
-    unknown,
+    required,
     unresolved,
 )
 from mlwaf.checklib import (
@@ -484,11 +484,9 @@ _IDENTITY_AUTH = {
 )
 @reads("properties.authType", "properties.category")
 def connection_auth(resource: Resource, ctx: CheckContext) -> Verdict:
-    auth = read(resource, "properties.authType")
-    if v := unresolved(auth):
+    auth, v = required(resource, "properties.authType")
+    if v:
         return v
-    if auth.absent:
-        return unknown("properties.authType is not in the input", auth)
     if auth.lower() in _IDENTITY_AUTH:
         return passed(f"Authenticates with {auth.value}", auth)
     return fail(f"Authenticates with a stored secret ({auth.value})", auth)
@@ -510,11 +508,9 @@ def connection_auth(resource: Resource, ctx: CheckContext) -> Verdict:
 )
 @reads("properties.credentials.credentialsType", "properties.datastoreType")
 def datastore_credentials(resource: Resource, ctx: CheckContext) -> Verdict:
-    kind = read(resource, "properties.credentials.credentialsType")
-    if v := unresolved(kind):
+    kind, v = required(resource, "properties.credentials.credentialsType")
+    if v:
         return v
-    if kind.absent:
-        return unknown("properties.credentials.credentialsType is not in the input", kind)
     if kind.lower() == "none":
         return passed("Identity-based data access (no stored credentials)", kind)
     return fail(f"Stores {kind.value} credentials", kind)

@@ -1,10 +1,10 @@
-"""The readers check authors use: `read` and `flag` on realistic resources."""
+"""The readers check authors use: `read`, `flag` and `required` on realistic resources."""
 
 from __future__ import annotations
 
 import pytest
 
-from mlwaf.check import flag, read
+from mlwaf.check import flag, read, required
 from mlwaf.model import Resource, Status, Unresolved
 
 ACR = "Microsoft.ContainerRegistry/registries"
@@ -45,3 +45,19 @@ def test_read_matches_keys_case_insensitively_and_reports_absence():
     assert seen.value is True and not seen.absent
     missing = read(_acr(), "properties.networkRuleSet.defaultAction")
     assert missing.absent and missing.value is None and missing.evidence.to_dict()["present"] is False
+
+
+def test_required_gives_the_value_or_unknown_never_a_default():
+    """sku.name has no default: present is the value, absent or unresolved is UNKNOWN."""
+    present = _acr()
+    present.raw["sku"] = {"name": "Premium"}
+    seen, verdict = required(present, "sku.name")
+    assert verdict is None and seen.value == "Premium"
+    seen, verdict = required(_acr(), "sku.name", "The registry's SKU")
+    assert verdict is not None and verdict.status is Status.UNKNOWN
+    assert verdict.message == "The registry's SKU is not in the input"
+    assert verdict.evidence == (seen.evidence,) and seen.absent
+    pending = _acr()
+    pending.raw["sku"] = {"name": Unresolved("[parameters('sku')]")}
+    _, verdict = required(pending, "sku.name")
+    assert verdict is not None and verdict.status is Status.UNKNOWN and "parameters('sku')" in verdict.message

@@ -47,6 +47,7 @@ __all__ = [
     "not_applicable",
     "passed",
     "read",
+    "required",
     "unknown",
 ]
 
@@ -244,6 +245,20 @@ def read(resource: Resource, path: str, default: Any = _MISSING, note: str | Non
             )
         return Seen(None, Evidence(path, present=False, note=note))
     return Seen(value, Evidence(path, value=value, note=note))
+
+
+def required(resource: Resource, path: str, what: str | None = None) -> tuple[Seen, Verdict | None]:
+    """A property the API requires, so it has no default to apply: the value, and UNKNOWN when
+    it is an unresolved expression or absent (the input left it out; a guess would be wrong).
+
+    `seen, v = required(resource, "properties.authType")`, then `if v: return v`. The UNKNOWN
+    message names `what` (default: the path)."""
+    seen = read(resource, path)
+    if v := unresolved(seen):
+        return seen, v
+    if seen.absent:
+        return seen, unknown(f"{what or path} is not in the input", seen)
+    return seen, None
 
 
 def flag(resource: Resource, path: str, *, default: bool, want: bool, ok: str, bad: str) -> Verdict:
