@@ -63,3 +63,41 @@ def test_secrets_never_reach_evidence():
     assert ev.to_dict()["value"] == "***redacted***"
     nested = Evidence("properties.credentials", value={"sasToken": "sv=2024&sig=abc", "authType": "SAS"})
     assert nested.to_dict()["value"] == {"sasToken": "***redacted***", "authType": "SAS"}
+
+
+@check(
+    id="T-SEC-002", title="t", pillar=Pillar.SECURITY, severity=Severity.HIGH, resource_types=[WS],
+    implements=["AML-SEC-01"], remediation="r",
+)
+def _malformed(resource, ctx: CheckContext):
+    from mlwaf.model import Verdict
+
+    return {
+        "none-evidence": lambda: passed("ok", None),
+        "string": lambda: "PASS",
+        "none": lambda: None,
+        "bad-status": lambda: Verdict("PASS", "ok"),
+        "bad-message": lambda: Verdict(Status.PASS, 42),
+        "list-evidence": lambda: Verdict(Status.PASS, "ok", None),
+        "fine": lambda: passed("ok"),
+    }[resource.name]()
+
+
+def test_a_check_that_returns_a_malformed_verdict_is_an_error_finding(tmp_path):
+    """`passed("ok", None)`, a string, None: an ERROR for that check and resource, and every
+    report still renders (the reporter used to crash on the None evidence)."""
+    from mlwaf import report
+    from mlwaf.scan import ScanOptions, evaluate
+    from mlwaf.sources import SourceResult
+
+    names = ["none-evidence", "string", "none", "bad-status", "bad-message", "list-evidence", "fine"]
+    findings = {f.resource.name: f for f in engine.run(Inventory([_ws(n) for n in names]), [_spec(_malformed)])}
+    assert {n: f.status for n, f in findings.items()} == {
+        **dict.fromkeys(names[:-1], Status.ERROR), "fine": Status.PASS
+    }
+    assert "malformed Verdict: evidence holding NoneType" in findings["none-evidence"].message
+    assert findings["string"].message == "The check returned str, not a Verdict"
+    assert "status of str" in findings["bad-status"].message
+    result = evaluate(SourceResult(resources=[_ws(n) for n in names]), [_spec(_malformed)], ScanOptions())
+    for name in report.FORMATS:
+        assert report.render(report.renderer(name), result)

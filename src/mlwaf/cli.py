@@ -313,9 +313,8 @@ def scan(
 
     code = result.gate["exit_code"]
     if not quiet or code != EXIT_OK:
-        typer.echo("\n".join(gate.describe(result.gate)), err=quiet or output == Path("-"))
-    if code == EXIT_USAGE:
-        _err("nothing could be scanned; see the errors above")
+        # The decision with the summary; a gate that did not pass says why on stderr.
+        typer.echo("\n".join(gate.describe(result.gate)), err=quiet or output == Path("-") or code != EXIT_OK)
     raise typer.Exit(code)
 
 
@@ -481,6 +480,10 @@ def baseline_create(
         typer.echo(f"mlwaf: could not read {e.path}: {e.message}", err=True)
     if gate.nothing_scanned(result):
         _err("nothing could be scanned; no baseline written")
+        raise typer.Exit(EXIT_USAGE)
+    empty = gate.nothing_assessed(result)
+    if empty is not None:
+        _err(f"{empty}; no baseline written")
         raise typer.Exit(EXIT_USAGE)
     recorded = baseline.Baseline.from_findings(result.findings)
     recorded.write(target)

@@ -123,9 +123,35 @@ def run_check(spec: CheckSpec, resource: Resource, ctx: CheckContext) -> Verdict
         frame = traceback.extract_tb(err.__traceback__)[-1]
         where = f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}"
         return Verdict(Status.ERROR, f"The check raised {type(err).__name__}: {err} (at {where})")
+    if (
+        type(verdict) is not Verdict
+        or type(verdict.status) is not Status
+        or type(verdict.message) is not str
+        or type(verdict.evidence) is not tuple
+    ):
+        return _malformed(verdict)
+    for ev in verdict.evidence:
+        if type(ev) is not Evidence:
+            return _malformed(verdict)
+    return verdict
+
+
+def _malformed(verdict: object) -> Verdict:
+    """A check that returns something other than a well-formed Verdict (a string, None, a
+    verdict whose evidence holds None): an ERROR for that check, as if it had raised. Caught
+    here, or a reporter would crash on it long after the check ran, taking the scan with it."""
     if not isinstance(verdict, Verdict):
         return Verdict(Status.ERROR, f"The check returned {type(verdict).__name__}, not a Verdict")
-    return verdict
+    if not isinstance(verdict.status, Status):
+        what = f"a status of {type(verdict.status).__name__} {verdict.status!r}, not a Status"
+    elif not isinstance(verdict.message, str):
+        what = f"a message of {type(verdict.message).__name__}, not text"
+    elif not isinstance(verdict.evidence, tuple):
+        what = f"evidence of {type(verdict.evidence).__name__}, not a tuple"
+    else:
+        bad = next(e for e in verdict.evidence if not isinstance(e, Evidence))
+        what = f"evidence holding {type(bad).__name__} ({bad!r:.60}), not a property it read"
+    return Verdict(Status.ERROR, f"The check returned a malformed Verdict: {what}")
 
 
 def run(

@@ -3,7 +3,8 @@
 Exit codes (DESIGN.md):
   0  the scan ran and the gate passed;
   1  the gate failed (a rule below);
-  2  usage or input error: nothing was scanned;
+  2  usage or input error: nothing was scanned, or nothing was assessed (no check ran on any
+     resource: an empty folder, only .bicep files, only a parameter file, no check selected);
   3  the scan is incomplete: some inputs could not be read (the report says which).
 When several apply: 2, then 1, then 3. With no gate options, findings alone never give 1.
 
@@ -139,6 +140,40 @@ def nothing_scanned(result: ScanResult) -> bool:
     return bool(result.errors) and not any(s.kind != "skipped" for s in result.scanned)
 
 
+def nothing_assessed(result: ScanResult) -> str | None:
+    """Why no check ran on any resource, or None when one did.
+
+    An empty folder, a folder of `.bicep` files, selectors that leave no check, a commit whose
+    only change is a parameter file: each would otherwise report every rule satisfied. A gate
+    that judged nothing has not passed, whatever its options, so this is exit 2, like a scan
+    that could read nothing."""
+    if result.findings or (result.omitted is not None and result.omitted.total):
+        return None
+    if not result.checks:
+        return "nothing assessed: no check was selected (see --checks and --skip-checks)"
+    resources = len(result.inventory)
+    if resources:
+        types = sorted({r.type for r in result.inventory})
+        shown = ", ".join(types[:_NAMED]) + (f" and {len(types) - _NAMED} more" if len(types) > _NAMED else "")
+        return (
+            f"nothing assessed: {resources} resource(s) read ({shown}), none of a type the "
+            f"{len(result.checks)} selected check(s) assess"
+        )
+    read = [s for s in result.scanned if s.kind != "skipped"]
+    skipped = len(result.scanned) - len(read)
+    if not result.scanned and not result.errors:
+        return "nothing assessed: no input found (an empty folder?)"
+    parts = []
+    if read:
+        kinds = ", ".join(sorted({s.kind for s in read}))
+        parts.append(f"{len(read)} file(s) read ({kinds}) hold no resource")
+    if skipped:
+        parts.append(f"{skipped} file(s) skipped (not JSON or not ARM; see 'scanned')")
+    if result.errors:
+        parts.append(f"{len(result.errors)} input(s) could not be read")
+    return "nothing assessed: " + "; ".join(parts)
+
+
 def evaluate(result: ScanResult, options: GateOptions | None = None) -> dict[str, Any]:
     """The gate section of every report: decision, reasons, exit code, the options applied."""
     options = options or GateOptions()
@@ -185,9 +220,13 @@ def evaluate(result: ScanResult, options: GateOptions | None = None) -> dict[str
                     gaps,
                 )
             )
+    empty = None if nothing_scanned(result) else nothing_assessed(result)
     if nothing_scanned(result):
         decision, code = "error", EXIT_USAGE
         reasons.insert(0, _reason("input", f"nothing could be scanned: {len(result.errors)} input(s) unreadable"))
+    elif empty is not None:
+        decision, code = "error", EXIT_USAGE
+        reasons.insert(0, _reason("nothing-assessed", empty))
     elif reasons:
         decision, code = "failed", EXIT_GATE_FAILED
     elif result.errors and options.allow_incomplete:

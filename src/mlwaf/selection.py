@@ -82,4 +82,10 @@ def select(
                     "severities and tags)"
                 )
     chosen = [s for s in specs if not include_sel or any(matches(s, sel) for sel in include_sel)]
-    return [s for s in chosen if not any(matches(s, sel) for sel in exclude_sel)]
+    chosen = [s for s in chosen if not any(matches(s, sel) for sel in exclude_sel)]
+    if specs and not chosen:
+        raise SelectionError(
+            f"--checks {', '.join(include_sel) or '(all)'} with --skip-checks {', '.join(exclude_sel)} "
+            "leaves no check to run: a scan that runs none would pass every gate"
+        )
+    return chosen
