@@ -90,3 +90,98 @@ def test_gate_reasons_go_to_stderr(tmp_path, sample_estate):
     assert result.exit_code == 1
     assert "gate: failed" in result.stderr and "gate: failed" not in result.stdout
     assert "failed check(s) of severity high" in result.stderr
+
+
+# --- a crash is not a gate failure ---------------------------------------------------------------
+def _run(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
+    """`mlwaf ...` as the installed command runs it (`mlwaf.cli:run`), not through CliRunner."""
+    import sys
+
+    from mlwaf import cli
+
+    monkeypatch.setattr(sys, "argv", ["mlwaf", *args])
+    with pytest.raises(SystemExit) as exc:
+        cli.run()
+    captured = capsys.readouterr()
+    return exc.value.code, captured.out, captured.err
+
+
+def test_a_crash_while_writing_reports_exits_4_and_the_written_reports_say_incomplete(
+    tmp_path, sample_estate, monkeypatch, capsys
+):
+    from mlwaf.report import sarif
+
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "mlwaf.sarif").write_text("{}  a report of an earlier run")
+
+    def broken(result, options=None):
+        raise RuntimeError("renderer exploded\nover two lines")
+
+    monkeypatch.setattr(sarif, "render", broken)
+    monkeypatch.delenv("MLWAF_DEBUG", raising=False)
+    code, _, stderr = _run(monkeypatch, capsys, "scan", str(sample_estate), "-f", "json", "-f", "sarif",
+                                "-f", "html", "--output-dir", str(out), "--fail-on", "high")
+    assert code == 4
+    assert "Traceback" not in stderr
+    (line,) = [ln for ln in stderr.splitlines() if "internal error" in ln]
+    assert "RuntimeError: renderer exploded over two lines" in line and "report it at" in line
+    assert "while writing the sarif report" in line and "mlwaf.json now say" in line
+    assert sorted(p.name for p in out.iterdir()) == ["mlwaf.json"]  # no stale SARIF, no partial file
+    report = json.loads((out / "mlwaf.json").read_text())
+    assert report["gate"]["exit_code"] == 4 and report["gate"]["decision"] == "incomplete"
+    assert report["gate"]["reasons"][0]["rule"] == "internal-error"
+    assert any("internal error while writing the sarif report" in e["message"] for e in report["errors"])
+
+
+def test_a_crash_before_any_report_is_one_line_with_the_traceback_only_when_asked(
+    tmp_path, sample_estate, monkeypatch, capsys
+):
+    from mlwaf import scoring
+
+    def broken(*args, **kwargs):
+        raise KeyError("surprise")
+
+    monkeypatch.setattr(scoring, "score", broken)
+    monkeypatch.delenv("MLWAF_DEBUG", raising=False)
+    args = ("scan", str(sample_estate), "--output-dir", str(tmp_path / "out"))
+    code, _, stderr = _run(monkeypatch, capsys, *args)
+    assert code == 4 and "Traceback" not in stderr
+    assert len(stderr.strip().splitlines()) == 1 and "KeyError: 'surprise'" in stderr
+    assert not list((tmp_path / "out").glob("mlwaf.*"))
+    code, _, stderr = _run(monkeypatch, capsys, "--debug", *args)
+    assert code == 4 and "Traceback" in stderr and "KeyError: 'surprise'" in stderr.splitlines()[-1]
+    monkeypatch.setenv("MLWAF_DEBUG", "1")
+    code, _, stderr = _run(monkeypatch, capsys, *args)
+    assert code == 4 and "Traceback" in stderr
+
+
+# --- outputs that cannot be written: exit 2 with the path, before scanning ----------------------------
+@pytest.mark.parametrize("where", ["dir-is-file", "dir-under-file", "output-is-dir", "output-under-file"])
+def test_an_unusable_output_is_a_usage_error_before_scanning(tmp_path, monkeypatch, where):
+    from mlwaf import scan
+
+    ws = _workspace_file(tmp_path)
+    (tmp_path / "afile").write_text("x")
+    (tmp_path / "adir").mkdir()
+    option = {
+        "dir-is-file": ["--output-dir", str(tmp_path / "afile")],
+        "dir-under-file": ["--output-dir", str(tmp_path / "afile" / "reports")],
+        "output-is-dir": ["-f", "json", "--output", str(tmp_path / "adir")],
+        "output-under-file": ["-f", "json", "--output", str(tmp_path / "afile" / "r.json")],
+    }[where]
+
+    def never(*args, **kwargs):
+        raise AssertionError("the scan started")
+
+    monkeypatch.setattr(scan, "read_paths", never)
+    result = _cli("scan", str(ws), *option)
+    assert result.exit_code == 2, result.output
+    assert option[-1] in result.output and "mlwaf: error:" in result.output
+
+
+def test_an_unusable_baseline_output_is_a_usage_error(tmp_path):
+    ws = _workspace_file(tmp_path)
+    (tmp_path / "afile").write_text("x")
+    result = _cli("baseline", "create", str(ws), "--output", str(tmp_path / "afile" / "b.json"))
+    assert result.exit_code == 2 and "afile" in result.output

@@ -1,13 +1,15 @@
 """The `mlwaf` command line.
 
-Exit codes (DESIGN.md): 0 gate passed, 1 gate failed, 2 usage or input error (nothing scanned),
-3 scan incomplete (some inputs could not be read). When several apply: 2, then 1, then 3. With no
+Exit codes (DESIGN.md): 0 gate passed, 1 gate failed, 2 usage or input error (nothing scanned or
+nothing assessed), 3 scan incomplete (some inputs could not be read), 4 mlwaf itself failed (an
+internal error: a bug to report, never a finding). When several apply: 2, then 1, then 3. With no
 gate options, findings alone never give 1.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -20,6 +22,11 @@ EXIT_OK = 0
 EXIT_GATE_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INCOMPLETE = 3
+# An unexpected exception: not a finding, so never 1 (a pipeline would read it as "the estate
+# failed the gate"), and not 2 or 3, which say something about the inputs.
+EXIT_INTERNAL = 4
+DEBUG_ENV = "MLWAF_DEBUG"
+ISSUES_URL = "https://github.com/OWNER/mlwaf/issues"
 
 DEFAULT_FORMATS = ("json",)
 REPORT_BASENAME = "mlwaf"
@@ -48,9 +55,14 @@ def main(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
     ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help=f"On an internal error, print the traceback (or set {DEBUG_ENV}=1).")
+    ] = False,
 ) -> None:
     """Scan ARM templates, exports, REST responses and Resource Graph dumps (offline), or a
     subscription (live), against the Azure Well-Architected guidance for AI/ML."""
+    if debug:
+        os.environ[DEBUG_ENV] = "1"
 
 
 def _err(message: str) -> None:
@@ -271,6 +283,7 @@ def scan(
         raise typer.Exit(EXIT_USAGE)
 
     overrides = _param_overrides(parameters_files, param)
+    _check_outputs(output, output_dir)
 
     reg = _load_registry(list(checks_dir or []))
     root = paths[0] if len(paths) == 1 and paths[0].is_dir() else Path.cwd()
@@ -346,6 +359,33 @@ def _source_prefix(root: Path) -> str:
     return "" if str(rel) == "." else rel.as_posix() + "/"
 
 
+def _check_outputs(output: Path | None, output_dir: Path) -> None:
+    """Exit 2, naming the path, when a report could not be written there: before the scan, not
+    after minutes of it. The folder is created now (as writing would), so what is checked is
+    what will be used."""
+    if output == Path("-"):
+        return
+    folder = output.parent if output is not None else output_dir
+    option = "--output" if output is not None else "--output-dir"
+    shown = output if output is not None else output_dir
+    if output is not None and output.is_dir():
+        _err(f"--output {output} is a folder; give a file name (or use --output-dir)")
+        raise typer.Exit(EXIT_USAGE)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        _err(f"{option} {shown}: {folder} is a file, not a folder")
+        raise typer.Exit(EXIT_USAGE) from None
+    except OSError as err:
+        _err(f"{option} {shown}: cannot create {folder} ({err.strerror or err})")
+        raise typer.Exit(EXIT_USAGE) from None
+    if not os.access(folder, os.W_OK | os.X_OK) or (
+        output is not None and output.exists() and not os.access(output, os.W_OK)
+    ):
+        _err(f"{option} {shown}: not writable")
+        raise typer.Exit(EXIT_USAGE)
+
+
 def _write_reports(
     result,  # noqa: ANN001 - ScanResult is imported lazily
     formats: list[str],
@@ -353,20 +393,71 @@ def _write_reports(
     output_dir: Path,
     options: object = None,  # a report.ReportOptions
 ) -> list[str]:
+    """Write each report whole or not at all (through a temporary file). A reporter that fails
+    is an internal error: the reports written before it are written again saying the scan is
+    incomplete, so none of them passes for a complete scan, and the error goes on to `run`."""
     from mlwaf import report
 
-    written: list[str] = []
+    written: list[tuple[str, Path]] = []
     for name in formats:
         module = report.renderer(name)
         if output == Path("-"):
             report.write(module, result, sys.stdout, options)
             continue
         target = output if output is not None else output_dir / f"{REPORT_BASENAME}.{module.EXTENSION}"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with target.open("w", encoding="utf-8") as out:
-            report.write(module, result, out, options)
-        written.append(str(target))
-    return written
+        try:
+            _write_whole(target, module, result, options)
+        except Exception as err:
+            _say_incomplete(result, written, name, err, options)
+            raise
+        written.append((name, target))
+    return [str(target) for _, target in written]
+
+
+def _write_whole(target: Path, module: object, result, options: object) -> None:  # noqa: ANN001
+    """One report into a temporary file beside `target`, then renamed over it. On failure
+    neither the partial file nor an older report of the same name is left: a report found
+    there after a failed run would pass for this run's."""
+    from mlwaf import report
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        with partial.open("w", encoding="utf-8") as out:
+            report.write(module, result, out, options)  # type: ignore[arg-type]
+        os.replace(partial, target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        target.unlink(missing_ok=True)
+        raise
+
+
+def _say_incomplete(result, written: list[tuple[str, Path]], failed: str, err: Exception, options: object) -> None:  # noqa: ANN001
+    """Rewrite the reports already written with the internal error in `errors` and the gate."""
+    from mlwaf import report
+    from mlwaf.model import InputError
+
+    what = f"{type(err).__name__}: {err}"
+    message = (
+        f"mlwaf stopped with an internal error while writing the {failed} report ({what}); the scan is "
+        f"incomplete: the {failed} report and those after it were not written"
+    )
+    result.errors.append(InputError(path=f"report: {failed}", message=message))
+    gate = dict(result.gate)
+    gate.update(decision="incomplete", exit_code=EXIT_INTERNAL,
+                reasons=[{"rule": "internal-error", "message": message}, *gate.get("reasons", [])])
+    result.gate = gate
+    kept = []
+    for name, target in written:
+        try:
+            _write_whole(target, report.renderer(name), result, options)
+            kept.append(str(target))
+        except Exception:  # noqa: BLE001 - removed rather than left saying the scan was complete
+            pass
+    err.add_note(
+        f"while writing the {failed} report; "
+        + (f"{', '.join(kept)} now say the scan is incomplete" if kept else "no report was written")
+    )
 
 
 @checks_app.command("list")
@@ -475,6 +566,7 @@ def baseline_create(
     if target is None:
         _err("give the file to write with --output (or set baseline = \"...\" in the config file)")
         raise typer.Exit(EXIT_USAGE)
+    _check_outputs(target, target.parent)
     result = evaluate(run_sources(paths, options), select_checks(reg, options), options, check_sources=reg.counts)
     for e in result.errors:
         typer.echo(f"mlwaf: could not read {e.path}: {e.message}", err=True)
@@ -492,7 +584,31 @@ def baseline_create(
 
 
 def run() -> None:
-    app()
+    """The `mlwaf` command. An unexpected exception is an internal error: one line with the
+    reason and where to report it, exit code 4, the traceback only with MLWAF_DEBUG=1 (or
+    `mlwaf --debug ...`). Never exit 1, which a pipeline reads as a failed gate."""
+    try:
+        app()
+    except Exception as err:  # noqa: BLE001 - the last line of defence
+        raise SystemExit(_internal_error(err)) from None
+
+
+def _internal_error(err: BaseException) -> int:
+    import traceback
+
+    if os.environ.get(DEBUG_ENV, "").strip().lower() not in ("", "0", "false", "no"):
+        traceback.print_exception(err, file=sys.stderr)
+    frames = traceback.extract_tb(err.__traceback__)
+    ours = [f for f in frames if "/mlwaf/" in f.filename.replace("\\", "/") or "/checks/" in f.filename]
+    where = f" (at {ours[-1].filename.rsplit('/', 1)[-1]}:{ours[-1].lineno})" if ours else ""
+    reason = " ".join(f"{type(err).__name__}: {err}".split())[:300]
+    notes = "".join(f"; {' '.join(str(n).split())}" for n in getattr(err, "__notes__", ()))
+    typer.echo(
+        f"mlwaf: internal error, not a finding (exit code {EXIT_INTERNAL}): {reason}{where}{notes}. "
+        f"Please report it at {ISSUES_URL} with the output of {DEBUG_ENV}=1 mlwaf ...",
+        err=True,
+    )
+    return EXIT_INTERNAL
 
 
 if __name__ == "__main__":
