@@ -4,6 +4,16 @@ ARM accepts `//` and `/* */` comments and raw newlines inside strings; strict JS
 Parsing stays on the C parser (`json.loads(strict=False)` already allows raw control characters
 in strings) and only strips comments when the fast path fails, so the common case costs nothing.
 
+What ARM (or JSON itself) rejects is rejected here too, as a `JsonTextError` for that one file,
+so nothing downstream ever sees it (docs/reliability.md lists each case and its test):
+- nesting deeper than `MAX_DEPTH` levels: every walker after the parser (template evaluation,
+  redaction, the report writers) may then recurse freely;
+- a key written twice in one object: which one Azure would use is not defined, and Python would
+  silently keep the last;
+- `NaN` and `Infinity` (not JSON, RFC 8259), numbers too large for a double or too long for an
+  integer;
+- a lone UTF-16 surrogate escape (`"\\ud800"`): no UTF-8 report could carry it.
+
 Line numbers are needed only for findings, so the position index is built lazily, once per file,
 by a small tokenizer that records the JSON pointer of every value.
 """
@@ -11,27 +21,193 @@ by a small tokenizer that records the JSON pointer of every value.
 from __future__ import annotations
 
 import json
+import math
 import re
+import sys
 from typing import Any
+
+# Deepest real ARM in the corpus: 18 levels (nested deployments of AVM modules add about six a
+# level). 128 leaves room for more, and keeps every recursive walker of parsed data (two Python
+# frames a level at most) far below the interpreter's recursion limit of 1,000.
+MAX_DEPTH = 128
 
 
 class JsonTextError(ValueError):
     """The file is not JSON (even with ARM's comment allowance); the message says where."""
 
 
+def decode(raw: bytes) -> str:
+    """Bytes to text as JSON allows: UTF-8 (with or without a BOM), UTF-16 or UTF-32, told apart
+    by the BOM or the zero bytes of the first characters (RFC 4627, `json.detect_encoding`).
+    PowerShell 5 writes UTF-16 with a BOM by default, so `ConvertTo-Json | Out-File` reads."""
+    encoding = json.detect_encoding(raw)
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as err:
+        raise JsonTextError(
+            f"not {encoding.upper().replace('-SIG', '')} text: byte 0x{raw[err.start]:02x} at offset {err.start} "
+            "(JSON files must be UTF-8, UTF-16 or UTF-32)"
+        ) from None
+    return text[1:] if text.startswith("\ufeff") else text
+
+
 def loads(text: str) -> Any:
     if text.startswith("\ufeff"):
         text = text[1:]
     try:
-        return json.loads(text, strict=False)
+        data = _parse(text)
     except json.JSONDecodeError as first:
+        if not text.strip():
+            raise JsonTextError("empty file: no JSON value") from None
         stripped = strip_comments(text)
         if stripped == text:
             raise JsonTextError(f"line {first.lineno} column {first.colno}: {first.msg}") from None
         try:
-            return json.loads(stripped, strict=False)
+            data = _parse(stripped)
         except json.JSONDecodeError as err:
             raise JsonTextError(f"line {err.lineno} column {err.colno}: {err.msg}") from None
+    if _SURROGATE_ESCAPE.search(text) is not None:
+        _reject_lone_surrogates(text, data)
+    return data
+
+
+# --- what the parser itself is told to refuse -------------------------------------------------
+
+
+class _Refused(ValueError):
+    """Raised from the parser's hooks; `loads` turns it into a JsonTextError."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _Refused(f"key {key!r} is written twice in one object (which one counts is undefined)")
+            seen.add(key)
+    return obj
+
+
+def _no_constant(name: str) -> Any:
+    raise _Refused(f"{name} is not a JSON value (RFC 8259 has no NaN or Infinity)")
+
+
+def _finite(literal: str) -> float:
+    value = float(literal)
+    if math.isinf(value):
+        raise _Refused(f"number {literal[:40]} is too large for a double")
+    return value
+
+
+# Python 3.11's C parser counts its nesting against the interpreter's recursion limit, so a
+# lowered limit makes the parser itself stop at MAX_DEPTH: no second pass over the text. From
+# 3.12 on, C recursion has its own fixed limit and the parsed value is measured instead.
+_PARSER_HONOURS_LIMIT = sys.version_info < (3, 12)
+# Levels of the recursion counter between the caller and the parser's first level, measured on
+# 3.11 (tests/sources/test_bad_text.py): objects nested MAX_DEPTH levels parse and one more does
+# not; arrays, which call no duplicate-key hook at their deepest level, may reach one more.
+_PARSER_FRAMES = 2
+
+
+def _parse(text: str) -> Any:
+    try:
+        if _PARSER_HONOURS_LIMIT:
+            data = _bounded_parse(text)
+        else:
+            data = _raw_parse(text)
+            if too_deep(data, MAX_DEPTH):
+                raise RecursionError
+    except RecursionError:
+        raise JsonTextError(f"nested deeper than {MAX_DEPTH} levels (the limit mlwaf reads)") from None
+    except _Refused as err:
+        raise JsonTextError(str(err)) from None
+    except ValueError as err:  # an integer longer than Python converts (sys.get_int_max_str_digits)
+        if isinstance(err, json.JSONDecodeError):
+            raise
+        raise JsonTextError(f"a number too long to read ({err})") from None
+    return data
+
+
+_PARSER = json.JSONDecoder(
+    strict=False, object_pairs_hook=_unique_keys, parse_constant=_no_constant, parse_float=_finite
+)
+_raw_parse = _PARSER.decode
+
+
+def _bounded_parse(text: str) -> Any:
+    """Parse with the recursion limit set MAX_DEPTH levels above the current depth. The limit is
+    the process's, so this is safe only where no other thread runs deep at the same time:
+    offline scans read files on one thread (live scans never parse through here)."""
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(_recursion_depth() + MAX_DEPTH + _PARSER_FRAMES)
+    try:
+        return _raw_parse(text)
+    finally:
+        sys.setrecursionlimit(old)
+
+
+_DEPTH_IN_MESSAGE = re.compile(r"at the recursion depth (\d+)")
+
+
+def _recursion_depth() -> int:
+    """The interpreter's recursion counter here (3.11 counts C calls too, so Python frames alone
+    undercount it): the one place it is told is the refusal of a limit below it."""
+    try:
+        sys.setrecursionlimit(1)
+    except RecursionError as err:
+        m = _DEPTH_IN_MESSAGE.search(str(err))
+        if m is not None:
+            return int(m.group(1))
+    else:  # pragma: no cover - only where the interpreter accepts any limit
+        sys.setrecursionlimit(1000)
+    depth, frame = 0, sys._getframe()
+    while frame is not None:
+        depth, frame = depth + 1, frame.f_back
+    return depth + 16
+
+
+def too_deep(value: Any, limit: int) -> bool:
+    """True when containers nest more than `limit` levels (a scalar is level 0); iterative, so
+    it never recurses itself."""
+    stack = [(value, 1)]
+    while stack:
+        node, level = stack.pop()
+        if not isinstance(node, dict | list):
+            continue
+        if level > limit:
+            return True
+        for child in node.values() if isinstance(node, dict) else node:
+            if isinstance(child, dict | list):
+                stack.append((child, level + 1))
+    return False
+
+
+# Any escaped surrogate, paired or not: rare in ARM JSON, so the exact check below seldom runs.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_LONE_SURROGATE = re.compile(
+    r"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+    r"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+)
+
+
+def _reject_lone_surrogates(text: str, data: Any) -> None:
+    """A surrogate escape that is not half of a pair decodes to a string no UTF-8 file can hold.
+    The file is rejected (rather than the text patched) so a report never shows a value that is
+    not in the input; the parsed value is the judge, the regex only finds the line."""
+    try:
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        m = _LONE_SURROGATE.search(text)
+        where = ""
+        if m is not None:
+            line = text.count("\n", 0, m.start()) + 1
+            where = f"line {line} column {m.start() - text.rfind(chr(10), 0, m.start())}: "
+        shown = m.group(0) if m is not None else "\\udXXX"
+        raise JsonTextError(
+            f"{where}lone surrogate escape {shown}: half of a UTF-16 pair, not a character "
+            "(no UTF-8 report could hold it)"
+        ) from None
 
 
 def strip_comments(text: str) -> str:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mlwaf.model import InputError, Resource, ScannedInput
+from mlwaf.sources.files import MAX_FILE_BYTES
 
 
 @dataclass
@@ -25,6 +26,8 @@ class ReadOptions:
     location: str = "westeurope"
     # Paths are shown relative to this folder in reports (the scan root).
     root: Path | None = None
+    # Files larger than this are reported, not read (`max-file-size`; mlwaf.sources.files).
+    max_file_bytes: int = MAX_FILE_BYTES
 
 
 @dataclass
@@ -65,13 +68,23 @@ def iter_files(paths: Iterable[Path]) -> Iterator[tuple[Path, bool]]:
 
 
 def display_path(path: Path, root: Path | None) -> str:
-    """A path relative to the scan root (as GitHub code scanning wants it), POSIX separators."""
+    """A path relative to the scan root (as GitHub code scanning wants it), POSIX separators.
+
+    A file name that is not UTF-8 (Python holds its bytes as lone surrogates) is shown with
+    those bytes escaped (`\\xff`): a report must never hold text UTF-8 cannot write."""
+    shown = path.as_posix()
     if root is not None:
-        try:
-            return path.resolve().relative_to(root.resolve()).as_posix()
-        except ValueError:
-            pass
-    return path.as_posix()
+        # Where the file was found (a symbolic link is shown where it is, not where it points);
+        # failing that, where it really is.
+        for here, top in ((Path(os.path.abspath(path)), Path(os.path.abspath(root))), (path.resolve(), root.resolve())):
+            try:
+                shown = here.relative_to(top).as_posix()
+                break
+            except ValueError:
+                continue
+    if not shown.isascii():
+        shown = os.fsencode(shown).decode("utf-8", "backslashreplace")
+    return shown
 
 
 def read_paths(paths: Iterable[Path], options: ReadOptions | None = None) -> SourceResult:

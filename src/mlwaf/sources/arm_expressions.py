@@ -1113,10 +1113,13 @@ def _uri_component_to_string(ctx: Context, s: Any) -> str:
 
 @_fn("json")
 def _json(ctx: Context, s: Any) -> Any:
+    from mlwaf import jsontext
+
+    # Through the scanner's own reader: a value built from a string is bounded like a file's.
     try:
-        return json.loads(_need(s, str))
-    except json.JSONDecodeError as err:
-        raise ExpressionError(f"json() got invalid JSON: {err.msg}") from None
+        return jsontext.loads(_need(s, str))
+    except jsontext.JsonTextError as err:
+        raise ExpressionError(f"json() got invalid JSON: {err}") from None
 
 
 # uniqueString: Azure's 64-bit MurmurHash variant (Microsoft.WindowsAzure.ResourceStack's

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from mlwaf import armid, jsontext
 from mlwaf.model import InputError, Origin, Resource, Unresolved
 from mlwaf.sources import arm_expressions as ax
+from mlwaf.sources.files import ReadFailure, read_json
 
 if TYPE_CHECKING:
     from mlwaf.sources.documents import Document
@@ -608,9 +609,8 @@ class _Scope(ax.Context):
 
         target = target.resolve()
         try:
-            text = target.read_text(encoding="utf-8-sig")
-            data = jsontext.loads(text)
-        except (OSError, UnicodeDecodeError, jsontext.JsonTextError) as err:
+            text, data = read_json(target, self.run.options.max_file_bytes)
+        except ReadFailure as err:
             self.run.error(self.doc, ptr, f"cannot read linked template {target}: {err}")
             return None
         if not (isinstance(data, dict) and is_template(data)):
@@ -649,8 +649,8 @@ def _unhide(value: Any) -> Any:
 # --- parameters -------------------------------------------------------------------------------
 
 
-def _read_parameter_file(path: Path) -> dict[str, Any]:
-    data = jsontext.loads(path.read_text(encoding="utf-8-sig"))
+def _read_parameter_file(path: Path, limit: int) -> dict[str, Any]:
+    _, data = read_json(path, limit)
     params = data.get("parameters") if isinstance(data, dict) else None
     if not isinstance(params, dict):
         raise ValueError("no 'parameters' object")
@@ -691,8 +691,8 @@ def _parameter_values(template: dict[str, Any], doc: Document, run: _Run) -> dic
 
     def apply(path: Path, require_fit: bool) -> bool:
         try:
-            given = _read_parameter_file(path)
-        except (OSError, ValueError, jsontext.JsonTextError) as err:
+            given = _read_parameter_file(path, run.options.max_file_bytes)
+        except (ValueError, ReadFailure) as err:
             run.error(doc, "", f"cannot read parameter file {path}: {err}")
             return False
         if require_fit and not set(given) <= set(declared):

@@ -15,7 +15,7 @@ from typing import Any
 
 from mlwaf import armid, jsontext
 from mlwaf.model import InputError, Origin, Resource, ScannedInput
-from mlwaf.sources import JSON_SUFFIXES, ReadOptions, SourceResult, display_path, rest_examples
+from mlwaf.sources import JSON_SUFFIXES, ReadOptions, SourceResult, display_path, files, rest_examples
 
 
 class ShapeError(ValueError):
@@ -252,20 +252,9 @@ def read_document(
 ) -> tuple[ScannedInput | None, list[Resource], InputError | None]:
     shown = display_path(path, options.root)
     try:
-        raw = path.read_bytes()
-    except OSError as err:
-        return None, [], InputError(shown, f"cannot read file: {err.strerror or err}")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        try:
-            text = raw.decode("utf-16")
-        except UnicodeDecodeError:
-            return None, [], InputError(shown, "not a text file (neither UTF-8 nor UTF-16)")
-    try:
-        data = jsontext.loads(text)
-    except jsontext.JsonTextError as err:
-        return None, [], InputError(shown, f"not valid JSON: {err}")
+        text, data = files.read_json(path, options.max_file_bytes)
+    except files.ReadFailure as err:
+        return None, [], InputError(shown, str(err))
     doc = Document(path=path, display=shown, text=text, data=data, options=options)
     if errors is not None:
         doc.errors = errors
