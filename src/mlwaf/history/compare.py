@@ -1,0 +1,82 @@
+"""How one finding moved between two runs. `mlwaf diff` and the history store both ask this
+module, so "new", "fixed" and "not assessed" mean the same in a diff, a digest and a trend.
+
+A finding's status in a run is its listed status, or, when the report does not list it:
+- counted: a summarized report counted it as PASS or NOT_APPLICABLE without listing it;
+- absent: its resource is not in the run and the run could have read it (removed, or not yet
+  created);
+- not assessed: its resource is not in the run, and the run could not read where it lives;
+- not checked: its resource is in the run, but the check did not run on it (deselected,
+  dropped from the pack).
+
+Only a finding that is assessed again and passes, or whose resource is gone from a run that
+could see it, is fixed. UNKNOWN, ERROR, not checked and not assessed keep it open.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from mlwaf.history.coverage import Coverage
+from mlwaf.history.runreport import RunReport
+
+FAIL = "FAIL"
+ABSENT = "absent"
+NOT_ASSESSED = "not assessed"
+NOT_CHECKED = "not checked"
+_PASSING = frozenset({"PASS", "NOT_APPLICABLE"})
+
+
+class Change(enum.StrEnum):
+    NEW = "new"
+    REGRESSED = "regressed"  # was PASS (listed, or counted as possibly PASS), now FAIL
+    STILL_FAILING = "still_failing"
+    FIXED = "fixed"
+    NOT_ASSESSED = "not_assessed"  # was FAIL, now unseen: stays open, never counted as fixed
+
+
+ORDER = tuple(Change)
+
+
+def counted(statuses: frozenset[str]) -> str:
+    """The status of a finding a summarized report counted: 'PASS|NOT_APPLICABLE' (either)."""
+    return "|".join(sorted(statuses))
+
+
+class Statuses:
+    """The status of any finding identity in one run, listed or not."""
+
+    def __init__(self, run: RunReport) -> None:
+        self.run = run
+        self.coverage = Coverage(run.errors, nothing_read=not run.resources and bool(run.errors))
+
+    def of(self, identity: str, check_id: str, resource_key: str, path: str | None) -> str:
+        row = self.run.findings.get(identity)
+        if row is not None:
+            return row.status
+        if resource_key not in self.run.resources:
+            return NOT_ASSESSED if self.coverage.missed(resource_key, path) else ABSENT
+        statuses = self.run.counted.get(check_id.upper())
+        return counted(statuses) if statuses else NOT_CHECKED
+
+
+def classify(before: str, now: str) -> Change | None:
+    """The change from status `before` to `now`, or None when neither is a FAIL."""
+    if now == FAIL:
+        if before == FAIL:
+            return Change.STILL_FAILING
+        return Change.REGRESSED if "PASS" in before.split("|") else Change.NEW
+    if before != FAIL:
+        return None
+    if now == ABSENT or all(s in _PASSING for s in now.split("|")):
+        return Change.FIXED
+    return Change.NOT_ASSESSED
+
+
+def shown(status: str) -> str:
+    """A status as a person reads it in a diff or a digest."""
+    if status == ABSENT:
+        return "resource absent"
+    if "|" in status:
+        return " or ".join(status.split("|")) + " (counted)"
+    return status

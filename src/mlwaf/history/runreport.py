@@ -1,0 +1,284 @@
+"""One JSON report, read for comparing runs: findings by identity, resources, scores, policy
+results and what was not assessed, without the evidence and locations only reporters need.
+
+A 100k-resource report holds hundreds of thousands of findings; keeping each as the parsed dict
+costs gigabytes, so a `Builder` takes items one at a time (from a parsed document or a stream)
+and keeps frozen rows of the few fields a diff or the history uses.
+
+Identity is the baseline's (`mlwaf.model.identity`, through `finding_identity` only), so a
+moved or reformatted template gives the same identities. A summarized report (above the detail
+limit) lists no PASS or NOT_APPLICABLE findings; `counted` says which checks had such findings,
+so "absent from the list" is read as "counted" rather than "gone".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from mlwaf import armid, model
+
+SUPPORTED_SCHEMA = 1
+# When one identity is listed twice (a resource read from two files), the worse status wins.
+_STATUS_RANK = {"FAIL": 5, "ERROR": 4, "UNKNOWN": 3, "PASS": 2, "NOT_APPLICABLE": 1}
+# Policy states (issue 14's `policy.results[].state`) that count as non-compliant. Azure treats
+# an evaluation error as non-compliant, so it is kept open the same way.
+POLICY_OPEN = frozenset({"NonCompliant", "Error"})
+POLICY_RESOLVED = frozenset({"Compliant", "Exempt"})
+
+
+class ReportError(ValueError):
+    """A file that is not an mlwaf JSON report this version can read: a usage error (exit 2)."""
+
+
+def finding_identity(finding: Mapping[str, Any]) -> str:
+    """The identity of a finding as the report lists it: the one the baseline uses."""
+    return model.identity(str(finding["check_id"]), str(finding["resource_id"]))
+
+
+def policy_identity(result: Mapping[str, Any]) -> str:
+    """A policy result's identity: assignment, definition (and its reference in an initiative)
+    and the normalized resource id, as the policy section keys its results."""
+    parts = (result.get("assignment"), result.get("definition_id"), result.get("reference_id"))
+    head = "|".join(str(p or "").lower() for p in parts)
+    return f"{head}|{armid.normalize(str(result.get('resource_id') or ''))}"
+
+
+# Rows are named tuples rather than frozen dataclasses: a report holds hundreds of thousands of
+# them, and a frozen dataclass's __init__ (one object.__setattr__ per field) tripled the time
+# to read a large report.
+class FindingRow(NamedTuple):
+    identity: str
+    check_id: str
+    title: str
+    pillar: str
+    severity: str
+    status: str
+    suppressed: bool
+    resource_id: str
+    resource_type: str
+    resource_name: str
+    message: str
+    path: str | None
+
+    @property
+    def resource_key(self) -> str:
+        return armid.normalize(self.resource_id)
+
+
+class ResourceRow(NamedTuple):
+    key: str  # normalized id
+    id: str
+    type: str
+    name: str
+    path: str | None  # the file it was read from (offline), for not-assessed files
+
+
+@dataclass(frozen=True, slots=True)
+class NotAssessed:
+    """One entry of the report's `errors`: a file, a live call or a scope that was not read."""
+
+    path: str
+    message: str
+    scope: str | None = None
+    call: str | None = None
+    status: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"path": self.path, "message": self.message}
+        out.update({k: v for k in ("scope", "call", "status") if (v := getattr(self, k)) is not None})
+        return out
+
+
+class PolicyRow(NamedTuple):
+    identity: str
+    assignment: str
+    definition_id: str
+    reference_id: str | None
+    display_name: str
+    state: str
+    resource_id: str
+    resource_type: str
+    resource_name: str
+    reason: str
+
+    @property
+    def resource_key(self) -> str:
+        return armid.normalize(self.resource_id)
+
+
+@dataclass(frozen=True)
+class PolicyView:
+    """The report's `policy` section (issue 14), when the scan evaluated Azure Policy."""
+
+    results: dict[str, PolicyRow]
+    summary: Any = None
+    not_evaluated: int = 0
+
+
+@dataclass(frozen=True)
+class RunReport:
+    tool: dict[str, Any]
+    generated_at: str | None
+    errors: tuple[NotAssessed, ...]
+    resources: dict[str, ResourceRow]
+    findings: dict[str, FindingRow]
+    # Summarized reports: check id -> the statuses counted but not listed (PASS, NOT_APPLICABLE).
+    counted: dict[str, frozenset[str]]
+    summarized: bool
+    scores: dict[str, Any]
+    gate: dict[str, Any] | None = None
+    policy: PolicyView | None = None
+    scanned: int = 0
+    source: str | None = None
+    # Check id (upper case) -> (check id, title, pillar, severity), for every check listed.
+    checks: dict[str, tuple[str, str, str, str]] = field(default_factory=dict)
+
+    @property
+    def version(self) -> str:
+        return str(self.tool.get("version", ""))
+
+    @property
+    def incomplete(self) -> bool:
+        return bool(self.errors)
+
+    def failing(self) -> Iterable[FindingRow]:
+        return (f for f in self.findings.values() if f.status == "FAIL")
+
+    def label(self) -> str:
+        return self.source or self.generated_at or "report"
+
+
+@dataclass
+class Builder:
+    """Collects a report's items as they are read; `build()` checks it is an mlwaf report."""
+
+    source: str | None = None
+    sections: dict[str, Any] = field(default_factory=dict)
+    resources: dict[str, ResourceRow] = field(default_factory=dict)
+    findings: dict[str, FindingRow] = field(default_factory=dict)
+    # Per check id: (check id, title, pillar, severity) as first listed, shared by its findings.
+    _checks: dict[str, tuple[str, str, str, str]] = field(default_factory=dict)
+    # Repeated short strings (types, paths, statuses) shared rather than copied per item.
+    _strings: dict[Any, Any] = field(default_factory=dict)
+
+    def section(self, name: str, value: Any) -> None:
+        self.sections[name] = value
+
+    def resource(self, item: Mapping[str, Any]) -> None:
+        rid = str(item.get("id") or "")
+        key = armid.normalize(rid)
+        origin = item.get("origin") or {}
+        share = self._strings.setdefault
+        self.resources[key] = ResourceRow(
+            key, rid, share(item.get("type"), item.get("type")) or "", str(item.get("name") or ""),
+            share(origin.get("path"), origin.get("path")),
+        )
+
+    def finding(self, item: Mapping[str, Any]) -> None:
+        try:
+            check_id, rid = item["check_id"], item["resource_id"]
+        except KeyError as err:
+            raise ReportError(f"{self.source or 'report'}: a finding has no {err.args[0]}") from None
+        identity = finding_identity(item)
+        share = self._strings.setdefault
+        status = item.get("status")
+        status = share(status, status)
+        known = self.findings.get(identity)
+        if known is not None and _STATUS_RANK.get(known.status, 0) >= _STATUS_RANK.get(status, 0):
+            return
+        meta = self._checks.get(check_id)
+        if meta is None:
+            meta = self._checks[check_id] = (
+                str(check_id), str(item.get("title") or ""), str(item.get("pillar") or ""),
+                str(item.get("severity") or ""),
+            )
+        rtype, path = item.get("resource_type"), (item.get("location") or {}).get("path")
+        self.findings[identity] = FindingRow(
+            identity, *meta, status, bool(item.get("suppressed")), str(rid), share(rtype, rtype) or "",
+            str(item.get("resource_name") or ""), str(item.get("message") or ""), share(path, path),
+        )
+
+    def build(self) -> RunReport:
+        where = self.source or "report"
+        tool = self.sections.get("tool")
+        if not isinstance(tool, dict) or tool.get("name") != "mlwaf":
+            raise ReportError(f"{where}: not an mlwaf JSON report (no \"tool\": {{\"name\": \"mlwaf\"}})")
+        schema = tool.get("schema_version")
+        if not isinstance(schema, int) or schema > SUPPORTED_SCHEMA:
+            raise ReportError(
+                f"{where}: JSON report schema version {schema!r}; this mlwaf reads up to {SUPPORTED_SCHEMA} "
+                "(upgrade mlwaf to compare it)"
+            )
+        omitted = self.sections.get("omitted")
+        counted: dict[str, frozenset[str]] = {}
+        if isinstance(omitted, dict):
+            for check_id, by_status in (omitted.get("by_check") or {}).items():
+                counted[str(check_id).upper()] = frozenset(s for s, n in by_status.items() if n)
+        scanned = self.sections.get("scanned")
+        return RunReport(
+            tool={k: v for k, v in tool.items() if k != "generated_at"},
+            generated_at=tool.get("generated_at"),
+            errors=tuple(_not_assessed(e) for e in self.sections.get("errors") or ()),
+            resources=self.resources,
+            findings=self.findings,
+            counted=counted,
+            summarized=isinstance(omitted, dict),
+            scores=self.sections.get("scores") or {},
+            gate=self.sections.get("gate"),
+            policy=_policy(self.sections.get("policy")),
+            scanned=len(scanned) if isinstance(scanned, list) else 0,
+            source=self.source,
+            checks={meta[0].upper(): meta for meta in self._checks.values()},
+        )
+
+
+def _not_assessed(entry: Mapping[str, Any]) -> NotAssessed:
+    status = entry.get("status")
+    return NotAssessed(
+        path=str(entry.get("path") or ""),
+        message=str(entry.get("message") or ""),
+        scope=entry.get("scope"),
+        call=entry.get("call"),
+        status=status if isinstance(status, int) else None,
+    )
+
+
+def _policy(section: Any) -> PolicyView | None:
+    if not isinstance(section, dict):
+        return None
+    results: dict[str, PolicyRow] = {}
+    for item in section.get("results") or ():
+        row = PolicyRow(
+            identity=policy_identity(item),
+            assignment=str(item.get("assignment") or ""),
+            definition_id=str(item.get("definition_id") or ""),
+            reference_id=item.get("reference_id"),
+            display_name=str(item.get("display_name") or item.get("definition_name") or ""),
+            state=str(item.get("state") or ""),
+            resource_id=str(item.get("resource_id") or ""),
+            resource_type=str(item.get("resource_type") or ""),
+            resource_name=str(item.get("resource_name") or ""),
+            reason=str(item.get("reason") or ""),
+        )
+        results[row.identity] = row
+    return PolicyView(results, section.get("summary"), len(section.get("not_evaluated") or ()))
+
+
+SECTIONS = ("tool", "scanned", "errors", "omitted", "scores", "gate", "policy")
+
+
+def from_dict(data: Mapping[str, Any], source: str | None = None) -> RunReport:
+    """A report already parsed (a scan's own, or `json.load`'s)."""
+    if not isinstance(data, Mapping):
+        raise ReportError(f"{source or 'report'}: not a JSON object")
+    builder = Builder(source)
+    for name in SECTIONS:
+        if name in data:
+            builder.section(name, data[name])
+    for item in data.get("resources") or ():
+        builder.resource(item)
+    for item in data.get("findings") or ():
+        builder.finding(item)
+    return builder.build()

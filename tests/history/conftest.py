@@ -1,0 +1,55 @@
+"""Runs for the history tests: the sample estate copied, edited and scanned through the same
+pipeline as `mlwaf scan`, and its JSON report as a dict (what `mlwaf diff` and the store read)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mlwaf.report import json as json_report
+from mlwaf.scan import ScanOptions, run_scan
+from mlwaf.sources import ReadOptions
+
+REPO = Path(__file__).resolve().parents[2]
+SAMPLE = REPO / "fixtures" / "sample-estate"
+
+
+def scan_report(folder: Path, *, detail_limit: int | None = None, generated_at: str | None = None) -> dict[str, Any]:
+    """The JSON report of a scan of `folder`, as `mlwaf scan -f json` writes it."""
+    extra = {} if detail_limit is None else {"detail_limit": detail_limit}
+    options = ScanOptions(read=ReadOptions(root=folder), reproducible=True, **extra)
+    report = json.loads(json_report.render(run_scan([folder], options)))
+    if generated_at is not None:
+        report["tool"]["generated_at"] = generated_at
+    return report
+
+
+def edit(path: Path, change: Any) -> None:
+    """Apply `change(document)` to a JSON file of the estate."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(json.dumps(data, indent=2), encoding="utf-8")
+
+
+def computes(data: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(c for c in data["value"] if c["name"] == name)
+
+
+@pytest.fixture()
+def estate(tmp_path: Path) -> Path:
+    """A fresh copy of the sample estate per test (tests edit it)."""
+    return Path(shutil.copytree(SAMPLE, tmp_path / "estate"))
+
+
+@pytest.fixture(scope="session")
+def sample_report() -> dict[str, Any]:
+    return scan_report(SAMPLE)
+
+
+def write(path: Path, report: dict[str, Any]) -> Path:
+    path.write_text(json.dumps(report, indent=2), encoding="utf-8")
+    return path

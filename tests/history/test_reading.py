@@ -1,0 +1,47 @@
+"""Reports read whole (orjson) or streamed (ijson) give the same runs."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from mlwaf.history import reading, runreport
+
+from .conftest import scan_report, write
+
+
+def same(a: runreport.RunReport, b: runreport.RunReport) -> None:
+    assert a.findings == b.findings and a.resources == b.resources
+    assert (a.tool, a.errors, a.counted, a.summarized, a.scores, a.gate, a.policy, a.scanned) == (
+        b.tool, b.errors, b.counted, b.summarized, b.scores, b.gate, b.policy, b.scanned)
+
+
+@pytest.mark.parametrize("summarized", [False, True])
+def test_streamed_and_whole_reads_agree(estate, tmp_path, summarized):
+    pytest.importorskip("ijson")
+    report = scan_report(estate, detail_limit=1 if summarized else None, generated_at="2026-11-01T06:00:00+00:00")
+    report["policy"] = {"results": [{"assignment": "a", "definition_id": "d", "state": "NonCompliant",
+                                     "resource_id": report["resources"][0]["id"]}], "summary": {"a": 50.0}}
+    path = write(tmp_path / "r.json", report)
+    whole, streamed = reading.load(path), reading.load(path, stream=True)
+    same(whole, streamed)
+    assert whole.summarized is summarized and whole.policy is not None and whole.generated_at is not None
+
+
+def test_streamed_read_finds_sections_in_any_order(sample_report, tmp_path):
+    pytest.importorskip("ijson")
+    shuffled = {k: copy.deepcopy(sample_report[k]) for k in reversed(list(sample_report))}
+    # A key of a section quoted inside a finding must not be taken for the section itself.
+    shuffled["findings"][-1]["evidence"] = [{"path": "tags", "value": {"omitted": {"x": 1}, "scores": 1}}]
+    path = write(tmp_path / "r.json", shuffled)
+    same(reading.load(path), reading.load(path, stream=True))
+
+
+def test_tail_key_inside_the_last_finding_is_not_the_tail(sample_report, tmp_path):
+    pytest.importorskip("ijson")
+    report = copy.deepcopy(sample_report)
+    report["findings"][-1]["message"] = 'x", "omitted": null, "scores": {}}'
+    report["findings"][-1]["evidence"] = [{"path": "p", "value": {"a": 1, "omitted": None}}]
+    path = write(tmp_path / "r.json", report)
+    same(reading.load(path), reading.load(path, stream=True))
