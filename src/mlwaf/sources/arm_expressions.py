@@ -154,6 +154,13 @@ class Context:
     def reference(self, args: list[Any], text: str) -> Any:
         return Unknown(f"[{text}]", "reference() is known only at deployment time")
 
+    def function(self, name: str) -> tuple[Callable[..., Any], str] | None:
+        """A function this context adds, replaces or rejects (by lower-case name), as
+        (implementation, mode) like the built-in library's entries; None for the library's own.
+        Another dialect of the language (Azure Policy's `field()`, `current()`, its rejected
+        functions) plugs in here instead of copying the evaluator."""
+        return None
+
     def resource_group_object(self) -> dict[str, Any]:
         return {
             "id": f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}",
@@ -414,7 +421,7 @@ def _call(node: Node, ctx: Context, lambdas: dict[str, Any]) -> Any:
     _, name, arg_nodes, text, namespace = node
     if namespace:
         return _user_function(node, ctx, lambdas)
-    entry = _FUNCTIONS.get(name)
+    entry = ctx.function(name) or _FUNCTIONS.get(name)
     if entry is None:
         if name.startswith("list"):
             for a in arg_nodes:

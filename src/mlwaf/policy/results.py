@@ -1,0 +1,170 @@
+"""Typed policy results and the report's `policy` section (the JSON contract of issue 14).
+
+Per (assignment, definition, resource) one result: Compliant, NonCompliant, Exempt, Unknown
+(with the unresolved expression or the list that was not read) or Error (the evaluation
+failed, which Azure treats as non-compliant, and as a deny for deny policies), plus `would`:
+what Azure would do with the request or resource given the effect and the enforcement mode.
+Not-applicable pairs are only counted. The summary computes compliance the way the portal does
+(compliance-states.md): per assignment, each resource takes the worst state among the
+assignment's definitions (NonCompliant > Error > Compliant > Exempt > Unknown), and
+compliance % = (compliant + exempt + unknown) / (compliant + exempt + unknown + non-compliant
++ error), over distinct resources.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from mlwaf.model import InputError, Location, Resource
+from mlwaf.policy.conditions import Seen
+from mlwaf.policy.effects import Change
+from mlwaf.policy.model import Assignment
+from mlwaf.policy.plan import NotEvaluated
+
+
+class State(enum.StrEnum):
+    COMPLIANT = "Compliant"
+    NONCOMPLIANT = "NonCompliant"
+    EXEMPT = "Exempt"
+    UNKNOWN = "Unknown"
+    ERROR = "Error"
+
+
+RANK = {State.NONCOMPLIANT: 5, State.ERROR: 4, State.COMPLIANT: 3, State.EXEMPT: 2, State.UNKNOWN: 1}
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyResult:
+    assignment: str
+    definition_id: str
+    definition_name: str
+    display_name: str
+    category: str
+    effect: str
+    state: State
+    would: str | None
+    resource: Resource
+    reason: str
+    evidence: tuple[Seen, ...] = ()
+    changes: tuple[Change, ...] = ()
+    reference_id: str | None = None
+    initiative_id: str | None = None
+    request: bool = False  # judged as the deployment request of a template resource
+    message: str | None = None  # the assignment's non-compliance message
+    expression: str | None = None  # Unknown: the unresolved expression, or the list not read
+
+    @property
+    def location(self) -> Location:
+        r = self.resource
+        for s in self.evidence:
+            if s.path and s.path not in ("type", "name", "id"):
+                pointer = r.pointer_for(s.path)
+                line, column = r.position(pointer)
+                return Location(r.origin.path, line, column, pointer)
+        line, column = r.position()
+        return Location(r.origin.path, line, column, r.origin.pointer)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "assignment": self.assignment,
+            "definition_id": self.definition_id,
+            "definition_name": self.definition_name,
+            "reference_id": self.reference_id,
+            "display_name": self.display_name,
+            "category": self.category,
+            "effect": self.effect,
+            "state": self.state.value,
+            "would": self.would,
+            "resource_id": self.resource.id,
+            "resource_type": self.resource.type,
+            "resource_name": self.resource.name,
+            "reason": self.reason,
+            "evidence": [s.to_dict() for s in self.evidence],
+            "location": self.location.to_dict(),
+            "evaluated_as": "request" if self.request else "resource",
+        }
+        if self.changes:
+            out["changes"] = [c.to_dict() for c in self.changes]
+        if self.message:
+            out["message"] = self.message
+        if self.expression:
+            out["expression"] = self.expression
+        if self.initiative_id:
+            out["initiative_id"] = self.initiative_id
+        return out
+
+
+def _percent(states: Iterable[State]) -> float | None:
+    c = Counter(states)
+    good = c[State.COMPLIANT] + c[State.EXEMPT] + c[State.UNKNOWN]
+    total = good + c[State.NONCOMPLIANT] + c[State.ERROR]
+    return round(100.0 * good / total, 1) if total else None
+
+
+def rollup(results: Iterable[PolicyResult]) -> dict[str, State]:
+    """Each resource's state across several results: the worst one (the portal's rule)."""
+    worst: dict[str, State] = {}
+    for r in results:
+        key = r.resource.key
+        if key not in worst or RANK[r.state] > RANK[worst[key]]:
+            worst[key] = r.state
+    return worst
+
+
+@dataclass
+class PolicyReport:
+    assignments: list[Assignment] = field(default_factory=list)
+    results: list[PolicyResult] = field(default_factory=list)
+    not_evaluated: list[NotEvaluated] = field(default_factory=list)
+    not_applicable: Counter[str] = field(default_factory=Counter)  # assignment name -> pairs
+    errors: list[InputError] = field(default_factory=list)  # policy inputs that could not be used
+
+    def summary(self) -> dict[str, Any]:
+        per_assignment = []
+        for a in self.assignments:
+            mine = [r for r in self.results if r.assignment == a.name]
+            states = rollup(mine)
+            counts = Counter(states.values())
+            per_assignment.append(
+                {
+                    "assignment": a.name,
+                    "display_name": a.display_name or a.name,
+                    "definition_id": a.definition_id,
+                    "compliance_percent": _percent(states.values()),
+                    "resources": {s.value: counts[s] for s in State} | {"total": len(states)},
+                    "results": {s.value: sum(1 for r in mine if r.state is s) for s in State}
+                    | {"NotApplicable": self.not_applicable[a.name]},
+                    "would_deny": sum(1 for r in mine if r.would == "deny"),
+                    "not_evaluated": sum(1 for n in self.not_evaluated if n.assignment == a.name),
+                }
+            )
+        initiatives = []
+        for a, entry in zip(self.assignments, per_assignment, strict=True):
+            if "/policysetdefinitions/" in a.definition_id.lower():
+                initiatives.append(
+                    {
+                        "initiative_id": a.definition_id,
+                        "assignment": a.name,
+                        "compliance_percent": entry["compliance_percent"],
+                    }
+                )
+        overall = rollup(self.results)
+        return {
+            "compliance_percent": _percent(overall.values()),
+            "resources": {s.value: Counter(overall.values())[s] for s in State} | {"total": len(overall)},
+            "would_deny": sum(1 for r in self.results if r.would == "deny"),
+            "assignments": per_assignment,
+            "initiatives": initiatives,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "assignments": [a.to_dict() for a in self.assignments],
+            "results": [r.to_dict() for r in self.results],
+            "not_evaluated": [n.to_dict() for n in self.not_evaluated],
+            "summary": self.summary(),
+        }
