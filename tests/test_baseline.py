@@ -32,11 +32,15 @@ def test_create_records_identities_never_files_or_lines(estate, pack, tmp_path):
     created = _create(estate, pack, target)
     assert created.exit_code == 0, created.output
     data = json.loads(target.read_text())
-    assert data["mlwaf_baseline"] == 1
+    assert data["mlwaf_baseline"] == 2
     rows = data["findings"]
-    assert all(set(r) == {"check_id", "resource_id", "status"} for r in rows)
-    assert "azuredeploy" not in target.read_text() and '"line"' not in target.read_text()
-    assert rows == sorted(rows, key=lambda r: (r["check_id"], r["resource_id"]))
+    # A template's resources carry their deployment (the template, relative to the repository or,
+    # outside one, to the scan root); resources read with their real id, their id alone.
+    assert {r.get("deployment") for r in rows} == {None, "tmpl/azuredeploy.json"}
+    assert all(set(r) - {"deployment"} == {"check_id", "resource_id", "status"} for r in rows)
+    assert all(("deployment" in r) == ("mlwaf-template-rg" in r["resource_id"]) for r in rows)
+    assert '"line"' not in target.read_text()
+    assert rows == sorted(rows, key=lambda r: (r["check_id"], r["resource_id"], r.get("deployment", "")))
     statuses = {(r["check_id"], r["resource_id"].rsplit("/", 1)[-1]): r["status"] for r in rows}
     assert statuses[("TST-SEC-001", "mlw-dev")] == "FAIL"
     assert statuses[("TST-SEC-001", "mlw-tmpl")] == "UNKNOWN"

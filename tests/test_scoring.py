@@ -145,7 +145,7 @@ def test_scores_match_an_independent_pandas_computation(sample_estate):
 
     result = run_scan([sample_estate], ScanOptions())
     weight = {"high": 5, "medium": 3, "low": 1}
-    df = pd.DataFrame([{"key": f.resource.key, "pillar": f.pillar.value, "status": f.status.value,
+    df = pd.DataFrame([{"key": f.resource.uid, "pillar": f.pillar.value, "status": f.status.value,
                         "w": weight[f.severity.value], "sup": bool(f.suppressed)} for f in result.findings])
     assert {"PASS", "FAIL", "UNKNOWN", "NOT_APPLICABLE"} <= set(df["status"])
 
@@ -171,7 +171,7 @@ def test_scores_match_an_independent_pandas_computation(sample_estate):
             keys = scoring.workspace_members(inv, ws)
         else:
             prefix = scope["id"].lower() + "/"
-            keys = {r.key for r in inv.resources if r.key.startswith(prefix)}
+            keys = {r.uid for r in inv.resources if r.key.startswith(prefix)}
         rows = df[df["key"].isin(keys)]
         assert scope["resources"] == len(keys)
         assert got(scope["overall"]) == expect(rows), scope["id"]

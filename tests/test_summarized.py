@@ -14,7 +14,7 @@ import typer
 from typer.testing import CliRunner
 
 from mlwaf import engine
-from mlwaf.baseline import Baseline
+from mlwaf.baseline import Baseline, Entry
 from mlwaf.cli import app
 from mlwaf.model import Status
 from mlwaf.report import ReportOptions, html, junit, markdown, sarif
@@ -62,13 +62,14 @@ def test_scores_and_gate_do_not_depend_on_the_limit(full, summarized):
 def test_a_baseline_entry_fixed_since_is_reported_with_its_status_now(sample_estate, full):
     passing = next(f for f in full.findings if f.status is Status.PASS)
     failing = next(f for f in full.findings if f.status is Status.FAIL)
-    baseline = Baseline({f"{passing.check_id}|{passing.resource.key}": "FAIL",
-                         f"{failing.check_id}|{failing.resource.key}": "FAIL"})
+    entries = [Entry(f.check_id, f.resource.key, f.resource.deployment, "FAIL") for f in (passing, failing)]
+    baseline = Baseline({e.identity: e for e in entries})
     with_limit = run_scan([sample_estate], ScanOptions(detail_limit=10, baseline=baseline))
     without = run_scan([sample_estate], ScanOptions(detail_limit=0, baseline=baseline))
     assert with_limit.baseline == without.baseline
+    where = {"deployment": passing.resource.deployment} if passing.resource.deployment else {}
     assert with_limit.baseline["fixed"] == [
-        {"check_id": passing.check_id, "resource_id": passing.resource.key, "was": "FAIL", "now": "PASS"}]
+        {"check_id": passing.check_id, "resource_id": passing.resource.key, **where, "was": "FAIL", "now": "PASS"}]
 
 
 def test_every_report_says_it_is_summarized(full, summarized, shared):

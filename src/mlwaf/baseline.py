@@ -1,15 +1,26 @@
 """Baselines: the findings an estate already had, so a pipeline fails only on new ones.
 
 `mlwaf baseline create --output FILE` records the identity of every finding that is not a pass
-(FAIL, UNKNOWN, ERROR): the check id and the normalized resource id, with the status. Never a
-file name or a line number: a template reformatted, split or moved to another folder declares
-the same resources, so its findings keep their identities and stay "known".
+(FAIL, UNKNOWN, ERROR), with its status: the check id and the normalized resource id, and for a
+template's resource also its deployment, the template's repository-relative path and parameter
+files (`model.identity`). Never a line number: a template reformatted or reordered keeps its
+identities. The deployment is there because a template's resources have placeholder ids (the
+same subscription and resource group for every template), so two templates that declare the
+same name would otherwise share one entry, and a regression in the second would pass as known.
 
 `--baseline FILE` then marks the findings of a scan found in it (`in_baseline`); the gate counts
 only the others. A finding is known when the same identity had the same status: a check that
 answered UNKNOWN before and FAIL now is a newly confirmed failure, hence new. Entries of the
 baseline with no such finding any more are reported as fixed, with what the scan says now
 (PASS, NOT_APPLICABLE, another status, or not found: resource removed or check not run).
+
+Moved templates: an entry whose identity is not in the scan any more (its template was moved or
+renamed, or the resource moved to another template) is carried over to the one finding with the
+same check, resource id and status whose identity the baseline does not hold, when there is
+exactly one of each; the report lists it under `moved`. With two candidates nothing is carried:
+both are new, as a regression in a second template must be. The same rule reads baselines of
+format 1 (written before templates carried their deployment): their entries still match
+resources with real ids exactly, and a template's resource when only one template declares it.
 
 The file is JSON, sorted, without timestamps, so it diffs cleanly when committed.
 """
@@ -22,11 +33,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlwaf import __version__, model
+from mlwaf import __version__, armid, model
 from mlwaf.model import Finding, Status
 
 FORMAT_KEY = "mlwaf_baseline"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READS = (1, 2)  # format 1: no deployment on template resources (read, carried over when unambiguous)
 RECORDED = (Status.FAIL, Status.UNKNOWN, Status.ERROR)
 
 
@@ -34,22 +46,58 @@ class BaselineError(ValueError):
     """A baseline file that cannot be used; the message names the file and what is wrong."""
 
 
+@dataclass(frozen=True, slots=True)
+class Entry:
+    check_id: str
+    resource_id: str  # normalized
+    deployment: str | None
+    status: str
+
+    @property
+    def identity(self) -> str:
+        return model.identity(self.check_id, self.resource_id, self.deployment)
+
+    @property
+    def loose(self) -> tuple[str, str, str]:
+        """What a moved template's finding still shares with its entry."""
+        return self.check_id.upper(), self.resource_id, self.status
+
+    def to_dict(self) -> dict[str, str]:
+        out = {"check_id": self.check_id, "resource_id": self.resource_id}
+        if self.deployment is not None:
+            out["deployment"] = self.deployment
+        out["status"] = self.status
+        return out
+
+
 @dataclass
 class Baseline:
-    # identity (check id | normalized resource id) -> recorded status
-    entries: dict[str, str] = field(default_factory=dict)
+    # identity (model.identity) -> the recorded entry
+    rows: dict[str, Entry] = field(default_factory=dict)
     path: str | None = None
+    version: int = FORMAT_VERSION
+
+    @property
+    def entries(self) -> dict[str, str]:
+        """identity -> recorded status (what a summarized scan keeps findings for)."""
+        return {identity: e.status for identity, e in self.rows.items()}
 
     @classmethod
     def from_findings(cls, findings: Iterable[Finding]) -> Baseline:
-        return cls({f.identity: f.status.value for f in findings if f.status in RECORDED})
+        rows = {}
+        for f in findings:
+            if f.status in RECORDED:
+                entry = Entry(f.check_id.upper(), f.resource.key, f.resource.deployment, f.status.value)
+                rows[entry.identity] = entry
+        return cls(rows)
 
     def to_dict(self) -> dict[str, Any]:
-        rows = []
-        for identity in sorted(self.entries):
-            check_id, resource_id = identity.split("|", 1)
-            rows.append({"check_id": check_id, "resource_id": resource_id, "status": self.entries[identity]})
-        return {FORMAT_KEY: FORMAT_VERSION, "tool": {"name": "mlwaf", "version": __version__}, "findings": rows}
+        ordered = sorted(self.rows.values(), key=lambda e: (e.check_id, e.resource_id, e.deployment or ""))
+        return {
+            FORMAT_KEY: FORMAT_VERSION,
+            "tool": {"name": "mlwaf", "version": __version__},
+            "findings": [e.to_dict() for e in ordered],
+        }
 
     def dumps(self) -> str:
         return json.dumps(self.to_dict(), indent=2) + "\n"
@@ -60,13 +108,16 @@ class Baseline:
 
     @classmethod
     def load(cls, path: Path) -> Baseline:
+        from mlwaf import repository
+
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except OSError as err:
             raise BaselineError(f"baseline {path}: cannot read it ({err.strerror or err})") from None
         except (UnicodeDecodeError, json.JSONDecodeError) as err:
             raise BaselineError(f"baseline {path}: not valid JSON ({err})") from None
-        if not isinstance(data, dict) or data.get(FORMAT_KEY) != FORMAT_VERSION:
+        version = data.get(FORMAT_KEY) if isinstance(data, dict) else None
+        if version not in READS or isinstance(version, bool):
             raise BaselineError(
                 f"baseline {path}: not an mlwaf baseline (expected \"{FORMAT_KEY}\": {FORMAT_VERSION}); "
                 "create one with `mlwaf baseline create --output FILE`"
@@ -74,39 +125,69 @@ class Baseline:
         rows = data.get("findings")
         if not isinstance(rows, list):
             raise BaselineError(f"baseline {path}: 'findings' must be a list")
-        entries: dict[str, str] = {}
+        entries: dict[str, Entry] = {}
         for i, row in enumerate(rows, start=1):
             fields = ("check_id", "resource_id")
             ok = isinstance(row, dict) and all(isinstance(row.get(k), str) and row[k] for k in fields)
             status = row.get("status", Status.FAIL.value) if isinstance(row, dict) else None
-            if not ok or status not in {s.value for s in Status}:
+            deployment = row.get("deployment") if isinstance(row, dict) else None
+            if not ok or status not in {s.value for s in Status} or not isinstance(deployment, str | None):
                 raise BaselineError(
                     f"baseline {path}: finding #{i} needs check_id, resource_id and a status, got {row!r}"
                 )
-            entries[model.identity(row["check_id"], row["resource_id"])] = status
-        return cls(entries, str(path))
+            entry = Entry(row["check_id"].upper(), armid.normalize(row["resource_id"]), deployment or None, status)
+            entries[entry.identity] = entry
+        return cls(entries, repository.relative(path), version)
 
     def apply(self, findings: Iterable[Finding]) -> dict[str, Any]:
-        """Mark known findings `in_baseline`; returns counts and the fixed entries for reports."""
-        now: dict[str, str] = {}
+        """Mark known findings `in_baseline`; returns counts, the fixed and the moved entries."""
+        findings = list(findings)
+        now: dict[str, str] = {f.identity: f.status.value for f in findings}
+        # Entries whose identity the scan no longer has, and findings the baseline does not
+        # name, by (check, resource, status): one of each is a moved template (module docstring).
+        gone: dict[tuple[str, str, str], list[Entry]] = {}
+        for identity, entry in self.rows.items():
+            if identity not in now:
+                gone.setdefault(entry.loose, []).append(entry)
+        unnamed: dict[tuple[str, str, str], list[Finding]] = {}
+        for f in findings:
+            if f.status in RECORDED and f.identity not in self.rows:
+                unnamed.setdefault((f.check_id.upper(), f.resource.key, f.status.value), []).append(f)
+        carried: dict[str, Entry] = {}
+        moved = []
+        for loose, candidates in sorted(unnamed.items()):
+            entries = gone.get(loose, [])
+            if len(candidates) == 1 and len(entries) == 1:
+                carried[candidates[0].identity] = entries[0]
+                moved.append({**_where(entries[0]), "now_in": candidates[0].resource.deployment})
         new = known = 0
         for f in findings:
-            identity = f.identity
-            now[identity] = f.status.value
             if f.status not in RECORDED:
                 continue
-            if self.entries.get(identity) == f.status.value:
+            entry = self.rows.get(f.identity) or carried.get(f.identity)
+            if entry is not None and entry.status == f.status.value:
                 f.in_baseline = True
                 known += 1
             else:
                 new += 1
+        moved_from = {e.identity for e in carried.values()}
         fixed = []
-        for identity in sorted(self.entries):
-            status = self.entries[identity]
-            if now.get(identity) == status:
+        for identity, entry in sorted(self.rows.items(), key=lambda kv: _order(kv[1])):
+            if now.get(identity) == entry.status or identity in moved_from:
                 continue
-            check_id, resource_id = identity.split("|", 1)
-            fixed.append(
-                {"check_id": check_id, "resource_id": resource_id, "was": status, "now": now.get(identity, "not found")}
-            )
-        return {"path": self.path, "recorded": len(self.entries), "known": known, "new": new, "fixed": fixed}
+            fixed.append({**_where(entry), "was": entry.status, "now": now.get(identity, "not found")})
+        return {
+            "path": self.path, "recorded": len(self.rows), "known": known, "new": new, "fixed": fixed,
+            **({"moved": moved} if moved else {}),
+        }
+
+
+def _order(entry: Entry) -> tuple[str, str, str]:
+    return entry.check_id, entry.resource_id, entry.deployment or ""
+
+
+def _where(entry: Entry) -> dict[str, str]:
+    out = {"check_id": entry.check_id, "resource_id": entry.resource_id}
+    if entry.deployment is not None:
+        out["deployment"] = entry.deployment
+    return out

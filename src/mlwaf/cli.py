@@ -548,8 +548,8 @@ def baseline_create(
     parameters_files: Annotated[list[Path] | None, PARAMETERS_OPTION] = None,
     param: Annotated[list[str] | None, PARAM_OPTION] = None,
 ) -> None:
-    """Scan, then record every finding that is not a pass (check id + resource id, never a file or
-    line) so that `mlwaf scan --baseline FILE` gates only on new findings."""
+    """Scan, then record every finding that is not a pass (check id + resource id, and a template's
+    path; never a line) so that `mlwaf scan --baseline FILE` gates only on new findings."""
     from mlwaf import baseline, gate
     from mlwaf.scan import ScanOptions, evaluate, run_sources, select_checks
     from mlwaf.sources import ReadOptions

@@ -71,7 +71,7 @@ class Omitted:
 
     limit: int
     expected: int
-    # (normalized resource id, pillar, status, severity) -> count: what scoring adds up.
+    # (resource uid, pillar, status, severity) -> count: what scoring adds up.
     rows: Counter[tuple[str, Pillar, Status, Severity]] = field(default_factory=Counter)
     # (check id, status) -> count
     by_check: Counter[tuple[str, Status]] = field(default_factory=Counter)
@@ -173,16 +173,22 @@ def run(
     findings: list[Finding] = []
     for spec in checks:
         ctx = CheckContext(inventory=inventory, params=params.get(spec.id, {}), live=live)
+        # A check on a template's resource looks up ids in that template first (Inventory.scoped).
+        scoped: dict[str | None, CheckContext] = {None: ctx}
         counted: Counter[tuple[str, Status]] = Counter()
         for resource in inventory.of_type(*spec.resource_types):
-            verdict = run_check(spec, resource, ctx)
+            deployment = resource.deployment
+            own = scoped.get(deployment)
+            if own is None:
+                own = scoped[deployment] = CheckContext(inventory.scoped(deployment), ctx.params, live)
+            verdict = run_check(spec, resource, own)
             status = verdict.status
             if (
                 omit is not None
                 and status in SUMMARIZED
-                and (not keep or identity(spec.id, resource.key) not in keep)
+                and (not keep or identity(spec.id, resource.key, deployment) not in keep)
             ):
-                counted[resource.key, status] += 1
+                counted[resource.uid, status] += 1
                 continue
             # Lines are looked up lazily: PASS findings point at the resource, the others at the
             # property they are about.
@@ -208,7 +214,7 @@ def run(
             for (key, status), n in counted.items():
                 omit.rows[key, spec.pillar, status, spec.severity] += n
                 omit.by_check[spec.id, status] += n
-    findings.sort(key=lambda f: (f.resource.key, f.check_id))
+    findings.sort(key=lambda f: (f.resource.key, f.resource.deployment or "", f.check_id))
     return findings
 
 

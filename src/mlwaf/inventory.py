@@ -23,42 +23,61 @@ COMPUTES = "microsoft.machinelearningservices/workspaces/computes"
 
 
 class Inventory:
+    """Resources by type and by id, and their relations.
+
+    Relations are resolved within a deployment first: two templates that both declare a
+    workspace `mlw` with a key vault `kv` (the same placeholder ids) describe two workspaces, each
+    with its own key vault and computes, so each template's workspace is judged with its own
+    (`Resource.deployment`). A resource with a real id, or one no other file of the same
+    deployment declares, is found by its id alone.
+    """
+
     def __init__(self, resources: Iterable[Resource], listed: Iterable[str] = ()) -> None:
         self._listed = {armid.normalize(p) for p in listed}
         self.resources: list[Resource] = []
         self._by_type: dict[str, list[Resource]] = defaultdict(list)
-        self._by_id: dict[str, Resource] = {}
+        self._by_id: dict[str, Resource] = {}  # normalized id -> the first resource read with it
+        self._by_uid: dict[str, Resource] = {}
         self._children: dict[str, list[Resource]] = defaultdict(list)
+        self._children_built = False
         self._attached: dict[str, list[Resource]] = defaultdict(list)
         self._attached_built = False
         self._grouped: dict[tuple[str, Callable[[Resource], Hashable | None]], dict[Hashable, list[Resource]]] = {}
         self._path_keys: dict[str, Callable[[Resource], str | None]] = {}
+        # The same resource read again (overlapping dumps, a page saved twice): not scanned again.
         self.duplicates: list[Resource] = []
+        # A described resource whose id another file declares too (two templates deploying a
+        # same-named resource): scanned on its own, under its own deployment.
+        self.shared_ids: list[Resource] = []
         for r in resources:
             self.add(r)
 
     def add(self, resource: Resource) -> None:
-        key = resource.key
-        first = self._by_id.get(key)
+        uid = resource.uid
+        first = self._by_uid.get(uid)
         if first is not None:
-            if _separate_deployments(first, resource):
-                # Two templates that deploy a same-named resource to the placeholder resource
-                # group are two intended deployments, not one resource read twice: scan both.
-                self.resources.append(resource)
-                self._by_type[resource.type_key].append(resource)
-                return
-            # The same resource read twice (overlapping dumps, a page saved twice): keep the
-            # first, remember the rest so the report can account for them.
+            # The same resource read twice: keep the first, remember the rest so the report can
+            # account for them.
             self.duplicates.append(resource)
             return
-        self._by_id[key] = resource
+        if resource.key in self._by_id:
+            self.shared_ids.append(resource)
+        else:
+            self._by_id[resource.key] = resource
+        self._by_uid[uid] = resource
         self.resources.append(resource)
         self._by_type[resource.type_key].append(resource)
-        parent = armid.parent_id(resource.id)
-        if parent:
-            self._children[armid.normalize(parent)].append(resource)
+        self._children_built = False
         self._attached_built = False
         self._grouped.clear()
+
+    def repeated(self) -> list[tuple[Resource, Resource, bool]]:
+        """Every resource whose id was read before from another file (or place), with the first
+        one read and whether it was scanned on its own (a separate deployment) or not (the same
+        resource read twice): the report's `duplicates`."""
+        out = [(r, self._by_id[r.key], True) for r in self.shared_ids]
+        out += [(r, self._by_uid[r.uid], False) for r in self.duplicates]
+        return sorted(out, key=lambda t: (t[0].key, t[0].origin.path or "", t[0].origin.pointer))
 
     # --- what was read in full ------------------------------------------------------------
     def children_listed(self, resource: Resource, suffix: str) -> bool:
@@ -87,13 +106,29 @@ class Inventory:
             out.extend(self._by_type.get(t.lower(), ()))
         return out
 
-    def get(self, resource_id: Any) -> Resource | None:
+    def get(self, resource_id: Any, within: str | None = None) -> Resource | None:
+        """The resource with this id; `within` a deployment, that deployment's own first."""
         if not isinstance(resource_id, str) or not resource_id:
             return None
-        return self._by_id.get(armid.normalize(resource_id))
+        key = armid.normalize(resource_id)
+        if within is not None:
+            own = self._by_uid.get(f"{key}|{within}")
+            if own is not None:
+                return own
+        return self._by_id.get(key)
+
+    def by_uid(self, uid: str) -> Resource | None:
+        return self._by_uid.get(uid)
+
+    def scoped(self, deployment: str | None) -> Inventory:
+        """This inventory as a check on a resource of `deployment` sees it: `get` looks in that
+        deployment first (the other questions take the resource and scope themselves)."""
+        return self if deployment is None else _Scoped(self, deployment)  # type: ignore[return-value]
 
     def children(self, resource: Resource, child_type: str | None = None) -> list[Resource]:
-        kids = self._children.get(resource.key, [])
+        if not self._children_built:
+            self._build_children()
+        kids = self._children.get(resource.uid, [])
         if child_type is None:
             return list(kids)
         full = child_type.lower() if "/" in child_type else f"{resource.type_key}/{child_type.lower()}"
@@ -101,7 +136,7 @@ class Inventory:
 
     def parent(self, resource: Resource) -> Resource | None:
         pid = armid.parent_id(resource.id)
-        return self.get(pid) if pid else None
+        return self.get(pid, resource.deployment) if pid else None
 
     def ancestor(self, resource: Resource, resource_type: str) -> Resource | None:
         """The nearest ancestor of a type (a deployment's workspace, two levels up)."""
@@ -117,7 +152,7 @@ class Inventory:
             if not isinstance(value, dict):
                 return None
             value = value.get(part)
-        return self.get(value)
+        return self.get(value, resource.deployment)
 
     # --- reverse look-ups, indexed ----------------------------------------------------------------
     def grouped(
@@ -146,8 +181,26 @@ class Inventory:
         workspaces whose `properties.keyVault` names a key vault): `linked` run backwards."""
         getter = self._path_keys.get(path)
         if getter is None:
-            getter = self._path_keys[path] = _id_at(path)
-        return list(self.grouped(source_type, getter).get(resource.key, ()))
+            getter = self._path_keys[path] = self._uid_at(path)
+        return list(self.grouped(source_type, getter).get(resource.uid, ()))
+
+    def _uid_at(self, path: str) -> Callable[[Resource], str | None]:
+        """A key function: the uid of the resource a property names (resolved as `linked`
+        resolves it), or the normalized id when that resource is not in the scan."""
+        parts = path.split(".")
+
+        def key(resource: Resource) -> str | None:
+            value: Any = resource.raw
+            for part in parts:
+                if not isinstance(value, dict):
+                    return None
+                value = value.get(part)
+            if not isinstance(value, str) or not value:
+                return None
+            target = self.get(value, resource.deployment)
+            return target.uid if target is not None else armid.normalize(value)
+
+        return key
 
     # --- extension resources ------------------------------------------------------------------
     def attached(self, resource: Resource, extension_type: str) -> list[Resource]:
@@ -157,45 +210,54 @@ class Inventory:
         if not self._attached_built:
             self._build_attached()
         return [
-            r for r in self._attached.get(resource.key, []) if r.type_key == extension_type.lower()
+            r for r in self._attached.get(resource.uid, []) if r.type_key == extension_type.lower()
         ]
 
     def _build_attached(self) -> None:
         self._attached = defaultdict(list)
         for r in self.resources:
             for target in _targets(r):
-                self._attached[armid.normalize(target)].append(r)
+                found = self.get(target, r.deployment)
+                self._attached[found.uid if found is not None else armid.normalize(target)].append(r)
         self._attached_built = True
+
+    def _build_children(self) -> None:
+        """Each resource under its parent: the parent of its own deployment when that declares
+        it, else the resource with the parent's id (built once, on the first question)."""
+        self._children = defaultdict(list)
+        for r in self.resources:
+            pid = armid.parent_id(r.id)
+            if pid:
+                parent = self.get(pid, r.deployment)
+                self._children[parent.uid if parent is not None else armid.normalize(pid)].append(r)
+        self._children_built = True
+
+
+class _Scoped:
+    """An Inventory whose `get` prefers one deployment (see Inventory.scoped)."""
+
+    __slots__ = ("_inventory", "_within")
+
+    def __init__(self, inventory: Inventory, within: str) -> None:
+        self._inventory = inventory
+        self._within = within
+
+    def get(self, resource_id: Any, within: str | None = None) -> Resource | None:
+        return self._inventory.get(resource_id, within or self._within)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inventory, name)
+
+    def __len__(self) -> int:
+        return len(self._inventory)
+
+    def __iter__(self) -> Iterator[Resource]:
+        return iter(self._inventory)
 
 
 def type_listing(subscription: str, resource_type: str) -> str:
     """The `listed` entry that says every resource of a type in a subscription was read."""
     return armid.normalize(f"/subscriptions/{subscription}#{resource_type}")
-
-
-def _separate_deployments(a: Resource, b: Resource) -> bool:
-    """Templates (and REST examples, which reuse one placeholder id across examples) describe
-    resources to be, so the same id in two files means two candidates, not one resource."""
-
-    def described(r: Resource) -> bool:
-        return r.origin.kind in ("arm-template", "group-export") or r.origin.kind.startswith("rest-example")
-
-    return a.origin.path != b.origin.path and (described(a) or described(b))
-
-
-def _id_at(path: str) -> Callable[[Resource], str | None]:
-    """A key function: the normalized ARM id a resource's property holds, or None."""
-    parts = path.split(".")
-
-    def key(resource: Resource) -> str | None:
-        value: Any = resource.raw
-        for part in parts:
-            if not isinstance(value, dict):
-                return None
-            value = value.get(part)
-        return armid.normalize(value) if isinstance(value, str) and value else None
-
-    return key
 
 
 def _targets(r: Resource) -> list[str]:

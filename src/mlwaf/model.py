@@ -118,13 +118,29 @@ class Origin:
         }
 
 
+_UNSET: Any = object()
+
+
+def describes(kind: str) -> bool:
+    """Sources whose resources are described, not read with their real id: a template (or an
+    export, which is one) names resources at placeholder scope, and REST examples reuse one
+    placeholder id across files. Two such files declaring the same id mean two resources."""
+    return kind == "arm-template" or kind == "group-export" or kind.startswith("rest-example")
+
+
+def deployment_label(path: str | None, parameters: str | None = None) -> str:
+    """The deployment a described resource belongs to: its file, and the parameter file(s) used."""
+    return (path or "?") + (f" with {parameters}" if parameters else "")
+
+
 @dataclass(slots=True)
 class Resource:
     """One Azure resource in its ARM shape.
 
     `raw` is the whole ARM object (id, name, type, location, kind, sku, identity, tags,
     properties); the named attributes are conveniences read from it. `id` is kept as written for
-    display; `key` is the normalized form used for matching.
+    display; `key` is the normalized form used for matching ids; `uid` tells it from every other
+    resource of a scan (see `deployment`).
     """
 
     type: str
@@ -147,6 +163,8 @@ class Resource:
     # `key`, normalized on first use: every finding, index and scope asks for it (millions of
     # times in a large scan), and a resource's id never changes once it is read.
     _key: str | None = field(default=None, init=False, repr=False, compare=False)
+    _deployment: Any = field(default=_UNSET, init=False, repr=False, compare=False)
+    _uid: str | None = field(default=None, init=False, repr=False, compare=False)
 
     def position(self, pointer: str | None = None) -> tuple[int | None, int | None]:
         """Where a JSON pointer (default: the resource itself) is written in the origin file."""
@@ -167,6 +185,33 @@ class Resource:
         if self._key is None:
             self._key = armid.normalize(self.id)
         return self._key
+
+    @property
+    def deployment(self) -> str | None:
+        """For a described resource (a template's, a REST example's), the file that describes it
+        and the parameter files used: its placeholder id is shared by every template that
+        declares the same name, so the id alone does not tell two of them apart. None for a
+        resource read with its real id. The scan sets it to repository-relative paths
+        (mlwaf.repository); until then it is the path as reports show it."""
+        if self._deployment is _UNSET:  # first asked once the source has finished the resource
+            self._deployment = (
+                deployment_label(self.origin.path, self.origin.parameters_file) if describes(self.origin.kind) else None
+            )
+        return self._deployment
+
+    @deployment.setter
+    def deployment(self, value: str | None) -> None:
+        self._deployment = value
+        self._uid = None
+
+    @property
+    def uid(self) -> str:
+        """`key`, qualified by the deployment for described resources: the one key a resource
+        has in a scan (findings' identities, scores, the inventory's relations)."""
+        if self._uid is None:
+            deployment = self.deployment
+            self._uid = self.key if deployment is None else f"{self.key}|{deployment}"
+        return self._uid
 
     @property
     def type_key(self) -> str:
@@ -259,10 +304,14 @@ class Location:
         return {"path": self.path, "line": self.line}
 
 
-def identity(check_id: str, resource_id: str) -> str:
-    """A finding's stable identity, never a line number or a file: the check id and the
-    normalized resource id. Baselines, SARIF fingerprints and summarized scans all match on it."""
-    return f"{check_id.upper()}|{armid.normalize(resource_id)}"
+def identity(check_id: str, resource_id: str, deployment: str | None = None) -> str:
+    """A finding's stable identity, never a line number: the check id and the normalized
+    resource id, and for a described resource (a template's) its deployment, the template's
+    repository-relative path and parameter files (`Resource.deployment`), since its id is a
+    placeholder any other template may declare too. Baselines, SARIF fingerprints and summarized
+    scans all match on it."""
+    base = f"{check_id.upper()}|{armid.normalize(resource_id)}"
+    return base if deployment is None else f"{base}|{deployment}"
 
 
 @dataclass(slots=True)
@@ -291,7 +340,7 @@ class Finding:
 
     @property
     def identity(self) -> str:
-        return identity(self.check_id, self.resource.key)
+        return identity(self.check_id, self.resource.key, self.resource.deployment)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {

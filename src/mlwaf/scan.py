@@ -58,7 +58,22 @@ def select_checks(reg: registry.Registry, options: ScanOptions | None = None) ->
 
 
 def run_sources(paths: Iterable[Path], options: ScanOptions) -> SourceResult:
-    return read_paths(paths, options.read)
+    source = read_paths(paths, options.read)
+    label_deployments(source, options.read.root)
+    return source
+
+
+def label_deployments(source: SourceResult, root: Path | None) -> None:
+    """Give described resources (templates, REST examples) their deployment in repository
+    terms, so a finding's identity is the same whichever folder a pipeline scans and wherever
+    the repository is checked out (mlwaf.repository)."""
+    from mlwaf.repository import Labels
+
+    labels: Labels | None = None
+    for r in source.resources:
+        if r.deployment is not None:
+            labels = labels or Labels(root)
+            r.deployment = labels.deployment(r.origin.path, r.origin.parameters_file)
 
 
 _gc_depth = 0

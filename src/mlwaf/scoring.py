@@ -90,10 +90,10 @@ _DELTAS = {
 
 
 def _tallies(findings: Iterable[Finding], omitted: Omitted | None = None) -> dict[str, Tally]:
-    """Resource key -> flat tally: every score below is a sum of these. `omitted`: the findings
+    """Resource uid -> flat tally: every score below is a sum of these. `omitted`: the findings
     a summarized scan counted instead of keeping (never suppressed: PASS, N/A)."""
     # Counting identical rows first keeps this pass at C speed for large scans.
-    rows = Counter((f.resource.key, f.pillar, f.status, f.severity, bool(f.suppressed)) for f in findings)
+    rows = Counter((f.resource.uid, f.pillar, f.status, f.severity, bool(f.suppressed)) for f in findings)
     if omitted is not None:
         rows.update({(*row, False): n for row, n in omitted.rows.items()})
     out: dict[str, Tally] = {}
@@ -129,48 +129,55 @@ def _block(tallies: Iterable[Tally]) -> dict[str, Any]:
 
 
 def workspace_members(inventory: Inventory, workspace: Resource, below: Iterable[str] | None = None) -> set[str]:
-    """Normalized ids of the resources in a workspace's scope (see the module docstring).
+    """The uids (`Resource.uid`) of the resources in a workspace's scope (see the module
+    docstring).
 
-    `below`: the keys of the resources under the workspace's id, when the caller indexed them
+    `below`: the uids of the resources under the workspace's id, when the caller indexed them
     once for every workspace (else found here by walking the inventory).
     """
     if below is None:
-        below = (r.key for r in inventory.resources if _workspace_of(r.key) == workspace.key)
-    own = {workspace.key, *below}
+        below = (r.uid for r in inventory.resources if _workspace_of(inventory, r) is workspace)
+    own = {workspace.uid, *below}
     members = set(own)
-    for key in own:
-        resource = inventory.get(key)
+    for uid in own:
+        resource = inventory.by_uid(uid)
         if resource is None:
             continue
         for path in DEPENDENCY_PROPERTIES:
             dep = inventory.linked(resource, path)
             if dep is not None:
-                members.add(dep.key)
-    for key in list(members):
-        resource = inventory.get(key)
+                members.add(dep.uid)
+    for uid in list(members):
+        resource = inventory.by_uid(uid)
         if resource is None:
             continue
         for extension_type in ATTACHED_TYPES:
-            members.update(r.key for r in inventory.attached(resource, extension_type))
+            members.update(r.uid for r in inventory.attached(resource, extension_type))
     return members
 
 
-def _workspace_of(key: str) -> str | None:
-    m = _WORKSPACE_PREFIX.match(key)
-    return m.group(1) if m else None
+def _workspace_of(inventory: Inventory, resource: Resource) -> Resource | None:
+    """The workspace whose id a resource's id lies under (of its own deployment first)."""
+    m = _WORKSPACE_PREFIX.match(resource.key)
+    return inventory.get(m.group(1), resource.deployment) if m else None
+
+
+def workspace_order(inventory: Inventory) -> list[Resource]:
+    """The workspaces in the order of their scopes in `scores["scopes"]`."""
+    return sorted(inventory.of_type(WORKSPACE_TYPE), key=lambda r: (r.key, r.deployment or ""))
 
 
 def _scope_rows(
     inventory: Inventory | None, keys: Iterable[str]
 ) -> tuple[list[tuple[str, str]], dict[str, dict[str, Any]]]:
-    """(scope id, resource key) membership pairs, and each scope's description."""
+    """(scope key, resource uid) membership pairs, and each scope's description."""
     pairs: list[tuple[str, str]] = []
     scopes: dict[str, dict[str, Any]] = {}
     # (subscription, resource group) as written -> their scope keys: resources share a few.
     containers: dict[tuple[str | None, str | None], tuple[str | None, str | None]] = {}
     for key in sorted(set(keys)):
-        resource = inventory.get(key) if inventory is not None else None
-        rid = resource.id if resource is not None else key
+        resource = inventory.by_uid(key) if inventory is not None else None
+        rid = resource.id if resource is not None else key.partition("|")[0]
         sub = armid.subscription_of(rid)
         rg = armid.resource_group_of(rid) if sub else None
         known = containers.get((sub, rg))
@@ -180,13 +187,13 @@ def _scope_rows(
     if inventory is not None:
         below: dict[str, list[str]] = {}
         for r in inventory.resources:
-            ws_key = _workspace_of(r.key)
-            if ws_key is not None:
-                below.setdefault(ws_key, []).append(r.key)
-        for ws in inventory.of_type(WORKSPACE_TYPE):
-            scopes[ws.key] = {"kind": "workspace", "id": ws.id, "name": ws.name}
-            members = workspace_members(inventory, ws, below.get(ws.key, ()))
-            pairs.extend((ws.key, member) for member in sorted(members))
+            ws = _workspace_of(inventory, r)
+            if ws is not None:
+                below.setdefault(ws.uid, []).append(r.uid)
+        for ws in workspace_order(inventory):
+            scopes[ws.uid] = {"kind": "workspace", "id": ws.id, "name": ws.name}
+            members = workspace_members(inventory, ws, below.get(ws.uid, ()))
+            pairs.extend((ws.uid, member) for member in sorted(members))
     return pairs, scopes
 
 
@@ -219,7 +226,7 @@ def score(
     """
     tallies = _tallies(findings, omitted)
     out = _block(tallies.values())
-    keys = [r.key for r in inventory.resources] if inventory is not None else list(tallies)
+    keys = [r.uid for r in inventory.resources] if inventory is not None else list(tallies)
     pairs, scopes = _scope_rows(inventory, keys)
     members: dict[str, set[str]] = {}
     for sid, key in pairs:
@@ -230,6 +237,7 @@ def score(
             "resources": len(members.get(sid, ())),
             **_block(tallies[k] for k in members.get(sid, ()) if k in tallies),
         }
-        for sid in sorted(scopes, key=lambda s: (_KIND_ORDER[scopes[s]["kind"]], s))
+        # Scope keys are normalized ids, a template's workspace's with its deployment after a "|".
+        for sid in sorted(scopes, key=lambda s: (_KIND_ORDER[scopes[s]["kind"]], *s.partition("|")[::2]))
     ]
     return out

@@ -186,19 +186,19 @@ def apply(
     inline_seen = 0
     seen_resources: set[str] = set()
     for f in findings:
-        if f.resource.key in seen_resources:
+        if f.resource.uid in seen_resources:
             continue
-        seen_resources.add(f.resource.key)
+        seen_resources.add(f.resource.uid)
         found, bad = inline(f.resource)
         inline_seen += len(found) + len(bad)
         if inline_suppressions:
-            inline_rules[f.resource.key] = found
+            inline_rules[f.resource.uid] = found
             invalid.extend(bad)
     used: dict[int, int] = {}
     for f in findings:
         if f.status not in SUPPRESSIBLE:
             continue
-        candidates = [r for r in (*config_rules, *inline_rules.get(f.resource.key, ())) if r.matches(f)]
+        candidates = [r for r in (*config_rules, *inline_rules.get(f.resource.uid, ())) if r.matches(f)]
         if not candidates:
             continue
         active = next((r for r in candidates if not r.expired(today)), None)

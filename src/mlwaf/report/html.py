@@ -34,6 +34,7 @@ from mlwaf.engine import Omitted, ScanResult
 from mlwaf.inventory import WORKSPACES, Inventory
 from mlwaf.model import Finding, Pillar, Resource, Severity, Status
 from mlwaf.report import ReportOptions
+from mlwaf.scoring import workspace_order
 
 EXTENSION = "html"
 
@@ -132,28 +133,31 @@ def _band_label(score: float | None) -> str:
 def _workspace_members(inventory: Inventory, ws: Resource) -> list[tuple[str, Resource]]:
     """The workspace, what lies below it, what it depends on, and what is attached to those,
     each with its role; in a stable order (role, then type, then name)."""
-    roles: dict[str, tuple[str, Resource]] = {ws.key: ("workspace", ws)}
+    roles: dict[str, tuple[str, Resource]] = {ws.uid: ("workspace", ws)}
     queue = [ws]
     while queue:
         current = queue.pop()
         for child in inventory.children(current):
-            if child.key not in roles:
-                roles[child.key] = ("child", child)
+            if child.uid not in roles:
+                roles[child.uid] = ("child", child)
                 queue.append(child)
     for _key, (_, member) in list(roles.items()):
         for path, label in DEPENDENCIES.items():
             dep = inventory.linked(member, path)
-            if dep is not None and dep.key not in roles:
-                roles[dep.key] = (f"dependency: {label}", dep)
+            if dep is not None and dep.uid not in roles:
+                roles[dep.uid] = (f"dependency: {label}", dep)
     for _key, (_, member) in list(roles.items()):
         for ext_type, label in ATTACHED.items():
             for ext in inventory.attached(member, ext_type):
-                if ext.key not in roles:
-                    roles[ext.key] = (f"attached: {label}", ext)
+                if ext.uid not in roles:
+                    roles[ext.uid] = (f"attached: {label}", ext)
     order = {"workspace": 0, "child": 1}
     return sorted(
         roles.values(),
-        key=lambda rr: (order.get(rr[0], 2 if rr[0].startswith("dependency") else 3), rr[1].type_key, rr[1].key),
+        key=lambda rr: (
+            order.get(rr[0], 2 if rr[0].startswith("dependency") else 3), rr[1].type_key, rr[1].key,
+            rr[1].deployment or "",
+        ),
     )
 
 
@@ -212,7 +216,7 @@ def _page_data(result: ScanResult, specs: list[CheckSpec], ws_members: list[set[
     for f in result.findings:
         if f.check_id not in check_index:
             continue
-        key = f.resource.key
+        key = f.resource.uid
         if key not in resource_index:
             resource_index[key] = len(resources)
             resources.append(_resource_record(f.resource))
@@ -315,21 +319,23 @@ def context(result: ScanResult) -> dict[str, Any]:
     by_resource: dict[str, Counter[str]] = defaultdict(Counter)
     for f in result.findings:
         if not f.suppressed:
-            by_resource[f.resource.key][f.status.value] += 1
+            by_resource[f.resource.uid][f.status.value] += 1
     if result.omitted is not None:  # PASS and NOT_APPLICABLE findings counted, not listed
         for (key, _pillar, status, _severity), n in result.omitted.rows.items():
             by_resource[key][status.value] += n
-    scope_scores = {s.get("id", "").lower(): s for s in scores.get("scopes", []) if s.get("kind") == "workspace"}
+    # The workspace scopes, in scoring's order (two templates may declare one workspace id).
+    ws_scopes = [s for s in scores.get("scopes", []) if s.get("kind") == "workspace"]
+    scope_scores = {ws.uid: s for ws, s in zip(workspace_order(result.inventory), ws_scopes, strict=False)}
     workspaces = []
     ws_members: list[set[str]] = []
-    for ws in sorted(result.inventory.of_type(WORKSPACES), key=lambda r: (r.name.lower(), r.key)):
+    for ws in sorted(result.inventory.of_type(WORKSPACES), key=lambda r: (r.name.lower(), r.key, r.deployment or "")):
         members = _workspace_members(result.inventory, ws)
-        ws_members.append({m.key for _, m in members})
-        scope = scope_scores.get(ws.key, {})
+        ws_members.append({m.uid for _, m in members})
+        scope = scope_scores.get(ws.uid, {})
         rows = []
         fails = unknowns = 0
         for role, m in members:
-            counts = by_resource.get(m.key, Counter())
+            counts = by_resource.get(m.uid, Counter())
             fails += counts.get("FAIL", 0)
             unknowns += counts.get("UNKNOWN", 0)
             line, _ = m.position()

@@ -51,11 +51,14 @@ def _head(result: ScanResult) -> dict[str, Any]:
 
 
 def _middle(result: ScanResult) -> dict[str, Any]:
-    # Resources read more than once (overlapping dumps): scanned once, listed here.
+    # Every id read again after its first read: the same resource read twice (overlapping dumps:
+    # scanned once, `scanned` false) or a resource of another template declaring the same
+    # placeholder id (scanned on its own, `scanned` true).
     return {
         "duplicates": [
-            {"id": r.id, "path": r.origin.path, "pointer": r.origin.pointer}
-            for r in result.inventory.duplicates
+            {"id": r.id, "path": r.origin.path, "pointer": r.origin.pointer, "first_path": first.origin.path,
+             "scanned": scanned}
+            for r, first, scanned in result.inventory.repeated()
         ]
     }
 

@@ -10,7 +10,7 @@ escaped, so a template cannot inject links, HTML or table breaks into the summar
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from mlwaf.engine import ScanResult
@@ -156,8 +156,7 @@ def render(result: ScanResult) -> str:
                   f"listed ({o.expected} findings is above the detail limit of {o.limit})._"]
     if result.errors:
         lines += ["", f"### Inputs not read ({len(result.errors)})", ""]
-        lines += [f"- {esc(e.path)}: {esc(e.message)}" for e in result.errors[:TOP_LIST]]
-        lines += _more(len(result.errors), min(len(result.errors), TOP_LIST))
+        lines += _bullets(result.errors, lambda e: f"{esc(e.path)}: {esc(e.message)}")
     return "\n".join(lines) + "\n"
 
 
@@ -168,12 +167,8 @@ def _suppression_lines(result: ScanResult) -> list[str]:
     info = result.suppressions or {}
     if expired:
         lines += ["", f"### ⚠️ Expired suppressions ({len(expired)} findings no longer suppressed)", ""]
-        lines += [
-            f"- {esc(f.check_id)} on {esc(f.resource.name)}: expired {esc(f.suppression_expires)} "
-            f"({esc(f.suppression_reason)}; {esc(f.suppression_source)})"
-            for f in expired[:TOP_LIST]
-        ]
-        lines += _more(len(expired), min(len(expired), TOP_LIST))
+        lines += _bullets(expired, lambda f: f"{esc(f.check_id)} on {esc(f.resource.name)}: expired "
+                          f"{esc(f.suppression_expires)} ({esc(f.suppression_reason)}; {esc(f.suppression_source)})")
     if suppressed:
         lines += ["", f"### Suppressed ({len(suppressed)})", ""]
         lines += _table(
@@ -212,10 +207,20 @@ def _baseline_lines(result: ScanResult) -> list[str]:
         f"(baseline {esc(b.get('path'))}, {b.get('recorded', 0)} recorded).",
     ]
     if fixed:
-        lines += [""]
-        lines += [
-            f"- {esc(x['check_id'])} on {esc(x['resource_id'])}: was {x['was']}, now {esc(x['now'])}"
-            for x in fixed[:TOP_LIST]
-        ]
-        lines += _more(len(fixed), min(len(fixed), TOP_LIST))
+        lines += ["", *_bullets(fixed, lambda x: f"{_entry(x)}: was {x['was']}, now {esc(x['now'])}")]
+    moved = b.get("moved", [])
+    if moved:
+        lines += ["", f"Carried over from a moved template ({len(moved)}; re-create the baseline to record it):", ""]
+        lines += _bullets(moved, lambda x: f"{_entry(x)}, now in {esc(x['now_in'])}")
     return lines
+
+
+def _entry(x: dict[str, Any]) -> str:
+    """A baseline entry: check, resource and, for a template's resource, its deployment."""
+    where = f" in {esc(x['deployment'])}" if x.get("deployment") else ""
+    return f"{esc(x['check_id'])} on {esc(x['resource_id'])}{where}"
+
+
+def _bullets(items: Sequence[Any], line: Callable[[Any], str]) -> list[str]:
+    """The first TOP_LIST items as a bullet list, and how many more the full report has."""
+    return [f"- {line(x)}" for x in items[:TOP_LIST]] + _more(len(items), min(len(items), TOP_LIST))

@@ -168,7 +168,8 @@ def rule(spec: CheckSpec) -> dict[str, Any]:
 
 
 def fingerprint(finding: Finding) -> str:
-    """Hash of `Finding.identity` (check id + normalized resource id): no line, no file."""
+    """Hash of `Finding.identity` (check id + normalized resource id, and a template's deployment):
+    no line, so an alert keeps its identity when lines move."""
     return hashlib.sha256(finding.identity.encode("utf-8")).hexdigest()
 
 
