@@ -33,7 +33,12 @@ MAX_DEPTH = 128
 
 
 class JsonTextError(ValueError):
-    """The file is not JSON (even with ARM's comment allowance); the message says where."""
+    """The file is not JSON (even with ARM's comment allowance), or JSON mlwaf refuses; the
+    message says where. `syntax`: the text is not JSON at all (rather than refused JSON)."""
+
+    def __init__(self, message: str, *, syntax: bool = False) -> None:
+        super().__init__(message)
+        self.syntax = syntax
 
 
 def decode(raw: bytes) -> str:
@@ -61,11 +66,11 @@ def loads(text: str) -> Any:
             raise JsonTextError("empty file: no JSON value") from None
         stripped = strip_comments(text)
         if stripped == text:
-            raise JsonTextError(f"line {first.lineno} column {first.colno}: {first.msg}") from None
+            raise JsonTextError(f"line {first.lineno} column {first.colno}: {first.msg}", syntax=True) from None
         try:
             data = _parse(stripped)
         except json.JSONDecodeError as err:
-            raise JsonTextError(f"line {err.lineno} column {err.colno}: {err.msg}") from None
+            raise JsonTextError(f"line {err.lineno} column {err.colno}: {err.msg}", syntax=True) from None
     if _SURROGATE_ESCAPE.search(text) is not None:
         _reject_lone_surrogates(text, data)
     return data

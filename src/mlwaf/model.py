@@ -379,10 +379,11 @@ class InputError:
     scope: str | None = None  # live scans: subscription / resource the call was about
     call: str | None = None  # live scans: the request that failed
     status: int | None = None  # live scans: HTTP status
+    pointer: str | None = None  # files: the JSON pointer of the element that could not be read
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"path": self.path, "message": self.message}
-        for k in ("scope", "call", "status"):
+        for k in ("pointer", "scope", "call", "status"):
             v = getattr(self, k)
             if v is not None:
                 out[k] = v
@@ -390,16 +391,34 @@ class InputError:
 
 
 @dataclass(frozen=True, slots=True)
+class SkippedItem:
+    """An element of a read file that is deliberately not a resource (the result of a list
+    action that an export keeps beside a resource's children), and why."""
+
+    pointer: str
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"pointer": self.pointer, "reason": self.reason}
+
+
+@dataclass(frozen=True, slots=True)
 class ScannedInput:
+    """One input file (or live subscription) and what became of it: its kind and resource count,
+    or kind "skipped" with the reason in `note`; `skipped` lists its elements set aside."""
+
     path: str
     kind: str
     resources: int
     note: str | None = None
+    skipped: tuple[SkippedItem, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"path": self.path, "kind": self.kind, "resources": self.resources}
         if self.note:
             out["note"] = self.note
+        if self.skipped:
+            out["skipped"] = [s.to_dict() for s in self.skipped]
         return out
 
 

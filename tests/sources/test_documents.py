@@ -198,20 +198,46 @@ def test_line_of_a_property(tmp_path):
 @pytest.mark.parametrize(
     ("content", "reason"),
     [
-        ("not json at all", "not valid JSON"),
-        ('{"a": 1,', "not valid JSON"),
-        ('{"hello": "world"}', "no known ARM shape"),
-        ("[1, 2, 3]", "no known ARM shape"),
+        ("not json at all, but Microsoft.Storage", "not valid JSON"),
+        ('{"value": [1,', "not valid JSON"),
+        ("[", "not valid JSON"),
+        ("", "empty file"),
+        ('{"type": "Microsoft.Storage/storageAccounts"}', "no known ARM shape"),
+        ('{"value": 1, "id": "/subscriptions/x"}', "no known ARM shape"),
         ('{"responses": {"404": {"body": {}}}}', "no 2xx response body"),
     ],
 )
-def test_bad_files_are_errors_and_the_scan_goes_on(tmp_path, content, reason):
+def test_broken_arm_files_are_errors_and_the_scan_goes_on(tmp_path, content, reason):
     (tmp_path / "bad.json").write_text(content)
     (tmp_path / "good.json").write_text(json.dumps(_workspace()))
     got = read_paths([tmp_path], ReadOptions(root=tmp_path))
     assert [e.path for e in got.errors] == ["bad.json"]
     assert reason in got.errors[0].message
     assert [r.name for r in got.resources] == ["ws1"]
+
+
+@pytest.mark.parametrize(
+    ("content", "note"),
+    [
+        ('{"hello": "world"}', "not ARM: a JSON object with keys hello"),
+        ("[1, 2, 3]", "not ARM: a JSON array of 3 items"),
+        ("null", "not ARM: JSON null"),
+        ('"a string"', "not ARM: a JSON str"),
+        ('{"editor.tabSize": 2,}', "not ARM, and not valid JSON"),
+        ('{"$schema": "https://docs.renovatebot.com/renovate-schema.json", "extends": ["config:base"]}', "not ARM"),
+        ('{"name": "app", "type": "module", "version": "1.0.0"}', "not ARM"),
+    ],
+)
+def test_walked_files_with_nothing_arm_are_skipped_but_named_files_are_errors(tmp_path, content, note):
+    (tmp_path / "other.json").write_text(content)
+    (tmp_path / "good.json").write_text(json.dumps(_workspace()))
+    walked = read_paths([tmp_path], ReadOptions(root=tmp_path))
+    assert walked.errors == []
+    skipped = {s.path: s.note for s in walked.scanned if s.kind == "skipped"}
+    assert note in skipped["other.json"]
+    named = read_paths([tmp_path / "other.json"], ReadOptions(root=tmp_path))
+    assert named.errors and all(e.path == "other.json" for e in named.errors), named
+    assert not named.resources
 
 
 def test_folder_walk_lists_skipped_files(tmp_path):

@@ -8,14 +8,15 @@ a file renamed by a pipeline still reads the same.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from mlwaf import armid, jsontext
-from mlwaf.model import InputError, Origin, Resource, ScannedInput
-from mlwaf.sources import JSON_SUFFIXES, ReadOptions, SourceResult, display_path, files, rest_examples
+from mlwaf.model import InputError, Origin, Resource, ScannedInput, SkippedItem
+from mlwaf.sources import JSON_SUFFIXES, ReadOptions, SourceResult, display_path, files, resource_shape, rest_examples
 
 
 class ShapeError(ValueError):
@@ -30,9 +31,12 @@ class Document:
     data: Any
     options: ReadOptions
     _index: jsontext.LineIndex | None = None
-    # Problems found inside a document that was otherwise read (template expressions Azure would
-    # reject, linked templates not assessed): reported beside the resources, never instead.
+    # Problems found inside a document that was otherwise read (elements that are not resources,
+    # template expressions Azure would reject, linked templates not assessed): reported beside
+    # the resources, never instead.
     errors: list[InputError] = field(default_factory=list)
+    # Elements set aside on purpose (see resource_shape.NotResource.skip).
+    skipped: list[SkippedItem] = field(default_factory=list)
 
     def position(self, pointer: str) -> tuple[int | None, int | None]:
         """Line and column of a pointer (or its nearest written ancestor), indexed on first use:
@@ -43,49 +47,11 @@ class Document:
         return (pos[0], pos[1]) if pos else (None, None)
 
 
-
-def is_arm_resource(obj: Any) -> bool:
-    if not isinstance(obj, dict):
-        return False
-    t = obj.get("type")
-    if isinstance(t, str) and "/" in t and ("id" in obj or "name" in obj):
-        return True
-    t = obj.get("ResourceType")
-    return isinstance(t, str) and "/" in t and ("ResourceId" in obj or "ResourceName" in obj)
-
-
-_PWSH_KEYS = {
-    "ResourceId": "id",
-    "ResourceName": "name",
-    "ResourceType": "type",
-    "Location": "location",
-    "Kind": "kind",
-    "Sku": "sku",
-    "Identity": "identity",
-    "Tags": "tags",
-    "Properties": "properties",
-    "ManagedBy": "managedBy",
-    "Plan": "plan",
-    "Zones": "zones",
-}
-
-
-def _arm_shape(obj: dict[str, Any]) -> dict[str, Any]:
-    """Azure PowerShell spells ARM keys in PascalCase; map them so checks see one shape."""
-    if "ResourceType" in obj and "type" not in obj:
-        out = {_PWSH_KEYS.get(k, k): v for k, v in obj.items()}
-        # Get-AzResource prints Tags as null rather than {} when there are none.
-        if out.get("tags") is None:
-            out.pop("tags", None)
-        return out
-    return obj
-
-
 def make_resource(
     obj: dict[str, Any], doc: Document, pointer: str, kind: str, *, partial: bool = False,
     api_version: str | None = None,
 ) -> Resource:
-    obj = _arm_shape(obj)
+    """A Resource of an object already in ARM's spelling (resource_shape.shape)."""
     rtype = str(obj.get("type", ""))
     name = str(obj.get("name", "") or "")
     rid = obj.get("id")
@@ -101,12 +67,31 @@ def make_resource(
     )
 
 
-def _resources_from_list(items: list[Any], doc: Document, base: str, kind: str) -> list[Resource]:
-    out = []
+# --- the conservation law -------------------------------------------------------------------
+# Every element of every collection a document holds (an array, a list page's `value`, Resource
+# Graph rows, the `resources` a PowerShell export nests under a resource) goes through
+# `account`, which gives each exactly one outcome: a resource (whose own children are accounted
+# the same way), a skipped entry, or an error, both naming the element's JSON pointer. Nothing
+# else turns collections into resources, so nothing can be dropped on the way.
+
+
+def account(items: list[Any], doc: Document, base: str, kind: str, *, graph: bool = False) -> list[Resource]:
+    """The resources among `items` (written at JSON pointer `base`); every other element is
+    recorded in `doc.skipped` or `doc.errors`. `graph`: Resource Graph rows, which are partial
+    when projected without `properties` (absent then means not exported, not default)."""
+    out: list[Resource] = []
     for i, item in enumerate(items):
-        if is_arm_resource(item):
-            partial = isinstance(item, dict) and "properties" not in item and kind == "resource-graph"
-            out.append(make_resource(item, doc, f"{base}/{i}", kind, partial=partial))
+        pointer = f"{base}/{i}"
+        got = resource_shape.shape(item)
+        if isinstance(got, resource_shape.NotResource):
+            if got.skip:
+                doc.skipped.append(SkippedItem(pointer, got.reason))
+            else:
+                doc.errors.append(InputError(doc.display, f"{pointer}: {got.reason}", pointer=pointer))
+            continue
+        out.append(make_resource(got.obj, doc, pointer, kind, partial=graph and "properties" not in got.obj))
+        if got.children is not None:
+            out.extend(account(got.children, doc, f"{pointer}/resources", kind))
     return out
 
 
@@ -144,9 +129,7 @@ def _rest_example(data: Any, doc: Document, ptr: str) -> tuple[str, list[Resourc
 def _list_page(data: Any, doc: Document, ptr: str) -> tuple[str, list[Resource]] | None:
     if not (isinstance(data, dict) and isinstance(data.get("value"), list)):
         return None
-    if data["value"] and not any(is_arm_resource(v) for v in data["value"]):
-        return None
-    return "list-page", _resources_from_list(data["value"], doc, f"{ptr}/value", "list-page")
+    return "list-page", account(data["value"], doc, f"{ptr}/value", "list-page")
 
 
 def _resource_graph(data: Any, doc: Document, ptr: str) -> tuple[str, list[Resource]] | None:
@@ -155,18 +138,10 @@ def _resource_graph(data: Any, doc: Document, ptr: str) -> tuple[str, list[Resou
     rows = data["data"]
     if isinstance(rows, dict) and isinstance(rows.get("columns"), list):
         cols = [c.get("name") if isinstance(c, dict) else c for c in rows["columns"]]
-        table = [dict(zip(cols, row, strict=False)) for row in rows.get("rows") or []]
-        out = []
-        for i, row in enumerate(table):
-            if is_arm_resource(row):
-                r = make_resource(
-                    row, doc, f"{ptr}/data/rows/{i}", "resource-graph",
-                    partial="properties" not in row,
-                )
-                out.append(r)
-        return "resource-graph", out
+        table = [dict(zip(cols, row, strict=False)) if isinstance(row, list) else row for row in rows.get("rows") or []]
+        return "resource-graph", account(table, doc, f"{ptr}/data/rows", "resource-graph", graph=True)
     if isinstance(rows, list):
-        return "resource-graph", _resources_from_list(rows, doc, f"{ptr}/data", "resource-graph")
+        return "resource-graph", account(rows, doc, f"{ptr}/data", "resource-graph", graph=True)
     return None
 
 
@@ -194,15 +169,17 @@ def _parameters(data: Any, doc: Document, ptr: str) -> tuple[str, list[Resource]
 def _array(data: Any, doc: Document, ptr: str) -> tuple[str, list[Resource]] | None:
     if not isinstance(data, list):
         return None
-    if data and not any(is_arm_resource(v) for v in data):
-        return None
-    return "resource-array", _resources_from_list(data, doc, ptr, "resource-array")
+    return "resource-array", account(data, doc, ptr, "resource-array")
 
 
 def _single(data: Any, doc: Document, ptr: str) -> tuple[str, list[Resource]] | None:
-    if is_arm_resource(data):
-        return "resource", [make_resource(data, doc, ptr, "resource")]
-    return None
+    got = resource_shape.shape(data)
+    if not isinstance(got, resource_shape.Shaped):
+        return None
+    out = [make_resource(got.obj, doc, ptr, "resource")]
+    if got.children is not None:
+        out.extend(account(got.children, doc, f"{ptr}/resources", "resource"))
+    return "resource", out
 
 
 def _recording_manifest(data: Any, doc: Document, ptr: str) -> tuple[str, list[Resource]] | None:
@@ -240,44 +217,99 @@ def describe_shape(data: Any) -> str:
         keys = ", ".join(sorted(map(str, data))[:6])
         return f"a JSON object with keys {keys or '(none)'}"
     if isinstance(data, list):
-        return (
-            f"a JSON array of {len(data)} items with no ARM resource "
-            "(items need 'type' and 'id' or 'name')"
-        )
-    return f"a JSON {type(data).__name__}"
+        return f"a JSON array of {len(data)} items"
+    return "JSON null" if data is None else f"a JSON {type(data).__name__}"
 
 
-def read_document(
-    path: Path, options: ReadOptions, errors: list[InputError] | None = None
-) -> tuple[ScannedInput | None, list[Resource], InputError | None]:
+_NO_SHAPE = (
+    "; expected a resource, a list page ({\"value\": [...]}), a Resource Graph result "
+    '({"data": ...}), a REST example, an array of resources or a deployment template'
+)
+# Text that broken ARM JSON still holds somewhere (a schema, a resource type, an id, a list).
+_JSON_KEY = re.compile(r'"[^"\n]*"\s*:')
+_ARM_HINT = re.compile(r'schema\.management\.azure\.com|microsoft\.|/subscriptions/|"(?:resources|value|data)"', re.I)
+
+
+@dataclass
+class Outcome:
+    """What became of one file: scanned (with its resources), skipped, or an error; and the
+    problems found inside a file that was read."""
+
+    scanned: ScannedInput | None = None
+    resources: list[Resource] = field(default_factory=list)
+    error: InputError | None = None
+    inner_errors: list[InputError] = field(default_factory=list)
+
+
+def read_document(path: Path, options: ReadOptions, *, explicit: bool = True) -> Outcome:
+    """Read one file. A file found by walking a folder that holds nothing ARM (package.json,
+    editor settings, mlwaf's own reports) is skipped as not ARM; one named on the command line
+    is never skipped: a shape mlwaf does not know is an error there."""
     shown = display_path(path, options.root)
     try:
         text, data = files.read_json(path, options.max_file_bytes)
     except files.ReadFailure as err:
-        return None, [], InputError(shown, str(err))
+        if not explicit and _not_arm_text(path, err, options):
+            return Outcome(scanned=ScannedInput(shown, "skipped", 0, f"not ARM, and {err}"))
+        return Outcome(error=InputError(shown, str(err)))
+    own = own_output(data)
+    if own is not None:
+        note = f"{own}: mlwaf's own output, never read as input"
+        if explicit:
+            return Outcome(error=InputError(shown, note))
+        return Outcome(scanned=ScannedInput(shown, "skipped", 0, note))
+    from mlwaf.sources import recording
+
+    if not explicit and not resource_shape.has_arm_marker(data) and not recording.is_manifest(data):
+        return Outcome(scanned=ScannedInput(shown, "skipped", 0, f"not ARM: {describe_shape(data)}, with no ARM key"))
     doc = Document(path=path, display=shown, text=text, data=data, options=options)
-    if errors is not None:
-        doc.errors = errors
     try:
         got = detect(data, doc)
     except ShapeError as err:
-        return None, [], InputError(shown, str(err))
+        return Outcome(error=InputError(shown, str(err)))
     except RecursionError:
-        return None, [], InputError(shown, "JSON nested too deeply to read")
+        return Outcome(error=InputError(shown, "JSON nested too deeply to read"))
     if got is None:
-        return None, [], InputError(
-            shown,
-            f"no known ARM shape: found {describe_shape(data)}; expected a resource, a list page "
-            '({"value": [...]}), a Resource Graph result ({"data": ...}), a REST example, an array '
-            "of resources or a deployment template",
-        )
+        why = resource_shape.shape(data)
+        detail = f" ({why.reason})" if isinstance(data, dict) and isinstance(why, resource_shape.NotResource) else ""
+        return Outcome(error=InputError(shown, f"no known ARM shape: found {describe_shape(data)}{detail}{_NO_SHAPE}"))
     kind, resources = got
-    return ScannedInput(shown, kind, len(resources)), resources, None
+    scanned = ScannedInput(shown, kind, len(resources), skipped=tuple(doc.skipped))
+    return Outcome(scanned=scanned, resources=resources, inner_errors=doc.errors)
 
 
-def read_files(files: Iterable[tuple[Path, bool]], options: ReadOptions) -> SourceResult:
+def _not_arm_text(path: Path, err: files.ReadFailure, options: ReadOptions) -> bool:
+    """A walked file that is not JSON, has keys, and names nothing ARM (an editor's settings with
+    trailing commas): not ARM. An empty, keyless (`[`) or unreadable file stays an error: a
+    failed or truncated export looks so."""
+    if not err.syntax:
+        return False
+    try:
+        text = jsontext.decode(files.read_bytes(path, options.max_file_bytes))
+    except (files.ReadFailure, jsontext.JsonTextError):
+        return False
+    return _JSON_KEY.search(text) is not None and _ARM_HINT.search(text) is None
+
+
+def own_output(data: Any) -> str | None:
+    """What mlwaf output this is (its JSON report or baseline, its SARIF), by content: a report
+    copied elsewhere is still never scanned as input."""
+    if not isinstance(data, dict):
+        return None
+    tool = data.get("tool")
+    if isinstance(tool, dict) and tool.get("name") == "mlwaf":
+        return "an mlwaf baseline" if "findings" in data and "scores" not in data else "an mlwaf report"
+    runs = data.get("runs")
+    if isinstance(runs, list) and runs and isinstance(runs[0], dict):
+        driver = (runs[0].get("tool") or {}).get("driver") if isinstance(runs[0].get("tool"), dict) else None
+        if isinstance(driver, dict) and driver.get("name") == "mlwaf":
+            return "an mlwaf SARIF report"
+    return None
+
+
+def read_files(paths: Iterable[tuple[Path, bool]], options: ReadOptions) -> SourceResult:
     result = SourceResult()
-    for path, explicit in files:
+    for path, explicit in paths:
         if not explicit and path.suffix.lower() not in JSON_SUFFIXES:
             note = (
                 "Bicep source: compile it with `az bicep build` and scan the JSON"
@@ -288,16 +320,17 @@ def read_files(files: Iterable[tuple[Path, bool]], options: ReadOptions) -> Sour
                 ScannedInput(display_path(path, options.root), "skipped", 0, note)
             )
             continue
-        scanned, resources, error = read_document(path, options, errors=result.errors)
-        if error is not None:
-            result.errors.append(error)
+        got = read_document(path, options, explicit=explicit)
+        if got.error is not None:
+            result.errors.append(got.error)
             continue
-        assert scanned is not None
-        result.scanned.append(scanned)
-        result.resources.extend(resources)
-        if scanned.kind == "recording-manifest":
+        assert got.scanned is not None
+        result.scanned.append(got.scanned)
+        result.resources.extend(got.resources)
+        result.errors.extend(got.inner_errors)
+        if got.scanned.kind == "recording-manifest":
             from mlwaf.sources import recording
 
-            result.errors.extend(recording.manifest_errors(path, scanned.path))
+            result.errors.extend(recording.manifest_errors(path, got.scanned.path))
             result.listed |= recording.manifest_listed(path)
     return result

@@ -23,7 +23,12 @@ MAX_FILE_BYTES = 256 * 1024 * 1024
 
 
 class ReadFailure(Exception):
-    """A file that could not be read; the message says why, for the report's `errors`."""
+    """A file that could not be read; the message says why, for the report's `errors`.
+    `syntax`: the file was read but is not JSON text at all (see documents.read_document)."""
+
+    def __init__(self, message: str, *, syntax: bool = False) -> None:
+        super().__init__(message)
+        self.syntax = syntax
 
 
 def describe_mode(mode: int) -> str | None:
@@ -101,4 +106,4 @@ def read_json(path: Path, limit: int = MAX_FILE_BYTES) -> tuple[str, Any]:
     try:
         return text, jsontext.loads(text)
     except jsontext.JsonTextError as err:
-        raise ReadFailure(f"not valid JSON: {err}") from None
+        raise ReadFailure(f"not valid JSON: {err}", syntax=err.syntax) from None
