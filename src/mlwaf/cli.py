@@ -476,8 +476,9 @@ def checks_list(
     if fmt != "table":
         _err("--format takes table or json")
         raise typer.Exit(EXIT_USAGE)
-    from rich.console import Console
     from rich.table import Table
+
+    from mlwaf.report import console
 
     table = Table(title=f"{len(specs)} checks")
     for col in ("id", "pillar", "severity", "resource types", "title"):
@@ -485,7 +486,7 @@ def checks_list(
     for s in specs:
         types = ", ".join(t.split("/", 1)[-1] for t in s.resource_types)
         table.add_row(s.id, s.pillar.value, s.severity.value, types, s.title)
-    Console().print(table)
+    console.make().print(table)
 
 
 @checks_app.command("show")
@@ -590,9 +591,25 @@ def run() -> None:
     reason and where to report it, exit code 4, the traceback only with MLWAF_DEBUG=1 (or
     `mlwaf --debug ...`). Never exit 1, which a pipeline reads as a failed gate."""
     try:
-        app()
+        app(**_for_logs())
     except Exception as err:  # noqa: BLE001 - the last line of defence
         raise SystemExit(_internal_error(err)) from None
+
+
+def _for_logs() -> dict[str, int]:
+    """When stdout is not a terminal (a CI log, a pipe), help is plain text and never wrapped:
+    at rich's default 80 columns option names, paths and URLs break mid-word or are cut with
+    an ellipsis. Returns the click context settings that say so."""
+    from mlwaf.report.console import UNWRAPPED
+
+    if sys.stdout.isatty():
+        return {}
+    pending = [app]
+    while pending:
+        typer_app = pending.pop()
+        typer_app.rich_markup_mode = None  # click's plain help: one option per line, unboxed
+        pending.extend(group.typer_instance for group in typer_app.registered_groups)
+    return {"terminal_width": UNWRAPPED, "max_content_width": UNWRAPPED}
 
 
 def _internal_error(err: BaseException) -> int:

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlwaf import gate, suppressions
+from mlwaf import gate, repository, suppressions
 from mlwaf.model import Severity
 
 if TYPE_CHECKING:
@@ -86,7 +86,7 @@ class Config:
 
     @property
     def where(self) -> str:
-        return str(self.path) if self.path else "the command line"
+        return repository.relative(self.path) if self.path else "the command line"
 
     def gate_options(self) -> gate.GateOptions:
         return gate.GateOptions(self.fail_on, dict(self.min_score), self.fail_on_unknown, self.allow_incomplete)
@@ -237,13 +237,14 @@ def load(path: Path | None = None, *, search_from: Path | None = None) -> Config
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"config {path}: not valid TOML ({err})") from None
-    where = str(path)
+    # Repository-relative: it is written into reports as the source of suppressions.
+    where = repository.relative(path)
     if path.name == PYPROJECT:
         tool = data.get("tool")
         if not isinstance(tool, dict) or "mlwaf" not in tool:
             raise ConfigError(f"config {path}: has no [tool.mlwaf] table")
         data = tool["mlwaf"]
-        where = f"{path} [tool.mlwaf]"
+        where = f"{where} [tool.mlwaf]"
         if not isinstance(data, dict):
             raise ConfigError(f"{where}: must be a table")
     return parse(data, where, path)

@@ -2,10 +2,29 @@
 
 from __future__ import annotations
 
-from typing import IO
+import sys
+from typing import IO, TYPE_CHECKING
 
-from mlwaf.engine import ScanResult
 from mlwaf.model import Pillar
+
+if TYPE_CHECKING:
+    from mlwaf.engine import ScanResult
+
+# Wider than any line mlwaf writes: when the output is a CI log, rich (and click's help) would
+# otherwise wrap at 80 columns and break paths, URLs, check titles and option names mid-word.
+UNWRAPPED = 1_000_000
+
+
+def make(file: IO[str] | None = None):  # noqa: ANN201 - rich is imported lazily
+    """A rich console for `file` (default stdout) that never wraps or truncates when it is not
+    a terminal: tables are as wide as their content, text lines are never broken."""
+    from rich.console import Console
+
+    out = file if file is not None else sys.stdout
+    isatty = getattr(out, "isatty", None)
+    if isatty is not None and isatty():
+        return Console(file=out, highlight=False)
+    return Console(file=out, highlight=False, width=UNWRAPPED, soft_wrap=True)
 
 
 def _fmt(value: float | None) -> str:
@@ -13,10 +32,9 @@ def _fmt(value: float | None) -> str:
 
 
 def print_summary(result: ScanResult, written: list[str], file: IO[str]) -> None:
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console(file=file, highlight=False)
+    console = make(file)
     sources = ", ".join(f"{n} {src}" for src, n in sorted(result.check_sources.items()))
     subscriptions = sum(1 for s in result.scanned if s.kind == "live-subscription")
     files = sum(1 for s in result.scanned if s.kind not in ("skipped", "live-subscription"))

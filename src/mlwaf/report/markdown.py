@@ -22,19 +22,25 @@ TOP_SCOPES = 20
 TOP_LIST = 20
 _SPECIAL = re.compile(r"([\\`*_{}\[\]<>|~&#!])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_TRIGGER = re.compile(r"([@#])(?=[\w-])")
 _DECISION = {
     "passed": "✅ passed",
     "failed": "❌ failed",
     "incomplete": "⚠️ passed, scan incomplete",
-    "error": "❌ nothing scanned",
+    "error": "❌ nothing assessed",
+    "internal-error": "❌ mlwaf failed, scan incomplete",
 }
 
 
 def esc(text: Any) -> str:
-    """Inline-safe Markdown text: punctuation backslash-escaped, one line."""
+    """Inline-safe Markdown text: punctuation backslash-escaped, one line, and `@name` and `#123`
+    broken by a zero-width space after the `@` or `#`. GitHub finds mentions and issue references
+    after rendering, so a backslash does not stop them, and a resource named `@platform-team`
+    or `fix-#12` in a pull-request comment would notify a team or link an issue."""
     if text is None:
         return ""
-    return _SPECIAL.sub(r"\\\1", " ".join(_CONTROL.sub("\ufffd", str(text)).split()))
+    text = _TRIGGER.sub("\\1\u200b", " ".join(_CONTROL.sub("\ufffd", str(text)).split()))
+    return _SPECIAL.sub(r"\\\1", text)
 
 
 def _num(value: Any) -> str:
@@ -78,7 +84,8 @@ def _more(total: int, shown: int) -> list[str]:
 def render(result: ScanResult) -> str:
     gate = result.gate or {}
     scores = result.scores or {}
-    lines = [f"## mlwaf: gate {_DECISION.get(gate.get('decision', ''), esc(gate.get('decision')))}", ""]
+    decision = "internal-error" if gate.get("exit_code") == 4 else gate.get("decision", "")
+    lines = [f"## mlwaf: gate {_DECISION.get(decision, esc(decision))}", ""]
     files = sum(1 for s in result.scanned if s.kind != "skipped")
     lines.append(
         f"{len(result.inventory)} resources from {files} files, {len(result.checks)} checks, "
