@@ -18,6 +18,7 @@ import typer
 
 from mlwaf import __version__
 from mlwaf.history import cli as history_cli
+from mlwaf.policy import cli as policy_cli
 
 EXIT_OK = 0
 EXIT_GATE_FAILED = 1
@@ -43,6 +44,7 @@ checks_app = typer.Typer(help="List and explain the checks.", no_args_is_help=Tr
 app.add_typer(checks_app, name="checks")
 baseline_app = typer.Typer(help="Record today's findings so a pipeline fails only on new ones.", no_args_is_help=True)
 app.add_typer(baseline_app, name="baseline")
+app.add_typer(policy_cli.app, name="policy")
 app.command("diff")(history_cli.diff)
 
 

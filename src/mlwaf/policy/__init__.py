@@ -5,9 +5,29 @@ The scan calls two functions (see mlwaf.policy.api):
 
     inputs = build_inputs(policy_sets=..., policy_paths=..., resources=...)
     report = run(inputs, inventory)       # PolicyReport; report.to_dict() is the JSON section
+
+The names below are imported on first use, so `mlwaf --help` and a scan with policy turned
+off do not load the evaluator.
 """
 
-from mlwaf.policy.api import PolicyInputs, build_inputs, run
-from mlwaf.policy.results import PolicyReport, PolicyResult, State
+from __future__ import annotations
 
-__all__ = ["PolicyInputs", "PolicyReport", "PolicyResult", "State", "build_inputs", "run"]
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "PolicyInputs": "mlwaf.policy.api",
+    "build_inputs": "mlwaf.policy.api",
+    "run": "mlwaf.policy.api",
+    "PolicyReport": "mlwaf.policy.results",
+    "PolicyResult": "mlwaf.policy.results",
+    "State": "mlwaf.policy.results",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mlwaf.policy' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

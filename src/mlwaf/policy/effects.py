@@ -12,7 +12,7 @@ call); anywhere else, "none in the input" is Unknown, the same rule the checks f
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from mlwaf import armid
@@ -71,6 +71,11 @@ def related(resource: Resource, details: Mapping[str, Any], inventory: Inventory
         suffix = rtype[len(resource.type) + 1 :]
         found = tuple(inventory.children(resource, rtype)) if "/" not in suffix else ()
         complete = "/" not in suffix and inventory.children_listed(resource, suffix)
+        embedded = _embedded(resource, suffix, rtype)
+        if embedded is not None:
+            known = {r.key for r in found}
+            found += tuple(r for r in embedded if r.key not in known)
+            complete = True
         where = f"child resources {rtype} of {resource.id}"
     elif low in EXTENSION_TYPES:
         found = tuple(inventory.attached(resource, rtype))
@@ -83,6 +88,39 @@ def related(resource: Resource, details: Mapping[str, Any], inventory: Inventory
         # One named resource found means the list was long enough.
         return Related(named, complete or bool(named), f"{where} named {wanted!r}")
     return Related(found, complete, where)
+
+
+def _embedded(resource: Resource, suffix: str, rtype: str) -> tuple[Resource, ...] | None:
+    """Children a stored resource's GET carries in full in its own properties, as workspaces,
+    AI accounts, registries and vaults do with `properties.privateEndpointConnections`: that
+    array is the child list. A template's request never holds them (the provider creates them)."""
+    if "/" in suffix or resource.origin.kind in ("arm-template",):
+        return None
+    value = fields.child(resource.raw.get("properties"), suffix)
+    if not isinstance(value, list):
+        return None
+    out = []
+    for i, item in enumerate(value):
+        if not isinstance(item, dict):
+            continue
+        name = item.get("name") if isinstance(item.get("name"), str) else str(i)
+        rid = (
+            item.get("id")
+            if isinstance(item.get("id"), str) and item["id"].startswith("/")
+            else f"{resource.id}/{suffix}/{name}"
+        )
+        pointer = f"{resource.origin.pointer}/properties/{suffix}/{i}"
+        out.append(
+            Resource(
+                type=rtype,
+                id=rid,
+                name=name,
+                raw={**item, "type": rtype},
+                origin=replace(resource.origin, pointer=pointer),
+                locator=resource.locator,
+            )
+        )
+    return tuple(out)
 
 
 def _named(r: Resource, wanted: str) -> bool:
