@@ -152,7 +152,11 @@ def _template(data: Any, doc: Document, ptr: str) -> tuple[str, list[Resource]] 
         return None
     # `az group export` / the export REST API wrap the template as {"template": {...}}.
     if isinstance(data.get("template"), dict) and arm_template.is_template(data["template"]):
-        return "group-export", arm_template.read_template(data["template"], doc, f"{ptr}/template")
+        # An export is stored state written as a template: its resources say so in their origin.
+        resources = arm_template.read_template(data["template"], doc, f"{ptr}/template")
+        for r in resources:
+            r.origin = replace(r.origin, kind="group-export")
+        return "group-export", resources
     if arm_template.is_template(data):
         return "arm-template", arm_template.read_template(data, doc, ptr)
     return None
@@ -309,6 +313,7 @@ def own_output(data: Any) -> str | None:
 
 def read_files(paths: Iterable[tuple[Path, bool]], options: ReadOptions) -> SourceResult:
     result = SourceResult()
+    versions: dict[str, str] = {}  # recorded file -> the API version its live call used
     for path, explicit in paths:
         if not explicit and path.suffix.lower() not in JSON_SUFFIXES:
             note = (
@@ -333,4 +338,8 @@ def read_files(paths: Iterable[tuple[Path, bool]], options: ReadOptions) -> Sour
 
             result.errors.extend(recording.manifest_errors(path, got.scanned.path))
             result.listed |= recording.manifest_listed(path)
+            versions.update(recording.manifest_api_versions(path, got.scanned.path))
+    for r in result.resources if versions else ():
+        if r.origin.path in versions and r.origin.kind != "resource-graph":
+            r.origin = replace(r.origin, api_version=versions[r.origin.path])
     return result

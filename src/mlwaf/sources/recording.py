@@ -94,6 +94,23 @@ def manifest_listed(path: Path) -> set[str]:
     return {p for p in listed if isinstance(p, str)} if isinstance(listed, list) else set()
 
 
+def manifest_api_versions(path: Path, shown: str) -> dict[str, str]:
+    """The API version each recorded file was read with (from its call's request URL), keyed by the
+    file's shown path: a replay judges version-dependent defaults as the live scan did."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    root = posixpath.dirname(shown)
+    out = {}
+    for call in data.get("calls") or [] if isinstance(data, dict) else []:
+        rel = call.get("file") if isinstance(call, dict) else None
+        found = re.search(r"[?&]api-version=([^&\s]+)", str(call.get("request") or "")) if rel else None
+        if isinstance(rel, str) and found:
+            out[posixpath.join(root, rel) if root else rel] = found.group(1)
+    return out
+
+
 def replays_live(source: SourceResult) -> bool:
     """True when the scan read a recording and nothing else: then checks see `ctx.live` as the
     live scan's did. (Which lists were read in full travels separately, in the manifest's
