@@ -13,6 +13,8 @@ from mlwaf.check import (
     Verdict,
     check,
     flag,
+    read,
+    unknown,
 )
 from mlwaf.checklib import (
     COGNITIVE,
@@ -43,12 +45,16 @@ AI_SECURITY = "https://learn.microsoft.com/azure/ai-services/security-features"
         psrule=["Azure.AI.DisableLocalAuth"],
     ),
     rationale="API keys are shared, never expire and cannot be tied to a caller; Entra ID tokens can.",
-    defaults="Absent disableLocalAuth means false: keys work (API default).",
+    absent="No primary source is cited for an absent disableLocalAuth on AI services accounts, so absent is "
+    "UNKNOWN.",
 )
 @reads("properties.disableLocalAuth")
 def ai_local_auth(resource: Resource, ctx: CheckContext) -> Verdict:
+    seen = read(resource, "properties.disableLocalAuth")
+    if seen.absent and not seen.unresolved:
+        return unknown("disableLocalAuth is not in the input and no documented default applies", seen)
     return flag(
-        resource, "properties.disableLocalAuth", default=False, want=True,
+        resource, "properties.disableLocalAuth", want=True,
         ok="Key authentication is disabled",
         bad="API keys are accepted",
     )
@@ -70,7 +76,8 @@ def ai_local_auth(resource: Resource, ctx: CheckContext) -> Verdict:
         checkov=["CKV_AZURE_134"],
     ),
     rationale="Model endpoints reachable from any network invite abuse of the model and its quota.",
-    defaults="Absent publicNetworkAccess means 'Enabled'; absent networkAcls means default action 'Allow'.",
+    absent="Passes when publicNetworkAccess is Disabled or the firewall denies by default; no primary source is "
+    "cited for either absent on AI services accounts, so otherwise an absent one is UNKNOWN.",
 )
 @reads("properties.publicNetworkAccess", "properties.networkAcls.defaultAction")
 @differs("checkov CKV_AZURE_134 requires publicNetworkAccess 'Disabled'; like PSRule Azure.AI.PublicAccess this "
@@ -92,7 +99,7 @@ def ai_network(resource: Resource, ctx: CheckContext) -> Verdict:
         azure_policy=["d6759c02-b87f-42b7-892e-71b3f471d782"],
     ),
     rationale="Private endpoints keep prompts and completions on the private network.",
-    defaults="Absent privateEndpointConnections (and no private endpoint in the scan) means none.",
+    absent="Absent privateEndpointConnections (and no private endpoint in the scan) means none.",
 )
 @reads("properties.privateEndpointConnections[*].properties.privateLinkServiceConnectionState.status")
 def ai_private_endpoint(resource: Resource, ctx: CheckContext) -> Verdict:
@@ -113,7 +120,7 @@ def ai_private_endpoint(resource: Resource, ctx: CheckContext) -> Verdict:
         psrule=["Azure.AI.ManagedIdentity"],
     ),
     rationale="The account reaches customer-managed keys, storage and search with its identity, not secrets.",
-    defaults="Absent identity means none.",
+    absent="No primary source is cited for an absent identity on AI services accounts, so absent is UNKNOWN.",
 )
 @reads("identity.type", "kind")
 @differs("PSRule Azure.AI.ManagedIdentity applies only to kind TextAnalytics; this check applies to every "
@@ -135,7 +142,7 @@ def ai_identity(resource: Resource, ctx: CheckContext) -> Verdict:
         azure_policy=["1b4d1c4e-934c-4703-944c-27c82c06bebb"],
     ),
     rationale="An audit trail of model calls behind hubs and projects, for abuse and incident analysis.",
-    defaults="Diagnostic settings are separate extension resources: none in an offline input is UNKNOWN; a live "
+    absent="Diagnostic settings are separate extension resources: none in an offline input is UNKNOWN; a live "
     "scan fails on none.",
 )
 @reads(related=DIAGNOSTIC_READS)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mlwaf import defaults as D
 from mlwaf.armid import name_of as armid_name
 from mlwaf.check import (
     CheckContext,
@@ -28,15 +29,17 @@ from mlwaf.checklib import (
     AKS_POOL,
     COMPUTE,
     WORKSPACE,
+    NodePool,
     attached_computes,
+    cluster_pools,
     compute_type,
     differs,
     environment,
     is_gpu_size,
     is_production,
-    node_pools,
     normalize_size,
     not_attached,
+    pool_mode,
     reads,
     tag,
     workspace_of,
@@ -52,6 +55,22 @@ _POOL_READS = {AKS_POOL: ["properties.mode", "properties.vmSize", "properties.en
                COMPUTE: ["properties.computeType", "properties.resourceId"]}
 
 
+def _user_pools(pools: list[NodePool]) -> tuple[list[NodePool], list[Seen]]:
+    """The user pools of a cluster, and the modes that are undetermined (a pool without mode that is
+    not the cluster's only pool): those are never guessed to be user pools."""
+    users, undetermined = [], []
+    for pool in pools:
+        mode = pool_mode(pool, pools)
+        if mode.unresolved:
+            undetermined.append(mode)
+        elif mode.lower() == "user":
+            users.append(pool)
+    return users, undetermined
+
+
+_MODE_DEFAULTS = [D.AKS_ONLY_POOL_MODE, D.AKS_CHILD_ONLY_POOL_MODE]
+
+
 @check(
     id="MLW-PERF-020",
     title="Inference node pools of an attached AKS cluster autoscale",
@@ -65,7 +84,11 @@ _POOL_READS = {AKS_POOL: ["properties.mode", "properties.vmSize", "properties.en
         psrule=["Azure.AKS.AutoScaling"],
     ),
     rationale="Inference load varies; fixed pools either queue requests or pay for idle nodes.",
-    defaults="Absent enableAutoScaling means false.",
+    absent="Absent enableAutoScaling means false (an opt-in without a default). A pool's mode is required by the "
+    "API and has no default: a pool without one is the System pool when it is the cluster's only pool (a cluster "
+    "needs one), and otherwise UNKNOWN, never taken for a user pool. An autoscaling pool without minCount or "
+    "maxCount is UNKNOWN.",
+    defaults=[*_MODE_DEFAULTS, D.AKS_POOL_AUTOSCALING, D.AKS_CHILD_POOL_AUTOSCALING],
 )
 @reads("properties.agentPoolProfiles[*].name", "properties.agentPoolProfiles[*].mode",
        "properties.agentPoolProfiles[*].enableAutoScaling", "properties.agentPoolProfiles[*].minCount",
@@ -78,13 +101,28 @@ def aks_autoscale(resource: Resource, ctx: CheckContext) -> Verdict:
     pools = read(resource, "properties.agentPoolProfiles")
     if v := unresolved(pools):
         return v
-    users = [(n, p) for n, p in node_pools(resource, ctx) if str(p.get("mode", "User")).lower() == "user"]
-    if not users:
-        return unknown("No user node pool in the input", pools)
-    fixed = [n for n, p in users if not (p.get("enableAutoScaling") is True
-                                         and int(p.get("maxCount") or 0) > int(p.get("minCount") or 0))]
+    users, undetermined = _user_pools(cluster_pools(resource, ctx))
+    fixed, unsure = [], list(undetermined)
+    for pool in users:
+        scaling = pool.read("enableAutoScaling", D.AKS_CHILD_POOL_AUTOSCALING if pool.child else D.AKS_POOL_AUTOSCALING)
+        if v := unresolved(scaling):
+            return v
+        if scaling.value is not True:
+            fixed.append(pool.name)
+            continue
+        low, high = pool.read("minCount"), pool.read("maxCount")
+        if not isinstance(low.value, int) or not isinstance(high.value, int):
+            unsure += [s for s in (low, high) if not isinstance(s.value, int)]
+        elif high.value <= low.value:
+            fixed.append(pool.name)
     if fixed:
         return fail(f"Fixed-size user pool(s): {', '.join(fixed)}", pools)
+    if unsure:
+        return unknown("Whether every user pool autoscales is not in the input: "
+                       + "; ".join(s.undetermined or f"{s.evidence.path} is not a number" for s in unsure),
+                       pools, *unsure)
+    if not users:
+        return unknown("No user node pool in the input", pools)
     return passed(f"{len(users)} user pool(s) autoscale", pools)
 
 
@@ -101,7 +139,7 @@ def aks_autoscale(resource: Resource, ctx: CheckContext) -> Verdict:
         psrule=["Azure.AKS.AvailabilityZone"],
     ),
     rationale="A zone outage should not take down model serving.",
-    defaults="Absent availabilityZones means the pool is in no zone (regional placement only).",
+    absent="Absent availabilityZones means the pool is in no zone (regional placement only).",
 )
 @reads("properties.agentPoolProfiles[*].name", "properties.agentPoolProfiles[*].availabilityZones[*]",
        related=_POOL_READS)
@@ -111,10 +149,10 @@ def aks_zones(resource: Resource, ctx: CheckContext) -> Verdict:
     pools = read(resource, "properties.agentPoolProfiles")
     if v := unresolved(pools):
         return v
-    all_pools = node_pools(resource, ctx)
+    all_pools = cluster_pools(resource, ctx)
     if not all_pools:
         return unknown("No node pool in the input", pools)
-    single = [n for n, p in all_pools if len(p.get("availabilityZones") or []) < 2]
+    single = [p.name.lower() for p in all_pools if len(p.props.get("availabilityZones") or []) < 2]
     if single:
         return fail(f"Pool(s) in fewer than two zones: {', '.join(single)}", pools)
     return passed("Every node pool spans at least two zones", pools)
@@ -131,7 +169,9 @@ def aks_zones(resource: Resource, ctx: CheckContext) -> Verdict:
     "system pool on CPU sizes.",
     references=References(docs=["https://learn.microsoft.com/azure/aks/gpu-cluster"]),
     rationale="Isolated GPU pools give predictable latency and keep expensive GPUs for AI work only.",
-    defaults="Absent nodeTaints means none; absent mode means 'User'.",
+    absent="Absent nodeTaints means none. A pool's mode is required by the API and has no default: a pool without "
+    "one is the System pool when it is the cluster's only pool, and otherwise UNKNOWN.",
+    defaults=_MODE_DEFAULTS,
 )
 @reads("properties.agentPoolProfiles[*].name", "properties.agentPoolProfiles[*].vmSize",
        "properties.agentPoolProfiles[*].mode", "properties.agentPoolProfiles[*].nodeTaints[*]", related=_POOL_READS)
@@ -141,12 +181,18 @@ def aks_gpu_isolation(resource: Resource, ctx: CheckContext) -> Verdict:
     pools = read(resource, "properties.agentPoolProfiles")
     if v := unresolved(pools):
         return v
-    gpu = [(n, p) for n, p in node_pools(resource, ctx) if is_gpu_size(p.get("vmSize"))]
+    all_pools = cluster_pools(resource, ctx)
+    gpu = [p for p in all_pools if is_gpu_size(p.props.get("vmSize"))]
     if not gpu:
         return not_applicable("No GPU node pool", pools)
-    bad = [n for n, p in gpu if str(p.get("mode", "User")).lower() == "system" or not p.get("nodeTaints")]
+    modes = {p.name: pool_mode(p, all_pools) for p in gpu}
+    bad = [p.name.lower() for p in gpu
+           if (not modes[p.name].unresolved and modes[p.name].lower() == "system") or not p.props.get("nodeTaints")]
     if bad:
-        return fail(f"GPU pool(s) open to other workloads (system mode or no taint): {', '.join(bad)}", pools)
+        return fail(f"GPU pool(s) open to other workloads (system mode or no taint): {', '.join(bad)}", pools,
+                    *[m for m in modes.values() if m.absent])
+    if v := unresolved(*modes.values()):
+        return v
     return passed(f"{len(gpu)} GPU pool(s) are tainted user pools", pools)
 
 
@@ -243,7 +289,7 @@ def _production_inference(resource: Resource, ctx: CheckContext) -> _Inference |
     params=_TEST_PARAMS,
     rationale="A model that has only ever run on the production cluster meets its first real load, and its first "
     "configuration error, in production.",
-    defaults="Judged on AKS and Kubernetes computes of production (by the environment tag of the compute or its "
+    absent="Judged on AKS and Kubernetes computes of production (by the environment tag of the compute or its "
     "workspace); without environment or project tags the check is not applicable. Non-production clusters are "
     "AKS clusters of the same project (tags on the cluster or on the workspaces attaching it) and clusters that "
     "non-production computes of the project attach; only resources in the scan are seen.",
@@ -261,12 +307,15 @@ def aks_test_cluster(resource: Resource, ctx: CheckContext) -> Verdict:
 
 def _sizes(cluster: Resource, ctx: CheckContext, user_only: bool) -> dict[str, str] | None:
     """VM sizes of a cluster's node pools, normalized name -> name as written (user pools only when
-    asked and there are any); None when a pool's size is absent or unresolved."""
-    pools = node_pools(cluster, ctx)
+    asked and there are any); None when a pool's size is absent or unresolved, or (user pools asked
+    for) a pool's mode is undetermined."""
+    pools = cluster_pools(cluster, ctx)
     if user_only:
-        users = [(n, p) for n, p in pools if str(p.get("mode", "User")).lower() == "user"]
+        users, undetermined = _user_pools(pools)
+        if undetermined:
+            return None
         pools = users or pools
-    sizes = [p.get("vmSize") for _, p in pools]
+    sizes = [p.props.get("vmSize") for p in pools]
     if not sizes or not all(isinstance(s, str) and s for s in sizes):
         return None
     return {normalize_size(s): s for s in sizes}
@@ -285,9 +334,11 @@ def _sizes(cluster: Resource, ctx: CheckContext, user_only: bool) -> dict[str, s
     params=_TEST_PARAMS,
     rationale="Throughput and latency measured on other VM sizes do not predict production; stress tests need "
     "the production SKU.",
-    defaults="Production sizes are those of the production cluster's user node pools (all pools when it has "
+    absent="Production sizes are those of the production cluster's user node pools (all pools when it has "
     "none); a test cluster passes when its pools include every one of them. Both clusters must be in the scan; "
-    "gating and tags as MLW-REL-033.",
+    "gating and tags as MLW-REL-033. A pool without mode (required by the API) makes the production sizes UNKNOWN "
+    "unless it is the cluster's only pool (then the System pool).",
+    defaults=_MODE_DEFAULTS,
 )
 @reads("properties.computeType", "properties.resourceId", "tags.*", related=_TEST_READS)
 def aks_test_cluster_sku(resource: Resource, ctx: CheckContext) -> Verdict:

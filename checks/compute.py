@@ -3,6 +3,7 @@ compute's own settings under `properties.properties`; checks read that shape as 
 
 from __future__ import annotations
 
+from mlwaf import defaults as D
 from mlwaf.check import (
     CheckContext,
     Pillar,
@@ -35,6 +36,7 @@ from mlwaf.checklib import (
     is_gpu_size,
     is_production,
     managed_identity,
+    read_default,
     reads,
     workspace_network,
 )
@@ -55,7 +57,7 @@ def _only(resource: Resource, *types: str) -> Verdict | None:
         seen, v = required(resource, "properties.computeType", "The compute's computeType")
         if v:
             return v
-        wanted = " or ".join(_KIND_NAMES.get(t, t) for t in types)
+        wanted = " or ".join(_KIND_NAMES.get(t) or t for t in types)
         return not_applicable(f"Applies to {wanted}; this compute's computeType is {seen.value!r}", seen)
     return None
 
@@ -76,7 +78,9 @@ def _only(resource: Resource, *types: str) -> Verdict | None:
         checkov=["CKV_AZURE_142"],
     ),
     rationale="Local accounts bypass Entra ID conditional access and auditing.",
-    defaults="Absent disableLocalAuth means false: local authentication is enabled (API default).",
+    absent="Absent disableLocalAuth means false: local authentication is enabled (an opt-out the API gives no "
+    "default, so not opted out).",
+    defaults=[D.COMPUTE_DISABLE_LOCAL_AUTH],
 )
 @reads("properties.computeType", "properties.disableLocalAuth")
 @differs("PSRule Azure.ML.DisableLocalAuth applies to every compute type; local authentication only exists on "
@@ -85,7 +89,7 @@ def compute_local_auth(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := _only(resource, *MANAGED_COMPUTE):
         return v
     return flag(
-        resource, "properties.disableLocalAuth", default=False, want=True,
+        resource, D.COMPUTE_DISABLE_LOCAL_AUTH, want=True,
         ok="Local authentication is disabled",
         bad="Local authentication is enabled",
     )
@@ -104,15 +108,24 @@ def compute_local_auth(resource: Resource, ctx: CheckContext) -> Verdict:
         docs=["https://learn.microsoft.com/azure/machine-learning/how-to-secure-training-vnet"],
     ),
     rationale="Nodes with public IPs are reachable from the internet and bypass egress control.",
-    defaults="Absent enableNodePublicIp means true: nodes get public IPs (the REST default for clusters; for "
-    "instances the REST reference states none, and the service, CLI and SDK create a public IP unless it is false).",
+    absent="Clusters: absent enableNodePublicIp means true, nodes get public IPs (REST default). Instances: the "
+    "REST specification gives no default, so absent is UNKNOWN.",
+    defaults=[D.CLUSTER_NODE_PUBLIC_IP],
 )
 @reads("properties.computeType", "properties.properties.enableNodePublicIp")
 def compute_public_ip(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := _only(resource, *MANAGED_COMPUTE):
         return v
+    if compute_type(resource) == "computeinstance":
+        seen = read(resource, "properties.properties.enableNodePublicIp")
+        if seen.absent and not seen.unresolved:
+            return unknown("enableNodePublicIp is not in the input, and the REST specification gives compute "
+                           "instances no default", seen)
+        path = "properties.properties.enableNodePublicIp"
+    else:
+        path = D.CLUSTER_NODE_PUBLIC_IP
     return flag(
-        resource, "properties.properties.enableNodePublicIp", default=True, want=False,
+        resource, path, want=False,
         ok="Nodes have no public IP",
         bad="Nodes get public IP addresses",
     )
@@ -133,12 +146,15 @@ def compute_public_ip(resource: Resource, ctx: CheckContext) -> Verdict:
         "https://learn.microsoft.com/azure/machine-learning/how-to-managed-network-compute",
     ]),
     rationale="An open SSH port invites brute force and bypasses Entra ID.",
-    defaults="Clusters: absent remoteLoginPortPublicAccess means 'NotSpecified' (API default), which the REST "
+    absent="Clusters: absent remoteLoginPortPublicAccess means 'NotSpecified' (API default), which the REST "
     "reference defines as closed when the cluster is in a virtual network and open otherwise (a GET after creation "
     "reports Enabled or Disabled instead). A cluster is in a virtual network when it has a subnet or its workspace "
     "has a managed network (managed compute is created in it); a cluster with enableNodePublicIp false has no public "
-    "address for the port. NotSpecified with a public IP whose workspace is not in the scan is UNKNOWN. Instances: "
-    "absent sshPublicAccess means 'Disabled' (API default).",
+    "address for the port. NotSpecified with a public IP whose workspace is not in the scan is UNKNOWN. "
+    "NotSpecified is a creation default only: a GET, export or Resource Graph row without the property is UNKNOWN. "
+    "Instances: absent sshPublicAccess means 'Disabled' (API default).",
+    defaults=[D.INSTANCE_SSH_PUBLIC_ACCESS, D.CLUSTER_REMOTE_LOGIN_PORT, D.CLUSTER_NODE_PUBLIC_IP,
+              D.WORKSPACE_ISOLATION_MODE],
 )
 @reads(
     "properties.computeType",
@@ -152,13 +168,13 @@ def compute_ssh(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := _only(resource, *MANAGED_COMPUTE):
         return v
     if compute_type(resource) == "computeinstance":
-        seen = read(resource, "properties.properties.sshSettings.sshPublicAccess", default="Disabled")
+        seen = read(resource, D.INSTANCE_SSH_PUBLIC_ACCESS)
         if v := unresolved(seen):
             return v
         if seen.lower() == "disabled":
             return passed("Public SSH access is disabled", seen)
         return fail("Public SSH access is enabled", seen)
-    seen = read(resource, "properties.properties.remoteLoginPortPublicAccess", default="NotSpecified")
+    seen = read(resource, D.CLUSTER_REMOTE_LOGIN_PORT)
     if v := unresolved(seen):
         return v
     state = seen.lower()
@@ -167,7 +183,7 @@ def compute_ssh(resource: Resource, ctx: CheckContext) -> Verdict:
     if state != "notspecified":
         return fail("The public SSH port is enabled", seen)
     subnet = read(resource, "properties.properties.subnet.id")
-    public_ip = read(resource, "properties.properties.enableNodePublicIp", default=True)
+    public_ip = read(resource, D.CLUSTER_NODE_PUBLIC_IP)
     if v := unresolved(subnet, public_ip):
         return v
     if subnet.value:
@@ -203,8 +219,9 @@ def compute_ssh(resource: Resource, ctx: CheckContext) -> Verdict:
     ),
     rationale="Compute outside a virtual network cannot reach private dependencies and cannot be "
     "isolated.",
-    defaults="Absent subnet means none. Computes of a workspace with a managed network are in that "
+    absent="Absent subnet means none. Computes of a workspace with a managed network are in that "
     "network; without a subnet and with the workspace not in the scan the verdict is UNKNOWN.",
+    defaults=[D.WORKSPACE_ISOLATION_MODE],
 )
 @reads(
     "properties.computeType",
@@ -245,7 +262,11 @@ def compute_vnet(resource: Resource, ctx: CheckContext) -> Verdict:
         psrule=["Azure.ML.ComputeIdleShutdown"],
     ),
     rationale="Idle compute instances bill by the hour whether or not anyone uses them.",
-    defaults="Absent idleTimeBeforeShutdown and schedules mean the instance runs until stopped by hand.",
+    absent="idleTimeBeforeShutdown is in the compute-instance schema of preview API versions only (stable "
+    "versions set idle shutdown with a separate action), so only a template (which then creates an instance without "
+    "idle shutdown) or a resource read at a preview version shows its absence; elsewhere no idle shutdown and no "
+    "enabled stop schedule is UNKNOWN. A stop schedule without a status is not counted as enabled (no default).",
+    defaults=[D.INSTANCE_IDLE_SHUTDOWN],
 )
 @reads(
     "properties.computeType",
@@ -258,19 +279,25 @@ def compute_vnet(resource: Resource, ctx: CheckContext) -> Verdict:
 def compute_idle_shutdown(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := _only(resource, "computeinstance"):
         return v
-    idle = read(resource, "properties.properties.idleTimeBeforeShutdown")
+    idle = read(resource, D.INSTANCE_IDLE_SHUTDOWN)
     schedules = read(resource, "properties.properties.schedules.computeStartStop", default=[])
-    if v := unresolved(idle, schedules):
+    if idle.evidence.expression is not None:
+        return unresolved(idle)
+    if v := unresolved(schedules):
         return v
     if idle.value:
         return passed(f"Shuts down after {idle.value} idle", idle)
-    stops = [
-        s for s in schedules.value if isinstance(s, dict)
-        and str(s.get("action", "")).lower() == "stop"
-        and str(s.get("status", "Enabled")).lower() == "enabled"
-    ] if isinstance(schedules.value, list) else []
-    if stops:
-        return passed(f"{len(stops)} enabled stop schedule(s)", schedules)
+    stops = [s for s in schedules.value if isinstance(s, dict) and str(s.get("action") or "").lower() == "stop"] \
+        if isinstance(schedules.value, list) else []
+    enabled = [s for s in stops if str(s.get("status") or "").lower() == "enabled"]
+    if enabled:
+        return passed(f"{len(enabled)} enabled stop schedule(s)", schedules)
+    if idle.unresolved:
+        return unknown(f"No enabled stop schedule, and idle shutdown cannot be seen: {idle.undetermined}", idle,
+                       schedules)
+    if any(not s.get("status") for s in stops):
+        return unknown("A stop schedule has no status (the API gives it no default), and no idle shutdown", idle,
+                       schedules)
     return fail("No idle shutdown and no enabled stop schedule", idle, schedules)
 
 
@@ -284,13 +311,14 @@ def compute_idle_shutdown(resource: Resource, ctx: CheckContext) -> Verdict:
     remediation="Set properties.properties.scaleSettings.minNodeCount to 0.",
     references=References(docs=[WAF_AML], checkov=["CKV_AZURE_150"]),
     rationale="A cluster with a minimum above zero bills for idle nodes around the clock.",
-    defaults="Absent minNodeCount means 0 (API default).",
+    absent="Absent minNodeCount means 0 (API default).",
+    defaults=[D.CLUSTER_MIN_NODES],
 )
 @reads("properties.computeType", "properties.properties.scaleSettings.minNodeCount")
 def cluster_min_nodes(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := _only(resource, "amlcompute"):
         return v
-    seen = read(resource, "properties.properties.scaleSettings.minNodeCount", default=0)
+    seen = read(resource, D.CLUSTER_MIN_NODES)
     if v := unresolved(seen):
         return v
     try:
@@ -316,7 +344,7 @@ def cluster_min_nodes(resource: Resource, ctx: CheckContext) -> Verdict:
         azure_policy=["f110a506-2dcb-422e-bcea-d533fc8c35e2"],
     ),
     rationale="Compute instances keep the OS image they were created with; an old image misses security fixes.",
-    defaults="osImageMetadata is reported by the service on a GET of a running instance; templates and exports "
+    absent="osImageMetadata is reported by the service on a GET of a running instance; templates and exports "
     "without it give UNKNOWN.",
 )
 @reads("properties.computeType", "properties.properties.osImageMetadata.isLatestOsImageVersion")
@@ -344,13 +372,14 @@ def compute_latest_image(resource: Resource, ctx: CheckContext) -> Verdict:
     "data access instead of using stored credentials in jobs.",
     references=References(docs=["https://learn.microsoft.com/azure/machine-learning/how-to-identity-based-service-authentication"]),
     rationale="Jobs reach data and registries with the compute's managed identity rather than with secrets.",
-    defaults="Absent identity means none (type None).",
+    absent="Absent identity means none (type None): the identity is optional.",
+    defaults=[D.COMPUTE_IDENTITY],
 )
 @reads("properties.computeType", "identity.type")
 def compute_identity(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := _only(resource, *MANAGED_COMPUTE):
         return v
-    return managed_identity(resource, "The compute has no managed identity")
+    return managed_identity(resource, "The compute has no managed identity", D.COMPUTE_IDENTITY)
 
 
 @check(
@@ -364,14 +393,15 @@ def compute_identity(resource: Resource, ctx: CheckContext) -> Verdict:
     "on the attached AKS compute.",
     references=References(docs=["https://learn.microsoft.com/azure/machine-learning/how-to-secure-web-service"]),
     rationale="Scoring requests to an AKS compute without TLS travel in clear text.",
-    defaults="The REST reference sets no default for sslConfiguration: absent means no TLS certificate is "
-    "configured, read as 'Disabled'.",
+    absent="The REST specification sets no default for sslConfiguration: absent means TLS is not switched on "
+    "('Disabled').",
+    defaults=[D.AKS_COMPUTE_SSL_STATUS],
 )
 @reads("properties.computeType", "properties.properties.sslConfiguration.status")
 def aks_compute_tls(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := _only(resource, "aks"):
         return v
-    seen = read(resource, "properties.properties.sslConfiguration.status", default="Disabled")
+    seen = read(resource, D.AKS_COMPUTE_SSL_STATUS)
     if v := unresolved(seen):
         return v
     if seen.lower() in ("enabled", "auto"):
@@ -392,8 +422,8 @@ def aks_compute_tls(resource: Resource, ctx: CheckContext) -> Verdict:
     params={"max_idle_before_scale_down": "longest acceptable idle time before a node is released, ISO-8601 "
             "(default PT30M)"},
     rationale="Nodes bill for as long as they wait for more work; a long scale-down delay keeps them running.",
-    defaults="The REST reference sets no default for nodeIdleTimeBeforeScaleDown; the az ml CLI and SDK use 120 "
-    "seconds, so absent is read as PT120S, which passes.",
+    absent="The REST specification sets no default for nodeIdleTimeBeforeScaleDown (120 seconds is what the az "
+    "ml CLI sends, not an API default), so absent is UNKNOWN.",
 )
 @reads("properties.computeType", "properties.properties.scaleSettings.nodeIdleTimeBeforeScaleDown")
 def cluster_scale_down_delay(resource: Resource, ctx: CheckContext) -> Verdict:
@@ -403,7 +433,7 @@ def cluster_scale_down_delay(resource: Resource, ctx: CheckContext) -> Verdict:
     limit = duration_seconds(limit_text)
     if limit is None:
         return unknown(f"max_idle_before_scale_down {limit_text!r} is not an ISO-8601 duration")
-    seen = read(resource, "properties.properties.scaleSettings.nodeIdleTimeBeforeScaleDown", default="PT120S")
+    seen = read_default(resource, "properties.properties.scaleSettings.nodeIdleTimeBeforeScaleDown", {})
     if v := unresolved(seen):
         return v
     value = duration_seconds(seen.value)
@@ -426,14 +456,15 @@ def cluster_scale_down_delay(resource: Resource, ctx: CheckContext) -> Verdict:
     references=References(docs=[WAF_AML]),
     rationale="A GPU compute instance is the most expensive idle resource in a workspace: it bills per hour "
     "whether or not its GPU is busy.",
-    defaults="vmSize is required for instances; GPU sizes are the N-series (size table shipped with mlwaf).",
+    absent="The REST specification neither requires vmSize for compute instances nor gives it a default, so "
+    "absent is UNKNOWN. GPU sizes are the N-series (size table shipped with mlwaf).",
 )
 @reads("properties.computeType", "properties.properties.vmSize")
 def instance_cpu_size(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := _only(resource, "computeinstance"):
         return v
-    size, v = required(resource, "properties.properties.vmSize", "vmSize")
-    if v:
+    size = read_default(resource, "properties.properties.vmSize", {})
+    if v := unresolved(size):
         return v
     if is_gpu_size(size.value):
         return fail(f"GPU compute instance ({size.value}) for development work", size)
@@ -456,8 +487,9 @@ def instance_cpu_size(resource: Resource, ctx: CheckContext) -> Verdict:
         "production_values": "tag values meaning production (default prod, production, prd, live)",
     },
     rationale="Low-priority capacity costs a fraction of dedicated VMs and suits interruptible experimentation.",
-    defaults="Absent vmPriority means 'Dedicated' (API default). Without an environment tag the check is not "
-    "applicable.",
+    absent="Absent vmPriority means 'Dedicated' (low priority is the setting to switch on). Without an "
+    "environment tag the check is not applicable.",
+    defaults=[D.CLUSTER_VM_PRIORITY],
 )
 @reads("properties.computeType", "properties.properties.vmPriority", "tags.*", related={WORKSPACE: ["tags.*"]})
 def nonprod_low_priority(resource: Resource, ctx: CheckContext) -> Verdict:
@@ -469,7 +501,7 @@ def nonprod_low_priority(resource: Resource, ctx: CheckContext) -> Verdict:
         return not_applicable(f"No {key!r} tag on the cluster or its workspace (parameter environment_tag)")
     if is_production(env, ctx):
         return not_applicable(f"Production ({key}={env} on {holder.name if holder else '?'}): dedicated VMs fit")
-    seen = read(resource, "properties.properties.vmPriority", default="Dedicated")
+    seen = read(resource, D.CLUSTER_VM_PRIORITY)
     if v := unresolved(seen):
         return v
     if seen.lower() == "lowpriority":
@@ -488,7 +520,8 @@ def nonprod_low_priority(resource: Resource, ctx: CheckContext) -> Verdict:
     references=References(docs=[WAF_AML]),
     rationale="A cluster whose maximum equals its minimum (or is one node) serialises jobs instead of scaling "
     "out under load.",
-    defaults="maxNodeCount is required by the API; absent is UNKNOWN. Absent minNodeCount means 0.",
+    absent="maxNodeCount is required by the API; absent is UNKNOWN. Absent minNodeCount means 0.",
+    defaults=[D.CLUSTER_MIN_NODES],
 )
 @reads(
     "properties.computeType",
@@ -499,7 +532,7 @@ def cluster_scale_out(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := _only(resource, "amlcompute"):
         return v
     top = read(resource, "properties.properties.scaleSettings.maxNodeCount")
-    low = read(resource, "properties.properties.scaleSettings.minNodeCount", default=0)
+    low = read(resource, D.CLUSTER_MIN_NODES)
     if v := unresolved(top, low):
         return v
     if top.absent:
@@ -524,7 +557,7 @@ def cluster_scale_out(resource: Resource, ctx: CheckContext) -> Verdict:
     references=References(docs=[WAF_AML]),
     rationale="Clusters autoscale and run jobs in parallel; a compute instance is one machine shared with "
     "interactive work.",
-    defaults="Command, sweep and AutoML jobs without computeId run on serverless compute, which passes. A pipeline "
+    absent="Command, sweep and AutoML jobs without computeId run on serverless compute, which passes. A pipeline "
     "job without computeId runs its steps on the compute each step or its default_compute setting names, which "
     "mlwaf does not resolve: UNKNOWN.",
 )
@@ -552,7 +585,8 @@ def job_on_cluster(resource: Resource, ctx: CheckContext) -> Verdict:
     remediation="Point the batch deployment (properties.compute) at a cluster with vmPriority 'Dedicated'.",
     references=References(docs=[WAF_AML]),
     rationale="Low-priority nodes are preempted and can stall batch scoring that a business process waits for.",
-    defaults="Absent vmPriority on the cluster means 'Dedicated'.",
+    absent="Absent vmPriority on the cluster means 'Dedicated' (low priority is the setting to switch on).",
+    defaults=[D.CLUSTER_VM_PRIORITY],
 )
 @reads("properties.compute", related={COMPUTE: ["properties.computeType", "properties.properties.vmPriority"]})
 def batch_dedicated(resource: Resource, ctx: CheckContext) -> Verdict:
@@ -561,7 +595,7 @@ def batch_dedicated(resource: Resource, ctx: CheckContext) -> Verdict:
         return verdict or unknown("The batch deployment's compute is not in the scan", target)
     if compute_type(compute) != "amlcompute":
         return not_applicable(f"Runs on {compute_type(compute) or 'an unknown compute type'}, not a cluster", target)
-    prio = read(compute, "properties.properties.vmPriority", default="Dedicated")
+    prio = read(compute, D.CLUSTER_VM_PRIORITY)
     if v := unresolved(prio):
         return v
     if prio.lower() == "dedicated":
@@ -584,7 +618,7 @@ def batch_dedicated(resource: Resource, ctx: CheckContext) -> Verdict:
     ]),
     rationale="Batch scoring splits the input into mini-batches across the nodes of a cluster; a compute "
     "instance or another single target cannot scale out, so large scoring runs take longer and block other work.",
-    defaults="properties.compute has no REST default: absent or unresolved is UNKNOWN, as is a compute the scan "
+    absent="properties.compute has no REST default: absent or unresolved is UNKNOWN, as is a compute the scan "
     "does not contain. Whether runs are orchestrated (pipelines, Data Factory) is not in the resources.",
 )
 @reads("properties.compute", related={COMPUTE: ["properties.computeType"]})
@@ -616,7 +650,7 @@ def batch_on_cluster(resource: Resource, ctx: CheckContext) -> Verdict:
     ]),
     rationale="Without early termination every trial of a sweep runs its full budget on the cluster, including "
     "the ones already far behind.",
-    defaults="Only sweep jobs (jobType Sweep) in the scan are judged; an absent earlyTermination means none. "
+    absent="Only sweep jobs (jobType Sweep) in the scan are judged; an absent earlyTermination means none. "
     "Other job types are not applicable.",
 )
 @reads("properties.jobType", "properties.earlyTermination.policyType")

@@ -5,6 +5,7 @@ applicable, since the pack judges an ML estate, not every account in a subscript
 
 from __future__ import annotations
 
+from mlwaf import defaults as D
 from mlwaf.check import (
     CheckContext,
     Pillar,
@@ -28,7 +29,6 @@ from mlwaf.checklib import (
     KEY_VAULT,
     STORAGE,
     acr_zone_redundant_region,
-    api_at_least,
     differs,
     network_restricted,
     not_a_dependency,
@@ -51,7 +51,9 @@ WAF_AML = "https://learn.microsoft.com/azure/well-architected/service-guides/azu
     "the workspace private endpoints for blob and file.",
     references=References(docs=[SECURE_WS], psrule=["Azure.Storage.Firewall"], checkov=["CKV_AZURE_35"]),
     rationale="A private workspace whose default storage is public still exposes its training data and models.",
-    defaults="Absent publicNetworkAccess means 'Enabled'; absent networkAcls.defaultAction means 'Allow'.",
+    absent="Absent publicNetworkAccess means 'Enabled' (optional, no default: not disabled); absent "
+    "networkAcls.defaultAction means 'Allow' (REST default).",
+    defaults=[D.STORAGE_PUBLIC_NETWORK_ACCESS, D.STORAGE_NETWORK_DEFAULT_ACTION],
 )
 @reads("properties.publicNetworkAccess", "properties.networkAcls.defaultAction")
 @differs("PSRule Azure.Storage.Firewall and checkov CKV_AZURE_35 look only at networkAcls.defaultAction; this "
@@ -72,14 +74,15 @@ def storage_network(resource: Resource, ctx: CheckContext) -> Verdict:
     "datastore access (systemDatastoresAuthMode 'identity').",
     references=References(docs=["https://learn.microsoft.com/azure/machine-learning/how-to-disable-local-auth-storage"]),
     rationale="Account keys bypass Entra ID: whoever holds one reads and writes every container.",
-    defaults="Absent allowSharedKeyAccess means true (API default: null is treated as allowed).",
+    absent="Absent allowSharedKeyAccess means true (API default: null is treated as allowed).",
+    defaults=[D.STORAGE_SHARED_KEY_ACCESS],
 )
 @reads("properties.allowSharedKeyAccess")
 def storage_shared_key(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := not_a_dependency(resource, ctx):
         return v
     return flag(
-        resource, "properties.allowSharedKeyAccess", default=True, want=False,
+        resource, D.STORAGE_SHARED_KEY_ACCESS, want=False,
         ok="Shared key access is disabled",
         bad="Shared key (account key and SAS) access is allowed",
     )
@@ -99,25 +102,21 @@ def storage_shared_key(resource: Resource, ctx: CheckContext) -> Verdict:
         checkov=["CKV_AZURE_190"],
     ),
     rationale="Anonymous access lets one misconfigured container publish training data to the internet.",
-    defaults="Absent allowBlobPublicAccess means false from API 2023-01-01 and true before it; with an unknown "
-    "API version the verdict is UNKNOWN.",
+    absent="A template without allowBlobPublicAccess creates the account with its API version's default: false "
+    "from 2023-01-01, true before. A stored account (GET, export, Resource Graph) without it never set it, and null "
+    "permits anonymous access: that holds for accounts created before 2023-01-01 (properties.creationTime); a later "
+    "or unknown creation time, or an unknown API version for a template, is UNKNOWN.",
+    defaults=[D.STORAGE_BLOB_PUBLIC_ACCESS],
 )
-@reads("properties.allowBlobPublicAccess", "kind")
+@reads("properties.allowBlobPublicAccess", "properties.creationTime", "kind")
 @differs("PSRule Azure.Storage.BlobPublicAccess fails when the property is absent; this check applies the API "
-         "version's default (false since 2023-01-01), as Azure does.")
+         "version's creation default to templates (false since 2023-01-01), as Azure does.")
 def storage_anonymous(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := not_a_dependency(resource, ctx):
         return v
-    seen = read(resource, "properties.allowBlobPublicAccess")
+    seen = read(resource, D.STORAGE_BLOB_PUBLIC_ACCESS)
     if v := unresolved(seen):
         return v
-    if seen.absent:
-        recent = api_at_least(resource, "2023-01-01")
-        if recent is None:
-            return unknown("allowBlobPublicAccess is absent and the API version (which sets the default) is unknown",
-                           seen)
-        seen = read(resource, "properties.allowBlobPublicAccess", default=not recent,
-                    note=f"default for API {'2023-01-01 and later' if recent else 'before 2023-01-01'}")
     if seen.value is False:
         return passed("Anonymous blob access is disallowed", seen)
     return fail("Anonymous blob access is allowed", seen)
@@ -137,13 +136,14 @@ def storage_anonymous(resource: Resource, ctx: CheckContext) -> Verdict:
         checkov=["CKV_AZURE_44"],
     ),
     rationale="TLS 1.0 and 1.1 have known weaknesses; data in transit must use TLS 1.2 or later.",
-    defaults="Absent minimumTlsVersion means 'TLS1_0' (the REST API's documented interpretation).",
+    absent="Absent minimumTlsVersion means 'TLS1_0' (the REST API's documented interpretation).",
+    defaults=[D.STORAGE_MINIMUM_TLS],
 )
 @reads("properties.minimumTlsVersion")
 def storage_tls(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := not_a_dependency(resource, ctx):
         return v
-    seen = read(resource, "properties.minimumTlsVersion", default="TLS1_0")
+    seen = read(resource, D.STORAGE_MINIMUM_TLS)
     if v := unresolved(seen):
         return v
     if seen.lower() in ("tls1_2", "tls1_3"):
@@ -165,8 +165,9 @@ def storage_tls(resource: Resource, ctx: CheckContext) -> Verdict:
         checkov=["CKV_AZURE_3"],
     ),
     rationale="Plain HTTP exposes data and SAS tokens in transit.",
-    defaults="Absent supportsHttpsTrafficOnly means true from API 2019-04-01, false before; unknown API "
+    absent="Absent supportsHttpsTrafficOnly means true from API 2019-04-01, false before; unknown API "
     "version gives UNKNOWN.",
+    defaults=[D.STORAGE_HTTPS_ONLY],
 )
 @reads("properties.supportsHttpsTrafficOnly")
 @differs("PSRule Azure.Storage.SecureTransfer fails when the property is absent; this check applies the API "
@@ -174,15 +175,9 @@ def storage_tls(resource: Resource, ctx: CheckContext) -> Verdict:
 def storage_https(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := not_a_dependency(resource, ctx):
         return v
-    seen = read(resource, "properties.supportsHttpsTrafficOnly")
+    seen = read(resource, D.STORAGE_HTTPS_ONLY)
     if v := unresolved(seen):
         return v
-    if seen.absent:
-        recent = api_at_least(resource, "2019-04-01")
-        if recent is None:
-            return unknown("supportsHttpsTrafficOnly is absent and the API version is unknown", seen)
-        seen = read(resource, "properties.supportsHttpsTrafficOnly", default=recent,
-                    note=f"default for API {'2019-04-01 and later' if recent else 'before 2019-04-01'}")
     if seen.value is True:
         return passed("Only HTTPS is accepted", seen)
     return fail("HTTP is accepted", seen)
@@ -200,7 +195,7 @@ def storage_https(resource: Resource, ctx: CheckContext) -> Verdict:
     references=References(docs=[WAF_AML], checkov=["CKV_AZURE_206"]),
     rationale="Workspace artifacts, datasets and job outputs live in the default storage; there is no automatic "
     "failover, so the account itself must survive a zone or region loss.",
-    defaults="sku.name is required; absent is UNKNOWN.",
+    absent="sku.name is required; absent is UNKNOWN.",
 )
 @reads("sku.name")
 @differs("checkov CKV_AZURE_206 accepts only geo-redundant SKUs (GRS, RAGRS, GZRS, RAGZRS); this check also "
@@ -228,7 +223,9 @@ def storage_redundancy(resource: Resource, ctx: CheckContext) -> Verdict:
     references=References(docs=[SECURE_WS], checkov=["CKV_AZURE_189", "CKV_AZURE_109"]),
     rationale="The workspace key vault holds connection secrets and keys; it should not be reachable from any "
     "network.",
-    defaults="Absent publicNetworkAccess means 'Enabled'; absent networkAcls means default action 'Allow'.",
+    absent="Absent publicNetworkAccess means 'enabled' (REST default); absent networkAcls means default action "
+    "'Allow' (no network rules).",
+    defaults=[D.KEY_VAULT_PUBLIC_NETWORK_ACCESS, D.KEY_VAULT_NETWORK_DEFAULT_ACTION],
 )
 @reads("properties.publicNetworkAccess", "properties.networkAcls.defaultAction")
 @differs("checkov CKV_AZURE_189 requires publicNetworkAccess 'Disabled' and CKV_AZURE_109 requires "
@@ -253,17 +250,19 @@ def key_vault_network(resource: Resource, ctx: CheckContext) -> Verdict:
     ),
     rationale="Losing the vault (or a customer-managed key in it) makes the workspace unrecoverable; purge "
     "protection keeps deleted vaults and keys restorable.",
-    defaults="Absent enableSoftDelete means true (the API default since soft delete became mandatory); absent "
-    "enablePurgeProtection means not enabled.",
+    absent="A template without enableSoftDelete creates the vault with soft delete on (REST default); a stored "
+    "vault without it is UNKNOWN (what an old vault that never set it has is not documented). Absent "
+    "enablePurgeProtection means not enabled (an opt-in without a default).",
+    defaults=[D.KEY_VAULT_SOFT_DELETE, D.KEY_VAULT_PURGE_PROTECTION],
 )
 @reads("properties.enableSoftDelete", "properties.enablePurgeProtection")
 @differs("PSRule Azure.KeyVault.SoftDelete fails when enableSoftDelete is absent; this check applies the API "
-         "default (true).")
+         "creation default (true) to templates.")
 def key_vault_recovery(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := not_a_dependency(resource, ctx):
         return v
-    soft = read(resource, "properties.enableSoftDelete", default=True)
-    purge = read(resource, "properties.enablePurgeProtection", default=False)
+    soft = read(resource, D.KEY_VAULT_SOFT_DELETE)
+    purge = read(resource, D.KEY_VAULT_PURGE_PROTECTION)
     if v := unresolved(soft, purge):
         return v
     if soft.value is True and purge.value is True:
@@ -286,14 +285,15 @@ def key_vault_recovery(resource: Resource, ctx: CheckContext) -> Verdict:
         checkov=["CKV_AZURE_137"],
     ),
     rationale="The admin user is a shared password with push rights to the images every job and deployment runs.",
-    defaults="Absent adminUserEnabled means false (API default).",
+    absent="Absent adminUserEnabled means false (API default).",
+    defaults=[D.ACR_ADMIN_USER],
 )
 @reads("properties.adminUserEnabled")
 def acr_admin(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := not_a_dependency(resource, ctx):
         return v
     return flag(
-        resource, "properties.adminUserEnabled", default=False, want=False,
+        resource, D.ACR_ADMIN_USER, want=False,
         ok="The admin user is disabled",
         bad="The admin user is enabled",
     )
@@ -310,7 +310,8 @@ def acr_admin(resource: Resource, ctx: CheckContext) -> Verdict:
     "endpoint; with a private registry and no managed network set the workspace's imageBuildCompute.",
     references=References(docs=[SECURE_WS], checkov=["CKV_AZURE_139"]),
     rationale="Environment images are code: a public registry is a supply-chain entry point.",
-    defaults="Absent publicNetworkAccess means 'Enabled' (API default).",
+    absent="Absent publicNetworkAccess means 'Enabled' (API default).",
+    defaults=[D.ACR_PUBLIC_NETWORK_ACCESS],
 )
 @reads("properties.publicNetworkAccess", "sku.name")
 def acr_network(resource: Resource, ctx: CheckContext) -> Verdict:
@@ -341,10 +342,11 @@ def acr_network(resource: Resource, ctx: CheckContext) -> Verdict:
         psrule=["Azure.ACR.GeoReplica"],
     ),
     rationale="Jobs and deployments fail when their environment images cannot be pulled.",
-    defaults="Absent zoneRedundancy means 'Disabled'. Microsoft makes every registry (all SKUs) zone-redundant by "
+    absent="Absent zoneRedundancy means 'Disabled'. Microsoft makes every registry (all SKUs) zone-redundant by "
     "default in regions with availability zones, even where zoneRedundancy still reads Disabled, so a registry in "
     "such a region passes (region table shipped with mlwaf, with its source). Replications are child resources: "
     "only those in the scan are seen.",
+    defaults=[D.ACR_ZONE_REDUNDANCY],
 )
 @reads("location", "properties.zoneRedundancy", "sku.name", related={ACR_REPLICATION: ["location"]})
 @differs("PSRule Azure.ACR.GeoReplica requires a replication in another region; this check also accepts "
@@ -352,7 +354,7 @@ def acr_network(resource: Resource, ctx: CheckContext) -> Verdict:
 def acr_redundancy(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := not_a_dependency(resource, ctx):
         return v
-    zr = read(resource, "properties.zoneRedundancy", default="Disabled")
+    zr = read(resource, D.ACR_ZONE_REDUNDANCY)
     if v := unresolved(zr):
         return v
     replicas = [r for r in ctx.inventory.children(resource, ACR_REPLICATION)
@@ -388,13 +390,16 @@ def acr_redundancy(resource: Resource, ctx: CheckContext) -> Verdict:
     ),
     rationale="Classic Application Insights was retired; workspace-based components keep telemetry with the "
     "rest of the logs and their retention.",
-    defaults="Absent WorkspaceResourceId means a classic component.",
+    absent="WorkspaceResourceId exists from API 2020-02-02: absent in a GET or export read at that version or "
+    "later means a classic component; a template at an older version cannot set it (classic too); read at an "
+    "older version its absence is UNKNOWN.",
+    defaults=[D.APP_INSIGHTS_WORKSPACE],
 )
 @reads("properties.WorkspaceResourceId")
 def app_insights_workspace(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := not_a_dependency(resource, ctx):
         return v
-    seen = read(resource, "properties.WorkspaceResourceId")
+    seen = read(resource, D.APP_INSIGHTS_WORKSPACE)
     if v := unresolved(seen):
         return v
     if seen.value:
@@ -415,14 +420,17 @@ def app_insights_workspace(resource: Resource, ctx: CheckContext) -> Verdict:
         psrule=["Azure.AppInsights.LocalAuth"],
     ),
     rationale="With local auth anyone holding the instrumentation key can write telemetry into the component.",
-    defaults="Absent DisableLocalAuth means false (API default).",
+    absent="DisableLocalAuth exists from API 2020-02-02, without a default (an opt-in: absent is not disabled). A "
+    "template at an older version cannot set it (local auth stays on); a GET or export read at an older version "
+    "cannot show it, so absence there is UNKNOWN.",
+    defaults=[D.APP_INSIGHTS_DISABLE_LOCAL_AUTH],
 )
 @reads("properties.DisableLocalAuth")
 def app_insights_local_auth(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := not_a_dependency(resource, ctx):
         return v
     return flag(
-        resource, "properties.DisableLocalAuth", default=False, want=True,
+        resource, D.APP_INSIGHTS_DISABLE_LOCAL_AUTH, want=True,
         ok="Local authentication is disabled",
         bad="Telemetry can be sent with the instrumentation key alone",
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from mlwaf import defaults as D
 from mlwaf.check import (
     CheckContext,
     Pillar,
@@ -32,11 +33,13 @@ from mlwaf.checklib import (
     WORKSPACE,
     compute_instance_verdict,
     diagnostic_logs,
+    endpoint_compute_type,
     environment,
     is_gpu_size,
     is_production,
     managed_identity,
     public_access_disabled,
+    read_default,
     reads,
     scale_type,
     str_list,
@@ -60,7 +63,7 @@ ENDPOINT_AUTH = "https://learn.microsoft.com/azure/machine-learning/concept-endp
     references=References(docs=[ENDPOINT_AUTH]),
     rationale="Keys never expire and are shared; tokens are short-lived. Entra ID tokens (AADToken) are "
     "preferred, being tied to an identity with RBAC; Azure ML tokens (AMLToken) also expire and pass.",
-    defaults="authMode is required by the API; when absent the verdict is UNKNOWN.",
+    absent="authMode is required by the API; when absent the verdict is UNKNOWN.",
 )
 @reads("properties.authMode")
 def endpoint_auth_mode(resource: Resource, ctx: CheckContext) -> Verdict:
@@ -95,9 +98,11 @@ def endpoint_auth_mode(resource: Resource, ctx: CheckContext) -> Verdict:
     params={"min_instances": "minimum instance count for a pass (default 3; 2 is reported as a fail)"},
     rationale="A single instance is a single point of failure; Azure ML reserves extra capacity for "
     "upgrades, and at least three instances survive a node loss.",
-    defaults="Absent scaleSettings means Default (fixed sku.capacity) for managed deployments and "
-    "TargetUtilization for Kubernetes deployments (REST default); absent minInstances means 1 (REST default); "
-    "absent sku.capacity is counted as 1 instance.",
+    absent="Absent scaleSettings means Default (fixed sku.capacity) for managed deployments and "
+    "TargetUtilization for Kubernetes deployments (REST default); absent minInstances means 1 (REST default). "
+    "sku.capacity has no default in the REST specification, so an absent instance count is UNKNOWN, as is an "
+    "absent endpointComputeType (required by the API).",
+    defaults=[D.DEPLOYMENT_SCALE_TYPE_MANAGED, D.DEPLOYMENT_SCALE_TYPE_KUBERNETES, D.DEPLOYMENT_MIN_INSTANCES],
 )
 @reads("properties.endpointComputeType", "properties.scaleSettings.scaleType", "properties.scaleSettings.minInstances",
        "sku.capacity")
@@ -107,9 +112,9 @@ def deployment_instance_count(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := unresolved(scale, kind):
         return v
     if scale.lower() == "targetutilization":
-        seen = read(resource, "properties.scaleSettings.minInstances", default=1)
+        seen = read(resource, D.DEPLOYMENT_MIN_INSTANCES)
     else:
-        seen = read(resource, "sku.capacity", default=1)
+        seen = read_default(resource, "sku.capacity", {})
     if v := unresolved(seen):
         return v
     try:
@@ -133,12 +138,13 @@ def deployment_instance_count(resource: Resource, ctx: CheckContext) -> Verdict:
         docs=["https://learn.microsoft.com/azure/machine-learning/how-to-monitor-online-endpoints"],
     ),
     rationale="Without request telemetry, failures and latency regressions of a model go unseen.",
-    defaults="Absent appInsightsEnabled means false (API default).",
+    absent="Absent appInsightsEnabled means false (API default).",
+    defaults=[D.DEPLOYMENT_APP_INSIGHTS],
 )
 @reads("properties.appInsightsEnabled")
 def deployment_app_insights(resource: Resource, ctx: CheckContext) -> Verdict:
     return flag(
-        resource, "properties.appInsightsEnabled", default=False, want=True,
+        resource, D.DEPLOYMENT_APP_INSIGHTS, want=True,
         ok="Application Insights telemetry is enabled",
         bad="Application Insights telemetry is disabled",
     )
@@ -166,7 +172,8 @@ def _traffic(resource: Resource) -> dict[str, float]:
     "workspace private endpoint.",
     references=References(docs=["https://learn.microsoft.com/azure/machine-learning/concept-secure-online-endpoint"]),
     rationale="An endpoint open to the internet exposes the model to anyone holding a token or key.",
-    defaults="Absent publicNetworkAccess means 'Enabled' (API default).",
+    absent="Absent publicNetworkAccess means 'Enabled' (API default).",
+    defaults=[D.ENDPOINT_PUBLIC_NETWORK_ACCESS],
 )
 @reads("properties.publicNetworkAccess")
 def endpoint_public_access(resource: Resource, ctx: CheckContext) -> Verdict:
@@ -185,18 +192,20 @@ def endpoint_public_access(resource: Resource, ctx: CheckContext) -> Verdict:
     "network (which governs deployment egress itself).",
     references=References(docs=["https://learn.microsoft.com/azure/machine-learning/concept-secure-online-endpoint"]),
     rationale="Deployment containers with open internet egress can exfiltrate the data they score.",
-    defaults="Absent egressPublicNetworkAccess means 'Enabled' (REST default). With a workspace managed network "
-    "the setting does not apply; egress left enabled with the workspace not in the scan is UNKNOWN.",
+    absent="Absent egressPublicNetworkAccess means 'Enabled' (REST default). With a workspace managed network "
+    "the setting does not apply; egress left enabled with the workspace not in the scan is UNKNOWN. "
+    "endpointComputeType is required by the API: absent is UNKNOWN.",
+    defaults=[D.DEPLOYMENT_EGRESS_PUBLIC_NETWORK_ACCESS, D.WORKSPACE_ISOLATION_MODE],
 )
 @reads("properties.egressPublicNetworkAccess", "properties.endpointComputeType",
        related={WORKSPACE: ["properties.managedNetwork.isolationMode"]})
 def deployment_egress(resource: Resource, ctx: CheckContext) -> Verdict:
-    kind = read(resource, "properties.endpointComputeType", default="Managed")
+    kind = endpoint_compute_type(resource)
     if v := unresolved(kind):
         return v
     if kind.lower() == "kubernetes":
         return not_applicable("Kubernetes deployments follow the cluster's network, not this setting", kind)
-    seen = read(resource, "properties.egressPublicNetworkAccess", default="Enabled")
+    seen = read(resource, D.DEPLOYMENT_EGRESS_PUBLIC_NETWORK_ACCESS)
     if v := unresolved(seen):
         return v
     verdict, mode = workspace_network(resource, ctx, "Public egress is enabled", seen)
@@ -224,7 +233,7 @@ def deployment_egress(resource: Resource, ctx: CheckContext) -> Verdict:
     params={"allowed_model_registries": "registry names models may come from (azureml://registries/<name>/...); "
             "models registered in the workspace itself are always allowed"},
     rationale="Only vetted models should reach endpoints; the model catalog offers many that are not.",
-    defaults="Without allowed_model_registries configured the check is not applicable.",
+    absent="Without allowed_model_registries configured the check is not applicable.",
 )
 @reads("properties.model", "properties.model.assetId")
 def deployment_model_registry(resource: Resource, ctx: CheckContext) -> Verdict:
@@ -256,12 +265,12 @@ def deployment_model_registry(resource: Resource, ctx: CheckContext) -> Verdict:
     remediation="Keep identity.type 'SystemAssigned' or set 'UserAssigned' on the endpoint.",
     references=References(docs=["https://learn.microsoft.com/azure/machine-learning/concept-endpoints-online-auth"]),
     rationale="Deployments pull models and images and reach data with the endpoint's identity, without secrets.",
-    defaults="Absent identity means 'SystemAssigned': Azure ML creates a system-assigned identity for an "
-    "endpoint created without one.",
+    absent="No primary source documents the identity an endpoint created without one gets, so absent identity "
+    "is UNKNOWN.",
 )
 @reads("identity.type")
 def endpoint_identity(resource: Resource, ctx: CheckContext) -> Verdict:
-    return managed_identity(resource, "The endpoint has no managed identity", default="SystemAssigned")
+    return managed_identity(resource, "The endpoint has no managed identity")
 
 
 @check(
@@ -274,7 +283,8 @@ def endpoint_identity(resource: Resource, ctx: CheckContext) -> Verdict:
     remediation="Make properties.traffic name only existing deployments in state Succeeded, summing to 100.",
     references=References(docs=["https://learn.microsoft.com/azure/machine-learning/how-to-safely-rollout-online-endpoints"]),
     rationale="Traffic sent to a missing or failed deployment is answered with errors.",
-    defaults="Absent traffic means no traffic is routed (an endpoint with deployments then serves nothing).",
+    absent="Absent traffic means no traffic is routed (an endpoint with deployments then serves nothing). A "
+    "deployment's provisioningState is read-only: a template (or an input without it) is judged on existence only.",
 )
 @reads("properties.traffic.*", related={ONLINE_DEPLOYMENT: ["properties.provisioningState"]})
 def endpoint_traffic(resource: Resource, ctx: CheckContext) -> Verdict:
@@ -295,8 +305,8 @@ def endpoint_traffic(resource: Resource, ctx: CheckContext) -> Verdict:
         if dep is None:
             problems.append(f"{name} ({share:g}%) does not exist")
             continue
-        state = read(dep, "properties.provisioningState", default="Succeeded")
-        if state.lower() != "succeeded":
+        state = read(dep, "properties.provisioningState")
+        if state.value and state.lower() != "succeeded":
             problems.append(f"{name} ({share:g}%) is {state.value}")
     total = sum(traffic.values())
     if abs(total - 100) > 0.01:
@@ -317,7 +327,7 @@ def endpoint_traffic(resource: Resource, ctx: CheckContext) -> Verdict:
     "mirror traffic with properties.mirrorTraffic) instead of updating the only deployment in place.",
     references=References(docs=["https://learn.microsoft.com/azure/machine-learning/how-to-safely-rollout-online-endpoints"]),
     rationale="With a single deployment every model update replaces what serves production at once.",
-    defaults="Absent mirrorTraffic means no mirroring.",
+    absent="Absent mirrorTraffic means no mirroring.",
 )
 @reads("properties.traffic.*", "properties.mirrorTraffic.*")
 def endpoint_rollout(resource: Resource, ctx: CheckContext) -> Verdict:
@@ -344,7 +354,7 @@ def endpoint_rollout(resource: Resource, ctx: CheckContext) -> Verdict:
     remediation="Delete deployments that receive neither live nor mirrored traffic once a rollout is complete.",
     references=References(docs=["https://learn.microsoft.com/azure/machine-learning/how-to-safely-rollout-online-endpoints"]),
     rationale="A deployment at 0% traffic still bills for all its instances.",
-    defaults="A deployment absent from the endpoint's traffic and mirrorTraffic receives 0%.",
+    absent="A deployment absent from the endpoint's traffic and mirrorTraffic receives 0%.",
 )
 @reads(related={ONLINE_ENDPOINT: ["properties.traffic.*", "properties.mirrorTraffic.*"]})
 def deployment_idle(resource: Resource, ctx: CheckContext) -> Verdict:
@@ -356,11 +366,13 @@ def deployment_idle(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := unresolved(traffic, mirror):
         return v
     name = resource.name.lower()
-    live = _traffic(ep).get(name, 0.0)
+    shares = _traffic(ep)
+    # A deployment the traffic map does not name gets none (the map's meaning, not a default).
+    live = shares[name] if name in shares else 0.0  # noqa: SIM401 - .get(k, default) is reserved for defaults
     mirrored = {str(k).lower(): v for k, v in (mirror.value.items() if isinstance(mirror.value, dict) else [])}
-    if live > 0 or (mirrored.get(name) or 0) > 0:
-        return passed(f"Receives {live:g}% live traffic" + (" and mirrored traffic" if mirrored.get(name) else ""),
-                      traffic)
+    mirrors = isinstance(mirrored.get(name), int | float) and mirrored[name] > 0
+    if live > 0 or mirrors:
+        return passed(f"Receives {live:g}% live traffic" + (" and mirrored traffic" if mirrors else ""), traffic)
     return fail(f"Receives no traffic from endpoint {ep.name!r} but keeps its instances", traffic, mirror)
 
 
@@ -377,8 +389,10 @@ def deployment_idle(resource: Resource, ctx: CheckContext) -> Verdict:
     params={"environment_tag": "tag key holding the environment (default 'environment')",
             "production_values": "tag values meaning production (default prod, production, prd, live)"},
     rationale="Collected inputs and outputs feed drift and quality monitoring of the model in production.",
-    defaults="Absent dataCollector means no data is collected. Deployments whose environment is not "
-    "production (tag on the deployment, else its workspace) are not applicable.",
+    absent="Absent dataCollector means no data is collected (the REST specification: \"we disable mdc when it's "
+    "null\"); a collection without dataCollectionMode is Disabled (REST default). Deployments whose environment is "
+    "not production (tag on the deployment, else its workspace) are not applicable.",
+    defaults=[D.DATA_COLLECTION_MODE],
 )
 @reads("properties.dataCollector.collections.*.dataCollectionMode", "tags.*", related={WORKSPACE: ["tags.*"]})
 def deployment_data_collection(resource: Resource, ctx: CheckContext) -> Verdict:
@@ -389,13 +403,17 @@ def deployment_data_collection(resource: Resource, ctx: CheckContext) -> Verdict
     seen = read(resource, "properties.dataCollector.collections", default={})
     if v := unresolved(seen):
         return v
-    enabled = [
-        name for name, c in (seen.value.items() if isinstance(seen.value, dict) else [])
-        if isinstance(c, dict) and str(c.get("dataCollectionMode", "Enabled")).lower() == "enabled"
+    modes = [
+        read(resource, f"properties.dataCollector.collections.{name}.dataCollectionMode",
+             default=D.DATA_COLLECTION_MODE)
+        for name, c in (seen.value.items() if isinstance(seen.value, dict) else []) if isinstance(c, dict)
     ]
+    if v := unresolved(*modes):
+        return v
+    enabled = [m.evidence.path.split(".")[-2] for m in modes if m.lower() == "enabled"]
     if enabled:
         return passed(f"Collects {', '.join(sorted(enabled))}", seen)
-    return fail("No enabled data collection", seen)
+    return fail("No enabled data collection", seen, *modes)
 
 
 _LATEST = re.compile(r"(@latest$|/labels/latest$|/versions/latest$|:latest$)", re.IGNORECASE)
@@ -413,7 +431,7 @@ _LATEST = re.compile(r"(@latest$|/labels/latest$|/versions/latest$|:latest$)", r
     references=References(docs=["https://learn.microsoft.com/azure/machine-learning/concept-endpoints-online"]),
     rationale="Traceability: with 'latest' nobody can say which model or image is serving, and a redeploy "
     "silently changes it.",
-    defaults="A deployment without a model reference (custom container) is judged on its environment only.",
+    absent="A deployment without a model reference (custom container) is judged on its environment only.",
 )
 @reads("properties.model", "properties.model.assetId", "properties.environmentId")
 def deployment_pinned(resource: Resource, ctx: CheckContext) -> Verdict:
@@ -445,7 +463,7 @@ def deployment_pinned(resource: Resource, ctx: CheckContext) -> Verdict:
         azure_policy=["5cfb9e8a-2f13-40bd-a527-c89bc596d299"],
     ),
     rationale="Endpoint traffic and console logs are what you troubleshoot scoring failures with.",
-    defaults="Diagnostic settings are separate extension resources: none in an offline input is UNKNOWN; a live "
+    absent="Diagnostic settings are separate extension resources: none in an offline input is UNKNOWN; a live "
     "scan lists them and fails on none.",
 )
 @reads(related=DIAGNOSTIC_READS)
@@ -466,8 +484,10 @@ def endpoint_diagnostic_logs(resource: Resource, ctx: CheckContext) -> Verdict:
     params={"environment_tag": "tag key holding the environment (default 'environment')",
             "production_values": "tag values meaning production (default prod, production, prd, live)"},
     rationale="Monitoring detects data drift and prediction quality loss before it hurts outcomes.",
-    defaults="Schedules are child resources that REST GETs of the deployment do not include: none in the scan "
-    "is UNKNOWN offline. Non-production deployments are not applicable.",
+    absent="Schedules are child resources that REST GETs of the deployment do not include: none in the scan "
+    "is UNKNOWN offline. A schedule without isEnabled is enabled (REST default). Non-production deployments are not "
+    "applicable.",
+    defaults=[D.SCHEDULE_IS_ENABLED],
 )
 @reads("tags.*", related={
     WORKSPACE: ["tags.*"],
@@ -488,7 +508,7 @@ def deployment_monitoring(resource: Resource, ctx: CheckContext) -> Verdict:
     for sched in schedules:
         action = read(sched, "properties.action.actionType")
         target = read(sched, "properties.action.monitorDefinition.monitoringTarget.deploymentId")
-        enabled = read(sched, "properties.isEnabled", default=True)
+        enabled = read(sched, D.SCHEDULE_IS_ENABLED)
         if (action.lower() == "createmonitor" and isinstance(target.value, str)
                 and target.value.lower().endswith(resource.id.lower().split("/workspaces/", 1)[-1])
                 and enabled.value is not False):
@@ -509,10 +529,13 @@ def deployment_monitoring(resource: Resource, ctx: CheckContext) -> Verdict:
     "minInstances.",
     references=References(docs=["https://learn.microsoft.com/azure/machine-learning/how-to-autoscale-endpoints"]),
     rationale="Inference load varies; a fixed instance count either queues requests or pays for idle capacity.",
-    defaults="Autoscale settings are separate resources: none in an offline input is UNKNOWN (a live scan fails "
+    absent="Autoscale settings are separate resources: none in an offline input is UNKNOWN (a live scan fails "
     "on none). Absent scaleSettings means 'Default' (fixed sku.capacity) for managed deployments and "
     "TargetUtilization with minInstances and maxInstances 1 for Kubernetes deployments (REST defaults); Kubernetes "
-    "deployments scale only through TargetUtilization.",
+    "deployments scale only through TargetUtilization. An autoscale setting without enabled is enabled (REST "
+    "default); a profile without capacity or rules cannot scale out.",
+    defaults=[D.DEPLOYMENT_SCALE_TYPE_MANAGED, D.DEPLOYMENT_SCALE_TYPE_KUBERNETES, D.DEPLOYMENT_MIN_INSTANCES,
+              D.DEPLOYMENT_MAX_INSTANCES, D.AUTOSCALE_ENABLED],
 )
 @reads(
     "properties.endpointComputeType",
@@ -532,8 +555,8 @@ def deployment_autoscale(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := unresolved(scale, kind):
         return v
     if scale.lower() == "targetutilization":
-        lo = read(resource, "properties.scaleSettings.minInstances", default=1)
-        hi = read(resource, "properties.scaleSettings.maxInstances", default=1)
+        lo = read(resource, D.DEPLOYMENT_MIN_INSTANCES)
+        hi = read(resource, D.DEPLOYMENT_MAX_INSTANCES)
         if v := unresolved(lo, hi):
             return v
         if int(hi.value) > int(lo.value):
@@ -549,20 +572,20 @@ def deployment_autoscale(resource: Resource, ctx: CheckContext) -> Verdict:
         return unknown("No autoscale setting for this deployment in the input (include "
                        "Microsoft.Insights/autoscalesettings to assess)", scale)
     for s in settings:
-        enabled = read(s, "properties.enabled", default=True)
+        enabled = read(s, D.AUTOSCALE_ENABLED)
         profiles = read(s, "properties.profiles", default=[])
         if v := unresolved(enabled, profiles):
             return v
         if enabled.value is False:
             continue
         for prof in profiles.value if isinstance(profiles.value, list) else []:
-            cap = prof.get("capacity", {}) if isinstance(prof, dict) else {}
-            rules = prof.get("rules", []) if isinstance(prof, dict) else []
-            try:
-                can_grow = int(cap.get("maximum", 0)) > int(cap.get("minimum", 0))
+            cap = (prof.get("capacity") or {}) if isinstance(prof, dict) else {}
+            rules = (prof.get("rules") or []) if isinstance(prof, dict) else []
+            try:  # minimum and maximum are required by the API: without them the profile cannot grow
+                can_grow = int(cap.get("maximum")) > int(cap.get("minimum"))
             except (TypeError, ValueError):
                 can_grow = False
-            out = any(str(r.get("scaleAction", {}).get("direction", "")).lower() == "increase"
+            out = any(str((r.get("scaleAction") or {}).get("direction") or "").lower() == "increase"
                       for r in rules if isinstance(r, dict))
             if can_grow and out:
                 return passed(f"Autoscale setting {s.name!r} scales {cap.get('minimum')}..{cap.get('maximum')}",
@@ -581,7 +604,7 @@ def deployment_autoscale(resource: Resource, ctx: CheckContext) -> Verdict:
     "containerResourceLimits (cpu, memory, and gpu when used) from load-test measurements.",
     references=References(docs=["https://learn.microsoft.com/azure/machine-learning/reference-kubernetes"]),
     rationale="Unbounded containers on a shared cluster starve each other and make latency unpredictable.",
-    defaults="Absent requirements mean none (the instance type's defaults, if any, apply).",
+    absent="Absent requirements mean none (the instance type's defaults, if any, apply).",
 )
 @reads(
     "properties.endpointComputeType",
@@ -591,7 +614,9 @@ def deployment_autoscale(resource: Resource, ctx: CheckContext) -> Verdict:
     "properties.containerResourceRequirements.containerResourceLimits.memory",
 )
 def k8s_resources(resource: Resource, ctx: CheckContext) -> Verdict:
-    kind = read(resource, "properties.endpointComputeType", default="Managed")
+    kind = endpoint_compute_type(resource)
+    if v := unresolved(kind):
+        return v
     if kind.lower() != "kubernetes":
         return not_applicable(f"A {kind.value} deployment: Azure sizes the instance", kind)
     base = "properties.containerResourceRequirements"
@@ -617,7 +642,7 @@ def k8s_resources(resource: Resource, ctx: CheckContext) -> Verdict:
     references=References(docs=["https://learn.microsoft.com/azure/well-architected/service-guides/azure-machine-learning"]),
     rationale="Compute instances have no SLA: they are single development machines, stopped on schedules and "
     "restarted for patches.",
-    defaults="Managed online endpoints have no compute reference and pass.",
+    absent="Managed online endpoints have no compute reference and pass.",
 )
 @reads("properties.compute", related={COMPUTE: ["properties.computeType"]})
 def inference_not_on_instance(resource: Resource, ctx: CheckContext) -> Verdict:
@@ -643,7 +668,8 @@ def inference_not_on_instance(resource: Resource, ctx: CheckContext) -> Verdict:
     references=References(docs=["https://learn.microsoft.com/azure/machine-learning/how-to-use-batch-model-deployments"]),
     rationale="Callers that invoke the endpoint without naming a deployment fail when the default is unset or "
     "broken.",
-    defaults="Absent defaults.deploymentName means no default deployment.",
+    absent="Absent defaults.deploymentName means no default deployment. The deployment's provisioningState is "
+    "read-only: a template (or an input without it) is judged on existence only.",
 )
 @reads("properties.defaults.deploymentName", related={BATCH_DEPLOYMENT: ["properties.provisioningState"]})
 def batch_default_deployment(resource: Resource, ctx: CheckContext) -> Verdict:
@@ -658,8 +684,8 @@ def batch_default_deployment(resource: Resource, ctx: CheckContext) -> Verdict:
     dep = deployments.get(str(seen.value).lower())
     if dep is None:
         return fail(f"Default deployment {seen.value!r} does not exist", seen)
-    state = read(dep, "properties.provisioningState", default="Succeeded")
-    if state.lower() != "succeeded":
+    state = read(dep, "properties.provisioningState")
+    if state.value and state.lower() != "succeeded":
         return fail(f"Default deployment {seen.value!r} is {state.value}", seen, state)
     return passed(f"Default deployment {seen.value!r} is ready", seen)
 
@@ -679,10 +705,12 @@ def batch_default_deployment(resource: Resource, ctx: CheckContext) -> Verdict:
     ]),
     rationale="A deployed flow orchestrates prompts, tools and calls to model endpoints; it does not run a model "
     "itself, so a GPU under it is paid for and idle.",
-    defaults="A deployment serves a prompt flow when its environmentVariables set PROMPTFLOW_RUN_MODE to 'serving', "
+    absent="A deployment serves a prompt flow when its environmentVariables set PROMPTFLOW_RUN_MODE to 'serving', "
     "which Microsoft's flow deployment instructions require; other deployments are not applicable. Kubernetes "
-    "deployments name a Kubernetes instance type, not a VM size, and are not applicable. Prompt flow compute "
-    "sessions and runtimes are not Azure resources and are not seen.",
+    "deployments name a Kubernetes instance type, not a VM size, and are not applicable. A managed deployment "
+    "without instanceType runs on Standard_F4s_v2 (REST default). Prompt flow compute sessions and runtimes are not "
+    "Azure resources and are not seen.",
+    defaults=[D.DEPLOYMENT_INSTANCE_TYPE],
 )
 @reads("properties.environmentVariables.*", "properties.endpointComputeType", "properties.instanceType")
 def prompt_flow_on_cpu(resource: Resource, ctx: CheckContext) -> Verdict:

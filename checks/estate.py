@@ -73,7 +73,7 @@ _ENV_PARAMS = {
     ),
     params={"allowed_regions": "regions data may live in (list, e.g. ['westeurope', 'northeurope'])"},
     rationale="Data residency: training data, models and prompts must stay in the regions regulation allows.",
-    defaults="Without allowed_regions configured the check is not applicable. Resources without a location "
+    absent="Without allowed_regions configured the check is not applicable. Resources without a location "
     "(children of a workspace) and 'global' resources are not applicable.",
 )
 @reads("location")
@@ -102,7 +102,7 @@ def allowed_regions(resource: Resource, ctx: CheckContext) -> Verdict:
     references=References(docs=[PLATFORM], azure_policy=["871b6d14-10aa-478d-b590-94f262ecfa99"]),
     params={"required_tags": "tag keys every AI resource must carry (list)"},
     rationale="A shared AI platform needs usage attributed per team or workload to charge it back.",
-    defaults="Without required_tags configured the check is not applicable. Tag keys match case-insensitively.",
+    absent="Without required_tags configured the check is not applicable. Tag keys match case-insensitively.",
 )
 @reads("tags.*")
 def chargeback_tags(resource: Resource, ctx: CheckContext) -> Verdict:
@@ -128,7 +128,7 @@ def chargeback_tags(resource: Resource, ctx: CheckContext) -> Verdict:
     remediation="Recreate the dependency or compute in the workspace's region.",
     references=References(docs=[PLATFORM]),
     rationale="Cross-region dependencies add latency, egress cost and a second region's failures to every job.",
-    defaults="Only linked resources and computes in the scan are compared; absent computeLocation means the "
+    absent="Only linked resources and computes in the scan are compared; absent computeLocation means the "
     "workspace's region.",
 )
 @reads("location", "properties.storageAccount", "properties.keyVault", "properties.containerRegistry",
@@ -166,7 +166,7 @@ def same_region(resource: Resource, ctx: CheckContext) -> Verdict:
     references=References(docs=[DSP]),
     params=_ENV_PARAMS,
     rationale="Experiments must not touch production assets, and production must not depend on a sandbox.",
-    defaults="Workspaces without the project tag are not applicable; the workspaces of a project must all be in "
+    absent="Workspaces without the project tag are not applicable; the workspaces of a project must all be in "
     "the scan.",
 )
 @reads("tags.*", related={WORKSPACE: ["tags.*"]})
@@ -207,7 +207,7 @@ def _cluster_named_by(compute: Resource) -> str | None:
         "https://learn.microsoft.com/azure/machine-learning/how-to-attach-kubernetes-to-workspace",
     ]),
     rationale="Attaching an AKS cluster to a second workspace breaks the first workspace's connection.",
-    defaults="Judges AKS inference computes (computeType AKS) and compares the AKS computes in the scan. Kubernetes "
+    absent="Judges AKS inference computes (computeType AKS) and compares the AKS computes in the scan. Kubernetes "
     "computes (computeType Kubernetes, the Azure Machine Learning extension) are not applicable: Microsoft documents "
     "attaching one cluster to several workspaces, isolated by namespace.",
 )
@@ -249,7 +249,7 @@ def aks_single_workspace(resource: Resource, ctx: CheckContext) -> Verdict:
     references=References(docs=["https://learn.microsoft.com/azure/well-architected/service-guides/azure-machine-learning"]),
     params=_ENV_PARAMS,
     rationale="Compute instances in a production workspace mean exploration happens next to production assets.",
-    defaults="Workspaces not tagged production are not applicable; only computes in the scan are seen.",
+    absent="Workspaces not tagged production are not applicable; only computes in the scan are seen.",
 )
 @reads("tags.*", related={COMPUTE: ["properties.computeType"]})
 def prod_without_instances(resource: Resource, ctx: CheckContext) -> Verdict:
@@ -289,7 +289,7 @@ def _connection_host(conn: Resource) -> str | None:
     references=References(docs=[DSP]),
     params={"project_tag": "tag key naming the project a workspace serves (default 'project')"},
     rationale="Separate accounts per project keep data access, quota and keys apart.",
-    defaults="Connections are read from workspaces/connections in the scan (metadata.ResourceId or target); "
+    absent="Connections are read from workspaces/connections in the scan (metadata.ResourceId or target); "
     "accounts no connection names are not applicable.",
 )
 @reads(related={CONNECTION: ["properties.metadata.ResourceId", "properties.target"], WORKSPACE: ["tags.*"]})
@@ -332,7 +332,7 @@ def ai_account_per_project(resource: Resource, ctx: CheckContext) -> Verdict:
     },
     rationale="Each workspace brings its own storage, key vault, registry, monitoring and access control to "
     "operate; many small workspaces multiply that overhead and scatter models and data.",
-    defaults="The guidance sets no number, so without max_workspaces the check is not applicable. Hub projects "
+    absent="The guidance sets no number, so without max_workspaces the check is not applicable. Hub projects "
     "share their hub's resources and are neither judged nor counted. Only workspaces in the scan are counted; "
     "template resources count in the subscription the templates are evaluated in.",
 )
@@ -345,7 +345,7 @@ def workspace_count(resource: Resource, ctx: CheckContext) -> Verdict:
         limit = int(raw_limit)
     except (TypeError, ValueError):
         return unknown(f"max_workspaces {raw_limit!r} is not a number")
-    kind = read(resource, "kind", default="Default")
+    kind = read(resource, "kind")
     if v := unresolved(kind):
         return v
     if is_project(resource):

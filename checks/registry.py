@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mlwaf import defaults as D
 from mlwaf.check import (
     CheckContext,
     Pillar,
@@ -16,7 +17,6 @@ from mlwaf.check import (
     fail,
     passed,
     read,
-    required,
     unknown,
     unresolved,
 )
@@ -33,15 +33,21 @@ REGISTRY_NETWORK = "https://learn.microsoft.com/azure/machine-learning/how-to-re
 REGISTRY_DOCS = "https://learn.microsoft.com/azure/machine-learning/how-to-manage-registries"
 
 
-def _region_items(resource: Resource, key: str, inner: str) -> list[dict[str, Any]]:
-    """Every system-created storage account (or registry) of every region of the registry."""
+def _region_items(resource: Resource, key: str, inner: str) -> list[tuple[str, dict[str, Any]]]:
+    """Every system-created storage account (or registry) of every region of the registry, with
+    the property path it is at (`properties.regionDetails[0].storageAccountDetails[1].systemCreated...`)."""
     out = []
     regions = read(resource, "properties.regionDetails", default=[]).value
-    for region in regions if isinstance(regions, list) else []:
-        for item in (region.get(key) or []) if isinstance(region, dict) else []:
+    for i, region in enumerate(regions if isinstance(regions, list) else []):
+        for j, item in enumerate((region.get(key) or []) if isinstance(region, dict) else []):
             if isinstance(item, dict) and isinstance(item.get(inner), dict):
-                out.append({"location": region.get("location"), **item[inner]})
+                path = f"properties.regionDetails[{i}].{key}[{j}].{inner}"
+                out.append((path, {"location": region.get("location"), **item[inner]}))
     return out
+
+
+def _name(account: dict[str, Any], name_key: str) -> str:
+    return str(account.get(name_key) or account.get("location"))
 
 
 @check(
@@ -55,7 +61,8 @@ def _region_items(resource: Resource, key: str, inner: str) -> list[dict[str, An
     "endpoint (group id 'amlregistry').",
     references=References(docs=[REGISTRY_NETWORK]),
     rationale="A public registry exposes shared models and environments to any network.",
-    defaults="Absent publicNetworkAccess means 'Enabled' (API default).",
+    absent="Absent publicNetworkAccess means 'Enabled' (an optional setting without a default: not disabled).",
+    defaults=[D.REGISTRY_PUBLIC_NETWORK_ACCESS],
 )
 @reads("properties.publicNetworkAccess")
 def registry_public_access(resource: Resource, ctx: CheckContext) -> Verdict:
@@ -73,7 +80,7 @@ def registry_public_access(resource: Resource, ctx: CheckContext) -> Verdict:
     remediation="Create a private endpoint (group id 'amlregistry') for the registry and approve it.",
     references=References(docs=[REGISTRY_NETWORK]),
     rationale="Workspaces in a private network reach the registry only through an approved private endpoint.",
-    defaults="Absent registryPrivateEndpointConnections (and no private endpoint in the scan) means none.",
+    absent="Absent registryPrivateEndpointConnections (and no private endpoint in the scan) means none.",
 )
 @reads("properties.registryPrivateEndpointConnections[*].properties.registryPrivateLinkServiceConnectionState.status")
 def registry_private_endpoint(resource: Resource, ctx: CheckContext) -> Verdict:
@@ -94,8 +101,9 @@ def registry_private_endpoint(resource: Resource, ctx: CheckContext) -> Verdict:
     references=References(docs=[REGISTRY_DOCS]),
     rationale="Model artifacts in a storage account that allows anonymous access can leak through one "
     "misconfigured container.",
-    defaults="Absent allowBlobPublicAccess on a system-created account means false (the service creates it "
-    "without public access).",
+    absent="Absent allowBlobPublicAccess on a system-created account means false (an optional flag without a "
+    "default: public blob access is what it switches on).",
+    defaults=[D.REGISTRY_STORAGE_PUBLIC_BLOB_ACCESS],
 )
 @reads("properties.regionDetails[*].storageAccountDetails[*].systemCreatedStorageAccount.allowBlobPublicAccess")
 def registry_storage_public(resource: Resource, ctx: CheckContext) -> Verdict:
@@ -105,8 +113,11 @@ def registry_storage_public(resource: Resource, ctx: CheckContext) -> Verdict:
     accounts = _region_items(resource, "storageAccountDetails", "systemCreatedStorageAccount")
     if not accounts:
         return unknown("No system-created storage account in the input", regions)
-    open_ = [str(a.get("storageAccountName") or a.get("location")) for a in accounts
-             if a.get("allowBlobPublicAccess") is True]
+    flags = [(a, read(resource, f"{path}.allowBlobPublicAccess", default=D.REGISTRY_STORAGE_PUBLIC_BLOB_ACCESS))
+             for path, a in accounts]
+    if v := unresolved(*(f for _, f in flags)):
+        return v
+    open_ = [_name(a, "storageAccountName") for a, f in flags if f.value is True]
     if open_:
         return fail(f"Anonymous blob access allowed on: {', '.join(open_)}", regions)
     return passed(f"{len(accounts)} storage account(s) without anonymous access", regions)
@@ -122,13 +133,16 @@ def registry_storage_public(resource: Resource, ctx: CheckContext) -> Verdict:
     remediation="Add a second region to properties.regionDetails (registries replicate assets to each).",
     references=References(docs=[REGISTRY_DOCS]),
     rationale="A registry in one region makes every workspace that deploys from it depend on that region.",
-    defaults="regionDetails is required by the API; absent is UNKNOWN.",
+    absent="regionDetails has no default in the REST specification (it is not required either): absent is "
+    "UNKNOWN.",
 )
 @reads("properties.regionDetails[*].location")
 def registry_regions(resource: Resource, ctx: CheckContext) -> Verdict:
-    regions, v = required(resource, "properties.regionDetails", "regionDetails")
-    if v:
+    regions = read(resource, "properties.regionDetails")
+    if v := unresolved(regions):
         return v
+    if regions.absent:
+        return unknown("regionDetails is not in the input (it has no default)", regions)
     locations = {str(r.get("location")).lower() for r in regions.value if isinstance(r, dict) and r.get("location")}
     if len(locations) >= 2:
         return passed(f"Replicated to {', '.join(sorted(locations))}", regions)
@@ -146,7 +160,7 @@ def registry_regions(resource: Resource, ctx: CheckContext) -> Verdict:
     "system-created storage accounts.",
     references=References(docs=[REGISTRY_DOCS]),
     rationale="Locally redundant storage loses the registry's artifacts with a datacenter.",
-    defaults="Absent storageAccountType means 'Standard_LRS' (the service default).",
+    absent="storageAccountType has no default in the REST specification: an account without it is UNKNOWN.",
 )
 @reads("properties.regionDetails[*].storageAccountDetails[*].systemCreatedStorageAccount.storageAccountType")
 def registry_storage_redundancy(resource: Resource, ctx: CheckContext) -> Verdict:
@@ -156,10 +170,13 @@ def registry_storage_redundancy(resource: Resource, ctx: CheckContext) -> Verdic
     accounts = _region_items(resource, "storageAccountDetails", "systemCreatedStorageAccount")
     if not accounts:
         return unknown("No system-created storage account in the input", regions)
-    lrs = [str(a.get("storageAccountName") or a.get("location")) for a in accounts
-           if str(a.get("storageAccountType") or "Standard_LRS").lower().endswith("_lrs")]
+    lrs = [_name(a, "storageAccountName") for _, a in accounts
+           if str(a.get("storageAccountType") or "").lower().endswith("_lrs")]
     if lrs:
         return fail(f"Locally redundant storage: {', '.join(lrs)}", regions)
+    untyped = [_name(a, "storageAccountName") for _, a in accounts if not a.get("storageAccountType")]
+    if untyped:
+        return unknown(f"No storageAccountType (no default) for: {', '.join(untyped)}", regions)
     return passed("All system-created storage is zone- or geo-redundant", regions)
 
 
@@ -175,7 +192,7 @@ def registry_storage_redundancy(resource: Resource, ctx: CheckContext) -> Verdic
     references=References(docs=[REGISTRY_DOCS]),
     rationale="Only Premium registries support private link, geo-replication and the throughput of many "
     "workspaces pulling environment images at once.",
-    defaults="Absent acrAccountSku means 'Premium' (the service creates Premium registries).",
+    absent="acrAccountSku has no default in the REST specification: a registry without it is UNKNOWN.",
 )
 @reads("properties.regionDetails[*].acrDetails[*].systemCreatedAcrAccount.acrAccountSku")
 def registry_acr_sku(resource: Resource, ctx: CheckContext) -> Verdict:
@@ -185,10 +202,13 @@ def registry_acr_sku(resource: Resource, ctx: CheckContext) -> Verdict:
     acrs = _region_items(resource, "acrDetails", "systemCreatedAcrAccount")
     if not acrs:
         return unknown("No system-created container registry in the input", regions)
-    low = [f"{a.get('acrAccountName') or a.get('location')} ({a.get('acrAccountSku')})" for a in acrs
-           if str(a.get("acrAccountSku") or "Premium").lower() != "premium"]
+    low = [f"{_name(a, 'acrAccountName')} ({a.get('acrAccountSku')})" for _, a in acrs
+           if a.get("acrAccountSku") and str(a.get("acrAccountSku")).lower() != "premium"]
     if low:
         return fail(f"Not Premium: {', '.join(low)}", regions)
+    unsized = [_name(a, "acrAccountName") for _, a in acrs if not a.get("acrAccountSku")]
+    if unsized:
+        return unknown(f"No acrAccountSku (no default) for: {', '.join(unsized)}", regions)
     return passed("Premium container registries", regions)
 
 
@@ -205,7 +225,7 @@ def registry_acr_sku(resource: Resource, ctx: CheckContext) -> Verdict:
         azure_policy=["33835ef6-bc67-4bde-bf5f-5a857f195a57"],
     ),
     rationale="An audit trail of who read and wrote shared models and environments.",
-    defaults="Diagnostic settings are separate extension resources: none in an offline input is UNKNOWN; a live "
+    absent="Diagnostic settings are separate extension resources: none in an offline input is UNKNOWN; a live "
     "scan fails on none.",
 )
 @reads(related=DIAGNOSTIC_READS)

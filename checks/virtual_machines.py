@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mlwaf import defaults as D
 from mlwaf.check import (
     CheckContext,
     Pillar,
@@ -37,6 +38,7 @@ from mlwaf.checklib import (
     node_pools,
     normalize_size,
     not_attached,
+    read_default,
     reads,
     size_family,
     str_list,
@@ -100,11 +102,12 @@ def _workload(resource: Resource, ctx: CheckContext) -> str | None:
     params={"retired_sizes": "more size names to treat as retired (list), e.g. sizes with an announced "
             "retirement date your organisation already treats as gone"},
     rationale="Retired sizes cannot be allocated: redeploys, scale-out and restarts after deallocation fail.",
-    defaults="A size the table does not know is not judged retired. Computes are judged on vmSize (clusters, "
+    absent="A size the table does not know is not judged retired. Computes are judged on vmSize (clusters, "
     "instances), agentVmSize (attached AKS) or virtualMachineSize (attached VMs); compute types without a VM "
     "size (Kubernetes, Databricks, ...) and attached computes that report none are not applicable. Managed online "
-    "deployments are judged on instanceType, Kubernetes deployments are not applicable. AKS clusters a workspace "
-    "attaches are judged on every node pool's vmSize.",
+    "deployments are judged on instanceType (Standard_F4s_v2 when absent, the REST default), Kubernetes "
+    "deployments are not applicable. AKS clusters a workspace attaches are judged on every node pool's vmSize.",
+    defaults=[D.DEPLOYMENT_INSTANCE_TYPE],
 )
 @reads(
     *VM_SIZE_READS,
@@ -152,7 +155,7 @@ def size_not_retired(resource: Resource, ctx: CheckContext) -> Verdict:
     "distributed training, NC A100 v4 / NCads H100 v5 / NCasT4_v3 for single-node work and inference).",
     references=References(docs=[IAAS]),
     rationale="Older GPU generations cost more per unit of work and are the next to be retired.",
-    defaults="GPU sizes the table does not know are UNKNOWN; retired sizes are also reported by MLW-REL-020. "
+    absent="GPU sizes the table does not know are UNKNOWN; retired sizes are also reported by MLW-REL-020. "
     "Compute types without a VM size (Kubernetes, Databricks, ...) and attached computes that report none are "
     "not applicable; AKS clusters a workspace attaches are judged on their GPU node pools.",
 )
@@ -202,7 +205,7 @@ def gpu_generation(resource: Resource, ctx: CheckContext) -> Verdict:
     references=References(docs=[IAAS]),
     params=_WORKLOAD_PARAMS,
     rationale="Multi-node training is bound by GPU-to-GPU bandwidth; without InfiniBand GPUs wait on the network.",
-    defaults="Only VMs tagged with the training workload are judged; others are not applicable.",
+    absent="Only VMs tagged with the training workload are judged; others are not applicable.",
 )
 @reads("properties.hardwareProfile.vmSize", "sku.name", "tags.*")
 def training_interconnect(resource: Resource, ctx: CheckContext) -> Verdict:
@@ -229,7 +232,7 @@ def training_interconnect(resource: Resource, ctx: CheckContext) -> Verdict:
     references=References(docs=[IAAS]),
     params=_WORKLOAD_PARAMS,
     rationale="ND sizes with InfiniBand cost more for an interconnect that single-node inference does not use.",
-    defaults="Only VMs tagged with the inference workload are judged; others are not applicable.",
+    absent="Only VMs tagged with the inference workload are judged; others are not applicable.",
 )
 @reads("properties.hardwareProfile.vmSize", "sku.name", "tags.*")
 def inference_no_infiniband(resource: Resource, ctx: CheckContext) -> Verdict:
@@ -259,7 +262,8 @@ def inference_no_infiniband(resource: Resource, ctx: CheckContext) -> Verdict:
             **_WORKLOAD_PARAMS},
     rationale="Spot capacity can be reclaimed at any moment: fine for checkpointed training, an outage for "
     "production inference.",
-    defaults="Absent priority means 'Regular' (not applicable). VMSS read properties.virtualMachineProfile.",
+    absent="No primary source is cited for the priority of a VM without one, so absent priority is UNKNOWN. VMSS "
+    "read properties.virtualMachineProfile.",
 )
 @reads(
     "properties.priority",
@@ -270,7 +274,7 @@ def inference_no_infiniband(resource: Resource, ctx: CheckContext) -> Verdict:
 )
 def spot_usage(resource: Resource, ctx: CheckContext) -> Verdict:
     base = "properties.virtualMachineProfile" if resource.is_type(VMSS) else "properties"
-    prio = read(resource, f"{base}.priority", default="Regular")
+    prio = read_default(resource, f"{base}.priority", {})
     evict = read(resource, f"{base}.evictionPolicy")
     if v := unresolved(prio, evict):
         return v
@@ -300,7 +304,7 @@ _DRIVER_EXTENSIONS = ("nvidiagpudriverlinux", "nvidiagpudriverwindows", "amdgpud
     references=References(docs=["https://learn.microsoft.com/azure/virtual-machines/extensions/hpccompute-gpu-linux"]),
     rationale="Without drivers the GPU is unusable; curated images ship tested driver, CUDA and container toolkit "
     "versions.",
-    defaults="Extensions are child resources: only those in the scan (or in properties.resources of an "
+    absent="Extensions are child resources: only those in the scan (or in properties.resources of an "
     "expanded GET) are seen.",
 )
 @reads(
@@ -344,7 +348,7 @@ def gpu_drivers(resource: Resource, ctx: CheckContext) -> Verdict:
     "private network.",
     references=References(docs=[IAAS]),
     rationale="Expensive, data-rich GPU hosts should not face the internet.",
-    defaults="The network interfaces must be in the scan; otherwise UNKNOWN.",
+    absent="The network interfaces must be in the scan; otherwise UNKNOWN.",
 )
 @reads(
     "properties.hardwareProfile.vmSize",
@@ -384,7 +388,7 @@ def gpu_public_ip(resource: Resource, ctx: CheckContext) -> Verdict:
     "VMs.",
     references=References(docs=[IAAS]),
     rationale="Orchestrators create and remove GPU VMs on demand and keep their configuration reproducible.",
-    defaults="A VM that belongs to a scale set (properties.virtualMachineScaleSet) counts as orchestrated.",
+    absent="A VM that belongs to a scale set (properties.virtualMachineScaleSet) counts as orchestrated.",
 )
 @reads("properties.hardwareProfile.vmSize", "properties.virtualMachineScaleSet.id", "managedBy")
 @differs("There is no PSRule or checkov equivalent; CycleCloud and Batch nodes that are plain VMs are recognised "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mlwaf import defaults as D
 from mlwaf.check import (
     CheckContext,
     Pillar,
@@ -29,6 +30,7 @@ from mlwaf.checklib import (
     is_project,
     isolation_mode,
     public_access_disabled,
+    read_default,
     reads,
 )
 
@@ -52,8 +54,10 @@ WAF_AML = "https://learn.microsoft.com/azure/well-architected/service-guides/azu
     ),
     rationale="A workspace reachable from the internet widens the attack surface for data, models "
     "and the studio; private access only.",
-    defaults="Absent publicNetworkAccess means 'Enabled' (the API default in every version that has "
-    "the property).",
+    absent="Absent publicNetworkAccess means 'Enabled' (an optional setting without a default: public access is "
+    "what disabling it switches off), verified for API 2024-04-01 and later; at an older API version absence is "
+    "UNKNOWN.",
+    defaults=[D.WORKSPACE_PUBLIC_NETWORK_ACCESS],
 )
 @reads("kind", "properties.hubResourceId", "properties.publicNetworkAccess")
 @differs("PSRule Azure.ML.PublicAccess also requires allowPublicAccessWhenBehindVnet to be false; mlwaf reports "
@@ -83,7 +87,7 @@ def workspace_public_network_access(resource: Resource, ctx: CheckContext) -> Ve
     ),
     rationale="Only an approved private endpoint gives clients a private path; pending or rejected "
     "connections do not count.",
-    defaults="Reads properties.privateEndpointConnections (embedded in the workspace's GET response) and "
+    absent="Reads properties.privateEndpointConnections (embedded in the workspace's GET response) and "
     "private endpoints in the scan that target the workspace. Absent and none in the scan means no "
     "private endpoint.",
 )
@@ -114,11 +118,12 @@ def workspace_private_endpoint(resource: Resource, ctx: CheckContext) -> Verdict
     ),
     rationale="This legacy flag re-opens public access to a workspace that is otherwise bound to a "
     "virtual network.",
-    defaults="Absent allowPublicAccessWhenBehindVnet means false (API default).",
+    absent="Absent allowPublicAccessWhenBehindVnet means false (API default).",
+    defaults=[D.WORKSPACE_PUBLIC_ACCESS_BEHIND_VNET],
 )
 @reads("properties.allowPublicAccessWhenBehindVnet")
 def workspace_public_access_behind_vnet(resource: Resource, ctx: CheckContext) -> Verdict:
-    seen = read(resource, "properties.allowPublicAccessWhenBehindVnet", default=False)
+    seen = read(resource, D.WORKSPACE_PUBLIC_ACCESS_BEHIND_VNET)
     if v := unresolved(seen):
         return v
     if seen.value is True or seen.lower() == "true":
@@ -141,7 +146,10 @@ def workspace_public_access_behind_vnet(resource: Resource, ctx: CheckContext) -
     ),
     rationale="A managed network that allows only approved outbound traffic blocks data "
     "exfiltration from managed compute, serverless jobs and managed endpoints.",
-    defaults="Absent managedNetwork (or isolationMode) means 'Disabled': no managed network.",
+    absent="Absent managedNetwork (or isolationMode) means 'Disabled': no managed network, where the API version "
+    "has the property (2023-10-01 and later). A GET or export read at an older version cannot show a managed "
+    "network, so absence there is UNKNOWN.",
+    defaults=[D.WORKSPACE_ISOLATION_MODE],
 )
 @reads("kind", "properties.hubResourceId", "properties.managedNetwork.isolationMode")
 def workspace_managed_network(resource: Resource, ctx: CheckContext) -> Verdict:
@@ -173,7 +181,8 @@ def workspace_managed_network(resource: Resource, ctx: CheckContext) -> Verdict:
     ),
     rationale="Where regulation requires it, data at rest must be encrypted with keys the "
     "organization controls and can revoke.",
-    defaults="Absent encryption means Microsoft-managed keys (status Disabled).",
+    absent="Absent encryption means Microsoft-managed keys (status Disabled).",
+    defaults=[D.WORKSPACE_ENCRYPTION_STATUS],
 )
 @reads(
     "kind",
@@ -184,7 +193,7 @@ def workspace_managed_network(resource: Resource, ctx: CheckContext) -> Verdict:
 def workspace_cmk(resource: Resource, ctx: CheckContext) -> Verdict:
     if inherited := inherited_from_hub(resource):
         return inherited
-    status = read(resource, "properties.encryption.status", default="Disabled")
+    status = read(resource, D.WORKSPACE_ENCRYPTION_STATUS)
     key = read(resource, "properties.encryption.keyVaultProperties.keyIdentifier")
     if v := unresolved(status, key):
         return v
@@ -208,11 +217,12 @@ def workspace_cmk(resource: Resource, ctx: CheckContext) -> Verdict:
     ),
     rationale="Managed identities authenticate the workspace to its dependencies without secrets "
     "that can leak or expire.",
-    defaults="Absent identity means no managed identity (type None).",
+    absent="No source documents what a workspace created without an identity gets, so absent identity is "
+    "UNKNOWN.",
 )
 @reads("identity.type", "properties.primaryUserAssignedIdentity")
 def workspace_identity(resource: Resource, ctx: CheckContext) -> Verdict:
-    seen = read(resource, "identity.type", default="None")
+    seen = read_default(resource, "identity.type", {})
     if v := unresolved(seen):
         return v
     kind = seen.lower().replace(" ", "")
@@ -244,14 +254,15 @@ def workspace_identity(resource: Resource, ctx: CheckContext) -> Verdict:
     ),
     rationale="A user-assigned identity has its own lifecycle: it can be granted least-privilege access to "
     "storage, Key Vault and the registry before the workspace exists, and survives re-creating it.",
-    defaults="Absent identity means none; absent primaryUserAssignedIdentity means none is primary.",
+    absent="Absent identity is UNKNOWN (no documented default); absent primaryUserAssignedIdentity means none is "
+    "primary.",
 )
 @reads("identity.type", "identity.userAssignedIdentities", "properties.primaryUserAssignedIdentity")
 @differs("PSRule requires identity.type to equal exactly 'UserAssigned'; this check also passes "
          "'SystemAssigned,UserAssigned' when a primary user-assigned identity is set, since the workspace "
          "then authenticates with the user-assigned one.")
 def workspace_user_assigned_identity(resource: Resource, ctx: CheckContext) -> Verdict:
-    kind = read(resource, "identity.type", default="None")
+    kind = read_default(resource, "identity.type", {})
     primary = read(resource, "properties.primaryUserAssignedIdentity")
     if v := unresolved(kind, primary):
         return v
@@ -278,15 +289,15 @@ def workspace_user_assigned_identity(resource: Resource, ctx: CheckContext) -> V
     ),
     rationale="System datastores that use account keys keep long-lived secrets in the workspace's key vault; "
     "identity-based access removes them and lets shared-key access be turned off.",
-    defaults="Absent systemDatastoresAuthMode means 'accessKey' (API 2024-04-01 and later; earlier versions "
-    "have no setting and always use keys). 'identity' and 'UserDelegationSAS' pass: a user delegation SAS is signed "
-    "with a key obtained through Microsoft Entra ID, not with the account key.",
+    absent="The REST specification gives systemDatastoresAuthMode no default (and the 2024-04-01 schema does not "
+    "have it), so absent is UNKNOWN. 'identity' and 'UserDelegationSAS' pass: a user delegation SAS is signed with "
+    "a key obtained through Microsoft Entra ID, not with the account key.",
 )
 @reads("kind", "properties.hubResourceId", "properties.systemDatastoresAuthMode")
 def workspace_datastore_auth(resource: Resource, ctx: CheckContext) -> Verdict:
     if inherited := inherited_from_hub(resource):
         return inherited
-    seen = read(resource, "properties.systemDatastoresAuthMode", default="accessKey")
+    seen = read_default(resource, "properties.systemDatastoresAuthMode", {})
     if v := unresolved(seen):
         return v
     if seen.lower() == "identity":
@@ -312,7 +323,8 @@ _BROAD_FQDN = ("*", "*.*", "*.com", "*.net", "*.org", "*.io")
     references=References(docs=["https://learn.microsoft.com/azure/machine-learning/how-to-managed-network"]),
     rationale="One wildcard FQDN rule silently undoes 'allow only approved outbound': compute can reach any "
     "host on the internet again, and with it any package or exfiltration target.",
-    defaults="Absent outboundRules means only the rules Azure ML adds itself (none user-defined).",
+    absent="Absent outboundRules means only the rules Azure ML adds itself (none user-defined).",
+    defaults=[D.WORKSPACE_ISOLATION_MODE],
 )
 @reads(
     "kind",
@@ -334,7 +346,7 @@ def workspace_outbound_rules(resource: Resource, ctx: CheckContext) -> Verdict:
         )
     broad = []
     for name, rule in (rules.value.items() if isinstance(rules.value, dict) else []):
-        if not isinstance(rule, dict) or str(rule.get("type", "")).lower() != "fqdn":
+        if not isinstance(rule, dict) or str(rule.get("type") or "").lower() != "fqdn":
             continue
         dest = rule.get("destination")
         if isinstance(dest, str) and dest.strip().lower() in _BROAD_FQDN:
@@ -356,8 +368,11 @@ def workspace_outbound_rules(resource: Resource, ctx: CheckContext) -> Verdict:
     "properties.serverlessComputeSettings.serverlessComputeNoPublicIP to true with a custom subnet.",
     references=References(docs=["https://learn.microsoft.com/azure/machine-learning/how-to-use-serverless-compute"]),
     rationale="Serverless job nodes outside a managed network receive public IPs unless told otherwise.",
-    defaults="Absent serverlessComputeSettings means serverless nodes get public IPs unless the workspace has a "
-    "managed network (which always places them in it without public IPs).",
+    absent="Absent serverlessComputeSettings means serverless nodes get public IPs unless the workspace has a "
+    "managed network (which always places them in it without public IPs). Both settings depend on the API version: "
+    "the managed network exists from 2023-10-01, serverlessComputeNoPublicIP is verified from 2024-04-01; read at "
+    "an older version, their absence is UNKNOWN.",
+    defaults=[D.WORKSPACE_ISOLATION_MODE, D.WORKSPACE_SERVERLESS_NO_PUBLIC_IP],
 )
 @reads(
     "kind",
@@ -369,11 +384,13 @@ def workspace_serverless_no_public_ip(resource: Resource, ctx: CheckContext) -> 
     if inherited := inherited_from_hub(resource):
         return inherited
     mode = isolation_mode(resource)
-    flag = read(resource, "properties.serverlessComputeSettings.serverlessComputeNoPublicIP", default=False)
-    if v := unresolved(mode, flag):
+    flag = read(resource, D.WORKSPACE_SERVERLESS_NO_PUBLIC_IP)
+    if v := unresolved(mode):
         return v
     if mode.lower() != "disabled":
         return passed(f"Serverless compute runs in the managed network ({mode.value})", mode)
+    if v := unresolved(flag):
+        return v
     if flag.value is True:
         return passed("serverlessComputeNoPublicIP is true", flag)
     return fail("Serverless compute nodes get public IPs (no managed network, serverlessComputeNoPublicIP false)",
@@ -392,7 +409,7 @@ def workspace_serverless_no_public_ip(resource: Resource, ctx: CheckContext) -> 
     references=References(docs=["https://learn.microsoft.com/azure/machine-learning/how-to-enable-app-insights"]),
     rationale="Online endpoints, deployments and jobs send their telemetry to the workspace's Application "
     "Insights; without one it has nowhere to go.",
-    defaults="Absent applicationInsights means none. Projects use their hub's, so they are not assessed.",
+    absent="Absent applicationInsights means none. Projects use their hub's, so they are not assessed.",
 )
 @reads("kind", "properties.applicationInsights")
 def workspace_app_insights(resource: Resource, ctx: CheckContext) -> Verdict:
@@ -420,7 +437,7 @@ def workspace_app_insights(resource: Resource, ctx: CheckContext) -> Verdict:
         azure_policy=["afe0c3be-ba3b-4544-ba52-0c99672a8ad6"],
     ),
     rationale="Resource logs reconstruct who did what in the workspace during incidents and audits.",
-    defaults="Diagnostic settings are separate extension resources; a workspace export or REST GET never "
+    absent="Diagnostic settings are separate extension resources; a workspace export or REST GET never "
     "includes them, so none in an offline input is UNKNOWN (a live scan lists them and fails on none).",
 )
 @reads(related=DIAGNOSTIC_READS)
@@ -441,7 +458,7 @@ def workspace_diagnostic_logs(resource: Resource, ctx: CheckContext) -> Verdict:
     references=References(docs=["https://learn.microsoft.com/azure/machine-learning/concept-workspace#associated-resources"]),
     rationale="Jobs, images, secrets and telemetry each need one of the four; declaring them keeps their "
     "configuration (network, redundancy, keys) under your control and in your templates.",
-    defaults="An absent property means the dependency is not linked. Projects inherit all four from their hub.",
+    absent="An absent property means the dependency is not linked. Projects inherit all four from their hub.",
 )
 @reads(
     "kind",
@@ -480,7 +497,7 @@ _IDENTITY_AUTH = {
     references=References(docs=["https://learn.microsoft.com/azure/ai-foundry/how-to/connections-add"]),
     rationale="Key, SAS, PAT and password connections store long-lived secrets in the workspace; Entra ID "
     "connections have none to leak or rotate.",
-    defaults="authType is required by the API; absent means the input omitted it (UNKNOWN).",
+    absent="authType is required by the API; absent means the input omitted it (UNKNOWN).",
 )
 @reads("properties.authType", "properties.category")
 def connection_auth(resource: Resource, ctx: CheckContext) -> Verdict:
@@ -504,7 +521,7 @@ def connection_auth(resource: Resource, ctx: CheckContext) -> Verdict:
     references=References(docs=["https://learn.microsoft.com/azure/machine-learning/how-to-datastore"]),
     rationale="Account keys, SAS tokens and service principal secrets kept in a datastore give every "
     "workspace user the same standing access to the data.",
-    defaults="credentials is required by the API; absent means the input omitted it (UNKNOWN).",
+    absent="credentials is required by the API; absent means the input omitted it (UNKNOWN).",
 )
 @reads("properties.credentials.credentialsType", "properties.datastoreType")
 def datastore_credentials(resource: Resource, ctx: CheckContext) -> Verdict:

@@ -3,9 +3,11 @@
 Convention (checks/README.md): checks/fixtures/<CHECK-ID>/<status>[-<what>].json, status one of
 pass, fail, unknown, not_applicable. Each file is any document the sources read; the check runs
 on every resource of its types in the file and each verdict must equal the status in the name.
-An optional sidecar `<same name>.ctx.json` holds {"params": {...}, "live": bool, "listed": [...]} for
-the run; `listed` names the lists the input holds in full (as a live scan or its recording does),
-see Inventory.children_listed / type_listed.
+An optional sidecar `<same name>.ctx.json` holds {"params": {...}, "live": bool, "listed": [...],
+"with": [...]} for the run; `listed` names the lists the input holds in full (as a live scan or its
+recording does), see Inventory.children_listed / type_listed; `with` names more inputs read in the
+same scan (files under checks/fixtures/_inputs/, e.g. the workspace a dependency needs), so a
+fixture can be one REST response at its own API version.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from mlwaf import registry
-from mlwaf.check import CheckContext
+from mlwaf.check import CheckContext, consulted_defaults
 from mlwaf.checklib import READS_ATTR
 from mlwaf.engine import run_check
 from mlwaf.inventory import Inventory
@@ -35,7 +37,8 @@ _NAME = re.compile(r"^(pass|fail|unknown|not_applicable)(-[a-z0-9][a-z0-9-]*)?\.
 
 
 def fixture_files() -> list[Path]:
-    return sorted(p for p in FIXTURES.glob("*/*.json") if not p.name.endswith(".ctx.json"))
+    return sorted(p for p in FIXTURES.glob("*/*.json")
+                  if not p.name.endswith(".ctx.json") and not p.parent.name.startswith("_"))
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +72,7 @@ def test_fixture_verdict(path: Path, checks: registry.Registry):
     expected = STATUSES[path.name.split("-", 1)[0].removesuffix(".json")]
     sidecar = path.with_name(path.name.removesuffix(".json") + ".ctx.json")
     ctx_data = json.loads(sidecar.read_text()) if sidecar.exists() else {}
-    source = read_paths([path])
+    source = read_paths([path, *(FIXTURES / "_inputs" / name for name in ctx_data.get("with", ()))])
     assert not source.errors, [e.message for e in source.errors]
     inventory = Inventory(source.resources, ctx_data.get("listed", ()))
     ctx = CheckContext(inventory=inventory, params=ctx_data.get("params", {}), live=bool(ctx_data.get("live")))
@@ -78,8 +81,11 @@ def test_fixture_verdict(path: Path, checks: registry.Registry):
     declared = getattr(spec.fn, READS_ATTR, {})
     paths = [p for group in declared.values() for p in group]
     for resource in targets:
-        verdict = run_check(spec, resource, ctx)
+        with consulted_defaults() as consulted:
+            verdict = run_check(spec, resource, ctx)
         assert verdict.status == expected, f"{resource.name}: {verdict.status} {verdict.message}"
+        undeclared = [d.path for d in consulted if d not in spec.defaults]
+        assert not undeclared, f"{spec.id} read defaults its @check(defaults=...) does not list: {undeclared}"
         assert verdict.message
         for ev in verdict.evidence:
             if ev.path.startswith("providers/"):

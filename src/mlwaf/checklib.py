@@ -11,9 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlwaf import armid
+from mlwaf import defaults as D
 from mlwaf.check import (
     CheckContext,
+    Default,
     Seen,
+    api_version_of,
     fail,
     lookup,
     not_applicable,
@@ -23,14 +26,34 @@ from mlwaf.check import (
     unresolved,
 )
 from mlwaf.model import Evidence, Resource, Unresolved, Verdict
-
-WORKSPACE = "Microsoft.MachineLearningServices/workspaces"
-COMPUTE = "Microsoft.MachineLearningServices/workspaces/computes"
-ONLINE_ENDPOINT = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints"
-ONLINE_DEPLOYMENT = "Microsoft.MachineLearningServices/workspaces/onlineEndpoints/deployments"
-BATCH_ENDPOINT = "Microsoft.MachineLearningServices/workspaces/batchEndpoints"
-BATCH_DEPLOYMENT = "Microsoft.MachineLearningServices/workspaces/batchEndpoints/deployments"
-REGISTRY = "Microsoft.MachineLearningServices/registries"
+from mlwaf.resource_types import (  # noqa: F401 - re-exported: the check pack imports them from here
+    ACR_REPLICATION,
+    AKS,
+    AKS_POOL,
+    APP_INSIGHTS,
+    AUTOSCALE,
+    BATCH_DEPLOYMENT,
+    BATCH_ENDPOINT,
+    COGNITIVE,
+    COMPUTE,
+    CONNECTION,
+    CONTAINER_REGISTRY,
+    DATASTORE,
+    DIAGNOSTIC_SETTINGS,
+    JOB,
+    KEY_VAULT,
+    NIC,
+    ONLINE_DEPLOYMENT,
+    ONLINE_ENDPOINT,
+    PRIVATE_ENDPOINT,
+    REGISTRY,
+    SCHEDULE,
+    STORAGE,
+    VM,
+    VM_EXTENSION,
+    VMSS,
+    WORKSPACE,
+)
 
 # Isolation modes of a workspace's managed network (properties.managedNetwork.isolationMode).
 MANAGED_NETWORK_ON = ("allowinternetoutbound", "allowonlyapprovedoutbound")
@@ -56,8 +79,10 @@ def workspace_of(resource: Resource, ctx: CheckContext) -> Resource | None:
 
 
 def workspace_kind(resource: Resource) -> str:
+    """The workspace kind, lower case ('' when absent: a workspace is a hub or a project only when
+    its kind says so)."""
     kind = resource.kind
-    return kind.lower() if kind else "default"
+    return kind.lower() if kind else ""
 
 
 def hub_of(workspace: Resource, ctx: CheckContext) -> Resource | None:
@@ -66,11 +91,11 @@ def hub_of(workspace: Resource, ctx: CheckContext) -> Resource | None:
 
 
 def isolation_mode(workspace: Resource) -> Seen:
-    """The managed network isolation mode; absent means 'Disabled' (API 2023-10-01 and later)."""
+    """The managed network isolation mode; absent means 'Disabled' where the API version has the
+    property (2023-10-01 and later), UNKNOWN where it does not."""
     return read(
         workspace,
-        "properties.managedNetwork.isolationMode",
-        default="Disabled",
+        D.WORKSPACE_ISOLATION_MODE,
         note="absent: the workspace has no managed virtual network (isolationMode Disabled)",
     )
 
@@ -143,28 +168,6 @@ def differs(text: str) -> Any:
     return wrap
 
 
-# --- more resource types ----------------------------------------------------------------------
-
-CONNECTION = "Microsoft.MachineLearningServices/workspaces/connections"
-DATASTORE = "Microsoft.MachineLearningServices/workspaces/datastores"
-SCHEDULE = "Microsoft.MachineLearningServices/workspaces/schedules"
-JOB = "Microsoft.MachineLearningServices/workspaces/jobs"
-STORAGE = "Microsoft.Storage/storageAccounts"
-KEY_VAULT = "Microsoft.KeyVault/vaults"
-CONTAINER_REGISTRY = "Microsoft.ContainerRegistry/registries"
-ACR_REPLICATION = "Microsoft.ContainerRegistry/registries/replications"
-APP_INSIGHTS = "Microsoft.Insights/components"
-COGNITIVE = "Microsoft.CognitiveServices/accounts"
-VM = "Microsoft.Compute/virtualMachines"
-VMSS = "Microsoft.Compute/virtualMachineScaleSets"
-VM_EXTENSION = "Microsoft.Compute/virtualMachines/extensions"
-NIC = "Microsoft.Network/networkInterfaces"
-AKS = "Microsoft.ContainerService/managedClusters"
-AKS_POOL = "Microsoft.ContainerService/managedClusters/agentPools"
-DIAGNOSTIC_SETTINGS = "Microsoft.Insights/diagnosticSettings"
-AUTOSCALE = "Microsoft.Insights/autoscalesettings"
-PRIVATE_ENDPOINT = "Microsoft.Network/privateEndpoints"
-
 # The workspace property that links each dependency type.
 DEPENDENCY_PROPERTY = {
     STORAGE.lower(): "storageAccount",
@@ -209,18 +212,9 @@ def workspace_names(workspaces: list[Resource]) -> str:
     return ", ".join(sorted(w.name for w in workspaces))
 
 
-def api_version(resource: Resource) -> str | None:
-    """The API version the resource was written or read with (template apiVersion, REST
-    example api-version, or an `apiVersion` key an export kept)."""
-    if resource.origin.api_version:
-        return resource.origin.api_version
-    value = resource.raw.get("apiVersion")
-    return value if isinstance(value, str) else None
-
-
 def api_at_least(resource: Resource, version: str) -> bool | None:
     """True/False when the API version is known (compared by date), None when it is not."""
-    v = api_version(resource)
+    v = api_version_of(resource)
     if not v:
         return None
     return v[:10] >= version[:10]
@@ -374,12 +368,36 @@ def approved_private_endpoint(
     return fail(missing, seen)
 
 
+def _by_type(*defaults: Default) -> dict[str, Default]:
+    return {t.lower(): d for d in defaults for t in d.types}
+
+
+# The public network access default of each resource type, from its own spec (none is sourced
+# for AI services accounts: absent there is UNKNOWN).
+PUBLIC_NETWORK_ACCESS = _by_type(
+    D.WORKSPACE_PUBLIC_NETWORK_ACCESS, D.ENDPOINT_PUBLIC_NETWORK_ACCESS, D.REGISTRY_PUBLIC_NETWORK_ACCESS,
+    D.STORAGE_PUBLIC_NETWORK_ACCESS, D.KEY_VAULT_PUBLIC_NETWORK_ACCESS, D.ACR_PUBLIC_NETWORK_ACCESS,
+)
+NETWORK_DEFAULT_ACTION = _by_type(D.STORAGE_NETWORK_DEFAULT_ACTION, D.KEY_VAULT_NETWORK_DEFAULT_ACTION)
+
+
+def read_default(resource: Resource, path: str, defaults: dict[str, Default]) -> Seen:
+    """Read `path` with the resource type's Default from `defaults`; with none, absent is not
+    given a value: `Seen.unresolved` is True and the check is UNKNOWN."""
+    found = defaults.get(resource.type_key)
+    seen = read(resource, found) if found is not None else read(resource, path)
+    if found is None and seen.absent and not seen.unresolved:
+        why = f"{path} is not in the input and has no documented default for {resource.type}"
+        return Seen(None, seen.evidence, undetermined=why)
+    return seen
+
+
 def public_access_disabled(resource: Resource) -> tuple[Verdict | None, Seen]:
-    """properties.publicNetworkAccess with the API default 'Enabled' (workspaces, online endpoints,
-    registries, storage, key vaults, container registries, AI services): the PASS verdict when it is
-    Disabled, UNKNOWN when unresolved, else None and what was read, for the caller to word the
-    failure or look further (a firewall, a SKU)."""
-    pna = read(resource, "properties.publicNetworkAccess", default="Enabled")
+    """properties.publicNetworkAccess with the resource type's default (workspaces, online
+    endpoints, registries, storage, key vaults, container registries, AI services): the PASS verdict
+    when it is Disabled, UNKNOWN when unresolved or absent without a default, else None and what
+    was read, for the caller to word the failure or look further (a firewall, a SKU)."""
+    pna = read_default(resource, "properties.publicNetworkAccess", PUBLIC_NETWORK_ACCESS)
     if v := unresolved(pna):
         return v, pna
     if pna.lower() == "disabled":
@@ -387,10 +405,11 @@ def public_access_disabled(resource: Resource) -> tuple[Verdict | None, Seen]:
     return None, pna
 
 
-def managed_identity(resource: Resource, missing: str, default: str = "None") -> Verdict:
+def managed_identity(resource: Resource, missing: str, default: Default | None = None) -> Verdict:
     """PASS when identity.type names a managed identity (SystemAssigned, UserAssigned or both),
-    FAIL (`missing`) for None; `default` is the resource type's documented default when absent."""
-    seen = read(resource, "identity.type", default=default)
+    FAIL (`missing`) for None; `default` is the resource type's sourced Default for an absent
+    identity, and without one absent is UNKNOWN."""
+    seen = read_default(resource, "identity.type", _by_type(default) if default else {})
     if v := unresolved(seen):
         return v
     if seen.lower() in ("", "none"):
@@ -401,8 +420,10 @@ def managed_identity(resource: Resource, missing: str, default: str = "None") ->
 def network_restricted(resource: Resource) -> Verdict:
     """The public-network rule shared by storage, key vault and AI services: PASS when
     publicNetworkAccess is Disabled or the firewall's default action is Deny."""
-    acl = read(resource, "properties.networkAcls.defaultAction", default="Allow")
+    acl = read_default(resource, "properties.networkAcls.defaultAction", NETWORK_DEFAULT_ACTION)
     verdict, pna = public_access_disabled(resource)
+    if verdict is not None and not pna.unresolved:
+        return verdict
     if v := unresolved(pna, acl):
         return v
     if verdict is not None:
@@ -542,14 +563,14 @@ def vm_size(resource: Resource) -> tuple[Verdict | None, Seen]:
                 f"The attached {ctype.value} compute reports no VM size; the attached resource "
                 "(properties.resourceId) is judged on its own", ctype, size), size
     elif resource.is_type(ONLINE_DEPLOYMENT):
-        kind = read(resource, "properties.endpointComputeType", default="Managed")
+        kind = endpoint_compute_type(resource)
         if v := unresolved(kind):
             return v, kind
         if kind.lower() != "managed":
             return not_applicable(
                 f"A {kind.value} deployment's instanceType names a Kubernetes instance type, not a VM size",
                 kind), kind
-        size = read(resource, "properties.instanceType")
+        size = read(resource, D.DEPLOYMENT_INSTANCE_TYPE)
     else:
         size = read(resource, "properties.instanceType")
     if v := unresolved(size):
@@ -559,17 +580,30 @@ def vm_size(resource: Resource) -> tuple[Verdict | None, Seen]:
     return None, size
 
 
+def endpoint_compute_type(deployment: Resource) -> Seen:
+    """An online deployment's properties.endpointComputeType (Managed, Kubernetes, ...). The API
+    requires it (the discriminator of OnlineDeployment), so it has no default: absent, the input
+    left it out and `Seen.unresolved` is True (UNKNOWN)."""
+    seen = read(deployment, "properties.endpointComputeType")
+    if seen.absent and not seen.unresolved:
+        return Seen(None, seen.evidence, undetermined="properties.endpointComputeType is required by the API and "
+                    "not in the input")
+    return seen
+
+
 def scale_type(deployment: Resource) -> tuple[Seen, Seen]:
     """An online deployment's properties.scaleSettings.scaleType with the REST default applied, and
     its endpointComputeType: absent scaleSettings means TargetUtilization (minInstances and
-    maxInstances 1) for a Kubernetes deployment and Default (fixed sku.capacity) for a managed one."""
-    kind = read(deployment, "properties.endpointComputeType", default="Managed")
-    default = "TargetUtilization" if kind.lower() == "kubernetes" else "Default"
+    maxInstances 1) for a Kubernetes deployment and Default (fixed sku.capacity) for a managed one.
+    Without the compute type the scale type is not defaulted (the caller answers UNKNOWN)."""
+    kind = endpoint_compute_type(deployment)
+    if kind.unresolved:
+        return read(deployment, "properties.scaleSettings.scaleType"), kind
+    found = D.DEPLOYMENT_SCALE_TYPE_KUBERNETES if kind.lower() == "kubernetes" else D.DEPLOYMENT_SCALE_TYPE_MANAGED
     scale = read(
         deployment,
-        "properties.scaleSettings.scaleType",
-        default=default,
-        note=f"absent: {default}, the REST default for a {kind.value} deployment",
+        found,
+        note=f"absent: {found.rules[0].value}, the REST default for a {kind.value} deployment",
     )
     return scale, kind
 
@@ -582,17 +616,55 @@ def attached_computes(cluster: Resource, ctx: CheckContext) -> list[Resource]:
     ]
 
 
-def node_pools(cluster: Resource, ctx: CheckContext) -> list[tuple[str, dict[str, Any]]]:
-    """(name, properties) of every pool of an AKS cluster: agentPoolProfiles of the cluster plus
-    agentPools children in the scan (a child wins over a profile of the same name)."""
-    pools: dict[str, dict[str, Any]] = {}
+@dataclass(frozen=True)
+class NodePool:
+    """One node pool of an AKS cluster, with where its properties are read: the cluster's
+    agentPoolProfiles[i] or an agentPools child resource in the scan."""
+
+    name: str
+    props: dict[str, Any]
+    resource: Resource
+    prefix: str  # "properties.agentPoolProfiles[0]." or "properties." (a child resource)
+
+    @property
+    def child(self) -> bool:
+        return self.resource.is_type(AKS_POOL)
+
+    def read(self, key: str, default: Default | None = None) -> Seen:
+        path = self.prefix + key
+        return read(self.resource, path, default=default) if default else read(self.resource, path)
+
+
+def cluster_pools(cluster: Resource, ctx: CheckContext) -> list[NodePool]:
+    """Every pool of an AKS cluster: agentPoolProfiles of the cluster plus agentPools children in
+    the scan (a child wins over a profile of the same name), sorted by name."""
+    pools: dict[str, NodePool] = {}
     profiles = lookup(cluster.raw, "properties.agentPoolProfiles")
-    for p in profiles if isinstance(profiles, list) else []:
+    for i, p in enumerate(profiles if isinstance(profiles, list) else []):
         if isinstance(p, dict):
-            pools[str(p.get("name", "")).lower()] = p
+            name = str(p.get("name") or "")
+            pools[name.lower()] = NodePool(name, p, cluster, f"properties.agentPoolProfiles[{i}].")
     for child in ctx.inventory.children(cluster, AKS_POOL):
-        pools[child.name.lower()] = dict(child.properties)
-    return sorted(pools.items())
+        pools[child.name.lower()] = NodePool(child.name, dict(child.properties), child, "properties.")
+    return [pools[k] for k in sorted(pools)]
+
+
+def node_pools(cluster: Resource, ctx: CheckContext) -> list[tuple[str, dict[str, Any]]]:
+    """(name, properties) of every pool of an AKS cluster (see cluster_pools)."""
+    return [(pool.name.lower(), pool.props) for pool in cluster_pools(cluster, ctx)]
+
+
+def pool_mode(pool: NodePool, pools: list[NodePool]) -> Seen:
+    """A node pool's mode (System or User). The API requires it and gives no default, but a
+    cluster needs at least one System pool, so a cluster's only pool is System; any other pool
+    without a mode is undetermined (`Seen.unresolved`: UNKNOWN), never guessed to be User."""
+    if len(pools) == 1:
+        return pool.read("mode", D.AKS_CHILD_ONLY_POOL_MODE if pool.child else D.AKS_ONLY_POOL_MODE)
+    seen = pool.read("mode")
+    if seen.absent and not seen.unresolved:
+        return Seen(None, seen.evidence, undetermined=f"node pool {pool.name!r} has no mode (the API requires one) "
+                    "and is not the cluster's only pool")
+    return seen
 
 
 def not_attached(cluster: Resource, ctx: CheckContext) -> Verdict | None:

@@ -518,8 +518,12 @@ def checks_show(
     ]
     if spec.rationale:
         lines += ["", "Why:", f"  {spec.rationale}"]
-    if spec.defaults:
-        lines += ["", "When the property is absent:", f"  {spec.defaults}"]
+    if spec.absent:
+        lines += ["", "When the property is absent:", f"  {spec.absent}"]
+    for d in spec.defaults:
+        for rule in d.rules:
+            lines.append(f"  default {d.path} = {rule.value!r} ({rule.versions()}, {'/'.join(rule.origins)}): "
+                         f"{rule.source.url}")
     lines += ["", "Remediation:", f"  {spec.remediation}", "", "References:"]
     for label, items in (
         ("docs", refs.docs),

@@ -12,14 +12,14 @@ import importlib.util
 import json
 import re
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources as importlib_resources
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from mlwaf.check import CHECK_ATTR, CheckSpec, References
+from mlwaf.check import CHECK_ATTR, CheckSpec, Default, References
 from mlwaf.model import Pillar, Severity
 
 ENTRY_POINT_GROUP = "mlwaf.checks"
@@ -127,6 +127,7 @@ def validate(meta: Mapping[str, Any], fn: Any, where: str, source: str, known_id
         raise CheckLoadError(f"{where}: field 'references' must be References(...) or a mapping")
     if not callable(fn):
         raise CheckLoadError(f"{where}: the decorated object is not callable")
+    absent, defaults = _defaults(meta, where)
     return CheckSpec(
         id=cid,
         title=meta["title"].strip(),
@@ -138,11 +139,24 @@ def validate(meta: Mapping[str, Any], fn: Any, where: str, source: str, known_id
         references=refs,
         fn=fn,
         rationale=str(meta.get("rationale") or "").strip(),
-        defaults=str(meta.get("defaults") or "").strip(),
+        absent=absent,
+        defaults=defaults,
         tags=_str_list(list(meta.get("tags") or []), where, "tags", required=False),
         params=dict(meta.get("params") or {}),
         source=source,
     )
+
+
+def _defaults(meta: Mapping[str, Any], where: str) -> tuple[str, tuple[Default, ...]]:
+    """(what the check makes of absent properties in words, its sourced Defaults). A string in
+    `defaults` is the form from before sourced defaults: the words."""
+    absent = str(meta.get("absent") or "").strip()
+    declared = meta.get("defaults") or ()
+    if isinstance(declared, str):
+        return absent or declared.strip(), ()
+    if not isinstance(declared, Sequence) or not all(isinstance(d, Default) for d in declared):
+        raise CheckLoadError(f"{where}: field 'defaults' must be a list of Default (mlwaf.check.Default)")
+    return absent, tuple(declared)
 
 
 def specs_in_module(module: ModuleType, where: str, source: str, known_ids: set[str]) -> list[CheckSpec]:

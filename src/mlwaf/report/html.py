@@ -229,7 +229,7 @@ def _page_data(result: ScanResult, specs: list[CheckSpec], ws_members: list[set[
             "severity": s.severity.value,
             "remediation": s.remediation,
             "rationale": s.rationale,
-            "defaults": s.defaults,
+            "defaults": s.absent,
             "refs": _references(s),
         }
         for s in specs

@@ -113,8 +113,8 @@ def help_markdown(spec: CheckSpec) -> str:
     if spec.rationale:
         lines += [spec.rationale, ""]
     lines += ["**Remediation**", "", spec.remediation, ""]
-    if spec.defaults:
-        lines += ["**When the property is absent**", "", spec.defaults, ""]
+    if spec.absent:
+        lines += ["**When the property is absent**", "", spec.absent, ""]
     if spec.implements:
         lines += ["**Implements**", ""]
         for rid in spec.implements:
@@ -133,8 +133,8 @@ def help_markdown(spec: CheckSpec) -> str:
 
 def help_text(spec: CheckSpec) -> str:
     parts = [spec.rationale, f"Remediation: {spec.remediation}"]
-    if spec.defaults:
-        parts.append(f"When the property is absent: {spec.defaults}")
+    if spec.absent:
+        parts.append(f"When the property is absent: {spec.absent}")
     return "\n\n".join(p for p in parts if p)
 
 
