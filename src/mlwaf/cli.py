@@ -46,6 +46,7 @@ baseline_app = typer.Typer(help="Record today's findings so a pipeline fails onl
 app.add_typer(baseline_app, name="baseline")
 app.add_typer(policy_cli.app, name="policy")
 app.command("diff")(history_cli.diff)
+app.add_typer(history_cli.app, name="history")
 
 
 def _version(value: bool) -> None:

@@ -53,3 +53,32 @@ def sample_report() -> dict[str, Any]:
 def write(path: Path, report: dict[str, Any]) -> Path:
     path.write_text(json.dumps(report, indent=2), encoding="utf-8")
     return path
+
+
+DAY = "2026-11-{:02d}T06:00:00+00:00"
+
+
+def gpu_local_auth(estate, enabled: bool) -> None:
+    edit(estate / "prod" / "computes.json", lambda c: computes(c, "gpu-always-on").update(
+        properties={**computes(c, "gpu-always-on")["properties"], "disableLocalAuth": not enabled}))
+
+
+@pytest.fixture()
+def days(estate):
+    """Five scans of an estate that changes: a regression and a fix, a file that cannot be read,
+    a file removed (with failing resources), and a fix undone."""
+    reports = [scan_report(estate, generated_at=DAY.format(1))]
+    edit(estate / "prod" / "workspace.json", lambda w: w["properties"].update(publicNetworkAccess="Enabled"))
+    gpu_local_auth(estate, enabled=False)
+    reports.append(scan_report(estate, generated_at=DAY.format(2)))
+    good = (estate / "prod" / "online-endpoints.json").read_text()
+    (estate / "prod" / "online-endpoints.json").write_text("{ broken")
+    reports.append(scan_report(estate, generated_at=DAY.format(3)))
+    (estate / "prod" / "online-endpoints.json").write_text(good)
+    (estate / "graph" / "resource-graph.json").unlink()
+    reports.append(scan_report(estate, generated_at=DAY.format(4)))
+    gpu_local_auth(estate, enabled=True)
+    reports.append(scan_report(estate, generated_at=DAY.format(5)))
+    return reports
+
+

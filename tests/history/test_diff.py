@@ -82,18 +82,18 @@ def test_a_failing_setting_turned_right_is_fixed(estate, sample_report):
 
 
 def test_removed_resources_are_fixed_unreadable_ones_are_not_assessed(estate, sample_report, tmp_path):
-    (estate / "prod" / "batch-endpoints.json").unlink()
+    (estate / "graph" / "resource-graph.json").unlink()
     (estate / "prod" / "online-endpoints.json").write_text("{ not json")
     new = scan_report(estate)
     d = compare(sample_report, new)
     removed = {r.name for r in d.resources if r.change == "removed"}
     unseen = {r.name for r in d.resources if r.change == "not_assessed"}
     assert removed and unseen and not removed & unseen
-    assert "green" in unseen and "gbm-batch" in removed
+    assert "green" in unseen and "oai-fraud-prod" in removed
     fixed = {f.resource_name: f.now for f in d.of(Change.FIXED)}
     not_assessed = {f.resource_name for f in d.of(Change.NOT_ASSESSED)}
     assert "green" in not_assessed and "green" not in fixed  # MLW-REL-001 on green: unknown, not fixed
-    assert all(now == "resource absent" for name, now in fixed.items() if name in removed)
+    assert fixed["oai-fraud-prod"] == "resource absent"  # MLW-SEC-060: its resource is gone
     assert d.not_assessed_new and d.not_assessed_new[0]["path"] == "prod/online-endpoints.json"
 
     old_file, new_file = write(tmp_path / "old.json", sample_report), write(tmp_path / "new.json", new)

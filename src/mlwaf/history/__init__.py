@@ -9,7 +9,12 @@ the report a scan just wrote are read the same way.
 - `coverage`, `compare`: what a run could see, and how a finding moved between two runs; diff
   and the store share them, so "fixed" means the same thing in both.
 - `diff`, `diff_output`, `mdtext`: two reports compared, and written as a table, JSON, Markdown,
-  CSV or HTML; `cli` holds the commands.
+  CSV or HTML.
+- `store`, `schema`: the SQLite history (state changes, not copies); `store.append` is its entry
+  point, `store.prune` forgets old runs.
+- `analysis` (pandas, imported only there), `tables`, `digest`: trends, open findings and time to
+  fix as tables in every format; the Markdown digest of the latest run.
+- `cli`: `mlwaf diff` and the `mlwaf history` commands.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from __future__ import annotations
 import enum
 
 from mlwaf.history.coverage import Coverage
-from mlwaf.history.runreport import RunReport
+from mlwaf.history.runreport import POLICY_OPEN, POLICY_RESOLVED, FindingRow, PolicyRow, RunReport
 
 FAIL = "FAIL"
 ABSENT = "absent"
@@ -51,13 +51,39 @@ class Statuses:
         self.coverage = Coverage(run.errors, nothing_read=not run.resources and bool(run.errors))
 
     def of(self, identity: str, check_id: str, resource_key: str, path: str | None) -> str:
-        row = self.run.findings.get(identity)
+        return self.of_listed(self.run.findings.get(identity), check_id, resource_key, path)
+
+    def of_listed(self, row: FindingRow | None, check_id: str, resource_key: str, path: str | None) -> str:
+        """The same, with the finding's row (None when not listed) already looked up."""
         if row is not None:
             return row.status
         if resource_key not in self.run.resources:
             return NOT_ASSESSED if self.coverage.missed(resource_key, path) else ABSENT
         statuses = self.run.counted.get(check_id.upper())
         return counted(statuses) if statuses else NOT_CHECKED
+
+
+def as_status(state: str) -> str:
+    """A policy state read as a finding status, so one `classify` serves both: non-compliant
+    (and Error, which Azure treats as non-compliant) is FAIL, compliant and exempt PASS."""
+    if state in POLICY_OPEN:
+        return FAIL
+    if state in POLICY_RESOLVED:
+        return "PASS"
+    return state or "UNKNOWN"
+
+
+def policy_status(statuses: Statuses, listed: PolicyRow | None, resource_key: str) -> str:
+    """The status of a policy result in a run, as `Statuses.of_listed` for findings: `listed` is
+    the run's result of that identity (None when it has none). A run that evaluated no policy did
+    not check it."""
+    if statuses.run.policy is None:
+        return NOT_CHECKED
+    if listed is not None:
+        return as_status(listed.state)
+    if resource_key not in statuses.run.resources:
+        return NOT_ASSESSED if statuses.coverage.missed(resource_key, None) else ABSENT
+    return NOT_CHECKED
 
 
 def classify(before: str, now: str) -> Change | None:

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 from mlwaf.history import compare
 from mlwaf.history.compare import Change, Statuses
-from mlwaf.history.runreport import POLICY_OPEN, POLICY_RESOLVED, FindingRow, PolicyRow, RunReport
+from mlwaf.history.runreport import POLICY_OPEN, FindingRow, PolicyRow, RunReport
 
 _RANK = {"high": 3, "medium": 2, "low": 1}
 PILLARS = ("overall", "reliability", "security", "cost_optimization", "operational_excellence",
@@ -261,7 +261,7 @@ def _resources(old: RunReport, new: RunReport) -> Iterable[ResourceChange]:
         yield ResourceChange("not_assessed" if coverage.missed(key, r.path) else "removed", r.id, r.type, r.name)
 
 
-def _score_blocks(scores: Mapping[str, Any]) -> dict[tuple[str, str], tuple[str, str, dict[str, Any]]]:
+def score_blocks(scores: Mapping[str, Any]) -> dict[tuple[str, str], tuple[str, str, dict[str, Any]]]:
     """(scope kind, normalized id) -> (id, name, {pillar: block}) for the run and every scope."""
     blocks: dict[tuple[str, str], tuple[str, str, dict[str, Any]]] = {}
     if scores:
@@ -274,7 +274,7 @@ def _score_blocks(scores: Mapping[str, Any]) -> dict[tuple[str, str], tuple[str,
 
 
 def _scores(old: Mapping[str, Any], new: Mapping[str, Any]) -> Iterable[ScoreDelta]:
-    before, after = _score_blocks(old), _score_blocks(new)
+    before, after = score_blocks(old), score_blocks(new)
     for key in sorted(before.keys() | after.keys(), key=lambda k: (k[0] != RUN_SCOPE, k)):
         b, a = before.get(key), after.get(key)
         if key[0] != RUN_SCOPE and a is not None and b is not None and a[2] == b[2]:
@@ -298,32 +298,16 @@ def _entries_not_in(run: RunReport, other: RunReport) -> Iterable[dict[str, Any]
     return (e.to_dict() for e in run.errors if _entry_key(e.to_dict()) not in seen)
 
 
-def _as_status(state: str) -> str:
-    """A policy state read as a finding status, so one `classify` serves both."""
-    if state in POLICY_OPEN:
-        return compare.FAIL
-    if state in POLICY_RESOLVED:
-        return "PASS"
-    return state or "UNKNOWN"
-
-
-def _policy_status(run: RunReport, statuses: Statuses, row: PolicyRow) -> str:
-    if run.policy is None:
-        return compare.NOT_CHECKED
-    listed = run.policy.results.get(row.identity)
-    if listed is not None:
-        return _as_status(listed.state)
-    if row.resource_key not in run.resources:
-        return compare.NOT_ASSESSED if statuses.coverage.missed(row.resource_key, None) else compare.ABSENT
-    return compare.NOT_CHECKED
-
-
 def _open_policy(run: RunReport) -> list[PolicyRow]:
     return [r for r in (run.policy.results.values() if run.policy else ()) if r.state in POLICY_OPEN]
 
 
+def _listed(run: RunReport, row: PolicyRow) -> PolicyRow | None:
+    return run.policy.results.get(row.identity) if run.policy else None
+
+
 def _state_text(run: RunReport, row: PolicyRow, status: str) -> str:
-    listed = run.policy.results.get(row.identity) if run.policy else None
+    listed = _listed(run, row)
     return listed.state if listed is not None else compare.shown(status)
 
 
@@ -343,10 +327,10 @@ def _policy(old: RunReport, new: RunReport) -> tuple[PolicyChange, ...] | None:
     before, after = Statuses(old), Statuses(new)
     out: list[PolicyChange] = []
     for row in _open_policy(new):
-        was = _policy_status(old, before, row)
+        was = compare.policy_status(before, _listed(old, row), row.resource_key)
         out.append(_policy_change(row, compare.classify(was, compare.FAIL), _state_text(old, row, was), row.state))
     for row in _open_policy(old):
-        now = _policy_status(new, after, row)
+        now = compare.policy_status(after, _listed(new, row), row.resource_key)
         if now != compare.FAIL:
             out.append(_policy_change(row, compare.classify(compare.FAIL, now), row.state, _state_text(new, row, now)))
     out.sort(key=lambda p: (_CHANGE_RANK[p.change], p.assignment, p.definition_id,

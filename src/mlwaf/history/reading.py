@@ -37,6 +37,25 @@ def load(path: str | os.PathLike[str], *, stream: bool = False) -> RunReport:
     return from_dict(data, shown)
 
 
+def generated_at(path: str | os.PathLike[str]) -> str | None:
+    """The report's `tool.generated_at` (None for a --reproducible report), read from the head
+    of the file without reading the rest when ijson is installed."""
+    file = Path(path)
+    if not file.is_file():
+        raise ReportError(f"{path}: no such file")
+    ijson = _ijson()
+    if ijson is None:
+        return load(file).generated_at
+    try:
+        tool = _first(ijson, file, "tool")
+    except ijson.JSONError as err:
+        raise ReportError(f"{path}: not valid JSON: {err}") from None
+    if not isinstance(tool, dict) or tool.get("name") != "mlwaf":
+        raise ReportError(f"{path}: not an mlwaf JSON report (no \"tool\": {{\"name\": \"mlwaf\"}})")
+    value = tool.get("generated_at")
+    return str(value) if value else None
+
+
 def _ijson():  # noqa: ANN202 - the module, or None when the extra is not installed
     try:
         import ijson

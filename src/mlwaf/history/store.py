@@ -1,0 +1,506 @@
+"""The history store: one SQLite file (stdlib driver, no server) of runs and of what changed
+between them. `append` is the entry point; `mlwaf history import` and, later, `mlwaf scan
+--history FILE` call it.
+
+Appending writes what changed, not a copy of the run (schema.py describes the spans): a run of a
+100k-resource estate where 1% changed writes about 1% of the rows the first run wrote. An open
+span that a run saw again is not written at all; its `last_run` stays NULL, meaning "seen in the
+latest run". A span the run could not see (coverage.py) gets `last_run` = the last run that saw
+it, once, and stays open: a run that could not read a subscription does not fix its findings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import sqlite3
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from mlwaf import armid
+from mlwaf.history import compare, reading, runreport
+from mlwaf.history.compare import Change, Statuses
+from mlwaf.history.diff import RUN_SCOPE, score_blocks
+from mlwaf.history.runreport import RunReport
+from mlwaf.history.schema import HistoryError, migrate, transaction
+
+AT_REPORT = "generated_at"
+AT_GIVEN = "given"
+AT_MTIME = "file mtime"
+_CHUNK = 500  # ids per `IN (...)` query, below SQLite's variable limit
+
+
+def key(text: str) -> int:
+    """The 64-bit key of an identity string (finding, resource, scope, policy result): a span
+    row holds integers, not 150-character ids. A collision needs about 4 billion identities to be
+    likely; an estate has millions at most."""
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+def to_epoch(moment: dt.datetime | str) -> int:
+    """Seconds since the epoch (UTC) of an aware datetime or ISO 8601 text; naive means UTC."""
+    if isinstance(moment, str):
+        try:
+            moment = dt.datetime.fromisoformat(moment.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise HistoryError(f"not an ISO 8601 time: {moment!r} (e.g. 2026-11-21T06:00:00Z)") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return int(moment.timestamp())
+
+
+def iso(epoch: int) -> str:
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    """What one append did, in numbers: for the command's output and the tests."""
+
+    run: int | None  # None when the report was already the latest run (skipped)
+    at: str
+    at_source: str
+    source: str | None
+    skipped: str | None = None
+    opened: int = 0  # findings failing for the first time
+    reopened: int = 0  # findings failing again after a fix
+    fixed: int = 0
+    removed: int = 0  # findings closed because their resource is gone
+    unseen: int = 0  # open findings this run could not assess: kept open
+    open: int = 0  # findings open after the run
+    resources_added: int = 0
+    resources_removed: int = 0
+    resources_unseen: int = 0
+    scores_changed: int = 0
+    policy_opened: int = 0
+    policy_closed: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class RunRow:
+    id: int
+    at: int
+    at_source: str
+    source: str | None
+    fingerprint: str
+    tool_version: str
+    resources: int
+    not_assessed: int
+    policy: bool
+
+    @property
+    def when(self) -> str:
+        return iso(self.at)
+
+
+class History:
+    """An open history file (created and migrated on open)."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        if self.path.is_dir():
+            raise HistoryError(f"{self.path}: a folder, not a history file")
+        try:
+            self.db = sqlite3.connect(self.path, isolation_level=None)
+            self.db.execute("PRAGMA foreign_keys = ON")
+            # A first run of a large estate writes hundreds of thousands of rows: a 64 MiB page
+            # cache (the default is 2 MiB) keeps the B-tree pages of one append in memory.
+            self.db.execute("PRAGMA cache_size = -65536")
+            migrate(self.db)
+        except HistoryError as err:
+            raise HistoryError(f"{self.path}: {err}") from None
+        except sqlite3.DatabaseError as err:
+            raise HistoryError(f"{self.path}: not an mlwaf history file ({err})") from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> History:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def runs(self, *, include_pruned: bool = False) -> list[RunRow]:
+        rows = self.db.execute(
+            "SELECT r.id, r.at, r.at_source, r.source, r.fingerprint, r.tool_version, r.resources,"
+            " (SELECT count(*) FROM not_assessed n WHERE n.run = r.id), r.policy FROM run r"
+            + ("" if include_pruned else " WHERE r.pruned = 0") + " ORDER BY r.id"
+        )
+        return [RunRow(*row[:8], bool(row[8])) for row in rows]
+
+    def latest(self) -> RunRow | None:
+        runs = self.runs()
+        return runs[-1] if runs else None
+
+    def append(self, report: RunReport, *, at: dt.datetime | str | None = None,
+               at_source: str = AT_GIVEN) -> AppendResult:
+        """Record a run. `at` is the run's time when the report has none (--reproducible) or
+        when given (`at_source` says where it came from); runs must come in time order (import
+        sorts them)."""
+        if at is not None:
+            epoch, source = to_epoch(at), at_source
+        elif report.generated_at:
+            epoch, source = to_epoch(report.generated_at), AT_REPORT
+        else:
+            raise HistoryError(
+                f"{report.label()}: the report has no time (made with --reproducible): give the run's time"
+            )
+        fingerprint = _fingerprint(report)
+        latest = self.latest()
+        if latest is not None and latest.fingerprint == fingerprint:
+            return AppendResult(None, iso(epoch), source, report.source, skipped="already the latest run")
+        if latest is not None and epoch < latest.at:
+            raise HistoryError(
+                f"{report.label()}: the run is at {iso(epoch)}, before the latest run in {self.path} "
+                f"({latest.when}); append runs oldest first (`mlwaf history import` sorts them)"
+            )
+        with transaction(self.db):
+            return _Append(self.db, report, epoch, source, fingerprint, latest.id if latest else None).run()
+
+
+@dataclass(frozen=True)
+class PruneResult:
+    cutoff: str
+    runs_deleted: int
+    runs_kept_as_start: int  # pruned runs kept only because a span that lasts began there
+    spans_deleted: int
+    bytes_before: int
+    bytes_after: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+_SPANS = ("finding_span", "resource_span", "score_span", "policy_span")
+_DIMENSIONS = (  # rows no span refers to any more
+    "DELETE FROM finding WHERE id NOT IN (SELECT finding FROM finding_span)",
+    "DELETE FROM resource WHERE id NOT IN (SELECT resource FROM resource_span) "
+    "AND id NOT IN (SELECT resource FROM finding)",
+    "DELETE FROM scope WHERE id NOT IN (SELECT scope FROM score_span)",
+    "DELETE FROM policy_result WHERE id NOT IN (SELECT result FROM policy_span)",
+)
+
+
+def prune(history: History, older_than: int) -> PruneResult:
+    """Forget runs more than `older_than` seconds before the latest run, and every span that
+    ended by then. A span still open, or that ended later, keeps its first run as a stub (time
+    only), so a finding open for two years keeps its first-seen date. The file is vacuumed."""
+    latest = history.latest()
+    before = history.path.stat().st_size
+    if latest is None:
+        return PruneResult("", 0, 0, 0, before, before)
+    cutoff = latest.at - older_than
+    db = history.db
+    with transaction(db):
+        last_old = db.execute("SELECT max(id) FROM run WHERE at < ?", (cutoff,)).fetchone()[0]
+        deleted = stubs = spans = 0
+        if last_old is not None:
+            for table in _SPANS:
+                spans += db.execute(f"DELETE FROM {table} WHERE end_run IS NOT NULL AND end_run <= ?",
+                                    (last_old,)).rowcount
+            for table in ("not_assessed", "policy_compliance"):
+                db.execute(f"DELETE FROM {table} WHERE run <= ?", (last_old,))
+            # (NOT IN over a list holding NULL is never true: open spans' NULL last_run left out.)
+            referenced = " UNION ".join(
+                f"SELECT first_run FROM {t} UNION SELECT last_run FROM {t} WHERE last_run IS NOT NULL" for t in _SPANS)
+            deleted = db.execute(f"DELETE FROM run WHERE id <= ? AND id NOT IN ({referenced})", (last_old,)).rowcount
+            stubs = db.execute("UPDATE run SET pruned = 1 WHERE id <= ?", (last_old,)).rowcount
+            for statement in _DIMENSIONS:
+                db.execute(statement)
+    db.execute("VACUUM")
+    return PruneResult(iso(cutoff), deleted, stubs, spans, before, history.path.stat().st_size)
+
+
+def append(
+    report: str | os.PathLike[str] | Mapping[str, Any] | RunReport,
+    store: str | os.PathLike[str] | History,
+    *,
+    at: dt.datetime | str | None = None,
+    at_source: str = AT_GIVEN,
+) -> AppendResult:
+    """Append one run to a history file: `report` is a JSON report file (streamed: a large one is
+    never held whole), the report as a dict (a scan's own), or a read `RunReport`; `store` a
+    history file (created when missing) or an open `History`. This is what `mlwaf scan --history
+    FILE` calls after writing its reports."""
+    if isinstance(report, RunReport):
+        run = report
+    elif isinstance(report, Mapping):
+        run = runreport.from_dict(report)
+    else:
+        run = reading.load(report, stream=True)
+    if isinstance(store, History):
+        return store.append(run, at=at, at_source=at_source)
+    with History(store) as history:
+        return history.append(run, at=at, at_source=at_source)
+
+
+def _fingerprint(report: RunReport) -> str:
+    overall = (report.scores or {}).get("overall")
+    data = [report.generated_at, report.version, len(report.resources), len(report.findings), overall,
+            sorted(Counter(f.status for f in report.findings.values()).items())]
+    return hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()[:32]
+
+
+def _chunks(items: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+class _Append:
+    """One run appended, inside the caller's transaction."""
+
+    def __init__(self, db: sqlite3.Connection, report: RunReport, at: int, at_source: str, fingerprint: str,
+                 previous: int | None) -> None:
+        self.db, self.report, self.previous = db, report, previous
+        self.statuses = Statuses(report)
+        self.coverage = self.statuses.coverage
+        self.counts: Counter[str] = Counter()
+        self.at, self.at_source = at, at_source
+        self.id = self._insert_run(fingerprint)
+
+    def run(self) -> AppendResult:
+        self._resources()
+        self._findings()
+        self._scores()
+        self._policy()
+        c = self.counts
+        return AppendResult(
+            self.id, iso(self.at), self.at_source, self.report.source, opened=c["opened"], reopened=c["reopened"],
+            fixed=c["fixed"], removed=c["removed"], unseen=c["unseen"], open=c["open"],
+            resources_added=c["resources_added"], resources_removed=c["resources_removed"],
+            resources_unseen=c["resources_unseen"], scores_changed=c["scores_changed"],
+            policy_opened=c["policy_opened"], policy_closed=c["policy_closed"],
+        )
+
+    # --- the run ----------------------------------------------------------------------------
+    def _insert_run(self, fingerprint: str) -> int:
+        r = self.report
+        scopes = r.scores.get("scopes") or ()
+        subscriptions = sorted({str(s.get("name")) for s in scopes if s.get("kind") == "subscription"})
+        scope = {"subscriptions": subscriptions, "files": r.scanned}
+        statuses = dict((r.scores.get("overall") or {}).get("counts") or {})
+        cur = self.db.execute(
+            "INSERT INTO run (at, at_source, source, fingerprint, tool_version, report_schema, checks, check_sources,"
+            " scope, resources, statuses, summarized, gate, policy) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (self.at, self.at_source, r.source, fingerprint, r.version, r.tool.get("schema_version"),
+             r.tool.get("checks"), _json(r.tool.get("check_sources")), _json(scope), len(r.resources),
+             _json(statuses), int(r.summarized), (r.gate or {}).get("decision"), int(r.policy is not None)),
+        )
+        run_id = int(cur.lastrowid or 0)
+        self.db.executemany(
+            "INSERT INTO not_assessed (run, path, scope, call, status, message) VALUES (?,?,?,?,?,?)",
+            [(run_id, e.path, e.scope, e.call, e.status, e.message) for e in r.errors],
+        )
+        return run_id
+
+    # --- spans, the common part -------------------------------------------------------------
+    def _open(self, table: str, entity: str, extra: str = "") -> dict[int, tuple[Any, ...]]:
+        """Open spans: entity key -> (rowid, last_run, *extra columns)."""
+        cols = f"{entity}, rowid, last_run{', ' + extra if extra else ''}"
+        return {row[0]: row[1:] for row in self.db.execute(f"SELECT {cols} FROM {table} WHERE end_run IS NULL")}
+
+    def _seen_again(self, table: str, spans: Iterable[tuple[Any, ...]]) -> None:
+        """Open spans seen by this run after runs that could not see them: seen in the latest run."""
+        self.db.executemany(f"UPDATE {table} SET last_run = NULL WHERE rowid = ?",
+                            [(span[0],) for span in spans if span[1] is not None])
+
+    def _unseen(self, table: str, span: tuple[Any, ...]) -> None:
+        if span[1] is None:  # seen last by the previous run; stays open
+            self.db.execute(f"UPDATE {table} SET last_run = ? WHERE rowid = ?", (self.previous, span[0]))
+
+    def _end(self, table: str, span: tuple[Any, ...], reason: str | None = None) -> None:
+        last = span[1] if span[1] is not None else self.previous
+        if table == "resource_span" or table == "score_span":
+            self.db.execute(f"UPDATE {table} SET end_run = ?, last_run = ? WHERE rowid = ?", (self.id, last, span[0]))
+        else:
+            self.db.execute(f"UPDATE {table} SET end_run = ?, last_run = ?, end_reason = ? WHERE rowid = ?",
+                            (self.id, last, reason, span[0]))
+
+    # --- resources --------------------------------------------------------------------------
+    def _resources(self) -> None:
+        current = {key(r.key): r for r in self.report.resources.values()}
+        # Findings name their resource by the id as written: its key, computed once here.
+        self.resource_keys = {r.id: k for k, r in current.items()}
+        known = dict(self.db.execute("SELECT id, path FROM resource"))
+        self.db.executemany("INSERT INTO resource (id, rid, type, name, path) VALUES (?,?,?,?,?)",
+                            sorted((k, r.id, r.type, r.name, r.path) for k, r in current.items() if k not in known))
+        moved = [(r.id, r.name, r.path, k) for k, r in current.items() if k in known and known[k] != r.path]
+        self.db.executemany("UPDATE resource SET rid = ?, name = ?, path = ? WHERE id = ?", moved)
+        spans = self._open("resource_span", "resource")
+        self._seen_again("resource_span", (spans[k] for k in current.keys() & spans.keys()))
+        added = sorted((k, self.id) for k in current if k not in spans)
+        self.db.executemany("INSERT INTO resource_span (resource, first_run, last_run) VALUES (?, ?, NULL)", added)
+        self.counts["resources_added"] = len(added)
+        gone = [k for k in spans if k not in current]
+        for k, rid, path in self._rows("SELECT id, rid, path FROM resource WHERE id IN ({})", gone):
+            if self.coverage.missed(armid.normalize(rid), path):
+                self._unseen("resource_span", spans[k])
+                self.counts["resources_unseen"] += 1
+            else:
+                self._end("resource_span", spans[k])
+                self.counts["resources_removed"] += 1
+
+    def _resource_key(self, row: runreport.FindingRow) -> int:
+        known = self.resource_keys.get(row.resource_id)
+        return known if known is not None else key(row.resource_key)
+
+    def _rows(self, query: str, ids: Sequence[int]) -> Iterator[tuple[Any, ...]]:
+        for chunk in _chunks(ids):
+            yield from self.db.execute(query.format(",".join("?" * len(chunk))), chunk)
+
+    # --- findings ---------------------------------------------------------------------------
+    def _findings(self) -> None:
+        listed = {key(identity): row for identity, row in self.report.findings.items()}
+        failing = {k: row for k, row in listed.items() if row.status == compare.FAIL}
+        self.db.executemany(
+            "INSERT INTO check_meta (check_id, title, pillar, severity) VALUES (?,?,?,?) ON CONFLICT(check_id) DO "
+            "UPDATE SET title = excluded.title, pillar = excluded.pillar, severity = excluded.severity WHERE "
+            "(title, pillar, severity) IS NOT (excluded.title, excluded.pillar, excluded.severity)",
+            list(self.report.checks.values()),
+        )
+        spans = self._open("finding_span", "finding", "severity, suppressed")
+        self._seen_again("finding_span", (spans[k] for k in failing.keys() & spans.keys()))
+        self.db.executemany(
+            "UPDATE finding_span SET severity = ?, suppressed = ? WHERE rowid = ?",
+            [(row.severity, int(row.suppressed), spans[k][0]) for k, row in failing.items()
+             if k in spans and (spans[k][2], bool(spans[k][3])) != (row.severity, row.suppressed)],
+        )
+        new = sorted(k for k in failing if k not in spans)  # B-tree inserts in key order
+        before = self.db.total_changes
+        self.db.executemany("INSERT OR IGNORE INTO finding (id, check_id, resource) VALUES (?,?,?)",
+                            [(k, failing[k].check_id, self._resource_key(failing[k])) for k in new])
+        self.counts["opened"] = self.db.total_changes - before
+        self.counts["reopened"] = len(new) - self.counts["opened"]
+        self.db.executemany(
+            "INSERT INTO finding_span (finding, severity, suppressed, first_run, last_run) VALUES (?,?,?,?,NULL)",
+            [(k, failing[k].severity, int(failing[k].suppressed), self.id) for k in new],
+        )
+        gone = [k for k in spans if k not in failing]
+        query = "SELECT f.id, f.check_id, r.rid, r.path FROM finding f JOIN resource r ON r.id = f.resource " \
+                "WHERE f.id IN ({})"
+        for k, check_id, rid, path in self._rows(query, gone):
+            now = self.statuses.of_listed(listed.get(k), check_id, armid.normalize(rid), path)
+            if compare.classify(compare.FAIL, now) == Change.FIXED:
+                reason = "removed" if now == compare.ABSENT else "fixed"
+                self._end("finding_span", spans[k], reason)
+                self.counts[reason] += 1
+            else:
+                self._unseen("finding_span", spans[k])
+                self.counts["unseen"] += 1
+        self.counts["open"] = len(spans) + len(new) - self.counts["fixed"] - self.counts["removed"]
+
+    # --- scores -----------------------------------------------------------------------------
+    def _scores(self) -> None:
+        current: dict[tuple[int, str], tuple[Any, ...]] = {}
+        scopes = []
+        for (kind, sid_key), (sid, name, pillars) in score_blocks(self.report.scores).items():
+            scope = key(f"{kind}|{sid_key}")
+            scopes.append((scope, kind, sid, name))
+            for pillar, block in pillars.items():
+                current[scope, pillar] = (block.get("score"), block.get("coverage"), _json(block.get("counts")))
+        self.db.executemany("INSERT OR IGNORE INTO scope (id, kind, sid, name) VALUES (?,?,?,?)", sorted(scopes))
+        spans = {(row[0], row[1]): row[2:] for row in self.db.execute(
+            "SELECT scope, pillar, rowid, last_run, score, coverage, counts FROM score_span WHERE end_run IS NULL")}
+        same = [span for k, span in spans.items() if k in current and tuple(span[2:]) == current[k]]
+        self._seen_again("score_span", same)
+        changed = [k for k in current if k not in spans or tuple(spans[k][2:]) != current[k]]
+        for k in changed:
+            if k in spans:
+                self._end("score_span", spans[k])
+        self.db.executemany(
+            "INSERT INTO score_span (scope, pillar, score, coverage, counts, first_run, last_run) "
+            "VALUES (?,?,?,?,?,?,NULL)", [(*k, *current[k], self.id) for k in sorted(changed)])
+        self.counts["scores_changed"] = len(changed)
+        gone: dict[int, list[tuple[Any, ...]]] = {}
+        for k in spans.keys() - current.keys():
+            gone.setdefault(k[0], []).append(spans[k])
+        for scope, kind, sid in self._rows("SELECT id, kind, sid FROM scope WHERE id IN ({})", list(gone)):
+            missed = kind != RUN_SCOPE and self.coverage.missed(armid.normalize(sid), None)
+            for span in gone[scope]:
+                if missed:
+                    self._unseen("score_span", span)
+                else:
+                    self._end("score_span", span)
+
+    # --- Azure Policy -----------------------------------------------------------------------
+    def _policy(self) -> None:
+        policy = self.report.policy
+        if policy is None:
+            return  # a run that evaluated no policy neither opens nor closes a policy result
+        states: dict[str, Counter[str]] = {}
+        for row in policy.results.values():
+            states.setdefault(row.assignment, Counter())[row.state] += 1
+        self.db.executemany(
+            "INSERT INTO policy_compliance (run, assignment, compliant, non_compliant, exempt, unknown, error, percent)"
+            " VALUES (?,?,?,?,?,?,?,?)",
+            [(self.id, a, c["Compliant"], c["NonCompliant"], c["Exempt"], c["Unknown"], c["Error"],
+              _percent(policy.summary, a, c)) for a, c in sorted(states.items())],
+        )
+        rows = {key(r.identity): r for r in policy.results.values()}
+        failing = {k: r for k, r in rows.items() if compare.as_status(r.state) == compare.FAIL}
+        spans = self._open("policy_span", "result", "state")
+        self._seen_again("policy_span", (spans[k] for k in failing.keys() & spans.keys()))
+        restated = [(r.state, spans[k][0]) for k, r in failing.items() if k in spans and spans[k][2] != r.state]
+        self.db.executemany("UPDATE policy_span SET state = ? WHERE rowid = ?", restated)
+        new = [k for k in failing if k not in spans]
+        self.db.executemany(
+            "INSERT OR IGNORE INTO policy_result (id, assignment, definition_id, reference_id, display_name,"
+            " resource_id) VALUES (?,?,?,?,?,?)",
+            [(k, r.assignment, r.definition_id, r.reference_id, r.display_name, r.resource_id)
+             for k in new for r in (failing[k],)],
+        )
+        self.db.executemany("INSERT INTO policy_span (result, state, first_run, last_run) VALUES (?,?,?,NULL)",
+                            [(k, failing[k].state, self.id) for k in new])
+        self.counts["policy_opened"] = len(new)
+        gone = [k for k in spans if k not in failing]
+        for k, rid in self._rows("SELECT id, resource_id FROM policy_result WHERE id IN ({})", gone):
+            now = compare.policy_status(self.statuses, rows.get(k), armid.normalize(rid))
+            if compare.classify(compare.FAIL, now) == Change.FIXED:
+                self._end("policy_span", spans[k], "removed" if now == compare.ABSENT else "fixed")
+                self.counts["policy_closed"] += 1
+            else:
+                self._unseen("policy_span", spans[k])
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+
+
+_PERCENT_KEYS = ("percent", "percentage", "compliance", "compliance_percentage")
+
+
+def _summary_entry(summary: Any, assignment: str) -> Any:
+    """The policy summary's entry for an assignment: summary[assignment], or the item of a list
+    (or of summary["assignments"]) whose assignment or name it is."""
+    if isinstance(summary, Mapping):
+        if assignment in summary:
+            return summary[assignment]
+        summary = summary.get("assignments")
+        if isinstance(summary, Mapping):
+            return summary.get(assignment)
+    if isinstance(summary, list):
+        return next((e for e in summary if isinstance(e, Mapping) and assignment in (e.get("assignment"),
+                                                                                       e.get("name"))), None)
+    return None
+
+
+def _percent(summary: Any, assignment: str, counts: Counter[str]) -> float | None:
+    """The assignment's compliance percentage as the report's policy summary gives it; without
+    one, the share of compliant results among those evaluated (compliant, non-compliant, error)."""
+    entry = _summary_entry(summary, assignment)
+    if isinstance(entry, Mapping):
+        entry = next((entry[k] for k in _PERCENT_KEYS if isinstance(entry.get(k), int | float)), None)
+    if isinstance(entry, int | float) and not isinstance(entry, bool):
+        return float(entry)
+    evaluated = counts["Compliant"] + counts["NonCompliant"] + counts["Error"]
+    return round(100.0 * counts["Compliant"] / evaluated, 1) if evaluated else None
