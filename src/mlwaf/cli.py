@@ -110,6 +110,10 @@ def _param_overrides(parameters_files: list[Path] | None, param: list[str] | Non
     return overrides
 
 
+EXCLUDE_OPTION = typer.Option(
+    "--exclude", help="Do not read walked files or folders matching this pattern (.gitignore syntax, relative to "
+    "the scanned folder); repeatable; added to exclude in mlwaf.toml and .mlwafignore files."
+)
 CONFIG_OPTION = typer.Option(
     "--config", help="Config file: mlwaf.toml, or pyproject.toml with a tool.mlwaf table. Default: found from "
     "the working directory up to the top of the git repository."
@@ -211,6 +215,7 @@ def scan(
     ] = None,
     parameters_files: Annotated[list[Path] | None, PARAMETERS_OPTION] = None,
     param: Annotated[list[str] | None, PARAM_OPTION] = None,
+    exclude: Annotated[list[str] | None, EXCLUDE_OPTION] = None,
     subscription: Annotated[
         list[str] | None,
         typer.Option("--subscription", help="Live: scan this subscription (id); repeatable.", rich_help_panel="Live"),
@@ -294,16 +299,19 @@ def scan(
     root = paths[0] if len(paths) == 1 and paths[0].is_dir() else Path.cwd()
     options = ScanOptions(
         read=ReadOptions(
-            root=root, parameter_files=list(parameters_files or []), param_overrides=overrides
+            root=root, parameter_files=list(parameters_files or []), param_overrides=overrides,
+            exclude=list(exclude or []), outputs=_own_outputs(output, output_dir),
         ),
         checks_dirs=list(checks_dir or []),
         reproducible=reproducible,
     )
-    options, _ = _configure(
+    options, cfg = _configure(
         options, reg, config_file, fail_on=fail_on, min_score=min_score, fail_on_unknown=fail_on_unknown,
         allow_incomplete=allow_incomplete, checks=checks, skip_checks=skip_checks,
         inline_suppressions=inline_suppressions, baseline=baseline, detail_limit=detail_limit,
     )
+    if cfg.baseline is not None:
+        options.read.outputs.append(cfg.baseline)
     report_options = report.ReportOptions(
         sarif_category=sarif_category,
         sarif_include_pass=sarif_include_pass,
@@ -334,6 +342,15 @@ def scan(
         # The decision with the summary; a gate that did not pass says why on stderr.
         typer.echo("\n".join(gate.describe(result.gate)), err=quiet or output == Path("-") or code != EXIT_OK)
     raise typer.Exit(code)
+
+
+def _own_outputs(output: Path | None, output_dir: Path) -> list[Path]:
+    """The files this run writes (every format's, in case an earlier run wrote others): a scan of
+    a folder that holds them never reads them as input."""
+    from mlwaf import report
+
+    own = [output_dir / f"{REPORT_BASENAME}.{report.renderer(name).EXTENSION}" for name in report.FORMATS]
+    return own + ([output] if output is not None and output != Path("-") else [])
 
 
 def _live_source(**live: object):  # noqa: ANN202 - SourceResult is imported lazily
@@ -555,6 +572,7 @@ def baseline_create(
     skip_checks: Annotated[list[str] | None, SKIP_CHECKS_OPTION] = None,
     parameters_files: Annotated[list[Path] | None, PARAMETERS_OPTION] = None,
     param: Annotated[list[str] | None, PARAM_OPTION] = None,
+    exclude: Annotated[list[str] | None, EXCLUDE_OPTION] = None,
 ) -> None:
     """Scan, then record every finding that is not a pass (check id + resource id, and a template's
     path; never a line) so that `mlwaf scan --baseline FILE` gates only on new findings."""
@@ -569,13 +587,15 @@ def baseline_create(
     overrides = _param_overrides(parameters_files, param)
     reg = _load_registry(list(checks_dir or []))
     root = paths[0] if len(paths) == 1 and paths[0].is_dir() else Path.cwd()
-    read = ReadOptions(root=root, parameter_files=list(parameters_files or []), param_overrides=overrides)
+    read = ReadOptions(root=root, parameter_files=list(parameters_files or []), param_overrides=overrides,
+                       exclude=list(exclude or []))
     options = ScanOptions(read=read, checks_dirs=list(checks_dir or []), reproducible=True)
     options, cfg = _configure(options, reg, config_file, load_baseline=False, checks=checks, skip_checks=skip_checks)
     target = output or cfg.baseline
     if target is None:
         _err("give the file to write with --output (or set baseline = \"...\" in the config file)")
         raise typer.Exit(EXIT_USAGE)
+    options.read.outputs.append(target)
     _check_outputs(target, target.parent)
     result = evaluate(run_sources(paths, options), select_checks(reg, options), options, check_sources=reg.counts)
     for e in result.errors:

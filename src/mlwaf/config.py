@@ -12,6 +12,8 @@ git repository). Written in TOML (read with the standard library's tomllib):
     skip-checks = ["MLW-COST-003"]          # --skip-checks
     inline-suppressions = true              # --no-inline-suppressions sets false
     baseline = "mlwaf-baseline.json"        # --baseline; relative to the config file
+    exclude = ["legacy/", "*.test.json"]    # walked paths not to read, .gitignore syntax (--exclude adds)
+    max-file-size = "256MiB"                # larger input files are reported, not read
 
     [params]                                # shared by name by every check that declares it
     allowed_regions = ["westeurope", "northeurope"]
@@ -58,6 +60,8 @@ KEYS = (
     "inline-suppressions",
     "baseline",
     "detail-limit",
+    "exclude",
+    "max-file-size",
     "params",
     "suppressions",
 )
@@ -80,6 +84,8 @@ class Config:
     inline_suppressions: bool = True
     detail_limit: int | None = None  # None: the scan's default (mlwaf.scan.DETAIL_LIMIT)
     baseline: Path | None = None
+    exclude: list[str] = field(default_factory=list)  # gitignore-style patterns (mlwaf.sources.walk)
+    max_file_bytes: int | None = None  # None: mlwaf.sources.files.MAX_FILE_BYTES
     params: dict[str, Any] = field(default_factory=dict)  # shared by name
     check_params: dict[str, dict[str, Any]] = field(default_factory=dict)  # check id -> own values
     suppressions: list[suppressions.Suppression] = field(default_factory=list)
@@ -152,6 +158,11 @@ class Config:
             baseline=baseline,
             checks=list(self.checks),
             skip_checks=list(self.skip_checks),
+            read=dataclasses.replace(
+                options.read,
+                exclude=[*self.exclude, *options.read.exclude],
+                max_file_bytes=options.read.max_file_bytes if self.max_file_bytes is None else self.max_file_bytes,
+            ),
         )
 
     def with_options(
@@ -279,7 +290,7 @@ def parse(data: Mapping[str, Any], where: str, path: Path | None = None) -> Conf
         cfg.detail_limit = limit
     if "inline-suppressions" in data:
         cfg.inline_suppressions = _typed(data, "inline-suppressions", bool, where)
-    for key in ("checks", "skip-checks"):
+    for key in ("checks", "skip-checks", "exclude"):
         if key in data:
             values = _typed(data, key, list, where)
             if not all(isinstance(v, str) and v.strip() for v in values):
@@ -287,6 +298,8 @@ def parse(data: Mapping[str, Any], where: str, path: Path | None = None) -> Conf
             setattr(cfg, key.replace("-", "_"), list(values))
     if "baseline" in data:
         cfg.baseline = base / _typed(data, "baseline", str, where)
+    if "max-file-size" in data:
+        cfg.max_file_bytes = _size(data["max-file-size"], where)
     if "params" in data:
         for name, value in _typed(data, "params", dict, where).items():
             if _CHECK_ID.match(name):
@@ -301,6 +314,25 @@ def parse(data: Mapping[str, Any], where: str, path: Path | None = None) -> Conf
         except suppressions.SuppressionError as err:
             raise ConfigError(str(err)) from None
     return cfg
+
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|KIB|MB|MIB|GB|GIB)?\s*$", re.I)
+_SCALE = {"B": 1, "KB": 1000, "KIB": 1024, "MB": 1000**2, "MIB": 1024**2, "GB": 1000**3, "GIB": 1024**3}
+
+
+def _size(value: Any, where: str) -> int:
+    """`max-file-size`: bytes as a whole number, or a string such as "512MiB" or "1GB"."""
+    m = _SIZE.match(value) if isinstance(value, str) else None
+    if m is not None:
+        size = int(float(m.group(1)) * _SCALE[(m.group(2) or "B").upper()])
+    elif isinstance(value, int) and not isinstance(value, bool):
+        size = value
+    else:
+        size = -1
+    if size <= 0:
+        raise ConfigError(f"{where}: 'max-file-size' must be a size such as \"512MiB\" or a number of bytes, "
+                          f"got {value!r}")
+    return size
 
 
 _TYPE_NAMES = {str: "a string", bool: "true or false", list: "an array", dict: "a table"}

@@ -6,8 +6,9 @@ for live scans, so an offline scan never pays for it.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +29,10 @@ class ReadOptions:
     root: Path | None = None
     # Files larger than this are reported, not read (`max-file-size`; mlwaf.sources.files).
     max_file_bytes: int = MAX_FILE_BYTES
+    # Walked paths not to read (mlwaf.sources.walk): gitignore-style patterns (--exclude,
+    # `exclude` in mlwaf.toml), and this run's own outputs (reports, baseline).
+    exclude: list[str] = field(default_factory=list)
+    outputs: list[Path] = field(default_factory=list)
 
 
 @dataclass
@@ -48,23 +53,6 @@ class SourceResult:
 
 # Files in a walked folder that are read as documents; anything else is listed as skipped.
 JSON_SUFFIXES = {".json", ".jsonc", ".arm"}
-_SKIP_DIRS = {".git", ".venv", "node_modules", "__pycache__", ".mypy_cache", ".pytest_cache"}
-
-
-def iter_files(paths: Iterable[Path]) -> Iterator[tuple[Path, bool]]:
-    """Every file named or under a named folder, sorted so reports are deterministic.
-
-    Yields (path, explicit): a file named on the command line is always read; a file found by
-    walking is read when its suffix says JSON.
-    """
-    for p in paths:
-        if p.is_dir():
-            for dirpath, dirnames, filenames in os.walk(p):
-                dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
-                for name in sorted(filenames):
-                    yield Path(dirpath) / name, False
-        else:
-            yield p, True
 
 
 def display_path(path: Path, root: Path | None) -> str:
@@ -76,19 +64,20 @@ def display_path(path: Path, root: Path | None) -> str:
     if root is not None:
         # Where the file was found (a symbolic link is shown where it is, not where it points);
         # failing that, where it really is.
-        for here, top in ((Path(os.path.abspath(path)), Path(os.path.abspath(root))), (path.resolve(), root.resolve())):
-            try:
-                shown = here.relative_to(top).as_posix()
-                break
-            except ValueError:
-                continue
+        try:
+            shown = Path(os.path.abspath(path)).relative_to(os.path.abspath(root)).as_posix()
+        except ValueError:
+            with contextlib.suppress(ValueError, OSError, RuntimeError):  # RuntimeError: a link loop
+                shown = path.resolve().relative_to(root.resolve()).as_posix()
     if not shown.isascii():
         shown = os.fsencode(shown).decode("utf-8", "backslashreplace")
     return shown
 
 
 def read_paths(paths: Iterable[Path], options: ReadOptions | None = None) -> SourceResult:
-    from mlwaf.sources import documents
+    from mlwaf.sources import documents, walk
 
     options = options or ReadOptions()
-    return documents.read_files(iter_files(list(paths)), options)
+    exclusions = walk.Exclusions(options.exclude, options.outputs)
+    entries = walk.walk(list(paths), exclusions, show=lambda p: display_path(p, options.root))
+    return documents.read_files(entries, options)

@@ -17,6 +17,7 @@ from typing import Any
 from mlwaf import armid, jsontext
 from mlwaf.model import InputError, Origin, Resource, ScannedInput, SkippedItem
 from mlwaf.sources import JSON_SUFFIXES, ReadOptions, SourceResult, display_path, files, resource_shape, rest_examples
+from mlwaf.sources.walk import Found, Passed
 
 
 class ShapeError(ValueError):
@@ -311,10 +312,19 @@ def own_output(data: Any) -> str | None:
     return None
 
 
-def read_files(paths: Iterable[tuple[Path, bool]], options: ReadOptions) -> SourceResult:
+def read_files(entries: Iterable[Found | Passed], options: ReadOptions) -> SourceResult:
+    """Read what the walk found; list what it passed over (mlwaf.sources.walk)."""
     result = SourceResult()
     versions: dict[str, str] = {}  # recorded file -> the API version its live call used
-    for path, explicit in paths:
+    for entry in entries:
+        if isinstance(entry, Passed):
+            shown = display_path(entry.path, options.root)
+            if entry.error:
+                result.errors.append(InputError(shown, entry.reason))
+            else:
+                result.scanned.append(ScannedInput(shown, "skipped", 0, entry.reason))
+            continue
+        path, explicit = entry.path, entry.explicit
         if not explicit and path.suffix.lower() not in JSON_SUFFIXES:
             note = (
                 "Bicep source: compile it with `az bicep build` and scan the JSON"
