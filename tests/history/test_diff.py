@@ -45,7 +45,24 @@ def test_a_moved_and_reformatted_template_is_not_new(estate, sample_report):
     shutil.rmtree(estate / "dev")
     d = compare(sample_report, scan_report(estate))
     assert d.of(Change.NEW) == d.of(Change.FIXED) == d.of(Change.REGRESSED) == []
-    assert not [r for r in d.resources if r.change != "not_assessed"]
+    assert d.resources == ()
+    dev = sum(1 for f in sample_report["findings"] if f["location"].get("path") == "dev/azuredeploy.json")
+    assert any(f"{dev} finding(s) of templates that moved" in n for n in d.notes)
+
+
+def test_two_templates_declaring_the_same_names_are_two_resources(estate):
+    """Their resources share placeholder ids; the template path in the identity keeps a
+    regression in the second from hiding behind the first's pass."""
+    shutil.copytree(estate / "dev", estate / "dev2")
+    old = scan_report(estate)
+    text = (estate / "dev2" / "azuredeploy.json").read_text()
+    (estate / "dev2" / "azuredeploy.json").write_text(text.replace('"allowBlobPublicAccess": false',
+                                                                   '"allowBlobPublicAccess": true'))
+    d = compare(old, scan_report(estate))
+    (regressed,) = d.of(Change.REGRESSED)
+    assert (regressed.check_id, regressed.resource_name) == ("MLW-SEC-042", "stfrauddev01")
+    assert regressed.identity.endswith("dev2/azuredeploy.json with dev2/azuredeploy.parameters.json")
+    assert d.of(Change.NEW) == d.of(Change.FIXED) == [] and d.resources == ()
 
 
 def test_pass_to_fail_is_a_regression_and_the_gate_counts_only_what_got_worse(estate, sample_report, tmp_path):

@@ -3,6 +3,7 @@ could not see everything, growth, order, migrations and pruning."""
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from mlwaf.history import runreport, store
 from mlwaf.history.schema import VERSION, HistoryError, migrate
 
-from .conftest import DAY, write
+from .conftest import DAY, scan_report, write
 
 
 def spans(history: store.History, table: str = "finding_span") -> int:
@@ -21,12 +22,16 @@ def open_ids(history: store.History) -> set[int]:
     return {r[0] for r in history.db.execute("SELECT finding FROM finding_span WHERE end_run IS NULL")}
 
 
+def with_status(report: dict, status: str) -> set[int]:
+    return {store.key(i) for i, row in runreport.from_dict(report).findings.items() if row.status == status}
+
+
 def failing(report: dict) -> set[int]:
-    return {store.key(runreport.finding_identity(f)) for f in report["findings"] if f["status"] == "FAIL"}
+    return with_status(report, "FAIL")
 
 
 def unknown(report: dict) -> set[int]:
-    return {store.key(runreport.finding_identity(f)) for f in report["findings"] if f["status"] == "UNKNOWN"}
+    return with_status(report, "UNKNOWN")
 
 
 def test_spans_follow_the_runs(days, tmp_path):
@@ -60,6 +65,19 @@ def test_spans_follow_the_runs(days, tmp_path):
         reasons = dict(history.db.execute("SELECT end_reason, count(*) FROM finding_span WHERE end_run IS NOT NULL "
                                           "GROUP BY 1"))
         assert reasons == {"fixed": 1, "removed": fourth.removed}
+
+
+def test_a_moved_template_keeps_its_open_findings(estate, tmp_path):
+    path = tmp_path / "h.db"
+    store.append(scan_report(estate, generated_at=DAY.format(1)), path)
+    shutil.copytree(estate / "dev", estate / "infra" / "dev")
+    shutil.rmtree(estate / "dev")
+    second = store.append(scan_report(estate, generated_at=DAY.format(2)), path)
+    assert (second.opened, second.fixed, second.removed, second.resources_added, second.resources_removed) == (
+        0, 0, 0, 0, 0)
+    assert second.moved > 0
+    with store.History(path) as history:
+        assert history.db.execute("SELECT count(*) FROM finding_span WHERE first_run = 2").fetchone()[0] == 0
 
 
 def test_a_run_that_sees_the_same_writes_nothing(tmp_path, sample_report):

@@ -50,15 +50,17 @@ class Statuses:
         self.run = run
         self.coverage = Coverage(run.errors, nothing_read=not run.resources and bool(run.errors))
 
-    def of(self, identity: str, check_id: str, resource_key: str, path: str | None) -> str:
-        return self.of_listed(self.run.findings.get(identity), check_id, resource_key, path)
+    def of(self, identity: str, check_id: str, resource_uid: str, path: str | None) -> str:
+        """`resource_uid`: the finding's resource as `ResourceRow.uid` (id, and deployment)."""
+        return self.of_listed(self.run.findings.get(identity), check_id, resource_uid, path)
 
-    def of_listed(self, row: FindingRow | None, check_id: str, resource_key: str, path: str | None) -> str:
+    def of_listed(self, row: FindingRow | None, check_id: str, resource_uid: str, path: str | None) -> str:
         """The same, with the finding's row (None when not listed) already looked up."""
         if row is not None:
             return row.status
-        if resource_key not in self.run.resources:
-            return NOT_ASSESSED if self.coverage.missed(resource_key, path) else ABSENT
+        if resource_uid not in self.run.resources:
+            key = resource_uid.split("|", 1)[0]
+            return NOT_ASSESSED if self.coverage.missed(key, path) else ABSENT
         statuses = self.run.counted.get(check_id.upper())
         return counted(statuses) if statuses else NOT_CHECKED
 
@@ -81,9 +83,30 @@ def policy_status(statuses: Statuses, listed: PolicyRow | None, resource_key: st
         return NOT_CHECKED
     if listed is not None:
         return as_status(listed.state)
-    if resource_key not in statuses.run.resources:
+    if not statuses.run.has_resource(resource_key):
         return NOT_ASSESSED if statuses.coverage.missed(resource_key, None) else ABSENT
     return NOT_CHECKED
+
+
+def moved(old: RunReport, new: RunReport) -> dict[str, str]:
+    """Findings of a template that moved or was renamed: new identity -> old identity.
+
+    A template's findings carry its path in their identity, so a moved template's findings are
+    absent from one run and unknown in the other. As the baseline does, a finding of the new run
+    is matched to the one finding of the old run with the same check, resource id and status,
+    when neither run has another such finding left unmatched; with two candidates nothing is
+    matched (two templates declaring the same names are two resources)."""
+    def unmatched(run: RunReport, other: RunReport) -> dict[tuple[str, str, str], list[str]]:
+        groups: dict[tuple[str, str, str], list[str]] = {}
+        for identity, row in run.findings.items():
+            if row.deployment is not None and identity not in other.findings:
+                groups.setdefault((row.check_id.upper(), row.resource_key, row.status), []).append(identity)
+        return groups
+
+    if not (old.described or new.described):
+        return {}
+    gone, came = unmatched(old, new), unmatched(new, old)
+    return {came[k][0]: gone[k][0] for k in came.keys() & gone.keys() if len(came[k]) == len(gone[k]) == 1}
 
 
 def classify(before: str, now: str) -> Change | None:

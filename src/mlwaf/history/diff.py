@@ -185,17 +185,18 @@ class Diff:
 
 
 def compute(old: RunReport, new: RunReport) -> Diff:
+    aliases = compare.moved(old, new)
     return Diff(
         old=RunInfo.of(old),
         new=RunInfo.of(new),
-        findings=tuple(_findings(old, new)),
+        findings=tuple(_findings(old, new, aliases)),
         severity_changes=tuple(_severity_changes(old, new)),
         resources=tuple(_resources(old, new)),
         scores=tuple(_scores(old.scores, new.scores)),
         not_assessed_new=tuple(_entries_not_in(new, old)),
         not_assessed_gone=tuple(_entries_not_in(old, new)),
         policy=_policy(old, new),
-        notes=tuple(_notes(old, new)),
+        notes=tuple(_notes(old, new, len(aliases))),
     )
 
 
@@ -216,25 +217,28 @@ def _change(row: FindingRow, change: Change | None, was: str, now: str, severity
     )
 
 
-def _findings(old: RunReport, new: RunReport) -> list[FindingChange]:
+def _findings(old: RunReport, new: RunReport, aliases: Mapping[str, str]) -> list[FindingChange]:
     before, after = Statuses(old), Statuses(new)
     out: list[FindingChange] = []
     still = Change.STILL_FAILING
+    carried = set(aliases.values())
     for row in new.failing():
-        was_row = old.findings.get(row.identity)
+        was_row = old.findings.get(aliases.get(row.identity, row.identity))
         if was_row is not None and was_row.status == compare.FAIL:  # the common case, kept cheap
             sev = was_row.severity if was_row.severity != row.severity else None
             out.append(FindingChange(still, row.identity, *row[1:5], *row[7:11], compare.FAIL, compare.FAIL,
                                      row.suppressed, sev))
             continue
-        was = was_row.status if was_row is not None else before.of(row.identity, row.check_id, row.resource_key,
+        was = was_row.status if was_row is not None else before.of(row.identity, row.check_id, row.resource_uid,
                                                                    row.path)
         sev = was_row.severity if was_row is not None and was_row.severity != row.severity else None
         out.append(_change(row, compare.classify(was, row.status), was, row.status, sev))
     for row in old.failing():
+        if row.identity in carried:
+            continue  # matched to a finding of the new run (a moved template): compared above
         if (now_row := new.findings.get(row.identity)) is not None and now_row.status == compare.FAIL:
             continue
-        now = now_row.status if now_row is not None else after.of(row.identity, row.check_id, row.resource_key,
+        now = now_row.status if now_row is not None else after.of(row.identity, row.check_id, row.resource_uid,
                                                                    row.path)
         out.append(_change(now_row or row, compare.classify(row.status, now), row.status, now, None))
     out.sort(key=_sort_key)
@@ -253,12 +257,21 @@ def _severity_changes(old: RunReport, new: RunReport) -> Iterable[SeverityChange
 
 def _resources(old: RunReport, new: RunReport) -> Iterable[ResourceChange]:
     coverage = Statuses(new).coverage
-    for key in sorted(new.resources.keys() - old.resources.keys()):
-        r = new.resources[key]
-        yield ResourceChange("added", r.id, r.type, r.name)
-    for key in sorted(old.resources.keys() - new.resources.keys()):
-        r = old.resources[key]
-        yield ResourceChange("not_assessed" if coverage.missed(key, r.path) else "removed", r.id, r.type, r.name)
+    added, removed = new.resources.keys() - old.resources.keys(), old.resources.keys() - new.resources.keys()
+    # A template that moved: its resources' uids changed, their ids did not. One on each side
+    # with the same id is the same resource, as for findings (compare.moved).
+    came = Counter(new.resources[u].key for u in added)
+    went = Counter(old.resources[u].key for u in removed)
+    same = {k for k in came.keys() & went.keys() if came[k] == went[k] == 1}
+    for u in sorted(added):
+        r = new.resources[u]
+        if r.key not in same:
+            yield ResourceChange("added", r.id, r.type, r.name)
+    for u in sorted(removed):
+        r = old.resources[u]
+        if r.key not in same:
+            yield ResourceChange("not_assessed" if coverage.missed(r.key, r.path) else "removed", r.id, r.type,
+                                 r.name)
 
 
 def score_blocks(scores: Mapping[str, Any]) -> dict[tuple[str, str], tuple[str, str, dict[str, Any]]]:
@@ -338,7 +351,10 @@ def _policy(old: RunReport, new: RunReport) -> tuple[PolicyChange, ...] | None:
     return tuple(out)
 
 
-def _notes(old: RunReport, new: RunReport) -> Iterable[str]:
+def _notes(old: RunReport, new: RunReport, moved: int) -> Iterable[str]:
+    if moved:
+        yield (f"{moved} finding(s) of templates that moved or were renamed were matched to the earlier run's "
+               "(same check, resource id and status)")
     if old.version != new.version:
         yield f"the runs were made by different mlwaf versions ({old.version} and {new.version})"
     if old.tool.get("checks") != new.tool.get("checks") or old.tool.get("check_sources") != new.tool.get(

@@ -5,10 +5,14 @@ A 100k-resource report holds hundreds of thousands of findings; keeping each as 
 costs gigabytes, so a `Builder` takes items one at a time (from a parsed document or a stream)
 and keeps frozen rows of the few fields a diff or the history uses.
 
-Identity is the baseline's (`mlwaf.model.identity`, through `finding_identity` only), so a
-moved or reformatted template gives the same identities. A summarized report (above the detail
-limit) lists no PASS or NOT_APPLICABLE findings; `counted` says which checks had such findings,
-so "absent from the list" is read as "counted" rather than "gone".
+Identity is the baseline's (`mlwaf.model.identity`): the check, the normalized resource id and,
+for a resource a template describes (`model.describes`), its deployment: the template and
+parameter files, as the report names them (relative to the scan root; the scan itself uses
+repository-relative paths, which the JSON report does not carry). A template that moved or was
+renamed changes those identities; `compare.moved` matches them again the way the baseline does.
+
+A summarized report (above the detail limit) lists no PASS or NOT_APPLICABLE findings; `counted`
+says which checks had such findings, so "absent from the list" is read as "counted", not "gone".
 """
 
 from __future__ import annotations
@@ -32,9 +36,10 @@ class ReportError(ValueError):
     """A file that is not an mlwaf JSON report this version can read: a usage error (exit 2)."""
 
 
-def finding_identity(finding: Mapping[str, Any]) -> str:
-    """The identity of a finding as the report lists it: the one the baseline uses."""
-    return model.identity(str(finding["check_id"]), str(finding["resource_id"]))
+def finding_identity(finding: Mapping[str, Any], deployment: str | None = None) -> str:
+    """The identity of a finding as the report lists it: the one the baseline uses; `deployment`
+    is its resource's (`ResourceRow.deployment`) when a template describes it."""
+    return model.identity(str(finding["check_id"]), str(finding["resource_id"]), deployment)
 
 
 def policy_identity(result: Mapping[str, Any]) -> str:
@@ -61,10 +66,21 @@ class FindingRow(NamedTuple):
     resource_name: str
     message: str
     path: str | None
+    deployment: str | None = None  # its resource's, for a resource a template describes
 
     @property
     def resource_key(self) -> str:
         return armid.normalize(self.resource_id)
+
+    @property
+    def resource_uid(self) -> str:
+        return uid(self.resource_key, self.deployment)
+
+
+def uid(key: str, deployment: str | None) -> str:
+    """A resource's key in a run: its normalized id, and its deployment when a template
+    describes it (two templates may declare the same placeholder id), as `Resource.uid`."""
+    return key if deployment is None else f"{key}|{deployment}"
 
 
 class ResourceRow(NamedTuple):
@@ -73,6 +89,11 @@ class ResourceRow(NamedTuple):
     type: str
     name: str
     path: str | None  # the file it was read from (offline), for not-assessed files
+    deployment: str | None = None  # the template (and parameter files) that describes it
+
+    @property
+    def uid(self) -> str:
+        return uid(self.key, self.deployment)
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +143,7 @@ class RunReport:
     tool: dict[str, Any]
     generated_at: str | None
     errors: tuple[NotAssessed, ...]
-    resources: dict[str, ResourceRow]
+    resources: dict[str, ResourceRow]  # by uid
     findings: dict[str, FindingRow]
     # Summarized reports: check id -> the statuses counted but not listed (PASS, NOT_APPLICABLE).
     counted: dict[str, frozenset[str]]
@@ -134,6 +155,13 @@ class RunReport:
     source: str | None = None
     # Check id (upper case) -> (check id, title, pillar, severity), for every check listed.
     checks: dict[str, tuple[str, str, str, str]] = field(default_factory=dict)
+    # Normalized ids of the resources templates describe (keyed by uid in `resources`).
+    described: frozenset[str] = frozenset()
+
+    def has_resource(self, key: str) -> bool:
+        """Whether the run holds a resource of this normalized id (any deployment)."""
+        return key in self.resources or key in self.described
+
 
     @property
     def version(self) -> str:
@@ -160,6 +188,8 @@ class Builder:
     findings: dict[str, FindingRow] = field(default_factory=dict)
     # Per check id: (check id, title, pillar, severity) as first listed, shared by its findings.
     _checks: dict[str, tuple[str, str, str, str]] = field(default_factory=dict)
+    # Normalized id -> the resources templates describe with it (usually one).
+    _described: dict[str, list[ResourceRow]] = field(default_factory=dict)
     # Repeated short strings (types, paths, statuses) shared rather than copied per item.
     _strings: dict[Any, Any] = field(default_factory=dict)
 
@@ -171,17 +201,35 @@ class Builder:
         key = armid.normalize(rid)
         origin = item.get("origin") or {}
         share = self._strings.setdefault
-        self.resources[key] = ResourceRow(
-            key, rid, share(item.get("type"), item.get("type")) or "", str(item.get("name") or ""),
-            share(origin.get("path"), origin.get("path")),
-        )
+        path = share(origin.get("path"), origin.get("path"))
+        deployment = None
+        if model.describes(str(origin.get("kind") or "")):
+            label = model.deployment_label(path, origin.get("parameters_file"))
+            deployment = share(label, label)
+        row = ResourceRow(key, rid, share(item.get("type"), item.get("type")) or "", str(item.get("name") or ""),
+                          path, deployment)
+        self.resources[row.uid] = row
+        if deployment is not None:
+            self._described.setdefault(key, []).append(row)
+
+    def _deployment(self, key: str, path: Any) -> str | None:
+        """The deployment of a finding's resource: the one template that describes that id, or
+        among several the one the finding's location is in."""
+        rows = self._described.get(key)
+        if not rows:
+            return None
+        if len(rows) > 1:
+            rows = [r for r in rows if r.path == path] or rows
+        return rows[0].deployment
 
     def finding(self, item: Mapping[str, Any]) -> None:
         try:
             check_id, rid = item["check_id"], item["resource_id"]
         except KeyError as err:
             raise ReportError(f"{self.source or 'report'}: a finding has no {err.args[0]}") from None
-        identity = finding_identity(item)
+        location = item.get("location") or {}
+        deployment = self._deployment(armid.normalize(str(rid)), location.get("path")) if self._described else None
+        identity = finding_identity(item, deployment)
         share = self._strings.setdefault
         status = item.get("status")
         status = share(status, status)
@@ -194,10 +242,10 @@ class Builder:
                 str(check_id), str(item.get("title") or ""), str(item.get("pillar") or ""),
                 str(item.get("severity") or ""),
             )
-        rtype, path = item.get("resource_type"), (item.get("location") or {}).get("path")
+        rtype, path = item.get("resource_type"), location.get("path")
         self.findings[identity] = FindingRow(
             identity, *meta, status, bool(item.get("suppressed")), str(rid), share(rtype, rtype) or "",
-            str(item.get("resource_name") or ""), str(item.get("message") or ""), share(path, path),
+            str(item.get("resource_name") or ""), str(item.get("message") or ""), share(path, path), deployment,
         )
 
     def build(self) -> RunReport:
@@ -231,6 +279,7 @@ class Builder:
             scanned=len(scanned) if isinstance(scanned, list) else 0,
             source=self.source,
             checks={meta[0].upper(): meta for meta in self._checks.values()},
+            described=frozenset(self._described),
         )
 
 

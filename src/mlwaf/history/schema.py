@@ -87,6 +87,11 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX policy_compliance_run ON policy_compliance(run);
     """,
+    # 3: a template's resources carry their deployment (template and parameter files) in their
+    # identity (model.identity), so the resource row keeps it to rebuild the resource's uid.
+    """
+    ALTER TABLE resource ADD COLUMN deployment TEXT;
+    """,
 )
 VERSION = len(MIGRATIONS)
 

@@ -73,6 +73,7 @@ class AppendResult:
     fixed: int = 0
     removed: int = 0  # findings closed because their resource is gone
     unseen: int = 0  # open findings this run could not assess: kept open
+    moved: int = 0  # open findings of a template that moved, carried to their new identity
     open: int = 0  # findings open after the run
     resources_added: int = 0
     resources_removed: int = 0
@@ -276,7 +277,7 @@ class _Append:
         c = self.counts
         return AppendResult(
             self.id, iso(self.at), self.at_source, self.report.source, opened=c["opened"], reopened=c["reopened"],
-            fixed=c["fixed"], removed=c["removed"], unseen=c["unseen"], open=c["open"],
+            fixed=c["fixed"], removed=c["removed"], unseen=c["unseen"], moved=c["moved"], open=c["open"],
             resources_added=c["resources_added"], resources_removed=c["resources_removed"],
             resources_unseen=c["resources_unseen"], scores_changed=c["scores_changed"],
             policy_opened=c["policy_opened"], policy_closed=c["policy_closed"],
@@ -328,21 +329,32 @@ class _Append:
 
     # --- resources --------------------------------------------------------------------------
     def _resources(self) -> None:
-        current = {key(r.key): r for r in self.report.resources.values()}
-        # Findings name their resource by the id as written: its key, computed once here.
-        self.resource_keys = {r.id: k for k, r in current.items()}
+        current = {key(u): r for u, r in self.report.resources.items()}
+        # Findings name their resource by its uid: its key, computed once here.
+        self.resource_keys = {r.uid: k for k, r in current.items()}
         known = dict(self.db.execute("SELECT id, path FROM resource"))
-        self.db.executemany("INSERT INTO resource (id, rid, type, name, path) VALUES (?,?,?,?,?)",
-                            sorted((k, r.id, r.type, r.name, r.path) for k, r in current.items() if k not in known))
+        self.db.executemany("INSERT INTO resource (id, rid, type, name, path, deployment) VALUES (?,?,?,?,?,?)",
+                            sorted((k, r.id, r.type, r.name, r.path, r.deployment) for k, r in current.items()
+                                   if k not in known))
         moved = [(r.id, r.name, r.path, k) for k, r in current.items() if k in known and known[k] != r.path]
         self.db.executemany("UPDATE resource SET rid = ?, name = ?, path = ? WHERE id = ?", moved)
         spans = self._open("resource_span", "resource")
         self._seen_again("resource_span", (spans[k] for k in current.keys() & spans.keys()))
-        added = sorted((k, self.id) for k in current if k not in spans)
+        gone_rows = list(self._rows("SELECT id, rid, path, deployment FROM resource WHERE id IN ({})",
+                                    [k for k in spans if k not in current]))
+        # A moved template: the one resource of an id that left, the one of that id that came.
+        came = _unique((current[k].key, k) for k in current if k not in spans and current[k].deployment)
+        went = _unique((armid.normalize(rid), k) for k, rid, _p, dep in gone_rows if dep is not None)
+        moved = {came[i]: went[i] for i in came.keys() & went.keys()}
+        self.db.executemany("UPDATE resource_span SET resource = ?, last_run = NULL WHERE rowid = ?",
+                            [(new, spans[old][0]) for new, old in moved.items()])
+        added = sorted((k, self.id) for k in current if k not in spans and k not in moved)
         self.db.executemany("INSERT INTO resource_span (resource, first_run, last_run) VALUES (?, ?, NULL)", added)
         self.counts["resources_added"] = len(added)
-        gone = [k for k in spans if k not in current]
-        for k, rid, path in self._rows("SELECT id, rid, path FROM resource WHERE id IN ({})", gone):
+        carried = set(moved.values())
+        for k, rid, path, _deployment in gone_rows:
+            if k in carried:
+                continue
             if self.coverage.missed(armid.normalize(rid), path):
                 self._unseen("resource_span", spans[k])
                 self.counts["resources_unseen"] += 1
@@ -351,8 +363,8 @@ class _Append:
                 self.counts["resources_removed"] += 1
 
     def _resource_key(self, row: runreport.FindingRow) -> int:
-        known = self.resource_keys.get(row.resource_id)
-        return known if known is not None else key(row.resource_key)
+        known = self.resource_keys.get(row.resource_uid)
+        return known if known is not None else key(row.resource_uid)
 
     def _rows(self, query: str, ids: Sequence[int]) -> Iterator[tuple[Any, ...]]:
         for chunk in _chunks(ids):
@@ -376,6 +388,16 @@ class _Append:
              if k in spans and (spans[k][2], bool(spans[k][3])) != (row.severity, row.suppressed)],
         )
         new = sorted(k for k in failing if k not in spans)  # B-tree inserts in key order
+        query = "SELECT f.id, f.check_id, r.rid, r.path, r.deployment FROM finding f JOIN resource r " \
+                "ON r.id = f.resource WHERE f.id IN ({})"
+        gone = list(self._rows(query, [k for k in spans if k not in failing]))
+        moved = self._moved(new, gone, failing)
+        self.db.executemany("INSERT OR IGNORE INTO finding (id, check_id, resource) VALUES (?,?,?)",
+                            [(k, failing[k].check_id, self._resource_key(failing[k])) for k in sorted(moved)])
+        self.db.executemany("UPDATE finding_span SET finding = ?, last_run = NULL WHERE rowid = ?",
+                            [(k, spans[old][0]) for k, old in moved.items()])
+        self.counts["moved"] = len(moved)
+        new = [k for k in new if k not in moved]
         before = self.db.total_changes
         self.db.executemany("INSERT OR IGNORE INTO finding (id, check_id, resource) VALUES (?,?,?)",
                             [(k, failing[k].check_id, self._resource_key(failing[k])) for k in new])
@@ -385,11 +407,12 @@ class _Append:
             "INSERT INTO finding_span (finding, severity, suppressed, first_run, last_run) VALUES (?,?,?,?,NULL)",
             [(k, failing[k].severity, int(failing[k].suppressed), self.id) for k in new],
         )
-        gone = [k for k in spans if k not in failing]
-        query = "SELECT f.id, f.check_id, r.rid, r.path FROM finding f JOIN resource r ON r.id = f.resource " \
-                "WHERE f.id IN ({})"
-        for k, check_id, rid, path in self._rows(query, gone):
-            now = self.statuses.of_listed(listed.get(k), check_id, armid.normalize(rid), path)
+        carried = set(moved.values())
+        for k, check_id, rid, path, deployment in gone:
+            if k in carried:
+                continue
+            resource = runreport.uid(armid.normalize(rid), deployment)
+            now = self.statuses.of_listed(listed.get(k), check_id, resource, path)
             if compare.classify(compare.FAIL, now) == Change.FIXED:
                 reason = "removed" if now == compare.ABSENT else "fixed"
                 self._end("finding_span", spans[k], reason)
@@ -398,6 +421,17 @@ class _Append:
                 self._unseen("finding_span", spans[k])
                 self.counts["unseen"] += 1
         self.counts["open"] = len(spans) + len(new) - self.counts["fixed"] - self.counts["removed"]
+
+    def _moved(self, new: Sequence[int], gone: Sequence[tuple[Any, ...]],
+               failing: Mapping[int, runreport.FindingRow]) -> dict[int, int]:
+        """Open findings of a template that moved (compare.moved): new key -> open span's key,
+        for the one finding of a check and id that came and the one that left with its resource."""
+        came = _unique(((failing[k].check_id.upper(), failing[k].resource_key), k) for k in new
+                       if failing[k].deployment is not None)
+        went = _unique(((check_id.upper(), armid.normalize(rid)), k) for k, check_id, rid, _path, deployment in gone
+                       if deployment is not None
+                       and runreport.uid(armid.normalize(rid), deployment) not in self.report.resources)
+        return {came[i]: went[i] for i in came.keys() & went.keys()}
 
     # --- scores -----------------------------------------------------------------------------
     def _scores(self) -> None:
@@ -470,6 +504,14 @@ class _Append:
                 self.counts["policy_closed"] += 1
             else:
                 self._unseen("policy_span", spans[k])
+
+
+def _unique(pairs: Iterable[tuple[Any, int]]) -> dict[Any, int]:
+    """group -> key, for the groups that hold exactly one key."""
+    seen: dict[Any, list[int]] = {}
+    for group, k in pairs:
+        seen.setdefault(group, []).append(k)
+    return {group: keys[0] for group, keys in seen.items() if len(keys) == 1}
 
 
 def _json(value: Any) -> str | None:
