@@ -145,9 +145,9 @@ def _meets(selectors: Iterable[Any], resource: Resource) -> bool:
 
 
 def effect_for(t: Target, resource: Resource) -> str:
-    """The effect after the assignment's overrides (the last matching one wins: they are
-    applied in order)."""
-    effect = t.effect
+    """The effect after the assignment's overrides. Azure evaluates them "in the order in which
+    they're specified"; the first one whose selectors all match the member and the resource
+    applies (decision in docs/policy.md)."""
     for o in t.assignment.overrides:
         if o.kind != "policyEffect":
             continue
@@ -157,8 +157,8 @@ def effect_for(t: Target, resource: Resource) -> str:
             else _meets([s], resource)
             for s in o.selectors
         ):
-            effect = canonical_effect(o.value) or effect
-    return effect
+            return canonical_effect(o.value) or t.effect
+    return t.effect
 
 
 def _exempt(t: Target, resource: Resource, exemptions: Iterable[Exemption], now: dt.datetime) -> Exemption | None:

@@ -31,8 +31,6 @@ DEFINITION_TYPE = "Microsoft.Authorization/policyDefinitions"
 SET_TYPE = "Microsoft.Authorization/policySetDefinitions"
 ASSIGNMENT_TYPE = "Microsoft.Authorization/policyAssignments"
 EXEMPTION_TYPE = "Microsoft.Authorization/policyExemptions"
-BUILTIN_PREFIX = "/providers/microsoft.authorization/policydefinitions/"
-BUILTIN_SET_PREFIX = "/providers/microsoft.authorization/policysetdefinitions/"
 
 
 @dataclass(frozen=True, slots=True)

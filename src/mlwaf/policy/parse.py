@@ -128,9 +128,7 @@ def _identity(doc: Mapping[str, Any], kind: str, source: str, pointer: str) -> t
     return rid, name
 
 
-def _authored(
-    props: Mapping[str, Any], rid: str, builtin_prefix: str, source: str, pointer: str, base: str
-) -> dict[str, Any]:
+def _authored(props: Mapping[str, Any], source: str, pointer: str, base: str) -> dict[str, Any]:
     """What definitions and initiatives share: parameters, metadata, where they were read."""
     meta = get(props, "metadata")
     meta = meta if isinstance(meta, dict) else {}
@@ -141,8 +139,8 @@ def _authored(
         "version": _text(get(props, "version")) or _text(get(meta, "version")),
         "preview": _flag(get(meta, "preview")),
         "deprecated": _flag(get(meta, "deprecated")),
-        "policy_type": _text(get(props, "policyType"))
-        or ("BuiltIn" if rid.lower().startswith(builtin_prefix) else "Custom"),
+        # Files without policyType are the user's (EPAC and repository files omit it and their id).
+        "policy_type": _text(get(props, "policyType")) or ("BuiltIn" if source.startswith("builtin:") else "Custom"),
         "metadata": meta,
         "source": source,
         "pointer": pointer,
@@ -167,7 +165,7 @@ def definition(doc: Mapping[str, Any], source: str = "", pointer: str = "") -> m
         display_name=_text(get(props, "displayName")) or name,
         mode=mode if isinstance(mode, str) else None,
         rule=rule,
-        **_authored(props, rid, model.BUILTIN_PREFIX, source, pointer, base),
+        **_authored(props, source, pointer, base),
     )
 
 
@@ -242,7 +240,7 @@ def initiative(doc: Mapping[str, Any], source: str = "", pointer: str = "") -> m
         display_name=_text(get(props, "displayName")) or name,
         members=tuple(members),
         groups=tuple(groups),
-        **_authored(props, rid, model.BUILTIN_SET_PREFIX, source, pointer, base),
+        **_authored(props, source, pointer, base),
     )
 
 

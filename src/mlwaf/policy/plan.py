@@ -10,6 +10,7 @@ that fails any of this is reported as an input error and not evaluated; the othe
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,12 @@ from mlwaf.policy.errors import EvaluationError, PolicyInputError
 from mlwaf.policy.model import Assignment, Definition, Initiative, Parameter
 from mlwaf.policy.operators import equal
 from mlwaf.policy.parse import get
+
+# Built-in definitions live at the tenant root and are named by GUID (one built-in initiative
+# even names a member 17k78e20-...: the shape, not hex digits, tells them apart).
+_BUILTIN_ID = re.compile(
+    r"^/providers/microsoft\.authorization/policydefinitions/[0-9a-z]{8}-[0-9a-z-]{27}$", re.IGNORECASE
+)
 
 EFFECTS = {
     e.lower(): e
@@ -247,9 +254,7 @@ def _expand_initiative(
     for i, m in enumerate(initiative.members):
         definition = catalog.definition(m.definition_id)
         if definition is None:
-            if initiative.builtin or m.definition_id.lower().startswith(
-                "/providers/microsoft.authorization/policydefinitions/"
-            ):
+            if initiative.builtin or _BUILTIN_ID.match(m.definition_id):
                 skipped.append(
                     NotEvaluated(
                         m.definition_id,
