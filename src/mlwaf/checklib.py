@@ -16,7 +16,6 @@ from mlwaf.check import (
     CheckContext,
     Default,
     Seen,
-    api_version_of,
     fail,
     lookup,
     not_applicable,
@@ -210,14 +209,6 @@ def not_a_dependency(resource: Resource, ctx: CheckContext) -> Verdict | None:
 
 def workspace_names(workspaces: list[Resource]) -> str:
     return ", ".join(sorted(w.name for w in workspaces))
-
-
-def api_at_least(resource: Resource, version: str) -> bool | None:
-    """True/False when the API version is known (compared by date), None when it is not."""
-    v = api_version_of(resource)
-    if not v:
-        return None
-    return v[:10] >= version[:10]
 
 
 def tag(resource: Resource, key: str) -> str | None:
