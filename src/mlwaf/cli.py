@@ -85,8 +85,9 @@ def _load_registry(checks_dirs: list[Path]):  # noqa: ANN202 - registry type imp
 
 
 PARAMETERS_OPTION = typer.Option(
-    "--parameters", help="ARM parameter file for the scanned templates; repeat for several "
-    "(later ones win). Without it, a sibling <name>.parameters.json is used."
+    "--parameters", help="ARM parameter file: one deployment of the templates it is for (main.json takes "
+    "main.*.json, or a template that declares all it sets); repeat to scan each environment in one run. "
+    "Without it, a sibling <name>.parameters.json is used. A parameter the template does not declare is an error."
 )
 PARAM_OPTION = typer.Option(
     "--param", help="Template parameter value, name=value (JSON for objects and arrays); "

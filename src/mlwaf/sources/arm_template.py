@@ -16,7 +16,6 @@ used. Every resource keeps the file and JSON pointer of its declaration, so find
 from __future__ import annotations
 
 import copy as _copy
-import json
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from mlwaf import armid, jsontext
 from mlwaf.model import InputError, Origin, Resource, Unresolved
 from mlwaf.sources import arm_expressions as ax
 from mlwaf.sources.files import ReadFailure, read_json
+from mlwaf.sources.parameters import ParameterSet, sets_for
 
 if TYPE_CHECKING:
     from mlwaf.sources.documents import Document
@@ -649,92 +649,30 @@ def _unhide(value: Any) -> Any:
 # --- parameters -------------------------------------------------------------------------------
 
 
-def _read_parameter_file(path: Path, limit: int) -> dict[str, Any]:
-    _, data = read_json(path, limit)
-    params = data.get("parameters") if isinstance(data, dict) else None
-    if not isinstance(params, dict):
-        raise ValueError("no 'parameters' object")
-    out: dict[str, Any] = {}
-    for name, entry in params.items():
-        if isinstance(entry, dict) and "value" in entry:
-            out[name.lower()] = entry["value"]
-        elif isinstance(entry, dict) and "reference" in entry:
-            out[name.lower()] = ax.Unknown(
-                f"[Key Vault reference for parameter '{name}']", "a Key Vault secret, read at deployment time"
-            )
-    return out
-
-
-def _coerce(value: Any, spec: Any) -> Any:
-    """A `--param name=value` string read as the parameter's declared type."""
-    if not isinstance(value, str) or not isinstance(spec, dict):
-        return value
-    kind = str(spec.get("type", "")).lower()
-    try:
-        if kind == "int":
-            return int(value)
-        if kind == "bool" and value.lower() in ("true", "false"):
-            return value.lower() == "true"
-        if kind in ("object", "array", "secureobject"):
-            return json.loads(value)
-    except ValueError:
-        return value
-    return value
-
-
-def _parameter_values(template: dict[str, Any], doc: Document, run: _Run) -> dict[str, Any]:
-    declared = {k.lower(): v for k, v in (template.get("parameters") or {}).items()} if isinstance(
-        template.get("parameters"), dict
-    ) else {}
-    values: dict[str, Any] = {}
-    used: list[Path] = []
-
-    def apply(path: Path, require_fit: bool) -> bool:
-        try:
-            given = _read_parameter_file(path, run.options.max_file_bytes)
-        except (ValueError, ReadFailure) as err:
-            run.error(doc, "", f"cannot read parameter file {path}: {err}")
-            return False
-        if require_fit and not set(given) <= set(declared):
-            return False
-        values.update({k: v for k, v in given.items() if k in declared})
-        used.append(path)
-        return True
-
-    for path in run.options.parameter_files:
-        apply(Path(path), require_fit=True)
-    if not used and doc.path.is_file():
-        folder = doc.path.parent
-        name = doc.path.name
-        stem = name[: -len(doc.path.suffix)] if doc.path.suffix else name
-        sibling = folder / f"{stem}.parameters.json"
-        if sibling.is_file() and sibling.resolve() != doc.path.resolve():
-            apply(sibling, require_fit=False)
-        elif (folder / "azuredeploy.parameters.json").is_file() and name != "azuredeploy.parameters.json":
-            apply(folder / "azuredeploy.parameters.json", require_fit=True)
-    for name, value in (run.options.param_overrides or {}).items():
-        key = name.lower()
-        if key in declared:
-            values[key] = _coerce(value, declared[key])
-    from mlwaf.sources import display_path
-
-    run.result.parameters_files = [display_path(p, run.options.root) for p in used]
-    run.parameters_file = ", ".join(run.result.parameters_files) or None
-    return values
-
-
 # --- entry points -------------------------------------------------------------------------------
 
 
-def evaluate_template(template: dict[str, Any], doc: Document, pointer: str = "") -> TemplateResult:
-    """Evaluate a template as Azure would deploy it; returns resources, errors, gaps."""
+def evaluate_template(
+    template: dict[str, Any], doc: Document, pointer: str = "", given: ParameterSet | None = None,
+) -> TemplateResult:
+    """Evaluate a template as Azure would deploy it with one set of parameter values (default:
+    the first of mlwaf.sources.parameters.sets_for); returns resources, errors, gaps."""
     result = TemplateResult()
     run = _Run(doc, result)
     options = doc.options
-    given = _parameter_values(template, doc, run)
+    if given is None:
+        found = _parameter_sets(template, doc, run)
+        if not found:
+            return result
+        given = found[0]
+    if given.file is not None:
+        from mlwaf.sources import display_path
+
+        run.result.parameters_files = [display_path(given.file, options.root)]
+        run.parameters_file = run.result.parameters_files[0]
     uri = doc.path.resolve().as_uri() if doc.path.is_absolute() or doc.path.exists() else None
     scope = _Scope(
-        run, template, doc, pointer, given,
+        run, template, doc, pointer, given.values,
         subscription_id=options.subscription_id,
         resource_group=options.resource_group,
         location=options.location,
@@ -746,12 +684,26 @@ def evaluate_template(template: dict[str, Any], doc: Document, pointer: str = ""
     return result
 
 
+def _parameter_sets(template: dict[str, Any], doc: Document, run: _Run) -> list[ParameterSet]:
+    declared = template.get("parameters") if isinstance(template.get("parameters"), dict) else {}
+    return sets_for(
+        declared, doc.path, doc.display, doc.options, getattr(doc, "parameters", None),
+        lambda message: run.error(doc, "", message),
+    )
+
+
 def read_template(template: dict[str, Any], doc: Document, pointer: str) -> list[Resource]:
-    """The resources of a template; its errors and gaps go to `doc.errors` when the document
-    collects them (see documents.read_document)."""
-    result = evaluate_template(template, doc, pointer)
+    """The resources of a template, once per deployment (parameter file) it is scanned as; its
+    errors and gaps go to `doc.errors` (see documents.read_document)."""
+    run = _Run(doc, TemplateResult())
+    sets = _parameter_sets(template, doc, run)
+    resources: list[Resource] = []
+    problems: dict[InputError, None] = dict.fromkeys(run.result.errors)
+    for given in sets:
+        result = evaluate_template(template, doc, pointer, given)
+        resources.extend(result.resources)
+        problems.update(dict.fromkeys([*result.errors, *result.not_assessed]))
     sink = getattr(doc, "errors", None)
     if isinstance(sink, list):
-        sink.extend(result.errors)
-        sink.extend(result.not_assessed)
-    return result.resources
+        sink.extend(problems)
+    return resources

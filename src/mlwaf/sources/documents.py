@@ -17,6 +17,7 @@ from typing import Any
 from mlwaf import armid, jsontext
 from mlwaf.model import InputError, Origin, Resource, ScannedInput, SkippedItem
 from mlwaf.sources import JSON_SUFFIXES, ReadOptions, SourceResult, display_path, files, resource_shape, rest_examples
+from mlwaf.sources.parameters import ParameterUse
 from mlwaf.sources.walk import Found, Passed
 
 
@@ -38,6 +39,8 @@ class Document:
     errors: list[InputError] = field(default_factory=list)
     # Elements set aside on purpose (see resource_shape.NotResource.skip).
     skipped: list[SkippedItem] = field(default_factory=list)
+    # The scan's explicit parameters, told what each template used (mlwaf.sources.parameters).
+    parameters: ParameterUse | None = None
 
     def position(self, pointer: str) -> tuple[int | None, int | None]:
         """Line and column of a pointer (or its nearest written ancestor), indexed on first use:
@@ -246,7 +249,9 @@ class Outcome:
     inner_errors: list[InputError] = field(default_factory=list)
 
 
-def read_document(path: Path, options: ReadOptions, *, explicit: bool = True) -> Outcome:
+def read_document(
+    path: Path, options: ReadOptions, *, explicit: bool = True, parameters: ParameterUse | None = None
+) -> Outcome:
     """Read one file. A file found by walking a folder that holds nothing ARM (package.json,
     editor settings, mlwaf's own reports) is skipped as not ARM; one named on the command line
     is never skipped: a shape mlwaf does not know is an error there."""
@@ -267,7 +272,7 @@ def read_document(path: Path, options: ReadOptions, *, explicit: bool = True) ->
 
     if not explicit and not resource_shape.has_arm_marker(data) and not recording.is_manifest(data):
         return Outcome(scanned=ScannedInput(shown, "skipped", 0, f"not ARM: {describe_shape(data)}, with no ARM key"))
-    doc = Document(path=path, display=shown, text=text, data=data, options=options)
+    doc = Document(path=path, display=shown, text=text, data=data, options=options, parameters=parameters)
     try:
         got = detect(data, doc)
     except ShapeError as err:
@@ -315,6 +320,7 @@ def own_output(data: Any) -> str | None:
 def read_files(entries: Iterable[Found | Passed], options: ReadOptions) -> SourceResult:
     """Read what the walk found; list what it passed over (mlwaf.sources.walk)."""
     result = SourceResult()
+    parameters = ParameterUse([Path(p) for p in options.parameter_files], dict(options.param_overrides or {}))
     versions: dict[str, str] = {}  # recorded file -> the API version its live call used
     for entry in entries:
         if isinstance(entry, Passed):
@@ -335,7 +341,7 @@ def read_files(entries: Iterable[Found | Passed], options: ReadOptions) -> Sourc
                 ScannedInput(display_path(path, options.root), "skipped", 0, note)
             )
             continue
-        got = read_document(path, options, explicit=explicit)
+        got = read_document(path, options, explicit=explicit, parameters=parameters)
         if got.error is not None:
             result.errors.append(got.error)
             continue
@@ -349,6 +355,7 @@ def read_files(entries: Iterable[Found | Passed], options: ReadOptions) -> Sourc
             result.errors.extend(recording.manifest_errors(path, got.scanned.path))
             result.listed |= recording.manifest_listed(path)
             versions.update(recording.manifest_api_versions(path, got.scanned.path))
+    result.errors.extend(parameters.errors(lambda p: display_path(p, options.root)))
     for r in result.resources if versions else ():
         if r.origin.path in versions and r.origin.kind != "resource-graph":
             r.origin = replace(r.origin, api_version=versions[r.origin.path])
