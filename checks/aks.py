@@ -10,6 +10,7 @@ from mlwaf import defaults as D
 from mlwaf.armid import name_of as armid_name
 from mlwaf.check import (
     CheckContext,
+    Param,
     Pillar,
     References,
     Resource,
@@ -199,10 +200,10 @@ def aks_gpu_isolation(resource: Resource, ctx: CheckContext) -> Verdict:
 # --- test clusters for production inference (DSP-05, DSP-07) ----------------------------------
 
 _TEST_PARAMS = {
-    "environment_tag": "tag key holding the environment (default 'environment'), read on the resource, else its "
-    "workspace",
-    "project_tag": "tag key naming the project (default 'project'), read on the resource, else its workspace",
-    "production_values": "tag values meaning production (default prod, production, prd, live)",
+    "environment_tag": Param("tag key holding the environment (default 'environment'), read on the resource, else its "
+    "workspace"),
+    "project_tag": Param("tag key naming the project (default 'project'), read on the resource, else its workspace"),
+    "production_values": Param("tag values meaning production (default prod, production, prd, live)", "texts"),
 }
 _TEST_READS = {
     WORKSPACE: ["tags.*"],

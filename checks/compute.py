@@ -6,6 +6,7 @@ from __future__ import annotations
 from mlwaf import defaults as D
 from mlwaf.check import (
     CheckContext,
+    Param,
     Pillar,
     References,
     Resource,
@@ -419,8 +420,8 @@ def aks_compute_tls(resource: Resource, ctx: CheckContext) -> Verdict:
     remediation="Set properties.properties.scaleSettings.nodeIdleTimeBeforeScaleDown to at most the configured "
     "limit (default PT30M).",
     references=References(docs=[WAF_AML, "https://learn.microsoft.com/azure/machine-learning/reference-yaml-compute-aml"]),
-    params={"max_idle_before_scale_down": "longest acceptable idle time before a node is released, ISO-8601 "
-            "(default PT30M)"},
+    params={"max_idle_before_scale_down": Param("longest acceptable idle time before a node is released, ISO-8601 "
+            "(default PT30M)", parse=duration_seconds, expects="an ISO-8601 duration, e.g. PT30M")},
     rationale="Nodes bill for as long as they wait for more work; a long scale-down delay keeps them running.",
     absent="The REST specification sets no default for nodeIdleTimeBeforeScaleDown (120 seconds is what the az "
     "ml CLI sends, not an API default), so absent is UNKNOWN.",
@@ -482,9 +483,9 @@ def instance_cpu_size(resource: Resource, ctx: CheckContext) -> Verdict:
     "workspaces (jobs must tolerate preemption: checkpoint them).",
     references=References(docs=["https://learn.microsoft.com/azure/machine-learning/how-to-use-low-priority-batch"]),
     params={
-        "environment_tag": "tag key holding the environment (default 'environment'), read on the cluster, else "
-        "its workspace",
-        "production_values": "tag values meaning production (default prod, production, prd, live)",
+        "environment_tag": Param("tag key holding the environment (default 'environment'), read on the cluster, else "
+        "its workspace"),
+        "production_values": Param("tag values meaning production (default prod, production, prd, live)", "texts"),
     },
     rationale="Low-priority capacity costs a fraction of dedicated VMs and suits interruptible experimentation.",
     absent="Absent vmPriority means 'Dedicated' (low priority is the setting to switch on). Without an "

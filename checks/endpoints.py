@@ -7,6 +7,7 @@ import re
 from mlwaf import defaults as D
 from mlwaf.check import (
     CheckContext,
+    Param,
     Pillar,
     References,
     Resource,
@@ -95,7 +96,8 @@ def endpoint_auth_mode(resource: Resource, ctx: CheckContext) -> Verdict:
     references=References(
         docs=["https://learn.microsoft.com/azure/machine-learning/how-to-deploy-online-endpoints"],
     ),
-    params={"min_instances": "minimum instance count for a pass (default 3; 2 is reported as a fail)"},
+    params={"min_instances": Param("minimum instance count for a pass (default 3; 2 is reported as a fail)", "integer",
+                                   minimum=1)},
     rationale="A single instance is a single point of failure; Azure ML reserves extra capacity for "
     "upgrades, and at least three instances survive a node loss.",
     absent="Absent scaleSettings means Default (fixed sku.capacity) for managed deployments and "
@@ -230,8 +232,8 @@ def deployment_egress(resource: Resource, ctx: CheckContext) -> Verdict:
         docs=["https://learn.microsoft.com/azure/machine-learning/how-to-regulate-registry-deployments"],
         azure_policy=["19539b54-c61e-4196-9a38-67598701be90"],
     ),
-    params={"allowed_model_registries": "registry names models may come from (azureml://registries/<name>/...); "
-            "models registered in the workspace itself are always allowed"},
+    params={"allowed_model_registries": Param("registry names models may come from (azureml://registries/<name>/...); "
+            "models registered in the workspace itself are always allowed", "texts")},
     rationale="Only vetted models should reach endpoints; the model catalog offers many that are not.",
     absent="Without allowed_model_registries configured the check is not applicable.",
 )
@@ -386,8 +388,8 @@ def deployment_idle(resource: Resource, ctx: CheckContext) -> Verdict:
     remediation="Add properties.dataCollector.collections with model_inputs and model_outputs "
     "(dataCollectionMode 'Enabled') to production deployments.",
     references=References(docs=["https://learn.microsoft.com/azure/machine-learning/how-to-collect-production-data"]),
-    params={"environment_tag": "tag key holding the environment (default 'environment')",
-            "production_values": "tag values meaning production (default prod, production, prd, live)"},
+    params={"environment_tag": Param("tag key holding the environment (default 'environment')"),
+            "production_values": Param("tag values meaning production (default prod, production, prd, live)", "texts")},
     rationale="Collected inputs and outputs feed drift and quality monitoring of the model in production.",
     absent="Absent dataCollector means no data is collected (the REST specification: \"we disable mdc when it's "
     "null\"); a collection without dataCollectionMode is Disabled (REST default). Deployments whose environment is "
@@ -481,8 +483,8 @@ def endpoint_diagnostic_logs(resource: Resource, ctx: CheckContext) -> Verdict:
     remediation="Create a model monitoring schedule (workspaces/schedules with action.actionType 'CreateMonitor') "
     "whose monitoringTarget.deploymentId is the deployment.",
     references=References(docs=["https://learn.microsoft.com/azure/machine-learning/how-to-monitor-model-performance"]),
-    params={"environment_tag": "tag key holding the environment (default 'environment')",
-            "production_values": "tag values meaning production (default prod, production, prd, live)"},
+    params={"environment_tag": Param("tag key holding the environment (default 'environment')"),
+            "production_values": Param("tag values meaning production (default prod, production, prd, live)", "texts")},
     rationale="Monitoring detects data drift and prediction quality loss before it hurts outcomes.",
     absent="Schedules are child resources that REST GETs of the deployment do not include: none in the scan "
     "is UNKNOWN offline. A schedule without isEnabled is enabled (REST default). Non-production deployments are not "

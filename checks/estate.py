@@ -7,6 +7,7 @@ from __future__ import annotations
 from mlwaf.armid import subscription_of
 from mlwaf.check import (
     CheckContext,
+    Param,
     Pillar,
     References,
     Resource,
@@ -52,9 +53,9 @@ AI_TYPES = [WORKSPACE, COMPUTE, ONLINE_ENDPOINT, BATCH_ENDPOINT, REGISTRY, STORA
 PLATFORM = "https://learn.microsoft.com/azure/well-architected/ai/application-platform"
 DSP = "https://learn.microsoft.com/azure/cloud-adoption-framework/ai/"
 _ENV_PARAMS = {
-    "environment_tag": "tag key holding the environment (default 'environment')",
-    "project_tag": "tag key naming the project a workspace serves (default 'project')",
-    "production_values": "tag values meaning production (default prod, production, prd, live)",
+    "environment_tag": Param("tag key holding the environment (default 'environment')"),
+    "project_tag": Param("tag key naming the project a workspace serves (default 'project')"),
+    "production_values": Param("tag values meaning production (default prod, production, prd, live)", "texts"),
 }
 
 
@@ -71,7 +72,7 @@ _ENV_PARAMS = {
         azure_policy=["e56962a6-4747-49cd-b67b-bf8b01975c4c"],
         psrule=["Azure.Resource.AllowedRegions"],
     ),
-    params={"allowed_regions": "regions data may live in (list, e.g. ['westeurope', 'northeurope'])"},
+    params={"allowed_regions": Param("regions data may live in (list, e.g. ['westeurope', 'northeurope'])", "texts")},
     rationale="Data residency: training data, models and prompts must stay in the regions regulation allows.",
     absent="Without allowed_regions configured the check is not applicable. Resources without a location "
     "(children of a workspace) and 'global' resources are not applicable.",
@@ -100,7 +101,7 @@ def allowed_regions(resource: Resource, ctx: CheckContext) -> Verdict:
     implements=["PLAT-09"],
     remediation="Add the required tags (e.g. costCenter, team, workload) to the resource.",
     references=References(docs=[PLATFORM], azure_policy=["871b6d14-10aa-478d-b590-94f262ecfa99"]),
-    params={"required_tags": "tag keys every AI resource must carry (list)"},
+    params={"required_tags": Param("tag keys every AI resource must carry (list)", "texts")},
     rationale="A shared AI platform needs usage attributed per team or workload to charge it back.",
     absent="Without required_tags configured the check is not applicable. Tag keys match case-insensitively.",
 )
@@ -287,7 +288,7 @@ def _connection_host(conn: Resource) -> str | None:
     implements=["DSP-04"],
     remediation="Give each project its own AI services / Azure OpenAI account in the project's resource group.",
     references=References(docs=[DSP]),
-    params={"project_tag": "tag key naming the project a workspace serves (default 'project')"},
+    params={"project_tag": Param("tag key naming the project a workspace serves (default 'project')")},
     rationale="Separate accounts per project keep data access, quota and keys apart.",
     absent="Connections are read from workspaces/connections in the scan (metadata.ResourceId or target); "
     "accounts no connection names are not applicable.",
@@ -324,11 +325,11 @@ def ai_account_per_project(resource: Resource, ctx: CheckContext) -> Verdict:
     "AI projects, and delete abandoned workspaces.",
     references=References(docs=["https://learn.microsoft.com/azure/well-architected/service-guides/azure-machine-learning"]),
     params={
-        "max_workspaces": "most workspaces (default workspaces, hubs, feature stores; hub projects not counted) "
-        "allowed in one scope",
-        "workspace_count_scope": "'subscription' (default) or 'project': count per subscription, or per value of "
-        "the project tag",
-        "project_tag": "tag key naming the project a workspace serves (default 'project')",
+        "max_workspaces": Param("most workspaces (default workspaces, hubs, feature stores; hub projects not counted) "
+        "allowed in one scope", "integer", minimum=1),
+        "workspace_count_scope": Param("'subscription' (default) or 'project': count per subscription, or per value of "
+        "the project tag", choices=("subscription", "project")),
+        "project_tag": Param("tag key naming the project a workspace serves (default 'project')"),
     },
     rationale="Each workspace brings its own storage, key vault, registry, monitoring and access control to "
     "operate; many small workspaces multiply that overhead and scatter models and data.",

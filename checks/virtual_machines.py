@@ -8,6 +8,7 @@ from typing import Any
 from mlwaf import defaults as D
 from mlwaf.check import (
     CheckContext,
+    Param,
     Pillar,
     References,
     Resource,
@@ -51,7 +52,7 @@ SIZES = "https://learn.microsoft.com/azure/virtual-machines/sizes/retirement/ret
 # What the AKS branch reads on the cluster's agentPools children and on the computes attaching it.
 _CLUSTER_READS = {AKS_POOL: ["properties.vmSize"], COMPUTE: ["properties.computeType", "properties.resourceId"]}
 _WORKLOAD_PARAMS = {
-    "workload_tag": "tag key naming the VM's AI workload (default 'workload'; values 'training' or 'inference')",
+    "workload_tag": Param("tag key naming the VM's AI workload (default 'workload'; values 'training' or 'inference')"),
 }
 
 
@@ -99,8 +100,8 @@ def _workload(resource: Resource, ctx: CheckContext) -> str | None:
     remediation="Move to a current size of the same purpose (e.g. NC A100 v4 or NCads H100 v5 for NC/NCv2/NCv3; "
     "Av2 or Dsv5 for A-series); see the retirement notice named in the finding.",
     references=References(docs=[SIZES, IAAS]),
-    params={"retired_sizes": "more size names to treat as retired (list), e.g. sizes with an announced "
-            "retirement date your organisation already treats as gone"},
+    params={"retired_sizes": Param("more size names to treat as retired (list), e.g. sizes with an announced "
+            "retirement date your organisation already treats as gone", "texts")},
     rationale="Retired sizes cannot be allocated: redeploys, scale-out and restarts after deallocation fail.",
     absent="A size the table does not know is not judged retired. Computes are judged on vmSize (clusters, "
     "instances), agentVmSize (attached AKS) or virtualMachineSize (attached VMs); compute types without a VM "
@@ -257,8 +258,8 @@ def inference_no_infiniband(resource: Resource, ctx: CheckContext) -> Verdict:
     remediation="Keep Spot for interruptible, checkpointed training: set properties.evictionPolicy "
     "('Deallocate' or 'Delete'); run production inference on regular priority.",
     references=References(docs=["https://learn.microsoft.com/azure/virtual-machines/spot-vms"]),
-    params={"environment_tag": "tag key holding the environment (default 'environment')",
-            "production_values": "tag values meaning production (default prod, production, prd, live)",
+    params={"environment_tag": Param("tag key holding the environment (default 'environment')"),
+            "production_values": Param("tag values meaning production (default prod, production, prd, live)", "texts"),
             **_WORKLOAD_PARAMS},
     rationale="Spot capacity can be reclaimed at any moment: fine for checkpointed training, an outage for "
     "production inference.",

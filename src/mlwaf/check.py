@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mlwaf.model import Evidence, Pillar, Resource, Severity, Status, Unresolved, Verdict
+from mlwaf.params import Param
 
 if TYPE_CHECKING:
     from mlwaf.inventory import Inventory
@@ -42,6 +43,7 @@ __all__ = [
     "CheckContext",
     "CheckSpec",
     "Default",
+    "Param",
     "Pillar",
     "References",
     "Resource",
@@ -376,7 +378,7 @@ class CheckSpec:
     # The sourced Azure defaults it applies (mlwaf.defaults), listed on its docs page.
     defaults: tuple[Default, ...] = ()
     tags: tuple[str, ...] = ()
-    params: Mapping[str, str] = field(default_factory=dict)  # name -> what it configures
+    params: Mapping[str, Param] = field(default_factory=dict)  # name -> what it configures (mlwaf.params)
     source: str = ""  # where it was loaded from: "builtin", a folder, an entry point
 
     def to_dict(self) -> dict[str, Any]:
@@ -393,7 +395,8 @@ class CheckSpec:
             "absent": self.absent,
             "defaults": [d.to_dict() for d in self.defaults],
             "tags": list(self.tags),
-            "params": dict(self.params),
+            "params": {name: str(p) for name, p in self.params.items()},
+            "param_types": {name: p.to_dict() for name, p in self.params.items()},
             "source": self.source,
         }
 
@@ -420,7 +423,7 @@ def check(
     absent: str = "",
     defaults: Sequence[Default] | str = (),
     tags: Sequence[str] = (),
-    params: Mapping[str, str] | None = None,
+    params: Mapping[str, Param | str] | None = None,
 ) -> Callable[[CheckFn], CheckFn]:
     """Attach metadata to a check function. Validation happens when the registry loads it, so
     an error names the file and the field; here the raw values are only recorded.

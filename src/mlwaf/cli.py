@@ -554,7 +554,7 @@ def checks_show(
             lines.append(f"  {label}: {item}")
     if spec.params:
         lines += ["", "Parameters (config file):"]
-        lines += [f"  {k}: {v}" for k, v in spec.params.items()]
+        lines += [f"  {k} ({p.takes}): {p}" for k, p in spec.params.items()]
     typer.echo("\n".join(lines))
 
 

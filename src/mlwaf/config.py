@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlwaf import gate, repository, suppressions
 from mlwaf.model import Severity
+from mlwaf.params import ParamError
 
 if TYPE_CHECKING:
     from mlwaf.check import CheckSpec
@@ -99,7 +100,8 @@ class Config:
 
     def params_for(self, specs: Sequence[CheckSpec]) -> dict[str, dict[str, Any]]:
         """`ctx.params` of each check: the shared values of the names in its `params`, updated by
-        its own table. A name or a check id no loaded check knows is an error naming it."""
+        its own table. A name or a check id no loaded check knows, or a value its declaration
+        does not take (mlwaf.params), is an error naming it."""
         by_id = {s.id: s for s in specs}
         declared = {name for s in specs for name in s.params}
         for name in self.params:
@@ -124,11 +126,21 @@ class Config:
                     )
         out: dict[str, dict[str, Any]] = {}
         for spec in specs:
-            values = {name: self.params[name] for name in spec.params if name in self.params}
-            values.update(self.check_params.get(spec.id, {}))
+            values = {
+                name: self._param(spec, name, self.params[name], f"[params] {name!r}")
+                for name in spec.params if name in self.params
+            }
+            for name, value in self.check_params.get(spec.id, {}).items():
+                values[name] = self._param(spec, name, value, f"[params.\"{spec.id}\"] {name!r}")
             if values:
                 out[spec.id] = values
         return out
+
+    def _param(self, spec: CheckSpec, name: str, value: Any, key: str) -> Any:
+        try:
+            return spec.params[name].value(value)
+        except ParamError as err:
+            raise ConfigError(f"{self.where}: {key} {err} ({spec.id}: {spec.params[name]})") from None
 
     def apply(self, options: ScanOptions, specs: Sequence[CheckSpec], *, load_baseline: bool = True) -> ScanOptions:
         """`options` with this config's gate, selection, parameters, suppressions and baseline.
@@ -144,6 +156,11 @@ class Config:
             selection.select(specs, self.checks, self.skip_checks)
         except selection.SelectionError as err:
             raise ConfigError(f"{self.where}: {err}" if self.path else str(err)) from None
+        ids = [s.id for s in specs]
+        for rule in self.suppressions:
+            problem = suppressions.unknown_check(rule.check, ids)
+            if problem:
+                raise ConfigError(f"{rule.source}: {problem}")
         try:
             baseline = Baseline.load(self.baseline) if self.baseline is not None and load_baseline else None
         except BaselineError as err:
@@ -163,6 +180,7 @@ class Config:
                 exclude=[*self.exclude, *options.read.exclude],
                 max_file_bytes=options.read.max_file_bytes if self.max_file_bytes is None else self.max_file_bytes,
             ),
+            known_checks=ids,
         )
 
     def with_options(

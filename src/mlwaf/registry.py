@@ -19,8 +19,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from mlwaf import params as check_params
 from mlwaf.check import CHECK_ATTR, CheckSpec, Default, References
 from mlwaf.model import Pillar, Severity
+from mlwaf.params import Param
 
 ENTRY_POINT_GROUP = "mlwaf.checks"
 _ID = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")
@@ -142,7 +144,7 @@ def validate(meta: Mapping[str, Any], fn: Any, where: str, source: str, known_id
         absent=absent,
         defaults=defaults,
         tags=_str_list(list(meta.get("tags") or []), where, "tags", required=False),
-        params=dict(meta.get("params") or {}),
+        params=_params(meta.get("params"), where),
         source=source,
     )
 
@@ -157,6 +159,13 @@ def _defaults(meta: Mapping[str, Any], where: str) -> tuple[str, tuple[Default, 
     if not isinstance(declared, Sequence) or not all(isinstance(d, Default) for d in declared):
         raise CheckLoadError(f"{where}: field 'defaults' must be a list of Default (mlwaf.check.Default)")
     return absent, tuple(declared)
+
+
+def _params(value: Any, where: str) -> dict[str, Param]:
+    try:
+        return check_params.declared(value, where)
+    except ValueError as err:
+        raise CheckLoadError(str(err)) from None
 
 
 def specs_in_module(module: ModuleType, where: str, source: str, known_ids: set[str]) -> list[CheckSpec]:

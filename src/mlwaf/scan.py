@@ -44,6 +44,8 @@ class ScanOptions:
     # Check selection (mlwaf.selection): ids, globs, pillars, severities or tags.
     checks: Sequence[str] = ()
     skip_checks: Sequence[str] = ()
+    # Every loaded check id (selected or not): an inline suppression naming none is invalid.
+    known_checks: Sequence[str] = ()
     # Above this many findings, PASS and NOT_APPLICABLE ones are counted, not listed (0: never).
     detail_limit: int = DETAIL_LIMIT
 
@@ -132,7 +134,8 @@ def evaluate(
             omitted=omitted,
         )
         result.suppressions = suppressions.apply(
-            findings, options.suppressions, inline_suppressions=options.inline_suppressions, today=options.today
+            findings, options.suppressions, inline_suppressions=options.inline_suppressions, today=options.today,
+            known_checks=options.known_checks,
         )
         if options.baseline is not None:
             result.baseline = options.baseline.apply(findings)

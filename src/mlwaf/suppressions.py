@@ -112,6 +112,20 @@ def from_mapping(
     )
 
 
+def unknown_check(pattern: str, known: Sequence[str]) -> str | None:
+    """Why a suppression's `check` names no loaded check (with the nearest id), or None. A typo
+    in an id would otherwise suppress nothing, silently, while the finding it was meant for
+    fails the gate or, worse, someone believes it is accepted."""
+    import difflib
+
+    upper = pattern.upper()
+    if any(fnmatch.fnmatchcase(k.upper(), upper) for k in known):
+        return None
+    close = difflib.get_close_matches(upper, [k.upper() for k in known], n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else " (`mlwaf checks list` shows them)"
+    return f"'check' {pattern!r} names no loaded check{hint}"
+
+
 def from_config(entries: Any, where: str) -> list[Suppression]:
     """`[[suppressions]]` of a config file: every field checked, errors name the entry."""
     if not isinstance(entries, list):
@@ -171,12 +185,15 @@ def apply(
     *,
     inline_suppressions: bool = True,
     today: dt.date | None = None,
+    known_checks: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Mark the findings each suppression covers; returns what the report says about them.
 
     The first rule in force that matches wins (config rules before inline ones, in written
     order). A finding matched only by expired rules stays unsuppressed and carries the expired
-    rule's reason, source and date, so the report can say the exception ran out.
+    rule's reason, source and date, so the report can say the exception ran out. With
+    `known_checks` (every loaded check id), an inline suppression naming none of them is listed
+    as invalid, not applied.
     """
     today = today or dt.date.today()
     findings = list(findings)
@@ -190,6 +207,12 @@ def apply(
             continue
         seen_resources.add(f.resource.uid)
         found, bad = inline(f.resource)
+        for rule in list(found) if known_checks else ():
+            problem = unknown_check(rule.check, known_checks)
+            if problem:
+                found.remove(rule)
+                message = f"{rule.source}: {problem}"
+                bad.append({"resource_id": f.resource.id, "source": rule.source, "message": message})
         inline_seen += len(found) + len(bad)
         if inline_suppressions:
             inline_rules[f.resource.uid] = found

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 from mlwaf.model import Pillar
 
@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 # Wider than any line mlwaf writes: when the output is a CI log, rich (and click's help) would
 # otherwise wrap at 80 columns and break paths, URLs, check titles and option names mid-word.
 UNWRAPPED = 1_000_000
+_SHOWN = 20  # lines of a list before "see the report"
 
 
 def make(file: IO[str] | None = None):  # noqa: ANN201 - rich is imported lazily
@@ -86,11 +87,35 @@ def print_summary(result: ScanResult, written: list[str], file: IO[str]) -> None
     errored = oc.get("error", 0)
     if errored:
         console.print(f"[yellow]{errored} check runs raised an error (see the report)[/yellow]")
-    if result.errors:
-        console.print(f"[yellow]{len(result.errors)} inputs could not be assessed:[/yellow]")
-        for e in result.errors[:20]:
-            console.print(f"  {e.path}: {e.message}", markup=False)
-        if len(result.errors) > 20:
-            console.print(f"  ... and {len(result.errors) - 20} more (see the report)")
+    _suppression_lines(result, console)
+    _listed(console, f"{len(result.errors)} inputs could not be assessed:",
+            [f"{e.path}: {e.message}" for e in result.errors])
     for path in written:
         console.print(f"wrote {path}", markup=False)
+
+
+def _suppression_lines(result: ScanResult, console: Any) -> None:
+    """Suppressions that stopped suppressing or were never understood: said where the person
+    who wrote them looks first, not only in the reports."""
+    expired = [f for f in result.findings if not f.suppressed and f.suppression_expires]
+    info = result.suppressions or {}
+    stale = [r for r in info.get("rules", []) if r.get("expired") and not r.get("matched")]
+    invalid = info.get("invalid", [])
+    _listed(console, f"{len(expired)} finding(s) no longer suppressed: the suppression expired",
+            [f"{f.check_id} on {f.resource.name}: expired {f.suppression_expires} ({f.suppression_source})"
+             for f in expired])
+    _listed(console, f"{len(stale)} expired suppression(s) match no finding any more (remove them):",
+            [f"{r['source']}: {r['check']} (expired {r.get('expires')})" for r in stale])
+    _listed(console, f"{len(invalid)} inline suppression(s) not understood, not applied:",
+            [str(i["message"]) for i in invalid])
+
+
+def _listed(console: Any, header: str, lines: list[str]) -> None:
+    """A warning and its first lines, the rest counted (every report has them all)."""
+    if not lines:
+        return
+    console.print(f"[yellow]{header}[/yellow]", markup=True)
+    for line in lines[:_SHOWN]:
+        console.print(f"  {line}", markup=False)
+    if len(lines) > _SHOWN:
+        console.print(f"  ... and {len(lines) - _SHOWN} more (see the report)")

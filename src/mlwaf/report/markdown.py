@@ -194,10 +194,14 @@ def _suppression_lines(result: ScanResult) -> list[str]:
             "llllll",
         )
         lines += _more(len(suppressed), min(len(suppressed), TOP_LIST))
+    stale = [r for r in info.get("rules", []) if r.get("expired") and not r.get("matched")]
+    if stale:
+        lines += ["", f"### Expired suppressions that match no finding ({len(stale)}; remove them)", ""]
+        lines += _bullets(stale, lambda r: f"{esc(r['source'])}: {esc(r['check'])} (expired {esc(r.get('expires'))})")
     invalid = info.get("invalid", [])
     if invalid:
-        lines += ["", f"### Inline suppressions not understood ({len(invalid)})", ""]
-        lines += [f"- {esc(i['message'])}" for i in invalid[:TOP_LIST]]
+        lines += ["", f"### Inline suppressions not understood ({len(invalid)}; not applied)", ""]
+        lines += _bullets(invalid, lambda i: esc(i["message"]))
     return lines
 
 
