@@ -101,6 +101,10 @@ def ai_network(resource: Resource, ctx: CheckContext) -> Verdict:
     rationale="Private endpoints keep prompts and completions on the private network.",
     absent="Absent privateEndpointConnections (and no private endpoint in the scan) means none.",
 )
+@differs("Azure Policy d6759c02 reads only the resource's own privateEndpointConnections, which the provider "
+         "fills in after a private endpoint is created: a template that declares the endpoint beside the "
+         "account is an approved private path here, while the policy audits the account's deployment request "
+         "(and finds it compliant once the connection exists).")
 @reads("properties.privateEndpointConnections[*].properties.privateLinkServiceConnectionState.status")
 def ai_private_endpoint(resource: Resource, ctx: CheckContext) -> Verdict:
     return approved_private_endpoint(resource, ctx)
@@ -145,6 +149,8 @@ def ai_identity(resource: Resource, ctx: CheckContext) -> Verdict:
     absent="Diagnostic settings are separate extension resources: none in an offline input is UNKNOWN; a live "
     "scan fails on none.",
 )
+@differs("Azure Policy 1b4d1c4e is satisfied by any diagnostic setting that lists logs, enabled or not; this "
+         "check needs an enabled log category and a destination.")
 @reads(related=DIAGNOSTIC_READS)
 def ai_diagnostic_logs(resource: Resource, ctx: CheckContext) -> Verdict:
     return diagnostic_logs(resource, ctx, "AI services account")

@@ -275,8 +275,8 @@ def compute_vnet(resource: Resource, ctx: CheckContext) -> Verdict:
     "properties.properties.schedules.computeStartStop[*].action",
     "properties.properties.schedules.computeStartStop[*].status",
 )
-@differs("PSRule Azure.ML.ComputeIdleShutdown requires idleTimeBeforeShutdown; the Well-Architected guidance "
-         "accepts a start/stop schedule instead, so an enabled stop schedule passes here.")
+@differs("PSRule Azure.ML.ComputeIdleShutdown and Azure Policy 679ddf89 require idleTimeBeforeShutdown; the "
+         "Well-Architected guidance accepts a start/stop schedule instead, so an enabled stop schedule passes here.")
 def compute_idle_shutdown(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := _only(resource, "computeinstance"):
         return v

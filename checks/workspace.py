@@ -91,6 +91,10 @@ def workspace_public_network_access(resource: Resource, ctx: CheckContext) -> Ve
     "private endpoints in the scan that target the workspace. Absent and none in the scan means no "
     "private endpoint.",
 )
+@differs("Azure Policy 45e05259 reads only the resource's own privateEndpointConnections, which the provider "
+         "fills in after a private endpoint is created: a template that declares the endpoint beside the "
+         "workspace is an approved private path here, while the policy audits the workspace's deployment "
+         "request (and finds it compliant once the connection exists).")
 @reads(
     "kind",
     "properties.hubResourceId",

@@ -48,6 +48,7 @@ _WOULD = {
     "AuditIfNotExists": "auditIfNotExists",
     "DeployIfNotExists": "deployIfNotExists",
     "DenyAction": "denyAction",
+    "AuditAction": "auditAction",
 }
 
 
@@ -318,11 +319,12 @@ def _matched(make: _Maker, t: Target, resource: Resource, effect: str, scope: Sc
     would = _would(effect, t)
     request = is_request(resource)
     details = get(get(t.definition.rule, "then") or {}, "details")
-    if effect == "DenyAction":
-        actions = get(details, "actionNames") if isinstance(details, dict) else None
-        return make(
-            State.COMPLIANT, would, f"protected: {', '.join(actions or ['delete'])} of this resource would be denied"
-        )
+    if effect in ("DenyAction", "AuditAction"):
+        # They act on operations (delete), not on the resource's state: the resource is
+        # protected (denyAction) or its operations logged (auditAction), never non-compliant.
+        actions = ", ".join(get(details, "actionNames") or ["delete"]) if isinstance(details, dict) else "delete"
+        verb = "would be denied" if effect == "DenyAction" else "would be audited"
+        return make(State.COMPLIANT, would, f"protected: {actions} of this resource {verb}")
     if effect == "Modify":
         changes = tuple(effects.modify_changes(resource, details if isinstance(details, dict) else {}, scope))
         applied = [c for c in changes if c.applied]

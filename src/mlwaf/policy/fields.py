@@ -37,7 +37,7 @@ STAR = "[*]"
 # Bound arrays: the lower-case path segments up to and including a `[*]` -> the current member.
 Bindings = Mapping[tuple[str, ...], Any]
 
-_TAG = re.compile(r"^tags(?:\.(?P<dot>.+)|\[(?P<bracket>.+)\])$", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"^tags(?:\.(?P<dot>.+)|\[(?P<bracket>.*)\])$", re.IGNORECASE | re.DOTALL)
 SPECIAL = {"type", "name", "fullname", "kind", "location", "id", "tags"}
 
 
@@ -189,6 +189,9 @@ def read(
         # The alias exists, for other types: on this resource the property does not exist.
         return FieldValue(field, "", STAR in field, [] if STAR in field else MISSING)
     values, collection, unknown = walk(raw, split_path(path), bindings)
+    if unknown is None and resource.partial and (values is MISSING or values == []):
+        # A Resource Graph row projected to some columns: absent means "not exported".
+        unknown = Unresolved(path, f"{path} is not in the input (the resource was read in part)")
     return FieldValue(field, path, collection, values, unknown)
 
 

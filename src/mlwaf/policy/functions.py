@@ -100,6 +100,7 @@ class PolicyContext(arm.Context):
             "name": rg,
             "type": "Microsoft.Resources/resourceGroups",
             "location": unknown,
+            "managedBy": unknown,
             "tags": unknown,
             "properties": unknown,
         }
@@ -111,6 +112,7 @@ class PolicyContext(arm.Context):
             "subscriptionId": self.subscription_id,
             "tenantId": unknown,
             "displayName": unknown,
+            "tags": unknown,
         }
 
 
@@ -177,7 +179,9 @@ def _current(ctx: arm.Context, *args: Any) -> Any:
 
 
 def _request_context(ctx: arm.Context) -> Any:
-    return {"apiVersion": _scope(ctx).env.api_version}
+    # The caller's identity (claims of the request's token) is never in an offline input.
+    identity = Unresolved("[requestContext().identity]", "the identity of the caller is known only at request time")
+    return {"apiVersion": _scope(ctx).env.api_version, "identity": identity}
 
 
 def _policy(ctx: arm.Context) -> Any:

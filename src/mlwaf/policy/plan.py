@@ -40,6 +40,7 @@ EFFECTS = {
         "Disabled",
         "Manual",
         "DenyAction",
+        "AuditAction",
     )
 }
 

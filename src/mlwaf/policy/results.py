@@ -58,6 +58,13 @@ class PolicyResult:
     expression: str | None = None  # Unknown: the unresolved expression, or the list not read
 
     @property
+    def identity(self) -> str:
+        """Stable across runs (baselines, suppressions, `mlwaf diff`): the assignment, the
+        definition and its reference in an initiative, and the normalized resource id."""
+        head = "|".join(str(p or "").lower() for p in (self.assignment, self.definition_id, self.reference_id))
+        return f"{head}|{self.resource.key}"
+
+    @property
     def location(self) -> Location:
         r = self.resource
         for s in self.evidence:
