@@ -43,6 +43,30 @@ class ReportOptions:
     source_prefix: str = ""
 
 
+@dataclass(frozen=True)
+class Skipped:
+    """An input passed over on purpose: a whole file or folder (`pointer` None), or an element
+    of a file that was read (a JSON pointer). Every format lists these beside the errors."""
+
+    path: str
+    pointer: str | None
+    reason: str
+
+    @property
+    def where(self) -> str:
+        return self.path if self.pointer is None else f"{self.path}#{self.pointer}"
+
+
+def skipped(result: Any) -> list[Skipped]:
+    """Every input the scan skipped, in the order it was met (mlwaf.sources.walk, documents)."""
+    out = []
+    for s in result.scanned:
+        if s.kind == "skipped":
+            out.append(Skipped(s.path, None, s.note or ""))
+        out.extend(Skipped(s.path, item.pointer, item.reason) for item in s.skipped)
+    return out
+
+
 def write(module: Any, result: Any, out: IO[str], options: ReportOptions | None = None) -> None:
     """Write a report to an open file: streamed where the reporter can (`write(result, out)`),
     so a large scan's report never has to exist as one string in memory."""

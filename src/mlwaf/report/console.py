@@ -90,6 +90,11 @@ def print_summary(result: ScanResult, written: list[str], file: IO[str]) -> None
     _suppression_lines(result, console)
     _listed(console, f"{len(result.errors)} inputs could not be assessed:",
             [f"{e.path}: {e.message}" for e in result.errors])
+    from mlwaf.report import skipped
+
+    passed_over = skipped(result)
+    _listed(console, f"{len(passed_over)} input{'s' * (len(passed_over) != 1)} skipped:",
+            [f"{item.where}: {item.reason}" for item in passed_over])
     for path in written:
         console.print(f"wrote {path}", markup=False)
 

@@ -34,6 +34,7 @@ from mlwaf.engine import Omitted, ScanResult
 from mlwaf.inventory import WORKSPACES, Inventory
 from mlwaf.model import Finding, Pillar, Resource, Severity, Status
 from mlwaf.report import ReportOptions
+from mlwaf.report import skipped as skipped_inputs
 from mlwaf.scoring import workspace_order
 
 EXTENSION = "html"
@@ -396,7 +397,7 @@ def context(result: ScanResult) -> dict[str, Any]:
         {"path": e.path, "message": e.message, "scope": e.scope, "call": e.call, "status": e.status}
         for e in result.errors
     ]
-    skipped = [{"path": s.path, "note": s.note or ""} for s in result.scanned if s.kind == "skipped"]
+    skipped = [{"path": s.where, "note": s.reason} for s in skipped_inputs(result)]
     inputs = [
         {"path": s.path, "kind": s.kind, "resources": s.resources, "note": s.note or ""}
         for s in result.scanned

@@ -20,6 +20,7 @@ from typing import Any
 
 from mlwaf.engine import ScanResult
 from mlwaf.model import Finding, Pillar, Status
+from mlwaf.report import skipped
 
 EXTENSION = "junit.xml"
 # Characters XML 1.0 cannot carry, even escaped; scanned files may hold them in names and values.
@@ -144,12 +145,16 @@ def to_element(result: ScanResult) -> ET.Element:
         _count(suite, outcomes)
         all_outcomes += outcomes
 
-    if result.errors:
+    passed_over = skipped(result)
+    if result.errors or passed_over:
         suite = _el(root, "testsuite", name="mlwaf.inputs")
         for e in result.errors:
             case = _el(suite, "testcase", name=f"read {e.path}", classname="mlwaf.inputs", time="0")
             _el(case, "error", e.message, message=e.message, type="input")
-        outcomes = ["error"] * len(result.errors)
+        for s in passed_over:
+            case = _el(suite, "testcase", name=f"read {s.where}", classname="mlwaf.inputs", time="0")
+            _el(case, "skipped", s.reason, message=s.reason)
+        outcomes = ["error"] * len(result.errors) + ["skipped"] * len(passed_over)
         _count(suite, outcomes)
         all_outcomes += outcomes
 

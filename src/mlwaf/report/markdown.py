@@ -15,6 +15,7 @@ from typing import Any
 
 from mlwaf.engine import ScanResult
 from mlwaf.model import Finding, Pillar, Status
+from mlwaf.report import skipped
 
 EXTENSION = "md"
 TOP_FINDINGS = 25
@@ -164,6 +165,10 @@ def render(result: ScanResult) -> str:
     if result.errors:
         lines += ["", f"### Inputs not read ({len(result.errors)})", ""]
         lines += _bullets(result.errors, lambda e: f"{esc(e.path)}: {esc(e.message)}")
+    passed_over = skipped(result)
+    if passed_over:
+        lines += ["", f"### Inputs skipped ({len(passed_over)})", ""]
+        lines += _bullets(passed_over, lambda s: f"{esc(s.where)}: {esc(s.reason)}")
     return "\n".join(lines) + "\n"
 
 

@@ -40,7 +40,7 @@ from mlwaf import __version__
 from mlwaf.check import CheckSpec
 from mlwaf.engine import ScanResult
 from mlwaf.model import Finding, Pillar, Severity, Status
-from mlwaf.report import ReportOptions
+from mlwaf.report import ReportOptions, skipped
 
 EXTENSION = "sarif"
 
@@ -273,7 +273,8 @@ def selected(findings: Iterable[Finding], include_pass: bool) -> list[Finding]:
 
 
 def _notifications(result_: ScanResult, prefix: str) -> list[dict[str, Any]]:
-    """Inputs that could not be read and checks that raised: the run's own problems."""
+    """Inputs that could not be read and checks that raised: the run's own problems; and the
+    inputs it skipped on purpose, as notes."""
     out: list[dict[str, Any]] = []
     for err in result_.errors:
         note: dict[str, Any] = {
@@ -291,6 +292,15 @@ def _notifications(result_: ScanResult, prefix: str) -> list[dict[str, Any]]:
         if props:
             note["properties"] = props
         out.append(note)
+    for item in skipped(result_):
+        out.append({
+            "level": "note",
+            "message": {"text": f"Skipped {item.where}: {item.reason}"},
+            "descriptor": {"id": "input-skipped"},
+            "locations": [
+                {"physicalLocation": {"artifactLocation": {"uri": _uri(item.path, prefix), "uriBaseId": SRCROOT}}}
+            ],
+        })
     for f in result_.findings:
         if f.status is not Status.ERROR:
             continue
