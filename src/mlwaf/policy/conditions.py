@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from mlwaf.model import Resource, Unresolved
@@ -105,28 +105,55 @@ def merge(results: list[Result], all_of: bool) -> Result:
     return pending if pending is not None else all_of
 
 
+Node = Callable[[Scope], Result]
+
+
 def evaluate(cond: Any, scope: Scope) -> Result:
+    """Evaluate a condition once (compiling it first); `compile` it to evaluate it often."""
+    return compile(cond, scope.env.parameters)(scope)
+
+
+def compile(cond: Any, parameters: Mapping[str, Any]) -> Node:  # noqa: A001 - the module's verb
+    """A condition as a function of the scope. What depends only on the parameters (field names,
+    expected values, `[parameters('x')]` expressions) is worked out here, once per assignment,
+    so judging a resource only reads the resource: the rule tree is not walked again."""
     if not isinstance(cond, dict):
-        raise EvaluationError(f"a condition must be an object, got {cond!r}")
+        return _failing(f"a condition must be an object, got {cond!r}")
     for key, value in cond.items():
         low = key.lower()
-        if low == "allof" or low == "anyof":
+        if low in ("allof", "anyof"):
             if not isinstance(value, list):
-                raise EvaluationError(f"{key} needs an array of conditions")
-            return _logical(value, scope, all_of=low == "allof")
+                return _failing(f"{key} needs an array of conditions")
+            return _logical([compile(c, parameters) for c in value], all_of=low == "allof")
         if low == "not":
-            r = evaluate(value, scope)
-            return r if isinstance(r, Unresolved) else not r
+            return _negate(compile(value, parameters))
     op = operators.find(cond)
     if op is None:
-        raise EvaluationError(f"condition {sorted(cond)} has no operator")
+        return _failing(f"condition {sorted(cond)} has no operator")
     if _has(cond, "field"):
-        return _field(cond, op, scope)
+        return _field(cond, op, parameters)
     if _has(cond, "value"):
-        return _value(cond, op, scope)
+        return _value(cond, op, parameters)
     if _has(cond, "count"):
-        return _count(cond, op, scope)
-    raise EvaluationError(f"condition {sorted(cond)} has no field, value or count")
+        return _count(cond, op, parameters)
+    return _failing(f"condition {sorted(cond)} has no field, value or count")
+
+
+def _negate(inner: Node) -> Node:
+    def node(scope: Scope) -> Result:
+        r = inner(scope)
+        return r if isinstance(r, Unresolved) else not r
+
+    return node
+
+
+def _failing(message: str) -> Node:
+    """A malformed condition fails when it is reached, as Azure's evaluation would."""
+
+    def node(scope: Scope) -> Result:
+        raise EvaluationError(message)
+
+    return node
 
 
 def _has(cond: dict[str, Any], key: str) -> bool:
@@ -144,123 +171,192 @@ def get(obj: Mapping[str, Any], key: str, default: Any = None) -> Any:
     return default
 
 
-def _logical(items: list[Any], scope: Scope, all_of: bool) -> Result:
-    pending: Unresolved | None = None
-    for item in items:
-        r = evaluate(item, scope)
-        if isinstance(r, Unresolved):
-            pending = pending or r
-        elif r is not all_of:
-            return r
-    return pending if pending is not None else all_of
+def _logical(nodes: list[Node], all_of: bool) -> Node:
+    def node(scope: Scope) -> Result:
+        pending: Unresolved | None = None
+        for n in nodes:
+            r = n(scope)
+            if isinstance(r, Unresolved):
+                pending = pending or r
+            elif r is not all_of:
+                return r
+        return pending if pending is not None else all_of
+
+    return node
 
 
-def field_name(cond: Mapping[str, Any], scope: Scope) -> str:
-    name = functions.evaluate(get(cond, "field"), scope)
-    if isinstance(name, Unresolved):
-        raise EvaluationError(f"the field name {get(cond, 'field')!r} depends on {name.expression}")
-    if not isinstance(name, str) or not name:
-        raise EvaluationError(f"a field must be a string, got {name!r}")
+def _value_of(written: Any, parameters: Mapping[str, Any]) -> Callable[[Scope], Any]:
+    """A rule value as a function of the scope: a constant when it needs only the parameters."""
+    constant, value = functions.constant(written, parameters)
+    if constant:
+        return lambda scope: value
+    return lambda scope: functions.evaluate(written, scope)
+
+
+def _name_of(written: Any, parameters: Mapping[str, Any]) -> Callable[[Scope], str]:
+    value = _value_of(written, parameters)
+
+    def name(scope: Scope) -> str:
+        got = value(scope)
+        if isinstance(got, Unresolved):
+            raise EvaluationError(f"the field name {written!r} depends on {got.expression}")
+        if not isinstance(got, str) or not got:
+            raise EvaluationError(f"a field must be a string, got {got!r}")
+        return got
+
     return name
 
 
-def _field(cond: dict[str, Any], op: str, scope: Scope) -> Result:
-    name = field_name(cond, scope)
-    read = fields.read(name, scope.resource, scope.env.aliases, scope.bindings)
-    expected = functions.evaluate(cond[op], scope)
-    location = name.lower() == "location"
-    if read.unknown is not None:
-        result: Result = read.unknown
-    elif read.collection:
-        result = merge([operators.apply(op, v, expected, location) for v in read.values], all_of=True)
-    else:
-        result = operators.apply(op, read.values, expected, location)
-    _note(scope, Seen(name, read.path, read.unknown or read.values, op, expected, result))
-    return result
+def _field(cond: dict[str, Any], op: str, parameters: Mapping[str, Any]) -> Node:
+    name_of = _name_of(get(cond, "field"), parameters)
+    expected_of = _value_of(cond[op], parameters)
+    compare = operators.compiled(op)
+
+    def node(scope: Scope) -> Result:
+        name = name_of(scope)
+        read = fields.read(name, scope.resource, scope.env.aliases, scope.bindings)
+        expected = expected_of(scope)
+        location = name.lower() == "location"
+        if read.unknown is not None:
+            result: Result = read.unknown
+        elif read.collection:
+            result = merge([compare(v, expected, location) for v in read.values], all_of=True)
+        else:
+            result = compare(read.values, expected, location)
+        if scope.env.record and name.lower() != "type":
+            scope.env.seen.append(Seen(name, read.path, read.unknown or read.values, op, expected, result))
+        return result
+
+    return node
 
 
-def _value(cond: dict[str, Any], op: str, scope: Scope) -> Result:
+def _value(cond: dict[str, Any], op: str, parameters: Mapping[str, Any]) -> Node:
     written = get(cond, "value")
-    value = functions.evaluate(written, scope)
-    expected = functions.evaluate(cond[op], scope)
-    result = operators.apply(op, value, expected)
-    if isinstance(written, str) and "field(" in written.lower():
-        _note(scope, Seen(written, "", value, op, expected, result))
-    return result
+    value_of = _value_of(written, parameters)
+    expected_of = _value_of(cond[op], parameters)
+    compare = operators.compiled(op)
+    noted = isinstance(written, str) and "field(" in written.lower()
+
+    def node(scope: Scope) -> Result:
+        value = value_of(scope)
+        expected = expected_of(scope)
+        result = compare(value, expected, False)
+        if noted and scope.env.record:
+            scope.env.seen.append(Seen(written, "", value, op, expected, result))
+        return result
+
+    return node
 
 
-def _count(cond: dict[str, Any], op: str, scope: Scope) -> Result:
+def _count(cond: dict[str, Any], op: str, parameters: Mapping[str, Any]) -> Node:
     spec = get(cond, "count")
     if not isinstance(spec, dict):
-        raise EvaluationError("count needs an object with field or value")
-    where = get(spec, "where")
+        return _failing("count needs an object with field or value")
+    where_cond = get(spec, "where")
+    where = compile(where_cond, parameters) if where_cond is not None else None
+    expected_of = _value_of(cond[op], parameters)
+    compare = operators.compiled(op)
     if _has(spec, "field"):
-        counted = _field_members(spec, scope)
+        members_of = _field_members(_name_of(get(spec, "field"), parameters))
+    elif _has(spec, "value"):
+        members_of = _value_members(spec, parameters)
+    else:
+        return _failing("count needs field or value")
+
+    def node(scope: Scope) -> Result:
+        counted = members_of(scope)
         if isinstance(counted, Unresolved):
             return counted
-        label, path, key, members = counted
+        label, path, scopes = counted
+        true = unknown = 0
+        pending: Unresolved | None = None
+        for inner in scopes:
+            r = True if where is None else where(inner)
+            if isinstance(r, Unresolved):
+                unknown += 1
+                pending = pending or r
+            elif r:
+                true += 1
+        expected = expected_of(scope)
+        outcomes = {compare(n, expected, False) for n in range(true, true + unknown + 1)}
+        result: Result = outcomes.pop() if len(outcomes) == 1 else (pending or Unresolved("count"))
+        if scope.env.record:
+            scope.env.seen.append(Seen(label, path, true if not unknown else pending, op, expected, result))
+        return result
+
+    return node
+
+
+Counted = tuple[str, str, list[Scope]] | Unresolved
+
+
+def _field_members(name_of: Callable[[Scope], str]) -> Callable[[Scope], Counted]:
+    """(alias, path, one scope per member) of a field count: the elements of the array the
+    alias's last `[*]` stands for, each bound in turn."""
+
+    def members(scope: Scope) -> Counted:
+        name = name_of(scope)
+        if not name.endswith(fields.STAR):
+            raise EvaluationError(f"count.field must be an array alias ending in [*], got {name!r}")
+        path = fields.resolve_path(name, scope.resource, scope.env.aliases)
+        if not path:  # the alias exists for other types only: nothing to count here
+            return name, "", []
+        segments = fields.split_path(path)
+        if fields.STAR not in segments:
+            raise EvaluationError(f"the path {path!r} of {name!r} is not an array")
+        last = max(i for i, s in enumerate(segments) if s == fields.STAR)
+        values, _, unknown = fields.walk(scope.resource.raw, segments[: last + 1], scope.bindings)
+        if unknown is not None:
+            return unknown
+        key = tuple(s.lower() for s in segments[: last + 1])
+        depth = scope.count_depth + 1
         scopes = [
-            replace(scope, bindings={**scope.bindings, key: (m,)}, count_depth=scope.count_depth + 1) for m in members
+            Scope(
+                scope.env,
+                scope.resource,
+                scope.if_resource,
+                {**scope.bindings, key: (m,)},
+                scope.names,
+                scope.anonymous,
+                depth,
+            )
+            for m in values
         ]
-    elif _has(spec, "value"):
-        items = functions.evaluate(get(spec, "value"), scope)
+        return name, path, scopes
+
+    return members
+
+
+def _value_members(spec: Mapping[str, Any], parameters: Mapping[str, Any]) -> Callable[[Scope], Counted]:
+    written = get(spec, "value")
+    items_of = _value_of(written, parameters)
+    name = get(spec, "name")
+    label = f"count of {written}"
+
+    def members(scope: Scope) -> Counted:
+        items = items_of(scope)
         if isinstance(items, Unresolved):
             return items
         if not isinstance(items, list):
             raise EvaluationError(f"count.value must be an array, got {items!r}")
-        name = get(spec, "name")
         if name is None and scope.count_depth:
             raise EvaluationError("a nested value count needs a name")
-        label, path = f"count of {get(spec, 'value')}", ""
+        depth = scope.count_depth + 1
         scopes = [
-            replace(
-                scope,
-                names={**scope.names, name.lower(): item} if isinstance(name, str) else scope.names,
-                anonymous=(item,) if name is None else scope.anonymous,
-                count_depth=scope.count_depth + 1,
+            Scope(
+                scope.env,
+                scope.resource,
+                scope.if_resource,
+                scope.bindings,
+                {**scope.names, name.lower(): item} if isinstance(name, str) else scope.names,
+                (item,) if name is None else scope.anonymous,
+                depth,
             )
             for item in items
         ]
-    else:
-        raise EvaluationError("count needs field or value")
-    true = unknown = 0
-    pending: Unresolved | None = None
-    for inner in scopes:
-        r = True if where is None else evaluate(where, inner)
-        if isinstance(r, Unresolved):
-            unknown += 1
-            pending = pending or r
-        elif r:
-            true += 1
-    expected = functions.evaluate(cond[op], scope)
-    outcomes = {operators.apply(op, n, expected) for n in range(true, true + unknown + 1)}
-    result: Result = outcomes.pop() if len(outcomes) == 1 else (pending or Unresolved("count"))
-    _note(scope, Seen(label, path, true if not unknown else pending, op, expected, result))
-    return result
+        return label, "", scopes
 
-
-def _field_members(spec: Mapping[str, Any], scope: Scope) -> tuple[str, str, tuple[str, ...], list[Any]] | Unresolved:
-    """(alias, path, binding key, members) of a field count: the elements of the array the
-    alias's last `[*]` stands for."""
-    name = field_name(spec, scope)
-    if not name.endswith(fields.STAR):
-        raise EvaluationError(f"count.field must be an array alias ending in [*], got {name!r}")
-    path = fields.resolve_path(name, scope.resource, scope.env.aliases)
-    if not path:  # the alias exists for other types only: nothing to count here
-        return name, "", (), []
-    segments = fields.split_path(path)
-    if fields.STAR not in segments:
-        raise EvaluationError(f"the path {path!r} of {name!r} is not an array")
-    last = max(i for i, s in enumerate(segments) if s == fields.STAR)
-    values, _, unknown = fields.walk(scope.resource.raw, segments[: last + 1], scope.bindings)
-    if unknown is not None:
-        return unknown
-    return name, path, tuple(s.lower() for s in segments[: last + 1]), list(values)
-
-
-def _note(scope: Scope, seen: Seen) -> None:
-    if scope.env.record and seen.field.lower() != "type":
-        scope.env.seen.append(seen)
+    return members
 
 
 # --- applicability of the non-existence effects ------------------------------------------------
@@ -301,19 +397,21 @@ def counted_fields(rule_if: Any) -> frozenset[str]:
     return frozenset()
 
 
-def applicable(cond: Any, scope: Scope, counted: frozenset[str], positive: bool = True) -> Result:
+def compile_applicable(
+    cond: Any, parameters: Mapping[str, Any], counted: frozenset[str], positive: bool = True
+) -> Node:
     """The rule with every condition not on a counted field taken as true (false under `not`)."""
     if not isinstance(cond, dict):
-        return positive
+        return lambda scope: positive
     for key, value in cond.items():
         low = key.lower()
-        if low in ("allof", "anyof"):
-            results = [applicable(c, scope, counted, positive) for c in value]
-            return merge(results, all_of=low == "allof")
+        if low in ("allof", "anyof") and isinstance(value, list):
+            nodes = [compile_applicable(c, parameters, counted, positive) for c in value]
+            all_of = low == "allof"
+            return lambda scope: merge([n(scope) for n in nodes], all_of=all_of)
         if low == "not":
-            r = applicable(value, scope, counted, not positive)
-            return r if isinstance(r, Unresolved) else not r
+            return _negate(compile_applicable(value, parameters, counted, not positive))
     f = get(cond, "field")
     if isinstance(f, str) and ("name" if f.lower() == "fullname" else f.lower()) in counted:
-        return evaluate(cond, scope)
-    return positive
+        return compile(cond, parameters)
+    return lambda scope: positive

@@ -59,6 +59,29 @@ class Options:
     exemptions: tuple[Exemption, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    """A target's conditions compiled once (conditions.compile) for all its resources."""
+
+    matches: conditions.Node  # the `if`
+    applies: conditions.Node  # the `if` with only type/name/kind counted (non-existence effects)
+    exists: conditions.Node | None  # details.existenceCondition
+    policy: dict[str, str]  # what policy() returns
+
+    @staticmethod
+    def of(t: Target) -> _Rule:
+        rule_if = get(t.definition.rule, "if")
+        details = get(get(t.definition.rule, "then") or {}, "details")
+        condition = get(details, "existenceCondition") if isinstance(details, dict) else None
+        counted = conditions.counted_fields(rule_if)
+        return _Rule(
+            conditions.compile(rule_if, t.parameters),
+            conditions.compile_applicable(rule_if, t.parameters, counted),
+            conditions.compile(condition, t.parameters) if condition is not None else None,
+            _policy_info(t),
+        )
+
+
 @dataclass
 class _Acc:
     report: PolicyReport
@@ -92,8 +115,9 @@ def evaluate(plan: Plan, inventory: Inventory, options: Options | None = None) -
         candidates: Iterable[Resource] = (
             inventory.resources if types is None else [r for ty in sorted(types) for r in by_type.get(ty, ())]
         )
+        rule = _Rule.of(t)
         for resource in candidates:
-            result = _one(t, resource, inventory, aliases, options, acc)
+            result = _one(t, rule, resource, inventory, aliases, options, acc)
             if result is None:
                 report.not_applicable[t.assignment.name] += 1
             elif result is not _SKIP:
@@ -191,25 +215,29 @@ def _expired(text: str, now: dt.datetime) -> bool:
     return moment <= now
 
 
-def _env(t: Target, resource: Resource, aliases: AliasTable, options: Options) -> Env:
+def _policy_info(t: Target) -> dict[str, str]:
+    return {
+        "assignmentId": t.assignment.id,
+        "definitionId": t.definition.id,
+        "setDefinitionId": t.initiative.id if t.initiative else "",
+        "definitionReferenceId": t.reference_id or "",
+    }
+
+
+def _env(t: Target, rule: _Rule, resource: Resource, aliases: AliasTable, options: Options) -> Env:
     request = is_request(resource)
     api = resource.origin.api_version if request else LATEST_API_VERSION
     return Env(
         aliases=aliases,
         parameters=t.parameters,
         api_version=api or Unresolved("[requestContext().apiVersion]", "the template resource has no apiVersion"),
-        policy={
-            "assignmentId": t.assignment.id,
-            "definitionId": t.definition.id,
-            "setDefinitionId": t.initiative.id if t.initiative else "",
-            "definitionReferenceId": t.reference_id or "",
-        },
+        policy=rule.policy,
         clock=options.clock,
     )
 
 
 def _one(
-    t: Target, resource: Resource, inventory: Inventory, aliases: AliasTable, options: Options, acc: _Acc
+    t: Target, rule: _Rule, resource: Resource, inventory: Inventory, aliases: AliasTable, options: Options, acc: _Acc
 ) -> PolicyResult | None:
     if not _selected(t, resource):
         return _SKIP
@@ -222,19 +250,17 @@ def _one(
         return _SKIP
     if not mode:
         return None
-    env = _env(t, resource, aliases, options)
+    env = _env(t, rule, resource, aliases, options)
     scope = Scope.of(env, resource)
-    rule_if = get(t.definition.rule, "if")
     make = _Maker(t, resource, effect, env)
     try:
         if effect in EXISTENCE:
-            matched = conditions.evaluate(rule_if, scope)
+            matched = rule.matches(scope)
             if matched is False:
                 return None
         else:
             env.record = False
-            counted = conditions.counted_fields(rule_if)
-            applies = conditions.applicable(rule_if, scope, counted)
+            applies = rule.applies(scope)
             env.record = True
             if applies is False:
                 return None
@@ -250,10 +276,10 @@ def _one(
         if exemption is not None:
             return make(State.EXEMPT, None, f"exempt by {exemption.name!r} ({exemption.category})")
         if effect in EXISTENCE:
-            return _existence(make, t, resource, effect, inventory, scope)
+            return _existence(make, t, rule, resource, effect, inventory, scope)
         if effect == "Manual":
             return make(State.UNKNOWN, None, "manual effect: compliance is attested by people, not computed")
-        matched = conditions.evaluate(rule_if, scope)
+        matched = rule.matches(scope)
         if isinstance(matched, Unresolved):
             return make(State.UNKNOWN, None, f"the outcome depends on {matched.expression}", matched.expression)
         if not matched:
@@ -351,7 +377,7 @@ def _matched(make: _Maker, t: Target, resource: Resource, effect: str, scope: Sc
 
 
 def _existence(
-    make: _Maker, t: Target, resource: Resource, effect: str, inventory: Inventory, scope: Scope
+    make: _Maker, t: Target, rule: _Rule, resource: Resource, effect: str, inventory: Inventory, scope: Scope
 ) -> PolicyResult:
     details = get(get(t.definition.rule, "then") or {}, "details")
     if not isinstance(details, dict):
@@ -359,13 +385,11 @@ def _existence(
     found = effects.related(resource, details, inventory, scope)
     if isinstance(found, Unresolved):
         return make(State.UNKNOWN, None, f"the related resource's name depends on {found.expression}", found.expression)
-    condition = get(details, "existenceCondition")
     pending: Unresolved | None = None
     for candidate in found.candidates:
-        if condition is None:
+        if rule.exists is None:
             return make(State.COMPLIANT, None, f"a related resource exists: {candidate.id}")
-        inner = Scope.of(scope.env, candidate, resource)
-        ok = conditions.evaluate(condition, inner)
+        ok = rule.exists(Scope.of(scope.env, candidate, resource))
         if ok is True:
             return make(State.COMPLIANT, None, f"{candidate.id} meets the existence condition")
         if isinstance(ok, Unresolved):

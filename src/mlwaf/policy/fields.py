@@ -153,6 +153,24 @@ def is_alias(field: str) -> bool:
     return "/" in field
 
 
+@functools.lru_cache(maxsize=4096)
+def _kind(field: str) -> tuple[str, str]:
+    """What a field name is, worked out once per name: (kind, path or tag)."""
+    low = field.lower()
+    if low in ("type", "name", "fullname", "id"):
+        return low, low
+    if low in ("kind", "location", "tags"):
+        return "top", low
+    if low.startswith("identity.") or low == "identity":
+        return "identity", "identity" + field[len("identity") :]
+    if is_alias(field):
+        return "alias", ""
+    tag = tag_name(field)
+    if tag is not None:
+        return "tag", tag
+    return "unknown", ""
+
+
 def read(
     field: str,
     resource: Resource,
@@ -160,39 +178,36 @@ def read(
     bindings: Bindings | None = None,
 ) -> FieldValue:
     """Read a field of a resource. Raises aliases.UnknownAlias for an alias the table lacks."""
-    low = field.lower()
+    kind, extra = _kind(field)
     raw = resource.raw
-    if low == "type":
-        value = raw.get("type", resource.type) if isinstance(raw, dict) else resource.type
-        return _scalar(field, "type", value)
-    if low == "name":
+    if kind == "alias":
+        path = aliases.resolve(field, resource.type)
+        if path is None:
+            # The alias exists, for other types: on this resource the property does not exist.
+            return FieldValue(field, "", STAR in field, [] if STAR in field else MISSING)
+        values, collection, unknown = walk(raw, split_path(path), bindings)
+        if unknown is None and resource.partial and (values is MISSING or values == []):
+            # A Resource Graph row projected to some columns: absent means "not exported".
+            unknown = Unresolved(path, f"{path} is not in the input (the resource was read in part)")
+        return FieldValue(field, path, collection, values, unknown)
+    if kind == "type":
+        return _scalar(field, "type", raw.get("type", resource.type) if isinstance(raw, dict) else resource.type)
+    if kind == "name":
         return _scalar(field, "name", short_name(resource))
-    if low == "fullname":
+    if kind == "fullname":
         value = raw.get("name") if isinstance(raw.get("name"), Unresolved) else full_name(resource)
         return _scalar(field, "name", value)
-    if low == "id":
+    if kind == "id":
         return _scalar(field, "id", resource.id)
-    if low in ("kind", "location", "tags"):
-        return _scalar(field, low, child(raw, low))
-    if low.startswith("identity.") or low == "identity":
-        path = "identity" + field[len("identity") :]
-        values, collection, unknown = walk(raw, split_path(path), bindings)
-        return FieldValue(field, path, collection, values, unknown)
-    tag = tag_name(field)
-    if tag is not None:
+    if kind == "top":
+        return _scalar(field, extra, child(raw, extra))
+    if kind == "identity":
+        values, collection, unknown = walk(raw, split_path(extra), bindings)
+        return FieldValue(field, extra, collection, values, unknown)
+    if kind == "tag":
         tags = child(raw, "tags")
-        return _scalar(field, f"tags.{tag}", child(tags, tag) if tags is not MISSING else MISSING)
-    if not is_alias(field):
-        raise _unknown(field)
-    path = aliases.resolve(field, resource.type)
-    if path is None:
-        # The alias exists, for other types: on this resource the property does not exist.
-        return FieldValue(field, "", STAR in field, [] if STAR in field else MISSING)
-    values, collection, unknown = walk(raw, split_path(path), bindings)
-    if unknown is None and resource.partial and (values is MISSING or values == []):
-        # A Resource Graph row projected to some columns: absent means "not exported".
-        unknown = Unresolved(path, f"{path} is not in the input (the resource was read in part)")
-    return FieldValue(field, path, collection, values, unknown)
+        return _scalar(field, f"tags.{extra}", child(tags, extra) if tags is not MISSING else MISSING)
+    raise _unknown(field)
 
 
 def resolve_path(field: str, resource: Resource, aliases: AliasTable) -> str | None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -291,3 +292,49 @@ def evaluate_parameters(value: Any, values: Mapping[str, Any]) -> Any:
     if isinstance(value, dict):
         return {k: evaluate_parameters(v, values) for k, v in value.items()}
     return value
+
+
+# What makes a value depend on the resource (or the clock): never folded into a constant.
+_RESOURCE_BOUND = frozenset({"field", "current", "requestcontext", "policy", "utcnow", "resourcegroup", "subscription"})
+
+
+_BOUND_CALL = re.compile(r"\b(?:" + "|".join(sorted(_RESOURCE_BOUND)) + r")\s*\(", re.IGNORECASE)
+
+
+class _Dynamic(Exception):
+    pass
+
+
+def _dynamic(ctx: arm.Context, lambdas: dict[str, Any], nodes: list[Any], text: str) -> Any:
+    raise _Dynamic
+
+
+class _ConstantContext(_ParameterContext):
+    def function(self, name: str) -> tuple[Callable[..., Any], str] | None:
+        if name in _RESOURCE_BOUND or name in REJECTED or name.startswith("list"):
+            return _dynamic, "lazy"
+        return None
+
+
+def constant(value: Any, parameters: Mapping[str, Any]) -> tuple[bool, Any]:
+    """(True, value) when a rule value needs only the assignment's parameters (a literal,
+    `[parameters('x')]`, `[concat(...)]` of those), so it can be worked out once per assignment;
+    (False, None) when it reads the resource, the clock, or fails (then it fails per resource,
+    as Azure's evaluation would)."""
+    if isinstance(value, str):
+        if not arm.is_expression(value):
+            return True, arm.literal_text(value)
+        if _BOUND_CALL.search(value):  # reads the resource or the clock: no need to try
+            return False, None
+        try:
+            got = arm.evaluate(value[1:-1], _ConstantContext(parameters))
+        except (_Dynamic, arm.ExpressionError, RecursionError):
+            return False, None
+        return (True, got) if arm.first_unknown(got) is None else (False, None)
+    if isinstance(value, list):
+        folded = [constant(v, parameters) for v in value]
+        return (True, [v for _, v in folded]) if all(ok for ok, _ in folded) else (False, None)
+    if isinstance(value, dict):
+        items = {k: constant(v, parameters) for k, v in value.items()}
+        return (True, {k: v for k, (_, v) in items.items()}) if all(ok for ok, _ in items.values()) else (False, None)
+    return True, value

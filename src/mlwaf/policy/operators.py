@@ -71,6 +71,10 @@ def _number(v: Any) -> bool:
 
 
 def equal(a: Any, b: Any, location: bool = False) -> bool:
+    if type(a) is str and type(b) is str:  # the common case, first
+        if location:
+            return a.replace(" ", "").lower() == b.replace(" ", "").lower()
+        return a.lower() == b.lower()
     if _absent(a) or _absent(b):
         return _absent(a) and _absent(b)
     if isinstance(a, dict) or isinstance(b, dict):
@@ -221,23 +225,42 @@ def find(condition: dict[str, Any]) -> str | None:
     return None
 
 
-def apply(op: str, actual: Any, expected: Any, location: bool = False) -> bool | Unresolved:
-    """One comparison. An unresolved value on either side makes the answer unknown."""
-    if isinstance(actual, Unresolved):
-        return actual
-    if isinstance(expected, Unresolved):
-        return expected
+@functools.lru_cache(maxsize=64)
+def compiled(op: str) -> Callable[[Any, Any, bool], bool | Unresolved]:
+    """The comparison an operator key names, ready to call on (actual, expected, location).
+    An unresolved value on either side makes the answer unknown."""
     low = op.lower()
     if low == "exists":
-        return _exists(actual, expected)
-    if low in ("in", "notin") and isinstance(expected, list):
-        for o in expected:
-            if isinstance(o, Unresolved):
-                return o
-    if low in _POSITIVE:
-        return _POSITIVE[low](actual, expected, location)
-    if low in _NEGATED:
-        return not _POSITIVE[_NEGATED[low]](actual, expected, location)
-    if low in _ORDERINGS:
-        return _ORDERINGS[low](actual, expected, location)
-    raise EvaluationError(f"unknown operator {op!r}")
+
+        def base(a: Any, e: Any, loc: bool) -> bool:
+            return _exists(a, e)
+    elif low in _POSITIVE:
+        base = _POSITIVE[low]
+    elif low in _NEGATED:
+        positive = _POSITIVE[_NEGATED[low]]
+
+        def base(a: Any, e: Any, loc: bool) -> bool:
+            return not positive(a, e, loc)
+    elif low in _ORDERINGS:
+        base = _ORDERINGS[low]
+    else:
+        raise EvaluationError(f"unknown operator {op!r}")
+    lists = low in ("in", "notin")
+
+    def run(actual: Any, expected: Any, location: bool = False) -> bool | Unresolved:
+        if isinstance(actual, Unresolved):
+            return actual
+        if isinstance(expected, Unresolved):
+            return expected
+        if lists and isinstance(expected, list):
+            for o in expected:
+                if isinstance(o, Unresolved):
+                    return o
+        return base(actual, expected, location)
+
+    return run
+
+
+def apply(op: str, actual: Any, expected: Any, location: bool = False) -> bool | Unresolved:
+    """One comparison. An unresolved value on either side makes the answer unknown."""
+    return compiled(op)(actual, expected, location)
