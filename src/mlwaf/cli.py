@@ -318,17 +318,22 @@ def scan(
         sarif_include_pass=sarif_include_pass,
         source_prefix=_source_prefix(root),
     )
+    checks_run = select_checks(reg, options)
     with batch_gc():  # from the first file read to the last report written
         if live_scope:
+            from mlwaf.sources import coverage
+
             source = _live_source(
                 subscriptions=list(subscription or []), all_subscriptions=all_subscriptions,
                 management_groups=list(management_group or []), resource_groups=list(resource_group or []),
                 cloud=cloud, arm_endpoint=arm_endpoint, tenant=tenant, max_concurrency=max_concurrency,
                 time_budget=time_budget, record=record, progress=False if no_progress else None,
+                # What to collect: what the checks that will run assess and read.
+                graph_types=coverage.graph_types(checks_run), diagnostic_types=coverage.diagnostic_types(checks_run),
             )
         else:
             source = run_sources(paths, options)
-        result = evaluate(source, select_checks(reg, options), options, check_sources=reg.counts, live=live_scope)
+        result = evaluate(source, checks_run, options, check_sources=reg.counts, live=live_scope)
         written = _write_reports(result, formats, output, output_dir, report_options)
     summary_to = sys.stderr if output == Path("-") else sys.stdout
     if not quiet:

@@ -50,6 +50,9 @@ class ScanResult:
     baseline: dict[str, Any] | None = None
     # Set when the scan was too large to list every finding: what was counted but not kept.
     omitted: Omitted | None = None
+    # Live scans and their replays: the resource types the checks need that were not collected,
+    # with why (mlwaf.sources.coverage.Gap); None for files.
+    not_collected: list[Any] | None = None
 
     @property
     def incomplete(self) -> bool:

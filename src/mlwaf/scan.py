@@ -133,6 +133,10 @@ def evaluate(
             check_sources=dict(check_sources or {}),
             omitted=omitted,
         )
+        if source.collected is not None:
+            from mlwaf.sources import coverage
+
+            result.not_collected = coverage.gaps(checks, source.collected)
         result.suppressions = suppressions.apply(
             findings, options.suppressions, inline_suppressions=options.inline_suppressions, today=options.today,
             known_checks=options.known_checks,

@@ -88,6 +88,9 @@ def print_summary(result: ScanResult, written: list[str], file: IO[str]) -> None
     if errored:
         console.print(f"[yellow]{errored} check runs raised an error (see the report)[/yellow]")
     _suppression_lines(result, console)
+    gaps = result.not_collected or []
+    _listed(console, f"{len(gaps)} resource type(s) the checks assess or read were not collected by the live scan:",
+            [f"{g.type}: {g.reason} (checks {', '.join(g.checks)})" for g in gaps])
     _listed(console, f"{len(result.errors)} inputs could not be assessed:",
             [f"{e.path}: {e.message}" for e in result.errors])
     from mlwaf.report import skipped

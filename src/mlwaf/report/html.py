@@ -450,6 +450,7 @@ def context(result: ScanResult) -> dict[str, Any]:
         "chart": _chart(pillars),
         "workspaces": workspaces,
         "errors": errors,
+        "not_collected": [g.to_dict() for g in result.not_collected or []],
         "raised": [
             {"check": f.check_id, "name": f.resource.name, "type": f.resource.type, "message": f.message}
             for f in raised

@@ -47,7 +47,15 @@ def _head(result: ScanResult) -> dict[str, Any]:
         "tool": tool,
         "scanned": [s.to_dict() for s in result.scanned],
         "errors": [e.to_dict() for e in result.errors],
+        **_not_collected(result),
     }
+
+
+def _not_collected(result: ScanResult) -> dict[str, Any]:
+    # Live scans and their replays: what checks need that no call collected, and why.
+    if result.not_collected is None:
+        return {}
+    return {"not_collected": [gap.to_dict() for gap in result.not_collected]}
 
 
 def _middle(result: ScanResult) -> dict[str, Any]:

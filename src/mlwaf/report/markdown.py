@@ -162,6 +162,10 @@ def render(result: ScanResult) -> str:
         o = result.omitted
         lines += ["", f"_Summarized: {o.total} PASS and NOT_APPLICABLE findings are counted in the scores, not "
                   f"listed ({o.expected} findings is above the detail limit of {o.limit})._"]
+    if result.not_collected:
+        lines += ["", f"### Not collected by the live scan ({len(result.not_collected)} resource types)", ""]
+        lines += _bullets(result.not_collected, lambda g: f"{esc(g.type)}: {esc(g.reason)} (checks "
+                          f"{esc(', '.join(g.checks))})")
     if result.errors:
         lines += ["", f"### Inputs not read ({len(result.errors)})", ""]
         lines += _bullets(result.errors, lambda e: f"{esc(e.path)}: {esc(e.message)}")

@@ -43,12 +43,17 @@ class SourceResult:
     # Lists that were read in full (see Inventory.listed): where one was, an absent child or
     # extension resource is really absent; anywhere else it may only be missing from the input.
     listed: set[str] = field(default_factory=set)
+    # Live scans and their replays: the resource types collected (None for files), so what the
+    # checks need beyond them is reported as not collected (mlwaf.sources.coverage).
+    collected: set[str] | None = None
 
     def extend(self, other: SourceResult) -> None:
         self.resources.extend(other.resources)
         self.scanned.extend(other.scanned)
         self.errors.extend(other.errors)
         self.listed |= other.listed
+        if other.collected is not None:
+            self.collected = (self.collected or set()) | other.collected
 
 
 # Files in a walked folder that are read as documents; anything else is listed as skipped.

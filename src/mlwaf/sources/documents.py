@@ -354,6 +354,7 @@ def read_files(entries: Iterable[Found | Passed], options: ReadOptions) -> Sourc
 
             result.errors.extend(recording.manifest_errors(path, got.scanned.path))
             result.listed |= recording.manifest_listed(path)
+            result.collected = (result.collected or set()) | recording.manifest_collected(path)
             versions.update(recording.manifest_api_versions(path, got.scanned.path))
     result.errors.extend(parameters.errors(lambda p: display_path(p, options.root)))
     for r in result.resources if versions else ():

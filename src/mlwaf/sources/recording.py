@@ -94,6 +94,21 @@ def manifest_listed(path: Path) -> set[str]:
     return {p for p in listed if isinstance(p, str)} if isinstance(listed, list) else set()
 
 
+def manifest_collected(path: Path) -> set[str]:
+    """The resource types the recorded scan collected; a recording made before they were
+    recorded collected the default plan (mlwaf.sources.coverage)."""
+    from mlwaf.sources import coverage
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = None
+    types = data.get("collected") if isinstance(data, dict) else None
+    if isinstance(types, list):
+        return {t.lower() for t in types if isinstance(t, str)}
+    return coverage.collected(coverage.GRAPH_TYPES, coverage.DIAGNOSTIC_TYPES)
+
+
 def manifest_api_versions(path: Path, shown: str) -> dict[str, str]:
     """The API version each recorded file was read with (from its call's request URL), keyed by the
     file's shown path: a replay judges version-dependent defaults as the live scan did."""

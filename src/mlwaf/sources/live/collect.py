@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 from mlwaf import armid
 from mlwaf.inventory import type_listing
 from mlwaf.model import InputError, Origin, Resource, ScannedInput
-from mlwaf.sources import SourceResult
+from mlwaf.sources import SourceResult, coverage
 from mlwaf.sources.live import auth
 from mlwaf.sources.live.http import Budget, Caller, CallFailed, Clients, Reply
 from mlwaf.sources.live.options import (
@@ -48,13 +48,8 @@ R = TypeVar("R")
 WORKSPACES = "microsoft.machinelearningservices/workspaces"
 # Workspace children Resource Graph does not hold, listed per workspace. Checks that FAIL on an
 # absent child in a live scan (no monitoring schedule) rely on these lists being complete. Jobs
-# are left out: a workspace can hold many thousands, and no check fails on their absence.
-WORKSPACE_LISTS: tuple[tuple[str, str], ...] = (
-    ("computes", "computes"),
-    ("connections", "connections"),
-    ("datastores", "datastores"),
-    ("schedules", "schedules"),
-)
+# are left out: a workspace can hold many thousands (reported as not collected, see coverage).
+WORKSPACE_LISTS = coverage.WORKSPACE_LISTS
 GRAPH_FILE_PATH = "/providers/Microsoft.ResourceGraph/resources"
 
 
@@ -398,6 +393,7 @@ class LiveScan:
             result.errors.extend(children.errors)
             result.resources = inventory.resources + children.resources
             result.listed = inventory.listed | children.listed
+            result.collected = coverage.collected(self.options.graph_types, self.options.diagnostic_types)
         finally:
             self.clients.close()
         counts: dict[str, int] = dict.fromkeys(subscriptions, 0)
@@ -411,7 +407,7 @@ class LiveScan:
             if sid in done
         ]
         if self.recorder is not None:
-            self.recorder.finish(result.errors, subscriptions, result.listed)
+            self.recorder.finish(result.errors, subscriptions, result.listed, result.collected)
         return result
 
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from mlwaf.sources import coverage
+
 ENDPOINT_ENV = "MLWAF_ARM_ENDPOINT"
 
 # Clouds the SDK knows: ARM endpoint, token audience (scope) and Entra authority host.
@@ -40,34 +42,11 @@ API_RESOURCE_GRAPH = "2024-04-01"
 API_ML = "2025-12-01"
 API_DIAGNOSTIC_SETTINGS = "2021-05-01-preview"
 
-# Types read from Azure Resource Graph: one query spans a batch of subscriptions.
-GRAPH_TYPES: tuple[str, ...] = (
-    "microsoft.machinelearningservices/workspaces",
-    "microsoft.machinelearningservices/workspaces/onlineendpoints",
-    "microsoft.machinelearningservices/workspaces/onlineendpoints/deployments",
-    "microsoft.machinelearningservices/workspaces/batchendpoints",
-    "microsoft.machinelearningservices/workspaces/batchendpoints/deployments",
-    "microsoft.machinelearningservices/registries",
-    "microsoft.storage/storageaccounts",
-    "microsoft.keyvault/vaults",
-    "microsoft.containerregistry/registries",
-    "microsoft.containerregistry/registries/replications",
-    "microsoft.insights/components",
-    "microsoft.cognitiveservices/accounts",
-    "microsoft.compute/virtualmachines",
-    "microsoft.containerservice/managedclusters",
-    "microsoft.network/privateendpoints",
-    "microsoft.insights/autoscalesettings",
-)
-
-# Resources whose diagnostic settings are read: the types that have checks about logs
-# (CHECK_CATALOG: ML-OPS-001/003/004/016). Each costs one call per resource, so only these.
-DIAGNOSTIC_TYPES: tuple[str, ...] = (
-    "microsoft.machinelearningservices/workspaces",
-    "microsoft.machinelearningservices/workspaces/onlineendpoints",
-    "microsoft.machinelearningservices/registries",
-    "microsoft.cognitiveservices/accounts",
-)
+# Types read from Azure Resource Graph (one query spans a batch of subscriptions) and the types
+# whose diagnostic settings are listed: the defaults; a scan plans both from the loaded checks
+# (mlwaf.sources.coverage).
+GRAPH_TYPES = coverage.GRAPH_TYPES
+DIAGNOSTIC_TYPES = coverage.DIAGNOSTIC_TYPES
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 # ARM's own rules for the names that end up inside a Resource Graph query (no quotes possible).

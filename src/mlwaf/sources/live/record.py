@@ -60,7 +60,10 @@ class Recorder:
             self._calls.append({"request": reply.request, "status": reply.status})
             self._context[reply.request] = reply.data
 
-    def finish(self, errors: list[InputError], subscriptions: list[str], listed: set[str] | None = None) -> Path:
+    def finish(
+        self, errors: list[InputError], subscriptions: list[str], listed: set[str] | None = None,
+        collected: set[str] | None = None,
+    ) -> Path:
         manifest = {
             recording.MANIFEST_KEY: recording.FORMAT_VERSION,
             "generator": f"mlwaf {__version__}",
@@ -84,6 +87,9 @@ class Recorder:
             "notAssessed": [e.to_dict() for e in errors],
             # Lists read to their last page: on replay an absent child there is really absent.
             "listed": sorted(listed or ()),
+            # The resource types the scan collected: on replay, what checks need beyond them is
+            # reported as not collected, as the live scan reported it (mlwaf.sources.coverage).
+            "collected": sorted(collected or ()),
         }
         path = self.folder / recording.MANIFEST_NAME
         path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
