@@ -8,8 +8,8 @@ What ARM (or JSON itself) rejects is rejected here too, as a `JsonTextError` for
 so nothing downstream ever sees it (docs/reliability.md lists each case and its test):
 - nesting deeper than `MAX_DEPTH` levels: every walker after the parser (template evaluation,
   redaction, the report writers) may then recurse freely;
-- a key written twice in one object: which one Azure would use is not defined, and Python would
-  silently keep the last;
+- a key written twice in one object (checked where JSON is written by hand: see `loads`), since
+  which one Azure would use is not defined and Python would silently keep the last;
 - `NaN` and `Infinity` (not JSON, RFC 8259), numbers too large for a double or too long for an
   integer;
 - a lone UTF-16 surrogate escape (`"\\ud800"`): no UTF-8 report could carry it.
@@ -24,6 +24,7 @@ import json
 import math
 import re
 import sys
+from collections.abc import Callable
 from typing import Any
 
 # Deepest real ARM in the corpus: 18 levels (nested deployments of AVM modules add about six a
@@ -56,11 +57,16 @@ def decode(raw: bytes) -> str:
     return text[1:] if text.startswith("\ufeff") else text
 
 
-def loads(text: str) -> Any:
+def loads(text: str, *, strict: bool = False) -> Any:
+    """Parse JSON text as ARM reads it. `strict` also refuses a key written twice in one object:
+    that costs a hook call per object (about half the parse again), so it is asked for where
+    people write JSON by hand (small files, templates, parameter files: mlwaf.sources.files),
+    not on machine-written exports, whose serializers cannot repeat a key."""
     if text.startswith("\ufeff"):
         text = text[1:]
+    decode = _STRICT.decode if strict else _FAST.decode
     try:
-        data = _parse(text)
+        data = _parse(text, decode)
     except json.JSONDecodeError as first:
         if not text.strip():
             raise JsonTextError("empty file: no JSON value") from None
@@ -68,7 +74,7 @@ def loads(text: str) -> Any:
         if stripped == text:
             raise JsonTextError(f"line {first.lineno} column {first.colno}: {first.msg}", syntax=True) from None
         try:
-            data = _parse(stripped)
+            data = _parse(stripped, decode)
         except json.JSONDecodeError as err:
             raise JsonTextError(f"line {err.lineno} column {err.colno}: {err.msg}", syntax=True) from None
     if _SURROGATE_ESCAPE.search(text) is not None:
@@ -111,16 +117,16 @@ def _finite(literal: str) -> float:
 _PARSER_HONOURS_LIMIT = sys.version_info < (3, 12)
 # Levels of the recursion counter between the caller and the parser's first level, measured on
 # 3.11 (tests/sources/test_bad_text.py): objects nested MAX_DEPTH levels parse and one more does
-# not; arrays, which call no duplicate-key hook at their deepest level, may reach one more.
+# not; arrays, and objects parsed without the duplicate-key hook, may reach one more.
 _PARSER_FRAMES = 2
 
 
-def _parse(text: str) -> Any:
+def _parse(text: str, decode: Callable[[str], Any]) -> Any:
     try:
         if _PARSER_HONOURS_LIMIT:
-            data = _bounded_parse(text)
+            data = _bounded_parse(text, decode)
         else:
-            data = _raw_parse(text)
+            data = decode(text)
             if too_deep(data, MAX_DEPTH):
                 raise RecursionError
     except RecursionError:
@@ -134,20 +140,20 @@ def _parse(text: str) -> Any:
     return data
 
 
-_PARSER = json.JSONDecoder(
-    strict=False, object_pairs_hook=_unique_keys, parse_constant=_no_constant, parse_float=_finite
+_FAST = json.JSONDecoder(strict=False, parse_constant=_no_constant, parse_float=_finite)
+_STRICT = json.JSONDecoder(
+    strict=False, parse_constant=_no_constant, parse_float=_finite, object_pairs_hook=_unique_keys
 )
-_raw_parse = _PARSER.decode
 
 
-def _bounded_parse(text: str) -> Any:
+def _bounded_parse(text: str, decode: Callable[[str], Any]) -> Any:
     """Parse with the recursion limit set MAX_DEPTH levels above the current depth. The limit is
     the process's, so this is safe only where no other thread runs deep at the same time:
     offline scans read files on one thread (live scans never parse through here)."""
     old = sys.getrecursionlimit()
     sys.setrecursionlimit(_recursion_depth() + MAX_DEPTH + _PARSER_FRAMES)
     try:
-        return _raw_parse(text)
+        return decode(text)
     finally:
         sys.setrecursionlimit(old)
 

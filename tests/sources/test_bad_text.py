@@ -193,3 +193,42 @@ def test_file_names_that_are_not_utf8_are_shown_escaped(tmp_path):
     assert result.exit_code in (0, 1), result.output
     report = json.loads(out.read_text(encoding="utf-8"))
     assert [s["path"] for s in report["scanned"]] == ["ws-\\xff.json"]
+
+
+def test_a_template_expression_that_builds_a_value_deeper_than_the_limit_is_an_error(tmp_path):
+    """Files are bounded by the parser; values built by expressions (createArray nested 200 deep)
+    are held to the same bound, so no walker after the template evaluator meets deeper data."""
+    deep = "[" + "createArray(" * 200 + "1" + ")" * 200 + "]"
+    template = {
+        "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+        "contentVersion": "1.0.0.0",
+        "resources": [{"type": WS_TYPE, "apiVersion": "2025-12-01", "name": "ws",
+                       "properties": {"publicNetworkAccess": deep}}],
+    }
+    got = read_paths([_write(tmp_path, "main.json", json.dumps(template))], ReadOptions(root=tmp_path))
+    (err,) = got.errors
+    assert "/resources/0/properties/publicNetworkAccess: its value nests deeper than 128 levels" in err.message
+    (ws,) = got.resources
+    assert ws.properties["publicNetworkAccess"].expression == deep
+
+
+def test_duplicate_keys_are_refused_where_json_is_written_by_hand(tmp_path):
+    """Small files and templates of any size are parsed strictly; a large machine-written export
+    (whose serializer cannot repeat a key) is parsed without the per-object hook, which costs
+    about half a parse again (docs/reliability.md)."""
+    from mlwaf.sources.files import HAND_WRITTEN_BYTES
+
+    padding = "x" * HAND_WRITTEN_BYTES
+    template = (
+        '{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#", '
+        '"contentVersion": "1.0.0.0", "metadata": {"pad": "' + padding + '"}, "resources": [{"type": "' + WS_TYPE
+        + '", "apiVersion": "2025-12-01", "name": "ws", "properties": {"publicNetworkAccess": "Enabled", '
+        '"publicNetworkAccess": "Disabled"}}]}'
+    )
+    big_template = _write(tmp_path, "big-template.json", template)
+    (err,) = read_paths([big_template], ReadOptions(root=tmp_path)).errors
+    assert "'publicNetworkAccess' is written twice" in err.message
+    export = _ws_text('"Disabled", "publicNetworkAccess": "Disabled"')
+    export = export.replace('"location"', f'"pad": "{padding}", "location"')
+    got = read_paths([_write(tmp_path, "big-export.json", export)], ReadOptions(root=tmp_path))
+    assert got.errors == [] and got.resources[0].properties["publicNetworkAccess"] == "Disabled"

@@ -323,6 +323,11 @@ class _Scope(ax.Context):
         except RecursionError:
             self.run.error(self.doc, pointer, "expression nested too deeply", text)
             return Unresolved(text, "expression nested too deeply")
+        if isinstance(value, dict | list) and jsontext.too_deep(value, jsontext.MAX_DEPTH):
+            # Held to the bound files are (mlwaf.jsontext): every later walker may then recurse.
+            why = f"its value nests deeper than {jsontext.MAX_DEPTH} levels"
+            self.run.error(self.doc, pointer, why, text)
+            return Unresolved(text, why)
         if isinstance(value, ax.Lambda):
             self.run.error(self.doc, pointer, "a lambda() can only be an argument of a function", text)
             return Unresolved(text, "lambda outside a function")
@@ -609,7 +614,7 @@ class _Scope(ax.Context):
 
         target = target.resolve()
         try:
-            text, data = read_json(target, self.run.options.max_file_bytes)
+            text, data = read_json(target, self.run.options.max_file_bytes, strict=True)
         except ReadFailure as err:
             self.run.error(self.doc, ptr, f"cannot read linked template {target}: {err}")
             return None

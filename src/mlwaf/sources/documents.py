@@ -272,6 +272,11 @@ def read_document(
 
     if not explicit and not resource_shape.has_arm_marker(data) and not recording.is_manifest(data):
         return Outcome(scanned=ScannedInput(shown, "skipped", 0, f"not ARM: {describe_shape(data)}, with no ARM key"))
+    if len(text) > files.HAND_WRITTEN_BYTES and _written_by_hand(data):
+        try:  # a large template was parsed fast; people write templates, so look for repeated keys
+            jsontext.loads(text, strict=True)
+        except jsontext.JsonTextError as err:
+            return Outcome(error=InputError(shown, f"not valid JSON: {err}"))
     doc = Document(path=path, display=shown, text=text, data=data, options=options, parameters=parameters)
     try:
         got = detect(data, doc)
@@ -286,6 +291,17 @@ def read_document(
     kind, resources = got
     scanned = ScannedInput(shown, kind, len(resources), skipped=tuple(doc.skipped))
     return Outcome(scanned=scanned, resources=resources, inner_errors=doc.errors)
+
+
+def _written_by_hand(data: Any) -> bool:
+    from mlwaf.sources import arm_template
+
+    if not isinstance(data, dict):
+        return False
+    inner = data.get("template")
+    return arm_template.is_template(data) or arm_template.is_parameter_file(data) or (
+        isinstance(inner, dict) and arm_template.is_template(inner)
+    )
 
 
 def _not_arm_text(path: Path, err: files.ReadFailure, options: ReadOptions) -> bool:

@@ -96,14 +96,22 @@ def _too_large(size: int, limit: int) -> str:
     )
 
 
-def read_json(path: Path, limit: int = MAX_FILE_BYTES) -> tuple[str, Any]:
-    """(text, parsed value) of a JSON file, read as ARM reads it (mlwaf.jsontext)."""
+# Files up to this size are parsed strictly (duplicate keys refused): the size people write by
+# hand. Larger ones are machine-written exports, unless they are templates (documents.py).
+HAND_WRITTEN_BYTES = 64 * 1024
+
+
+def read_json(path: Path, limit: int = MAX_FILE_BYTES, *, strict: bool | None = None) -> tuple[str, Any]:
+    """(text, parsed value) of a JSON file, read as ARM reads it (mlwaf.jsontext). `strict`
+    (default: for files the size people write by hand) refuses duplicate keys."""
     raw = read_bytes(path, limit)
+    if strict is None:
+        strict = len(raw) <= HAND_WRITTEN_BYTES
     try:
         text = jsontext.decode(raw)
     except jsontext.JsonTextError as err:
         raise ReadFailure(str(err)) from None
     try:
-        return text, jsontext.loads(text)
+        return text, jsontext.loads(text, strict=strict)
     except jsontext.JsonTextError as err:
         raise ReadFailure(f"not valid JSON: {err}", syntax=err.syntax) from None

@@ -82,7 +82,7 @@ _NO_VALUE = object()
 def read_file(path: Path, limit: int) -> dict[str, Any]:
     """A parameter file's values by name as written (Key Vault references stay unknown; an
     entry with neither value nor reference still names a parameter the template must take)."""
-    _, data = read_json(path, limit)
+    _, data = read_json(path, limit, strict=True)
     params = data.get("parameters") if isinstance(data, dict) else None
     if not isinstance(params, dict):
         raise ValueError("no 'parameters' object")

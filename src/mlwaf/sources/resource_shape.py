@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 # Lower-cased spelling -> ARM's, for the top-level keys of a resource. PowerShell's aliases map
 # to the ARM key they stand for.
@@ -39,10 +39,10 @@ _INNER = {
 _ACTION_TYPE = re.compile(r"/list[A-Z][^/]*$")
 
 
-@dataclass(frozen=True, slots=True)
-class Shaped:
+class Shaped(NamedTuple):
     """An ARM resource: `obj` spelled as ARM returns it, `children` the objects it nests under
-    `resources` (PowerShell exports put diagnostic settings, replications, blob services there)."""
+    `resources` (PowerShell exports put diagnostic settings, replications, blob services there).
+    A tuple: one is made per resource read, millions in a large estate."""
 
     obj: dict[str, Any]
     children: list[Any] | None = None
@@ -58,28 +58,33 @@ class NotResource:
 
 
 def shape(item: Any) -> Shaped | NotResource:
-    if not isinstance(item, dict):
+    """The ARM resource an element is, or why it is none. Called once per element read (a
+    million in a large estate), so the common case, ARM's own spelling, takes a few dict looks."""
+    if type(item) is not dict:
         what = "null" if item is None else {bool: "true/false", str: "a string", list: "an array"}.get(
             type(item), "a number"
         )
         return NotResource(f"not an ARM resource: {what}, not an object")
-    obj = item if item.keys() <= _AS_ARM_WRITES else _respell(item)
-    if isinstance(obj, NotResource):
-        return obj
+    obj = item if _AS_ARM_WRITES.issuperset(item) else _respell(item)
+    if type(obj) is not dict:
+        return obj  # type: ignore[return-value]  # a NotResource from _respell
     rtype = obj.get("type")
-    name, rid = obj.get("name"), obj.get("id")
-    if isinstance(rtype, str) and _ACTION_TYPE.search(rtype) and not (isinstance(rid, str) and rid.startswith("/")):
-        return NotResource(f"the result of the {rtype.rsplit('/', 1)[-1]} action, not a resource", skip=True)
-    if not isinstance(rtype, str) or "/" not in rtype:
+    if type(rtype) is not str or "/" not in rtype:
         found = "no 'type'" if rtype is None else f"'type' {str(rtype)[:60]!r} is not Namespace/resourceType"
         return NotResource(f"not an ARM resource: {found}")
-    if not (isinstance(rid, str) and rid) and not (isinstance(name, str) and name):
-        return NotResource(f"not an ARM resource: a {rtype} with neither 'id' nor 'name'")
-    children = obj.get("resources")
-    if isinstance(children, list):
-        obj = {k: v for k, v in obj.items() if k != "resources"}
-        return Shaped(obj, children)
-    return Shaped(obj)
+    rid = obj.get("id")
+    if "/list" in rtype and _ACTION_TYPE.search(rtype) and not (type(rid) is str and rid.startswith("/")):
+        return NotResource(f"the result of the {rtype.rsplit('/', 1)[-1]} action, not a resource", skip=True)
+    if not (rid and type(rid) is str):
+        name = obj.get("name")
+        if not (name and type(name) is str):
+            return NotResource(f"not an ARM resource: a {rtype} with neither 'id' nor 'name'")
+    if "resources" in obj and type(obj["resources"]) is list:
+        return _new(Shaped, ({k: v for k, v in obj.items() if k != "resources"}, obj["resources"]))
+    return _new(Shaped, (obj, None))
+
+
+_new = tuple.__new__  # a Shaped without NamedTuple's Python-level __new__
 
 
 def _respell(item: dict[str, Any]) -> dict[str, Any] | NotResource:
