@@ -266,3 +266,18 @@ def test_result_json_contract():
         "result": True,
     }
     assert d["location"] == {"path": "test.json", "line": None}
+
+
+def test_two_templates_declaring_the_same_names_are_two_resources():
+    from dataclasses import replace
+
+    a = resource(WS, "ws1", {}, template=True, api_version="2024-04-01", location="westeurope")
+    b = resource(
+        WS, "ws1", {"publicNetworkAccess": "Disabled"}, template=True, api_version="2024-04-01", location="westeurope"
+    )
+    b.origin = replace(b.origin, path="other/main.json")
+    report = run_policies([assign(PNA)], [a, b])
+    assert sorted(r.state.value for r in report.results) == ["Compliant", "NonCompliant"]
+    assert len({r.identity for r in report.results}) == 2
+    assert {r.to_dict()["deployment"] for r in report.results} == {"test.json", "other/main.json"}
+    assert report.summary()["resources"]["total"] == 2

@@ -56,3 +56,45 @@ def test_reading_one_definition_parses_one_member(monkeypatch):
 def test_tag_support_table(rtype, tags):
     assert applicability.supports_tags(rtype) is tags
     assert applicability.table_source()["commit"]
+
+
+@pytest.mark.slow
+def test_the_wheel_ships_the_policy_data_and_reads_it_installed(tmp_path):
+    import subprocess
+    import sys
+    import zipfile
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    out = tmp_path / "dist"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(out), str(repo)],
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = out.glob("mlwaf-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for member in ("builtin.zip", "tag_support.json", "PROVENANCE.md", "LICENSE-azure-policy", "LICENSE-psrule"):
+        assert f"mlwaf/policy/data/{member}" in names
+    assert wheel.stat().st_size < 12 * 1024 * 1024, f"the wheel grew to {wheel.stat().st_size:,} bytes"
+    target = tmp_path / "installed"
+    zipfile.ZipFile(wheel).extractall(target)
+    code = (
+        "from mlwaf.policy import catalog, aliases; "
+        "d = catalog.builtin_definition('438c38d2-3772-465a-a9cc-7a6666a275ce'); "
+        "print(d.display_name); "
+        "st = 'Microsoft.Storage/storageAccounts'; "
+        "print(aliases.default_table().resolve(st + '/sku.name', st))"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"},
+        cwd=tmp_path,
+    )
+    assert run.stdout.splitlines() == [
+        "Azure Machine Learning Workspaces should disable public network access",
+        "sku.name",
+    ]

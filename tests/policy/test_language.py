@@ -186,3 +186,41 @@ def test_action_and_manual_effects():
     assert judge({"field": "name", "equals": "ws1"}, ws, effect="denyAction").would == "denyAction"
     assert judge({"field": "name", "equals": "ws1"}, ws, effect="AuditAction").state.value == "Compliant"
     assert judge({"field": "name", "equals": "ws1"}, ws, effect="manual").state.value == "Unknown"
+
+
+def test_append_reports_what_would_be_added():
+    rule = {
+        "if": {
+            "allOf": [
+                {"field": "type", "equals": "Microsoft.Storage/storageAccounts"},
+                {"field": "tags['owner']", "exists": "false"},
+            ]
+        },
+        "then": {
+            "effect": "append",
+            "details": [
+                {"field": "tags['owner']", "value": "platform"},
+                {
+                    "field": "Microsoft.Storage/storageAccounts/networkAcls.ipRules[*]",
+                    "value": {"value": "10.0.0.1", "action": "Allow"},
+                },
+            ],
+        },
+    }
+    d = parse.definition({"name": "append-owner", "properties": {"mode": "Indexed", "policyRule": rule}}, "test")
+    st = resource(
+        "Microsoft.Storage/storageAccounts", "st1", {"networkAcls": {"ipRules": [{"value": "1.2.3.4"}]}}, location="x"
+    )
+    r = one(run_policies([assign(d.id)], [st], catalog=Catalog([d])))
+    assert (r.state.value, r.would) == ("NonCompliant", "append")
+    tag, rules = r.changes
+    assert (tag.path, tag.before, tag.after) == ("tags.owner", MISSING, "platform")
+    assert rules.after == [{"value": "1.2.3.4"}, {"value": "10.0.0.1", "action": "Allow"}]
+    assert r.to_dict()["changes"][0] == {
+        "operation": "append",
+        "field": "tags['owner']",
+        "path": "tags.owner",
+        "applied": True,
+        "before": None,
+        "after": "platform",
+    }

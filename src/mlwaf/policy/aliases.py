@@ -37,6 +37,7 @@ class AliasTable:
     def __init__(self, load: NamespaceLoader = store.alias_namespace) -> None:
         self._load = load
         self._namespaces: dict[str, dict[str, dict[str, str]]] = {}
+        self._resolved: dict[tuple[str, str], str | None] = {}
 
     def _namespace(self, namespace: str) -> dict[str, dict[str, str]]:
         ns = namespace.lower()
@@ -49,13 +50,6 @@ class AliasTable:
                     index.setdefault(alias.lower(), {})[full] = path
             self._namespaces[ns] = index
         return index
-
-    def add(self, resource_type: str, aliases: Mapping[str, str]) -> None:
-        """More aliases (a live scan's provider data, a user's alias file) for one type."""
-        ns = resource_type.split("/", 1)[0]
-        index = self._namespace(ns)
-        for alias, path in aliases.items():
-            index.setdefault(alias.lower(), {})[resource_type.lower()] = path
 
     def paths(self, alias: str) -> Mapping[str, str]:
         """{resource type: path} of an alias; raises UnknownAlias."""
@@ -70,7 +64,12 @@ class AliasTable:
     def resolve(self, alias: str, resource_type: str) -> str | None:
         """The path of an alias on a resource of `resource_type`, or None when the alias is
         defined for other types only (the property does not exist there). Raises UnknownAlias."""
-        return self.paths(alias).get(resource_type.lower())
+        key = (alias, resource_type)
+        try:
+            return self._resolved[key]
+        except KeyError:
+            path = self._resolved[key] = self.paths(alias).get(resource_type.lower())
+            return path
 
 
 _default: AliasTable | None = None

@@ -92,14 +92,6 @@ class Catalog:
         self._sets[i.key] = i
         self._sets_by_name.setdefault(i.name.lower(), []).append(i)
 
-    @property
-    def definitions(self) -> list[Definition]:
-        return list(self._defs.values())
-
-    @property
-    def initiatives(self) -> list[Initiative]:
-        return list(self._sets.values())
-
     def definition(self, ref: str) -> Definition | None:
         return _lookup(ref, self._defs, self._defs_by_name, builtin_definition)
 

@@ -208,22 +208,30 @@ def _name_of(written: Any, parameters: Mapping[str, Any]) -> Callable[[Scope], s
 
 
 def _field(cond: dict[str, Any], op: str, parameters: Mapping[str, Any]) -> Node:
-    name_of = _name_of(get(cond, "field"), parameters)
+    written = get(cond, "field")
+    fixed, name_value = functions.constant(written, parameters)
+    name_of = _name_of(written, parameters)
     expected_of = _value_of(cond[op], parameters)
     compare = operators.compiled(op)
+    if fixed and isinstance(name_value, str):  # the usual case: worked out once
+        fixed_location = name_value.lower() == "location"
+        fixed_noted = name_value.lower() != "type"
 
     def node(scope: Scope) -> Result:
-        name = name_of(scope)
+        if fixed and isinstance(name_value, str):
+            name, location, noted = name_value, fixed_location, fixed_noted
+        else:
+            name = name_of(scope)
+            location, noted = name.lower() == "location", name.lower() != "type"
         read = fields.read(name, scope.resource, scope.env.aliases, scope.bindings)
         expected = expected_of(scope)
-        location = name.lower() == "location"
         if read.unknown is not None:
             result: Result = read.unknown
         elif read.collection:
             result = merge([compare(v, expected, location) for v in read.values], all_of=True)
         else:
             result = compare(read.values, expected, location)
-        if scope.env.record and name.lower() != "type":
+        if noted and scope.env.record:
             scope.env.seen.append(Seen(name, read.path, read.unknown or read.values, op, expected, result))
         return result
 

@@ -416,20 +416,3 @@ def _existence(
             f"list of {found.where}",
         )
     return make(State.NONCOMPLIANT, would, f"{which} ({found.where})")
-
-
-def evaluate_targets(
-    targets: Iterable[Target],
-    resources: Iterable[Resource],
-    *,
-    clock: Callable[[], dt.datetime] | None = None,
-    exemptions: Iterable[Exemption] = (),
-    listed: Iterable[str] = (),
-) -> PolicyReport:
-    """Convenience for tests and `mlwaf policy test`: a plan of ready targets on resources."""
-    ts = list(targets)
-    plan = Plan(targets=ts, assignments=list({id(t.assignment): t.assignment for t in ts}.values()))
-    options = Options(exemptions=tuple(exemptions))
-    if clock is not None:
-        options.clock = clock
-    return evaluate(plan, Inventory(list(resources), listed), options)

@@ -60,9 +60,10 @@ class PolicyResult:
     @property
     def identity(self) -> str:
         """Stable across runs (baselines, suppressions, `mlwaf diff`): the assignment, the
-        definition and its reference in an initiative, and the normalized resource id."""
+        definition and its reference in an initiative, the normalized resource id, and for a
+        template's resource its deployment (as model.identity does for findings)."""
         head = "|".join(str(p or "").lower() for p in (self.assignment, self.definition_id, self.reference_id))
-        return f"{head}|{self.resource.key}"
+        return f"{head}|{self.resource.uid}"
 
     @property
     def location(self) -> Location:
@@ -102,6 +103,8 @@ class PolicyResult:
             out["expression"] = self.expression
         if self.initiative_id:
             out["initiative_id"] = self.initiative_id
+        if self.resource.deployment is not None:
+            out["deployment"] = self.resource.deployment
         return out
 
 
@@ -116,7 +119,7 @@ def rollup(results: Iterable[PolicyResult]) -> dict[str, State]:
     """Each resource's state across several results: the worst one (the portal's rule)."""
     worst: dict[str, State] = {}
     for r in results:
-        key = r.resource.key
+        key = r.resource.uid  # two templates declaring the same names are two resources
         if key not in worst or RANK[r.state] > RANK[worst[key]]:
             worst[key] = r.state
     return worst

@@ -30,10 +30,6 @@ def read(member: str) -> Any:
     return json.loads(data)
 
 
-def members(prefix: str) -> list[str]:
-    return [n for n in _archive().namelist() if n.startswith(prefix)]
-
-
 @functools.cache
 def index() -> dict[str, dict[str, dict[str, Any]]]:
     """{"definitions": {guid: {path, display_name, category, ...}}, "initiatives": {...}}."""
