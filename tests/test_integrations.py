@@ -153,3 +153,76 @@ def test_pre_commit_hook_runs_on_templates_and_skips_tool_json(estate):
     assert run.stdout.startswith("## mlwaf: gate ❌ failed") and "mlw-dev" in run.stdout
     clean = subprocess.run([*command[:-1]], cwd=repo, capture_output=True, text=True)  # the template alone
     assert clean.returncode == 0, clean.stdout
+
+
+def test_action_installs_its_own_version_unless_told_otherwise(tmp_path):
+    """`uses: OWNER/mlwaf@v1.2.0` must run mlwaf 1.2.0: by default the install step installs the
+    action's own checkout (github.action_path), not whatever the package index has that day."""
+    action = yaml.safe_load(ACTION.read_text())
+    assert action["inputs"]["package"]["default"] == ""
+    step = _step(action["runs"]["steps"], "Install mlwaf")
+    assert step["env"]["MLWAF_ACTION_PATH"] == "${{ github.action_path }}"
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    calls = tmp_path / "calls"
+    (fake / "python").write_text(f'#!/bin/bash\nprintf "%s\\n" "$@" > "{calls}"\n')
+    (fake / "python").chmod(0o755)
+    env = {"PATH": f"{fake}{os.pathsep}{os.environ['PATH']}", "MLWAF_ACTION_PATH": "/runner/_actions/OWNER/mlwaf/v1"}
+    run = subprocess.run(["bash", "-e", "-c", step["run"]], env={**os.environ, **env, "MLWAF_PACKAGE": ""},
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert calls.read_text().splitlines()[:3] == ["-m", "pip", "install"]
+    assert calls.read_text().splitlines()[-1] == "/runner/_actions/OWNER/mlwaf/v1"
+    run = subprocess.run(["bash", "-e", "-c", step["run"]], env={**os.environ, **env, "MLWAF_PACKAGE": "mlwaf==0.2.0"},
+                         capture_output=True, text=True)
+    assert run.returncode == 0 and calls.read_text().splitlines()[-1] == "mlwaf==0.2.0"
+
+
+@pytest.mark.parametrize("where", ["action", "azure"])
+def test_paths_are_one_per_line_and_may_hold_spaces(estate, tmp_path, where):
+    repo, pack = estate
+    spaced = repo / "ml templates"
+    (repo / "infra" / "dev").rename(spaced)
+    if where == "action":
+        script = _step(yaml.safe_load(ACTION.read_text())["runs"]["steps"], "scan")["run"]
+        env = {"GITHUB_OUTPUT": str(tmp_path / "o"), "MLWAF_CONFIG": "", "MLWAF_CATEGORY": "mlwaf"}
+    else:
+        script = _step(yaml.safe_load(AZURE.read_text())["steps"], "mlwaf scan")["bash"]
+        env = {"MLWAF_CONFIG": ""}
+    env |= {"MLWAF_PATHS": "infra\n  ml templates  \n\n", "MLWAF_ARGS": f"--checks-dir {pack}\n--checks TST-*",
+            "MLWAF_OUT": str(tmp_path / "out")}
+    run = _bash(script, repo, env)
+    assert run.returncode == 0, run.stderr
+    scanned = {s["path"] for s in json.loads((tmp_path / "out" / "mlwaf.json").read_text())["scanned"]}
+    assert any(p.startswith("ml templates/") for p in scanned) and any(p.startswith("infra/") for p in scanned)
+
+
+def test_gate_steps_say_an_internal_error_is_not_a_gate_failure():
+    action_gate = _step(yaml.safe_load(ACTION.read_text())["runs"]["steps"], "Gate")["run"]
+    azure_gate = _step(yaml.safe_load(AZURE.read_text())["steps"], "mlwaf gate")["bash"]
+    for script in (action_gate, azure_gate):
+        run = _bash(script, REPO, {"MLWAF_EXIT_CODE": "4", "MLWAF_ALLOW_INCOMPLETE": "true"})
+        assert run.returncode == 4 and "internal error" in run.stdout
+
+
+def test_pre_commit_hook_does_not_fail_commits_on_json_that_is_not_arm(estate):
+    """pre-commit passes every changed JSON file its filters let through; renovate.json or an
+    editor's settings must not fail the commit (they were input errors: exit 3)."""
+    repo, pack = estate
+    (hook,) = yaml.safe_load(HOOKS.read_text())
+    (repo / "renovate.json").write_text('{"extends": ["config:recommended"]}')
+    (repo / ".eslintrc.json").write_text('{"root": true, "rules": {}}')
+    base = [f"{BIN}/{hook['entry'].split()[0]}", *hook["entry"].split()[1:], *hook["args"], "--checks-dir", str(pack)]
+
+    def commit(*files: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*base, *files], cwd=repo, capture_output=True, text=True)
+
+    with_template = commit("renovate.json", "infra/tmpl/azuredeploy.json", ".eslintrc.json")
+    assert with_template.returncode == 0, with_template.stdout + with_template.stderr
+    only_tooling = commit("renovate.json", ".eslintrc.json")
+    assert only_tooling.returncode == 0, only_tooling.stdout + only_tooling.stderr
+    failing = commit("renovate.json", "infra/dev/workspaces.json")
+    assert failing.returncode == 1 and "mlw-dev" in failing.stdout
+    broken = repo / "infra" / "broken.json"
+    broken.write_text('{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",')
+    assert commit("infra/broken.json", "infra/tmpl/azuredeploy.json").returncode == 3  # broken ARM stays an error

@@ -111,6 +111,11 @@ def _param_overrides(parameters_files: list[Path] | None, param: list[str] | Non
     return overrides
 
 
+SKIP_NON_ARM_OPTION = typer.Option(
+    "--skip-non-arm", help="Read the files named like files found in a folder: JSON that is not ARM (no $schema, "
+    "id, type, resources, value or data) is listed as skipped, not an error, and when none of them is ARM there "
+    "is nothing to assess (exit 0). For hooks that pass every changed JSON file, e.g. pre-commit."
+)
 EXCLUDE_OPTION = typer.Option(
     "--exclude", help="Do not read walked files or folders matching this pattern (.gitignore syntax, relative to "
     "the scanned folder); repeatable; added to exclude in mlwaf.toml and .mlwafignore files."
@@ -217,6 +222,7 @@ def scan(
     parameters_files: Annotated[list[Path] | None, PARAMETERS_OPTION] = None,
     param: Annotated[list[str] | None, PARAM_OPTION] = None,
     exclude: Annotated[list[str] | None, EXCLUDE_OPTION] = None,
+    skip_non_arm: Annotated[bool, SKIP_NON_ARM_OPTION] = False,
     subscription: Annotated[
         list[str] | None,
         typer.Option("--subscription", help="Live: scan this subscription (id); repeatable.", rich_help_panel="Live"),
@@ -301,7 +307,7 @@ def scan(
     options = ScanOptions(
         read=ReadOptions(
             root=root, parameter_files=list(parameters_files or []), param_overrides=overrides,
-            exclude=list(exclude or []), outputs=_own_outputs(output, output_dir),
+            exclude=list(exclude or []), outputs=_own_outputs(output, output_dir), skip_non_arm=skip_non_arm,
         ),
         checks_dirs=list(checks_dir or []),
         reproducible=reproducible,
@@ -311,6 +317,10 @@ def scan(
         allow_incomplete=allow_incomplete, checks=checks, skip_checks=skip_checks,
         inline_suppressions=inline_suppressions, baseline=baseline, detail_limit=detail_limit,
     )
+    if skip_non_arm:
+        import dataclasses
+
+        options = dataclasses.replace(options, gate=dataclasses.replace(options.gate, candidates=True))
     if cfg.baseline is not None:
         options.read.outputs.append(cfg.baseline)
     report_options = report.ReportOptions(

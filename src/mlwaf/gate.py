@@ -53,6 +53,10 @@ class GateOptions:
     # An incomplete scan (some inputs or calls unreadable) passes instead of exiting 3; the gaps
     # stay listed in every report. For audits that accept partial reads, never silently.
     allow_incomplete: bool = False
+    # The files named were candidates (`--skip-non-arm`, a pre-commit hook): when none of them is
+    # ARM, the change holds nothing to assess and passes; an ARM file with nothing to assess in it
+    # (a parameter file alone) is still "nothing assessed".
+    candidates: bool = False
 
     @property
     def active(self) -> bool:
@@ -64,6 +68,7 @@ class GateOptions:
             "min_score": dict(self.min_score),
             "fail_on_unknown": self.fail_on_unknown,
             "allow_incomplete": self.allow_incomplete,
+            **({"candidates": True} if self.candidates else {}),
         }
 
 
@@ -165,8 +170,10 @@ def nothing_assessed(result: ScanResult) -> str | None:
         return "nothing assessed: no input found (an empty folder?)"
     parts = []
     if read:
-        kinds = ", ".join(sorted({s.kind for s in read}))
-        parts.append(f"{len(read)} file(s) read ({kinds}) hold no resource")
+        kinds = {s.kind for s in read}
+        hint = "; a parameter file is assessed with its template: scan the template or its folder" if (
+            "arm-parameters" in kinds) else ""
+        parts.append(f"{len(read)} file(s) read ({', '.join(sorted(kinds))}) hold no resource{hint}")
     if skipped:
         parts.append(f"{skipped} file(s) skipped (not JSON or not ARM; see 'scanned')")
     if result.errors:
@@ -221,6 +228,11 @@ def evaluate(result: ScanResult, options: GateOptions | None = None) -> dict[str
                 )
             )
     empty = None if nothing_scanned(result) else nothing_assessed(result)
+    if empty is not None and options.candidates and not result.errors and not any(
+        s.kind != "skipped" for s in result.scanned
+    ):
+        notes.append(f"no ARM file among the {len(result.scanned)} named (--skip-non-arm): nothing to assess")
+        empty = None
     if nothing_scanned(result):
         decision, code = "error", EXIT_USAGE
         reasons.insert(0, _reason("input", f"nothing could be scanned: {len(result.errors)} input(s) unreadable"))

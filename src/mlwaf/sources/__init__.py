@@ -33,6 +33,9 @@ class ReadOptions:
     # `exclude` in mlwaf.toml), and this run's own outputs (reports, baseline).
     exclude: list[str] = field(default_factory=list)
     outputs: list[Path] = field(default_factory=list)
+    # Files named on the command line are candidates, read as a walk reads files: not-ARM JSON is
+    # skipped, not an error (`--skip-non-arm`, for hooks that pass every changed JSON file).
+    skip_non_arm: bool = False
 
 
 @dataclass

@@ -346,7 +346,7 @@ def read_files(entries: Iterable[Found | Passed], options: ReadOptions) -> Sourc
             else:
                 result.scanned.append(ScannedInput(shown, "skipped", 0, entry.reason))
             continue
-        path, explicit = entry.path, entry.explicit
+        path, explicit = entry.path, entry.explicit and not options.skip_non_arm
         if not explicit and path.suffix.lower() not in JSON_SUFFIXES:
             note = (
                 "Bicep source: compile it with `az bicep build` and scan the JSON"
