@@ -185,3 +185,14 @@ def test_an_unusable_baseline_output_is_a_usage_error(tmp_path):
     (tmp_path / "afile").write_text("x")
     result = _cli("baseline", "create", str(ws), "--output", str(tmp_path / "afile" / "b.json"))
     assert result.exit_code == 2 and "afile" in result.output
+
+
+def test_ctrl_c_is_exit_130_not_a_gate_failure(tmp_path, sample_estate, monkeypatch, capsys):
+    from mlwaf import scan
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(scan, "read_paths", interrupted)
+    code, _, _ = _run(monkeypatch, capsys, "scan", str(sample_estate), "--output-dir", str(tmp_path / "out"))
+    assert code == 130
