@@ -57,3 +57,24 @@ def estate(tmp_path: Path) -> Path:
     from tests.gate_estate import build_estate
 
     return build_estate(tmp_path / "estate")
+
+
+@pytest.fixture(scope="session")
+def installed_wheel(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(the wheel `pip wheel .` builds, the folder it is unpacked in): built once for the tests
+    that prove the package ships what it needs (the check pack, the policy data)."""
+    import subprocess
+    import sys
+    import zipfile
+
+    out = tmp_path_factory.mktemp("dist")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(out), str(REPO)],
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = out.glob("mlwaf-*.whl")
+    target = tmp_path_factory.mktemp("installed")
+    with zipfile.ZipFile(wheel) as zf:
+        zf.extractall(target)
+    return wheel, target

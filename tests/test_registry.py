@@ -98,21 +98,11 @@ def test_entry_point_group(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
-def test_wheel_ships_the_builtin_pack(tmp_path):
+def test_wheel_ships_the_builtin_pack(tmp_path, installed_wheel):
     """`pip install .` (not only editable) must ship and find the built-in pack."""
-    repo = Path(__file__).resolve().parents[1]
-    out = tmp_path / "dist"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(out), str(repo)],
-        check=True,
-        capture_output=True,
-    )
-    (wheel,) = out.glob("mlwaf-*.whl")
+    wheel, target = installed_wheel
     names = zipfile.ZipFile(wheel).namelist()
     assert "mlwaf/builtin_checks/workspace.py" in names
-    target = tmp_path / "installed"
-    with zipfile.ZipFile(wheel) as zf:
-        zf.extractall(target)
     code = "from mlwaf import registry; print(registry.builtin_pack_dir()); print(len(registry.load().checks))"
     run = subprocess.run(
         [sys.executable, "-c", code],

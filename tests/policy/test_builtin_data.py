@@ -59,26 +59,16 @@ def test_tag_support_table(rtype, tags):
 
 
 @pytest.mark.slow
-def test_the_wheel_ships_the_policy_data_and_reads_it_installed(tmp_path):
+def test_the_wheel_ships_the_policy_data_and_reads_it_installed(tmp_path, installed_wheel):
     import subprocess
     import sys
     import zipfile
-    from pathlib import Path
 
-    repo = Path(__file__).resolve().parents[2]
-    out = tmp_path / "dist"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(out), str(repo)],
-        check=True,
-        capture_output=True,
-    )
-    (wheel,) = out.glob("mlwaf-*.whl")
+    wheel, target = installed_wheel
     names = set(zipfile.ZipFile(wheel).namelist())
     for member in ("builtin.zip", "tag_support.json", "PROVENANCE.md", "LICENSE-azure-policy", "LICENSE-psrule"):
         assert f"mlwaf/policy/data/{member}" in names
     assert wheel.stat().st_size < 12 * 1024 * 1024, f"the wheel grew to {wheel.stat().st_size:,} bytes"
-    target = tmp_path / "installed"
-    zipfile.ZipFile(wheel).extractall(target)
     code = (
         "from mlwaf.policy import catalog, aliases; "
         "d = catalog.builtin_definition('438c38d2-3772-465a-a9cc-7a6666a275ce'); "
