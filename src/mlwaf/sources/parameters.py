@@ -15,7 +15,6 @@ no scanned template declares is an error with the closest declared names.
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -23,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 from mlwaf.model import InputError
-from mlwaf.sources import arm_expressions as ax
 from mlwaf.sources.files import ReadFailure, read_json
 
 
@@ -68,6 +66,8 @@ class ParameterUse:
         for name in self.overrides:
             if name.lower() in self._declared:
                 continue
+            import difflib
+
             close = difflib.get_close_matches(name.lower(), list(self._declared), n=3)
             hint = "; did you mean " + " or ".join(
                 f"{self._spelled[c]!r} ({', '.join(sorted(self._declared[c]))})" for c in close
@@ -82,6 +82,8 @@ _NO_VALUE = object()
 def read_file(path: Path, limit: int) -> dict[str, Any]:
     """A parameter file's values by name as written (Key Vault references stay unknown; an
     entry with neither value nor reference still names a parameter the template must take)."""
+    from mlwaf.sources import arm_expressions as ax  # the expression engine loads with templates only
+
     _, data = read_json(path, limit, strict=True)
     params = data.get("parameters") if isinstance(data, dict) else None
     if not isinstance(params, dict):
