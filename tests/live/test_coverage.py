@@ -124,3 +124,17 @@ def test_not_collected_types_are_in_the_readable_reports(arm, estate, tmp_path, 
     text = out.read_text()
     assert "microsoft.machinelearningservices/workspaces/jobs" in text
     assert "not collected" in text.lower() or "did not collect" in text.lower()
+
+
+def test_a_recording_named_by_absolute_path_is_shown_relative(arm, estate, tmp_path, monkeypatch):
+    """Reports carry no runner paths: resources read live point at their recorded file relative to
+    the repository (here the working directory), however --record was written."""
+    allowed = sorted(s for s in estate.subscriptions if s not in estate.forbidden)
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "r.json"
+    result = _scan("--subscription", allowed[0], "--no-progress", "--record", str(tmp_path / "rec"),
+                   "-f", "json", "-o", str(out))
+    assert result.exit_code in (0, 1, 3), result.output
+    paths = {r["origin"]["path"] for r in json.loads(out.read_text())["resources"]}
+    assert paths and all(p.startswith("rec/") for p in paths), sorted(paths)[:3]
+    assert str(tmp_path) not in out.read_text()

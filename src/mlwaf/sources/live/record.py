@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from mlwaf import __version__
+from mlwaf import __version__, repository
 from mlwaf.model import InputError
 from mlwaf.sources import recording
 from mlwaf.sources.live.http import Reply
@@ -52,7 +52,8 @@ class Recorder:
             self._calls.append(
                 {"request": reply.request, "status": reply.status, "file": rel, "resources": resources}
             )
-        return target.as_posix()
+        # Reports carry it: relative to the repository (or working directory), never a runner's path.
+        return repository.relative(target)
 
     def context(self, reply: Reply) -> None:
         """A response that holds no resources of the scan (a subscription, a list of them)."""
