@@ -77,7 +77,7 @@ def loads(text: str, *, strict: bool = False) -> Any:
             data = _parse(stripped, decode)
         except json.JSONDecodeError as err:
             raise JsonTextError(f"line {err.lineno} column {err.colno}: {err.msg}", syntax=True) from None
-    if _SURROGATE_ESCAPE.search(text) is not None:
+    if "\\" in text and _SURROGATE_ESCAPE.search(text) is not None:  # a one-character find is a memchr
         _reject_lone_surrogates(text, data)
     return data
 
