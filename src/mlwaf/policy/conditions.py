@@ -210,7 +210,7 @@ def _name_of(written: Any, parameters: Mapping[str, Any]) -> Callable[[Scope], s
 def _field(cond: dict[str, Any], op: str, parameters: Mapping[str, Any]) -> Node:
     written = get(cond, "field")
     fixed, name_value = functions.constant(written, parameters)
-    name_of = _name_of(written, parameters)
+    name_of = None if fixed and isinstance(name_value, str) else _name_of(written, parameters)
     expected_of = _value_of(cond[op], parameters)
     compare = operators.compiled(op)
     if fixed and isinstance(name_value, str):  # the usual case: worked out once
@@ -218,7 +218,7 @@ def _field(cond: dict[str, Any], op: str, parameters: Mapping[str, Any]) -> Node
         fixed_noted = name_value.lower() != "type"
 
     def node(scope: Scope) -> Result:
-        if fixed and isinstance(name_value, str):
+        if name_of is None:
             name, location, noted = name_value, fixed_location, fixed_noted
         else:
             name = name_of(scope)
