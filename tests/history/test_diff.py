@@ -19,8 +19,8 @@ runner = CliRunner()
 PROD_WS = "prod/workspace.json"
 
 
-def compare(old: dict, new: dict) -> diff.Diff:
-    return diff.compute(runreport.from_dict(old, "old.json"), runreport.from_dict(new, "new.json"))
+def compare(old: dict, new: dict, **options: bool) -> diff.Diff:
+    return diff.compute(runreport.from_dict(old, "old.json"), runreport.from_dict(new, "new.json"), **options)
 
 
 def changed(d: diff.Diff, change: Change) -> set[tuple[str, str]]:
@@ -139,10 +139,12 @@ def test_a_check_whose_severity_changed_is_listed(sample_report):
     for f in new["findings"]:
         if f["check_id"] == "MLW-SEC-010":
             f["severity"] = "medium" if f["severity"] == "high" else "high"
-    d = compare(sample_report, new)
+    d = compare(sample_report, new, still_failing=True)
     (change,) = d.severity_changes
     assert change.check_id == "MLW-SEC-010" and change.failing_now > 0
-    assert all(f.severity_before for f in d.of(Change.STILL_FAILING) if f.check_id == "MLW-SEC-010")
+    listed = [f for f in d.of(Change.STILL_FAILING) if f.check_id == "MLW-SEC-010"]
+    assert len(listed) == change.failing_now and all(f.severity_before for f in listed)
+    assert d.counts() == compare(sample_report, new).counts()  # listed or only counted: the same counts
 
 
 def test_new_and_fixed_policy_results(sample_report):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 
@@ -26,6 +27,7 @@ def test_streamed_and_whole_reads_agree(estate, tmp_path, summarized):
     path = write(tmp_path / "r.json", report)
     whole, streamed = reading.load(path), reading.load(path, stream=True)
     same(whole, streamed)
+    assert reading._by_lines(path, "r.json") is not None  # mlwaf's layout: read a line at a time
     assert whole.summarized is summarized and whole.policy is not None and whole.generated_at is not None
 
 
@@ -35,7 +37,19 @@ def test_streamed_read_finds_sections_in_any_order(sample_report, tmp_path):
     # A key of a section quoted inside a finding must not be taken for the section itself.
     shuffled["findings"][-1]["evidence"] = [{"path": "tags", "value": {"omitted": {"x": 1}, "scores": 1}}]
     path = write(tmp_path / "r.json", shuffled)
+    assert reading._by_lines(path, "r.json") is None  # findings before resources: another reader
     same(reading.load(path), reading.load(path, stream=True))
+
+
+def test_a_report_in_another_layout_is_read_the_same(sample_report, tmp_path):
+    pytest.importorskip("ijson")
+    compact = tmp_path / "compact.json"
+    compact.write_text(json.dumps(sample_report, separators=(",", ":")))
+    assert reading._by_lines(compact, "compact.json") is None
+    same(reading.load(compact), reading.load(compact, stream=True))
+    four = tmp_path / "four.json"
+    four.write_text(json.dumps(sample_report, indent=4))
+    same(reading.load(four), reading.load(four, stream=True))
 
 
 def test_tail_key_inside_the_last_finding_is_not_the_tail(sample_report, tmp_path):

@@ -58,6 +58,10 @@ def diff(
     allow_incomplete: Annotated[
         bool, typer.Option("--allow-incomplete", help="Exit 0 rather than 3 when a run could not assess everything.")
     ] = False,
+    still_failing: Annotated[
+        bool, typer.Option("--still-failing", help="List the findings failing in both runs too (else they are "
+                           "counted per severity; the new report lists them).")
+    ] = False,
 ) -> None:
     """Compare two runs: findings new, regressed (PASS to FAIL), fixed, still failing; severity
     changes; resources added and removed; score deltas per pillar and scope."""
@@ -75,7 +79,7 @@ def diff(
         raise typer.Exit(EXIT_USAGE)
     try:
         with batch_gc():
-            result = diffing.compute(load(old), load(new))
+            result = diffing.compute(load(old), load(new), still_failing=still_failing)
     except ReportError as err:
         _err(str(err))
         raise typer.Exit(EXIT_USAGE) from None

@@ -59,6 +59,9 @@ class FindingChange(NamedTuple):
         return self._asdict()
 
 
+_FINDING_FIELDS = FindingChange._fields
+
+
 @dataclass(frozen=True, slots=True)
 class SeverityChange(_Dict):
     check_id: str
@@ -141,6 +144,11 @@ class Diff:
     not_assessed_gone: tuple[dict[str, Any], ...]
     policy: tuple[PolicyChange, ...] | None  # None when neither run evaluated Azure Policy
     notes: tuple[str, ...] = field(default=())
+    # Findings failing in both runs, per severity: always counted; listed in `findings` only when
+    # asked (`compute(..., still_failing=True)`): at 100k resources they are 190,000 rows that
+    # the new report already holds.
+    still_failing: dict[str, int] = field(default_factory=dict)
+    lists_still_failing: bool = False
 
     def of(self, change: Change) -> list[FindingChange]:
         return [f for f in self.findings if f.change == change]
@@ -149,6 +157,7 @@ class Diff:
         out = {c.value: 0 for c in Change}
         for f in self.findings:
             out[f.change] += 1
+        out[Change.STILL_FAILING] = sum(self.still_failing.values())
         for kind in ("added", "removed", "not_assessed"):
             out[f"resources_{kind}"] = sum(1 for r in self.resources if r.change == kind)
         if self.policy is not None:
@@ -174,8 +183,10 @@ class Diff:
             "old": self.old.to_dict(),
             "new": self.new.to_dict(),
             "counts": self.counts(),
+            "still_failing_by_severity": self.still_failing,
+            "lists_still_failing": self.lists_still_failing,
             "notes": list(self.notes),
-            "findings": [f.to_dict() for f in self.findings],
+            "findings": [dict(zip(_FINDING_FIELDS, f, strict=True)) for f in self.findings],
             "severity_changes": [s.to_dict() for s in self.severity_changes],
             "resources": [r.to_dict() for r in self.resources],
             "scores": [s.to_dict() for s in self.scores],
@@ -184,12 +195,14 @@ class Diff:
         }
 
 
-def compute(old: RunReport, new: RunReport) -> Diff:
+def compute(old: RunReport, new: RunReport, *, still_failing: bool = False) -> Diff:
+    """The diff; `still_failing` lists the findings failing in both runs too (else counted)."""
     aliases = compare.moved(old, new)
+    still: Counter[str] = Counter()
     return Diff(
         old=RunInfo.of(old),
         new=RunInfo.of(new),
-        findings=tuple(_findings(old, new, aliases)),
+        findings=tuple(_findings(old, new, aliases, still if not still_failing else None)),
         severity_changes=tuple(_severity_changes(old, new)),
         resources=tuple(_resources(old, new)),
         scores=tuple(_scores(old.scores, new.scores)),
@@ -197,7 +210,15 @@ def compute(old: RunReport, new: RunReport) -> Diff:
         not_assessed_gone=tuple(_entries_not_in(old, new)),
         policy=_policy(old, new),
         notes=tuple(_notes(old, new, len(aliases))),
+        still_failing=dict(still) if not still_failing else dict(
+            Counter(row.severity for row in new.failing() if _was_failing(old, row, aliases))),
+        lists_still_failing=still_failing,
     )
+
+
+def _was_failing(old: RunReport, row: FindingRow, aliases: Mapping[str, str]) -> bool:
+    was = old.findings.get(aliases.get(row.identity, row.identity))
+    return was is not None and was.status == compare.FAIL
 
 
 _CHANGE_RANK = {c.value: i for i, c in enumerate(compare.ORDER)}
@@ -217,7 +238,10 @@ def _change(row: FindingRow, change: Change | None, was: str, now: str, severity
     )
 
 
-def _findings(old: RunReport, new: RunReport, aliases: Mapping[str, str]) -> list[FindingChange]:
+def _findings(old: RunReport, new: RunReport, aliases: Mapping[str, str],
+              counted: Counter[str] | None) -> list[FindingChange]:
+    """Every finding failing in either run, classified; with `counted`, the ones failing in both
+    are counted there per severity rather than listed."""
     before, after = Statuses(old), Statuses(new)
     out: list[FindingChange] = []
     still = Change.STILL_FAILING
@@ -225,6 +249,9 @@ def _findings(old: RunReport, new: RunReport, aliases: Mapping[str, str]) -> lis
     for row in new.failing():
         was_row = old.findings.get(aliases.get(row.identity, row.identity))
         if was_row is not None and was_row.status == compare.FAIL:  # the common case, kept cheap
+            if counted is not None:
+                counted[row.severity] += 1
+                continue
             sev = was_row.severity if was_row.severity != row.severity else None
             out.append(FindingChange(still, row.identity, *row[1:5], *row[7:11], compare.FAIL, compare.FAIL,
                                      row.suppressed, sev))

@@ -1,10 +1,11 @@
-"""`mlwaf diff` written for people and tools: a console table, JSON (everything), CSV (one row per
-change), Markdown (a summary for a pull request or a chat channel) and a standalone HTML page.
+"""`mlwaf diff` written for people and tools: a console table, JSON (every change), CSV (one row
+per change), Markdown (a summary for a pull request or a chat channel) and a standalone HTML page.
 
-JSON and CSV list every change, still-failing findings included; the console, Markdown and HTML
-show the counts, the score deltas and the first rows of each list, and say how many more the
-JSON holds. Every value that comes from a resource is escaped: Markdown through `mdtext.esc`,
-HTML by Jinja2's autoescaping, CSV cells against formula injection.
+JSON and CSV list every change (and the findings failing in both runs with `--still-failing`;
+else those are counted per severity); the console, Markdown and HTML show the counts, the score
+deltas and the first rows of each list, and say how many more the JSON holds. Every value that
+comes from a resource is escaped: Markdown through `mdtext.esc`, HTML by Jinja2's autoescaping,
+CSV cells against formula injection.
 """
 
 from __future__ import annotations

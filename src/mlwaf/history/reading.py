@@ -1,22 +1,24 @@
 """Reading a JSON report file into a `RunReport`, whole or streamed.
 
 Whole (`orjson`, the default) is the fastest way to read a report and what `mlwaf diff` uses:
-a 100k-resource report parses in about 3 s but holds about 1.3 GiB while it does. Streamed
-(`ijson`, from the `history` extra) reads the resources and findings one item at a time, a few
-passes over the file, so appending a large run to the history stays far below that
-(docs/performance.md has the numbers). Both feed the same `Builder`, so they give equal reports.
+a 100k-resource report parses in about 3 s but holds about 1.3 GiB while it does. Streamed, for
+appending to the history, never holds the report whole. A report as mlwaf writes it (two-space
+indentation, as `json.dumps(indent=2)` lays it out) is read in blocks: each resource and finding
+is cut out at its closing brace and parsed alone with orjson, and everything else (the small
+sections) in one parse with those two lists left empty. A report in any other layout (one
+reformatted by another tool) is read with ijson (the `history` extra), a pass per section. All
+paths feed the same `Builder`, so they give equal reports (tested).
 """
 
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from mlwaf.history.runreport import Builder, ReportError, RunReport, from_dict
+from mlwaf.history.runreport import SECTIONS, Builder, ReportError, RunReport, from_dict
 
 
 def load(path: str | os.PathLike[str], *, stream: bool = False) -> RunReport:
@@ -26,8 +28,15 @@ def load(path: str | os.PathLike[str], *, stream: bool = False) -> RunReport:
     shown = str(path)
     if not file.is_file():
         raise ReportError(f"{shown}: no such file")
-    if stream and _ijson() is not None:
-        return _streamed(file, shown)
+    if stream:
+        try:
+            read = _by_lines(file, shown)
+        except OSError as err:
+            raise ReportError(f"{shown}: cannot read: {err.strerror or err}") from None
+        if read is not None:
+            return read
+        if _ijson() is not None:
+            return _streamed(file, shown)
     try:
         data = orjson.loads(file.read_bytes())
     except orjson.JSONDecodeError as err:
@@ -64,7 +73,98 @@ def _ijson():  # noqa: ANN202 - the module, or None when the extra is not instal
     return ijson
 
 
+_LIST_STARTS = (b'\n  "resources": [\n', b'\n  "findings": [\n')
+_ITEM_END = b"\n    }"  # an item's closing brace: deeper ones are indented more, strings hold no newline
+_BLOCK = 1 << 22
+
+
+class _Blocks:
+    """A file read in blocks, searched with bytes.find: mlwaf's layout is found by searching for
+    its markers, not by looking at each of a large report's seven million lines."""
+
+    def __init__(self, fh: Any) -> None:
+        self.fh, self.buf, self.pos = fh, b"", 0
+
+    def more(self) -> bool:
+        data = self.fh.read(_BLOCK)
+        if not data:
+            return False
+        self.buf, self.pos = self.buf[self.pos :] + data, 0
+        return True
+
+    def find(self, *needles: bytes) -> tuple[int, bytes | None]:
+        """The nearest of the needles from here on: (where, which), or (-1, None) at the end."""
+        while True:
+            hits = [(i, n) for n in needles if (i := self.buf.find(n, self.pos)) >= 0]
+            if hits:
+                return min(hits)
+            if not self.more():
+                return -1, None
+
+    def ensure(self, n: int) -> bytes:
+        while len(self.buf) - self.pos < n and self.more():
+            pass
+        return self.buf[self.pos : self.pos + n]
+
+    def take(self, end: int) -> bytes:
+        out, self.pos = self.buf[self.pos : end], end
+        return out
+
+
+def _by_lines(file: Path, shown: str) -> RunReport | None:
+    """A report in mlwaf's own layout, item by item; None when the file is laid out otherwise
+    (the caller then reads it another way)."""
+    builder = Builder(shown)
+    add = {_LIST_STARTS[0]: builder.resource, _LIST_STARTS[1]: builder.finding}
+    skeleton = bytearray()  # everything but the two lists' items: the small sections
+    seen: list[bytes] = []
+    with file.open("rb") as fh:
+        blocks = _Blocks(fh)
+        if not blocks.ensure(5).startswith(b'{\n  "'):  # not two-space indentation: another layout
+            return None
+        while True:
+            at, marker = blocks.find(*_LIST_STARTS)
+            if marker is None:
+                skeleton += blocks.take(len(blocks.buf))
+                break
+            seen.append(marker)
+            skeleton += blocks.take(at + len(marker) - 2) + b"[]"  # the list, left empty
+            blocks.take(at + len(marker))
+            while True:
+                if not blocks.ensure(5).startswith(b"    {"):
+                    return None
+                end, _ = blocks.find(_ITEM_END)
+                if end < 0:
+                    return None
+                try:
+                    add[marker](orjson.loads(blocks.take(end + len(_ITEM_END))))
+                except orjson.JSONDecodeError:
+                    return None
+                follow = blocks.ensure(4)
+                if follow.startswith(b",\n"):
+                    blocks.take(blocks.pos + 2)
+                elif follow == b"\n  ]":
+                    blocks.take(blocks.pos + 4)
+                    break
+                else:
+                    return None
+    if seen == [_LIST_STARTS[1], _LIST_STARTS[0]]:
+        return None  # findings before the resources they name
+    try:
+        sections = orjson.loads(skeleton)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(sections, dict) or sections.get("resources") or sections.get("findings"):
+        return None  # a list written some other way: not this layout after all
+    for key in SECTIONS:
+        if key in sections:
+            builder.section(key, sections[key])
+    return builder.build()
+
+
 def _streamed(file: Path, shown: str) -> RunReport:
+    """Any other layout, with ijson: a pass per section (the head ones stop early), then the two
+    long lists item by item."""
     ijson = _ijson()
     builder = Builder(shown)
     try:
@@ -72,18 +172,8 @@ def _streamed(file: Path, shown: str) -> RunReport:
             first = next(ijson.parse(fh), None)
         if first is None or first[1] != "start_map":
             raise ReportError(f"{shown}: not an mlwaf JSON report (not a JSON object)")
-        # ijson follows one prefix per pass. The head sections end early in the file, so their
-        # passes stop early; the sections after the findings are read from the file's end in one
-        # go (`_tail`: a section the writer puts there and the tail lacks is absent); the two
-        # long lists take one pass each.
-        for key in HEAD:
+        for key in SECTIONS:
             if (value := _first(ijson, file, key)) is not _MISSING:
-                builder.section(key, value)
-        tail = _tail(file)
-        for key in TAIL:
-            if key in tail:
-                builder.section(key, tail[key])
-            elif not tail and (value := _first(ijson, file, key)) is not _MISSING:
                 builder.section(key, value)
         for prefix, add in (("resources.item", builder.resource), ("findings.item", builder.finding)):
             with file.open("rb") as fh:
@@ -96,41 +186,9 @@ def _streamed(file: Path, shown: str) -> RunReport:
     return builder.build()
 
 
-HEAD = ("tool", "scanned", "errors")
-TAIL = ("omitted", "scores", "gate", "policy")
 _MISSING = object()
-_TAIL_KEY = re.compile(rb',\s*"(?:' + b"|".join(k.encode() for k in TAIL) + rb')"\s*:')
 
 
 def _first(ijson: Any, file: Path, key: str) -> Any:
     with file.open("rb") as fh:
         return next(ijson.items(fh, key, use_float=True), _MISSING)
-
-
-def _tail(file: Path) -> dict[str, Any]:
-    """The top-level members after the findings list, parsed from the end of the file.
-
-    mlwaf writes `omitted` right after `findings`, then the scores, gate and the rest. Each
-    candidate `, "key":` near the end is tried as the start of an object: `{` plus the rest of
-    the file parses only if the candidate stands at the top level (from anywhere deeper, the
-    closers that follow do not balance), so a key quoted inside a finding's evidence cannot be
-    taken for it. The first candidate that parses and holds `omitted` is the whole tail; when
-    none does (another writer's order), the caller reads each section with a pass of its own.
-    """
-    size = file.stat().st_size
-    window = 1 << 20
-    with file.open("rb") as fh:
-        while True:
-            start = max(0, size - window)
-            fh.seek(start)
-            text = fh.read()
-            for match in _TAIL_KEY.finditer(text):
-                try:
-                    members = orjson.loads(b"{" + text[match.start() + 1 :])
-                except orjson.JSONDecodeError:
-                    continue
-                if isinstance(members, dict) and "omitted" in members:
-                    return members
-            if start == 0 or window >= 256 << 20:
-                return {}
-            window <<= 3

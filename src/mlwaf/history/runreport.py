@@ -66,15 +66,12 @@ class FindingRow(NamedTuple):
     resource_name: str
     message: str
     path: str | None
-    deployment: str | None = None  # its resource's, for a resource a template describes
+    deployment: str | None  # its resource's, for a resource a template describes
+    resource_uid: str  # its resource's `uid`: normalized id (and deployment), computed once
 
     @property
     def resource_key(self) -> str:
-        return armid.normalize(self.resource_id)
-
-    @property
-    def resource_uid(self) -> str:
-        return uid(self.resource_key, self.deployment)
+        return self.resource_uid.split("|", 1)[0]
 
 
 def uid(key: str, deployment: str | None) -> str:
@@ -188,6 +185,9 @@ class Builder:
     findings: dict[str, FindingRow] = field(default_factory=dict)
     # Per check id: (check id, title, pillar, severity) as first listed, shared by its findings.
     _checks: dict[str, tuple[str, str, str, str]] = field(default_factory=dict)
+    # Normalized id -> a resource of that id: findings share its strings (a large report has
+    # hundreds of thousands of findings naming a hundred thousand resources).
+    _by_key: dict[str, ResourceRow] = field(default_factory=dict)
     # Normalized id -> the resources templates describe with it (usually one).
     _described: dict[str, list[ResourceRow]] = field(default_factory=dict)
     # Repeated short strings (types, paths, statuses) shared rather than copied per item.
@@ -209,6 +209,7 @@ class Builder:
         row = ResourceRow(key, rid, share(item.get("type"), item.get("type")) or "", str(item.get("name") or ""),
                           path, deployment)
         self.resources[row.uid] = row
+        self._by_key[key] = row
         if deployment is not None:
             self._described.setdefault(key, []).append(row)
 
@@ -228,13 +229,17 @@ class Builder:
         except KeyError as err:
             raise ReportError(f"{self.source or 'report'}: a finding has no {err.args[0]}") from None
         location = item.get("location") or {}
-        deployment = self._deployment(armid.normalize(str(rid)), location.get("path")) if self._described else None
-        identity = finding_identity(item, deployment)
+        key = armid.normalize(str(rid))
+        if (resource := self._by_key.get(key)) is not None:
+            key = resource.key
+            rid = resource.id if resource.id == rid else rid
+        deployment = self._deployment(key, location.get("path")) if self._described else None
+        identity = model.identity(str(check_id), key, deployment)  # as finding_identity, the id normalized once
         share = self._strings.setdefault
         status = item.get("status")
         status = share(status, status)
-        known = self.findings.get(identity)
-        if known is not None and _STATUS_RANK.get(known.status, 0) >= _STATUS_RANK.get(status, 0):
+        listed = self.findings.get(identity)
+        if listed is not None and _STATUS_RANK.get(listed.status, 0) >= _STATUS_RANK.get(status, 0):
             return
         meta = self._checks.get(check_id)
         if meta is None:
@@ -246,6 +251,7 @@ class Builder:
         self.findings[identity] = FindingRow(
             identity, *meta, status, bool(item.get("suppressed")), str(rid), share(rtype, rtype) or "",
             str(item.get("resource_name") or ""), str(item.get("message") or ""), share(path, path), deployment,
+            uid(key, deployment),
         )
 
     def build(self) -> RunReport:

@@ -113,9 +113,9 @@ class History:
         try:
             self.db = sqlite3.connect(self.path, isolation_level=None)
             self.db.execute("PRAGMA foreign_keys = ON")
-            # A first run of a large estate writes hundreds of thousands of rows: a 64 MiB page
-            # cache (the default is 2 MiB) keeps the B-tree pages of one append in memory.
-            self.db.execute("PRAGMA cache_size = -65536")
+            # A first run of a large estate writes hundreds of thousands of rows: a 16 MiB page
+            # cache (the default is 2 MiB) keeps most B-tree pages of one append in memory.
+            self.db.execute("PRAGMA cache_size = -16384")
             migrate(self.db)
         except HistoryError as err:
             raise HistoryError(f"{self.path}: {err}") from None
