@@ -191,12 +191,12 @@ def test_a_file_removed_while_scanning_is_an_error(tmp_path, monkeypatch):
 def test_files_over_the_size_limit_are_not_read(tmp_path):
     _put(tmp_path / "ws.json", _ws("ws1"))
     big = tmp_path / "big.json"
-    with big.open("wb") as f:  # sparse: 2 GiB on paper, nothing on disk
-        f.truncate(2 * 1024**3)
+    with big.open("wb") as f:  # sparse: one byte over the default limit on paper, nothing on disk
+        f.truncate(256 * 1024**2 + 1)
     got = _read([tmp_path], tmp_path)
-    assert "file is 2.0 GiB, over the 256.0 MiB input limit" in _errors(got)["big.json"]
+    assert "file is 268,435,457 bytes, over the 268,435,456-byte input limit: not read" in _errors(got)["big.json"]
     small = _read([tmp_path / "ws.json"], tmp_path, max_file_bytes=100)
-    assert "over the 100 bytes input limit" in _errors(small)["ws.json"]
+    assert "bytes, over the 100 bytes input limit" in _errors(small)["ws.json"]
 
 
 def test_tool_folders_are_listed_once_not_walked(tmp_path):

@@ -90,10 +90,10 @@ def read_bytes(path: Path, limit: int = MAX_FILE_BYTES) -> bytes:
 
 
 def _too_large(size: int, limit: int) -> str:
-    return (
-        f"file is {size_text(size)}, over the {size_text(limit)} input limit: not read "
-        "(raise max-file-size in mlwaf.toml to read it)"
-    )
+    shown, cap = size_text(size), size_text(limit)
+    if shown == cap:  # just over: the rounded sizes read the same
+        shown, cap = f"{size:,} bytes", f"{limit:,}-byte"
+    return f"file is {shown}, over the {cap} input limit: not read (raise max-file-size in mlwaf.toml to read it)"
 
 
 # Files up to this size are parsed strictly (duplicate keys refused): the size people write by
