@@ -55,3 +55,8 @@ def test_a_failure_above_subscriptions_covers_everything_and_files_cover_their_r
     files = Coverage([NotAssessed("prod/computes.json", "not valid JSON")])
     assert files.missed("/subscriptions/s/x", "prod/computes.json") and not files.missed("/subscriptions/s/x", "a.json")
     assert Coverage([]).complete and not Coverage([]).missed("/subscriptions/s", "a.json")
+
+
+def test_types_a_live_scan_did_not_collect_were_not_seen():
+    cov = Coverage([], types=["Microsoft.MachineLearningServices/workspaces/computes"])
+    assert cov.missed(WS + "/computes/c1", None) and not cov.missed(WS, None) and not cov.complete

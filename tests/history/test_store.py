@@ -189,3 +189,28 @@ def test_policy_results_open_and_close(tmp_path, sample_report):
     with store.History(path) as history:
         rows = list(history.db.execute("SELECT run, compliant, non_compliant, percent FROM policy_compliance"))
         assert rows == [(1, 1, 1, 42.0), (3, 2, 0, 42.0)]
+
+
+def test_a_run_that_could_read_nothing_fixes_nothing(tmp_path, sample_report):
+    path = tmp_path / "h.db"
+    first = store.append(dict(sample_report, tool={**sample_report["tool"], "generated_at": DAY.format(1)}), path)
+    blind = dict(sample_report, tool={**sample_report["tool"], "generated_at": DAY.format(2)}, resources=[],
+                 findings=[], errors=[{"path": "/subscriptions", "message": "403: no subscription readable",
+                                       "scope": "/subscriptions", "status": 403}])
+    second = store.append(blind, path)
+    assert (second.fixed, second.removed, second.resources_removed) == (0, 0, 0)
+    assert second.unseen == first.open == second.open and second.resources_unseen == first.resources_added
+
+
+def test_resources_of_a_type_not_collected_stay_open(tmp_path, sample_report):
+    path = tmp_path / "h.db"
+    store.append(dict(sample_report, tool={**sample_report["tool"], "generated_at": DAY.format(1)}), path)
+    computes = "microsoft.machinelearningservices/workspaces/computes"
+    later = dict(sample_report, tool={**sample_report["tool"], "generated_at": DAY.format(2)},
+                 resources=[r for r in sample_report["resources"] if r["type"].lower() != computes],
+                 findings=[f for f in sample_report["findings"] if f["resource_type"].lower() != computes],
+                 not_collected=[{"type": computes, "reason": "no collector", "checks": ["MLW-SEC-010"]}])
+    second = store.append(later, path)
+    assert second.fixed == second.removed == second.resources_removed == 0 and second.unseen > 0
+    with store.History(path) as history:
+        assert history.runs()[-1].not_assessed == 1

@@ -48,7 +48,8 @@ class Statuses:
 
     def __init__(self, run: RunReport) -> None:
         self.run = run
-        self.coverage = Coverage(run.errors, nothing_read=not run.resources and bool(run.errors))
+        self.coverage = Coverage(run.errors, nothing_read=not run.resources and bool(run.errors),
+                                 types=(t for t, _ in run.not_collected))
 
     def of(self, identity: str, check_id: str, resource_uid: str, path: str | None) -> str:
         """`resource_uid`: the finding's resource as `ResourceRow.uid` (id, and deployment)."""

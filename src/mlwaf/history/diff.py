@@ -395,3 +395,6 @@ def _notes(old: RunReport, new: RunReport, moved: int) -> Iterable[str]:
         if run.errors:
             yield (f"the {label} run could not assess {len(run.errors)} input(s) or scope(s): findings there are "
                    "'not assessed', never 'fixed'")
+        if run.not_collected:
+            yield (f"the {label} run did not collect {len(run.not_collected)} resource type(s) "
+                   f"({', '.join(t for t, _ in run.not_collected)}): resources of those types are 'not assessed'")

@@ -154,6 +154,8 @@ class RunReport:
     checks: dict[str, tuple[str, str, str, str]] = field(default_factory=dict)
     # Normalized ids of the resources templates describe (keyed by uid in `resources`).
     described: frozenset[str] = frozenset()
+    # Live scans: resource types the checks need that the scan did not collect, with the reason.
+    not_collected: tuple[tuple[str, str], ...] = ()
 
     def has_resource(self, key: str) -> bool:
         """Whether the run holds a resource of this normalized id (any deployment)."""
@@ -286,6 +288,8 @@ class Builder:
             source=self.source,
             checks={meta[0].upper(): meta for meta in self._checks.values()},
             described=frozenset(self._described),
+            not_collected=tuple((str(g.get("type") or "").lower(), str(g.get("reason") or ""))
+                                for g in self.sections.get("not_collected") or () if isinstance(g, dict)),
         )
 
 
@@ -321,7 +325,7 @@ def _policy(section: Any) -> PolicyView | None:
     return PolicyView(results, section.get("summary"), len(section.get("not_evaluated") or ()))
 
 
-SECTIONS = ("tool", "scanned", "errors", "omitted", "scores", "gate", "policy")
+SECTIONS = ("tool", "scanned", "errors", "not_collected", "omitted", "scores", "gate", "policy")
 
 
 def from_dict(data: Mapping[str, Any], source: str | None = None) -> RunReport:

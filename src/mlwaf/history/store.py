@@ -300,7 +300,8 @@ class _Append:
         run_id = int(cur.lastrowid or 0)
         self.db.executemany(
             "INSERT INTO not_assessed (run, path, scope, call, status, message) VALUES (?,?,?,?,?,?)",
-            [(run_id, e.path, e.scope, e.call, e.status, e.message) for e in r.errors],
+            [(run_id, e.path, e.scope, e.call, e.status, e.message) for e in r.errors]
+            + [(run_id, f"not collected: {t}", None, None, None, reason) for t, reason in r.not_collected],
         )
         return run_id
 
