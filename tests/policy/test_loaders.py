@@ -334,3 +334,29 @@ def test_the_shipped_suites_are_valid_policy_inputs(tmp_path):
     shutil.copytree(Path(__file__).parent / "builtins" / "afe0c3be-workspace-resource-logs", tmp_path / "s")
     loaded = loaders.load([tmp_path / "s" / "assignment.json"])
     assert loaded.errors == [] and len(loaded.assignments) == 1
+
+
+def test_az_set_definition_show_is_flat(tmp_path):
+    d = az_definition()
+    flat_set = {
+        "description": None,
+        "displayName": "AML set",
+        "id": f"{MG}/providers/Microsoft.Authorization/policySetDefinitions/aml-set",
+        "metadata": {"category": "Machine Learning"},
+        "name": "aml-set",
+        "parameters": {"effect": {"type": "String", "defaultValue": "Deny"}},
+        "policyDefinitionGroups": None,
+        "policyDefinitions": [
+            {
+                "groupNames": None,
+                "parameters": {"effect": {"value": "[parameters('effect')]"}},
+                "policyDefinitionId": d["id"],
+                "policyDefinitionReferenceId": "pna",
+            }
+        ],
+        "policyType": "Custom",
+        "type": "Microsoft.Authorization/policySetDefinitions",
+    }
+    inputs, report = evaluate(tmp_path, {"d.json": d, "set.json": flat_set}, [ws()])
+    assert [a.name for a in inputs.assignments] == ["aml-set"]
+    assert [(r.reference_id, r.effect, r.would) for r in report.results] == [("pna", "Deny", "deny")]
