@@ -12,7 +12,7 @@ import pytest
 from mlwaf.sources import ReadOptions, read_paths
 from mlwaf.sources.arm_expressions import unique_string as u
 from mlwaf.sources.arm_template import evaluate_template
-from mlwaf.sources.documents import Document
+from mlwaf.sources.document import Document
 
 from ..conftest import CORPUS
 

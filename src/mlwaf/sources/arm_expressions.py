@@ -25,6 +25,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from mlwaf import armjson
 from mlwaf.model import Unresolved
 
 # --- errors and values ------------------------------------------------------------------------
@@ -122,8 +123,10 @@ AZURE_CLOUD: dict[str, Any] = {
 class Context:
     """What an expression can ask of the template it is written in.
 
-    The defaults describe an empty template at the placeholder scope; `arm_template` subclasses
-    it with the template's parameters, variables, copy loops and user-defined functions.
+    The defaults describe an empty template at the placeholder scope. A template's frame
+    (`arm_template.frame.Frame`) answers with its parameters, variables, copy loops and user-defined
+    functions; Azure Policy's dialect (`mlwaf.policy.functions`) with the assignment's parameters and
+    its own functions, through `function()`.
     """
 
     subscription_id = "00000000-0000-0000-0000-000000000000"
@@ -362,12 +365,9 @@ def member(target: Any, key: Any) -> Any:
     if isinstance(target, dict):
         if not isinstance(key, str):
             raise ExpressionError(f"an object is indexed with {_kind(key)}, not a string")
-        if key in target:
-            return target[key]
-        lowered = key.lower()
-        for k, v in target.items():
-            if k.lower() == lowered:
-                return v
+        found = armjson.key(target, key)
+        if found is not armjson.MISSING:
+            return found
         raise ExpressionError(
             f"the property {key!r} does not exist; available: {', '.join(map(str, target)) or '(none)'}"
         )

@@ -16,7 +16,17 @@ from typing import Any
 
 from mlwaf import armid, jsontext
 from mlwaf.model import InputError, Origin, Resource, ScannedInput, SkippedItem
-from mlwaf.sources import JSON_SUFFIXES, ReadOptions, SourceResult, display_path, files, resource_shape, rest_examples
+from mlwaf.sources import (
+    JSON_SUFFIXES,
+    ReadOptions,
+    SourceResult,
+    arm_template,
+    display_path,
+    files,
+    resource_shape,
+    rest_examples,
+)
+from mlwaf.sources.document import Document
 from mlwaf.sources.parameters import ParameterUse
 from mlwaf.sources.walk import Found, Passed
 
@@ -26,29 +36,20 @@ class ShapeError(ValueError):
 
 
 @dataclass
-class Document:
-    path: Path
-    display: str
-    text: str
-    data: Any
-    options: ReadOptions
-    _index: jsontext.LineIndex | None = None
-    # Problems found inside a document that was otherwise read (elements that are not resources,
-    # template expressions Azure would reject, linked templates not assessed): reported beside
-    # the resources, never instead.
-    errors: list[InputError] = field(default_factory=list)
-    # Elements set aside on purpose (see resource_shape.NotResource.skip).
-    skipped: list[SkippedItem] = field(default_factory=list)
-    # The scan's explicit parameters, told what each template used (mlwaf.sources.parameters).
-    parameters: ParameterUse | None = None
+class Contents:
+    """What a document (or a part of it) holds: its resources, and every other element accounted
+    for, as an error (not assessable) or a skipped entry (not meant to be a resource). Readers
+    return it; nothing is written into the document."""
 
-    def position(self, pointer: str) -> tuple[int | None, int | None]:
-        """Line and column of a pointer (or its nearest written ancestor), indexed on first use:
-        only findings need lines, so a scan with none never tokenizes the file twice."""
-        if self._index is None:
-            self._index = jsontext.LineIndex(self.text, self.data)
-        pos = self._index.nearest(pointer)
-        return (pos[0], pos[1]) if pos else (None, None)
+    kind: str = ""
+    resources: list[Resource] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+    skipped: list[SkippedItem] = field(default_factory=list)
+
+    def add(self, other: Contents) -> None:
+        self.resources.extend(other.resources)
+        self.errors.extend(other.errors)
+        self.skipped.extend(other.skipped)
 
 
 def make_resource(
@@ -79,34 +80,35 @@ def make_resource(
 # else turns collections into resources, so nothing can be dropped on the way.
 
 
-def account(items: list[Any], doc: Document, base: str, kind: str, *, graph: bool = False) -> list[Resource]:
-    """The resources among `items` (written at JSON pointer `base`); every other element is
-    recorded in `doc.skipped` or `doc.errors`. `graph`: Resource Graph rows, which are partial
-    when projected without `properties` (absent then means not exported, not default)."""
-    out: list[Resource] = []
+def account(items: list[Any], doc: Document, base: str, kind: str, *, graph: bool = False) -> Contents:
+    """The resources among `items` (written at JSON pointer `base`), and every other element as a
+    skipped entry or an error. `graph`: Resource Graph rows, which are partial when projected
+    without `properties` (absent then means not exported, not default)."""
+    out = Contents(kind)
     for i, item in enumerate(items):
         pointer = f"{base}/{i}"
         got = resource_shape.shape(item)
         if isinstance(got, resource_shape.NotResource):
             if got.skip:
-                doc.skipped.append(SkippedItem(pointer, got.reason))
+                out.skipped.append(SkippedItem(pointer, got.reason))
             else:
-                doc.errors.append(InputError(doc.display, f"{pointer}: {got.reason}", pointer=pointer))
+                out.errors.append(InputError(doc.display, f"{pointer}: {got.reason}", pointer=pointer))
             continue
-        out.append(make_resource(got.obj, doc, pointer, kind, partial=graph and "properties" not in got.obj))
+        out.resources.append(make_resource(got.obj, doc, pointer, kind, partial=graph and "properties" not in got.obj))
         if got.children is not None:
-            out.extend(account(got.children, doc, f"{pointer}/resources", kind))
+            out.add(account(got.children, doc, f"{pointer}/resources", kind))
     return out
 
 
 # --- document kinds -------------------------------------------------------------------------
-# Each reader takes (data, doc, pointer) and returns (kind, resources), or None when the shape
-# is not its own. They are tried in order; the first that claims the document wins.
+# Each reader takes (data, doc, pointer) and returns the Contents of the shape it reads (their
+# kind said), or None when the shape is not its own. They are tried in order; the first that
+# claims the document wins.
 
-Reader = Callable[[Any, Document, str], "tuple[str, list[Resource]] | None"]
+Reader = Callable[[Any, Document, str], "Contents | None"]
 
 
-def _rest_example(data: Any, doc: Document, ptr: str) -> tuple[str, list[Resource]] | None:
+def _rest_example(data: Any, doc: Document, ptr: str) -> Contents | None:
     if not (isinstance(data, dict) and isinstance(data.get("responses"), dict)):
         return None
     responses = data["responses"]
@@ -121,82 +123,77 @@ def _rest_example(data: Any, doc: Document, ptr: str) -> tuple[str, list[Resourc
             inner = detect(body, doc, f"{ptr}/responses/{code}/body")
             if inner is None:
                 raise ShapeError(f"REST example: response {code} body holds no ARM resource")
-            kind, resources = inner
-            for r in resources:
-                r.origin = replace(
-                    r.origin, kind=f"rest-example/{kind}", api_version=api_version or r.origin.api_version
-                )
-            return f"rest-example/{kind}", resources
+            kind = f"rest-example/{inner.kind}"
+            for r in inner.resources:
+                r.origin = replace(r.origin, kind=kind, api_version=api_version or r.origin.api_version)
+            return replace(inner, kind=kind)
     raise ShapeError("REST example with no 2xx response body (nothing a GET would return)")
 
 
-def _list_page(data: Any, doc: Document, ptr: str) -> tuple[str, list[Resource]] | None:
+def _list_page(data: Any, doc: Document, ptr: str) -> Contents | None:
     if not (isinstance(data, dict) and isinstance(data.get("value"), list)):
         return None
-    return "list-page", account(data["value"], doc, f"{ptr}/value", "list-page")
+    return account(data["value"], doc, f"{ptr}/value", "list-page")
 
 
-def _resource_graph(data: Any, doc: Document, ptr: str) -> tuple[str, list[Resource]] | None:
+def _resource_graph(data: Any, doc: Document, ptr: str) -> Contents | None:
     if not (isinstance(data, dict) and "data" in data):
         return None
     rows = data["data"]
     if isinstance(rows, dict) and isinstance(rows.get("columns"), list):
         cols = [c.get("name") if isinstance(c, dict) else c for c in rows["columns"]]
         table = [dict(zip(cols, row, strict=False)) if isinstance(row, list) else row for row in rows.get("rows") or []]
-        return "resource-graph", account(table, doc, f"{ptr}/data/rows", "resource-graph", graph=True)
+        return account(table, doc, f"{ptr}/data/rows", "resource-graph", graph=True)
     if isinstance(rows, list):
-        return "resource-graph", account(rows, doc, f"{ptr}/data", "resource-graph", graph=True)
+        return account(rows, doc, f"{ptr}/data", "resource-graph", graph=True)
     return None
 
 
-def _template(data: Any, doc: Document, ptr: str) -> tuple[str, list[Resource]] | None:
-    from mlwaf.sources import arm_template
-
+def _template(data: Any, doc: Document, ptr: str) -> Contents | None:
     if not isinstance(data, dict):
         return None
     # `az group export` / the export REST API wrap the template as {"template": {...}}.
     if isinstance(data.get("template"), dict) and arm_template.is_template(data["template"]):
         # An export is stored state written as a template: its resources say so in their origin.
-        resources = arm_template.read_template(data["template"], doc, f"{ptr}/template")
-        for r in resources:
+        read = arm_template.read_template(data["template"], doc, f"{ptr}/template")
+        for r in read.resources:
             r.origin = replace(r.origin, kind="group-export")
-        return "group-export", resources
+        return Contents("group-export", read.resources, read.problems)
     if arm_template.is_template(data):
-        return "arm-template", arm_template.read_template(data, doc, ptr)
+        read = arm_template.read_template(data, doc, ptr)
+        return Contents("arm-template", read.resources, read.problems)
     return None
 
 
-def _parameters(data: Any, doc: Document, ptr: str) -> tuple[str, list[Resource]] | None:
-    from mlwaf.sources import arm_template
-
+def _parameters(data: Any, doc: Document, ptr: str) -> Contents | None:
     if isinstance(data, dict) and arm_template.is_parameter_file(data):
-        return "arm-parameters", []
+        return Contents("arm-parameters")
     return None
 
 
-def _array(data: Any, doc: Document, ptr: str) -> tuple[str, list[Resource]] | None:
+def _array(data: Any, doc: Document, ptr: str) -> Contents | None:
     if not isinstance(data, list):
         return None
-    return "resource-array", account(data, doc, ptr, "resource-array")
+    return account(data, doc, ptr, "resource-array")
 
 
-def _single(data: Any, doc: Document, ptr: str) -> tuple[str, list[Resource]] | None:
+def _single(data: Any, doc: Document, ptr: str) -> Contents | None:
     got = resource_shape.shape(data)
     if not isinstance(got, resource_shape.Shaped):
         return None
-    out = [make_resource(got.obj, doc, ptr, "resource")]
+    out = Contents("resource", [make_resource(got.obj, doc, ptr, "resource")])
     if got.children is not None:
-        out.extend(account(got.children, doc, f"{ptr}/resources", "resource"))
-    return "resource", out
+        out.add(account(got.children, doc, f"{ptr}/resources", "resource"))
+    return out
 
 
-def _recording_manifest(data: Any, doc: Document, ptr: str) -> tuple[str, list[Resource]] | None:
+def _recording_manifest(data: Any, doc: Document, ptr: str) -> Contents | None:
     """The manifest of a recorded live scan holds no resources (the recorded pages beside it
     do); `read_files` turns its not-assessed entries into errors, as the live scan had them."""
     from mlwaf.sources import recording
 
     if ptr == "" and recording.is_manifest(data):
-        return recording.MANIFEST_KIND, []
+        return Contents(recording.MANIFEST_KIND)
     return None
 
 
@@ -212,7 +209,7 @@ READERS: list[Reader] = [
 ]
 
 
-def detect(data: Any, doc: Document, pointer: str = "") -> tuple[str, list[Resource]] | None:
+def detect(data: Any, doc: Document, pointer: str = "") -> Contents | None:
     for reader in READERS:
         got = reader(data, doc, pointer)
         if got is not None:
@@ -288,14 +285,11 @@ def read_document(
         why = resource_shape.shape(data)
         detail = f" ({why.reason})" if isinstance(data, dict) and isinstance(why, resource_shape.NotResource) else ""
         return Outcome(error=InputError(shown, f"no known ARM shape: found {describe_shape(data)}{detail}{_NO_SHAPE}"))
-    kind, resources = got
-    scanned = ScannedInput(shown, kind, len(resources), skipped=tuple(doc.skipped))
-    return Outcome(scanned=scanned, resources=resources, inner_errors=doc.errors)
+    scanned = ScannedInput(shown, got.kind, len(got.resources), skipped=tuple(got.skipped))
+    return Outcome(scanned=scanned, resources=got.resources, inner_errors=got.errors)
 
 
 def _written_by_hand(data: Any) -> bool:
-    from mlwaf.sources import arm_template
-
     if not isinstance(data, dict):
         return False
     inner = data.get("template")

@@ -19,10 +19,13 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlwaf.model import InputError
 from mlwaf.sources.files import ReadFailure, read_json
+
+if TYPE_CHECKING:
+    from mlwaf.sources import ReadOptions
 
 
 @dataclass(frozen=True)
@@ -130,12 +133,12 @@ def siblings(template: Path) -> list[Path]:
 
 
 def sets_for(
-    params: dict[str, Any], template: Path, display: str, options: Any, use: ParameterUse | None,
-    error: Callable[[str], None],
-) -> list[ParameterSet]:
-    """The deployments to scan a template as: one per parameter file for it, else its defaults;
-    none when every file meant for it was rejected (`error(message)` was told why). `params`:
-    the template's declared parameters."""
+    params: dict[str, Any], template: Path, display: str, options: ReadOptions, use: ParameterUse | None,
+) -> tuple[list[ParameterSet], list[str]]:
+    """The deployments to scan a template as (one per parameter file for it, else its defaults),
+    and the errors found choosing them; no deployment when every file meant for it was rejected
+    (the errors say why). `params`: the template's declared parameters."""
+    errors: list[str] = []
     declared = {name.lower(): spec for name, spec in params.items()}
     use = use or ParameterUse()
     use.declare(display, params)
@@ -149,7 +152,7 @@ def sets_for(
             given = read_file(path, options.max_file_bytes)
         except (ValueError, ReadFailure) as err:
             use.used(path)  # reported here, not again as unused
-            error(f"cannot read parameter file {_show(path, options)}: {err}")
+            errors.append(f"cannot read parameter file {_show(path, options)}: {err}")
             continue
         undeclared = ", ".join(repr(n) for n in given if n.lower() not in declared)
         if not own and named_for_another(path, template):
@@ -157,7 +160,7 @@ def sets_for(
         if undeclared:
             if own:
                 use.used(path)
-                error(f"parameter file {_show(path, options)} sets {undeclared}, which this template does not "
+                errors.append(f"parameter file {_show(path, options)} sets {undeclared}, which this template does not "
                       "declare (Azure rejects the deployment): not assessed with it")
             else:
                 use.misfit(path, f"{display} does not declare {undeclared}")
@@ -165,15 +168,15 @@ def sets_for(
         use.used(path)
         sets.append(ParameterSet(path, {n.lower(): v for n, v in given.items() if v is not _NO_VALUE}))
     if not sets and meant:
-        return []  # every file meant for it was rejected: never other values in its place
+        return [], errors  # every file meant for it was rejected: never other values in its place
     overrides = {n.lower(): v for n, v in (options.param_overrides or {}).items() if n.lower() in declared}
     return [
         ParameterSet(s.file, {**s.values, **{k: coerce(v, declared[k]) for k, v in overrides.items()}})
         for s in sets or [ParameterSet(None, {})]
-    ]
+    ], errors
 
 
-def _show(path: Path, options: Any) -> str:
+def _show(path: Path, options: ReadOptions) -> str:
     from mlwaf.sources import display_path
 
     return display_path(path, options.root)
