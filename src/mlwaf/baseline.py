@@ -164,8 +164,8 @@ class Baseline:
         for f in findings:
             if f.status not in RECORDED:
                 continue
-            entry = self.rows.get(f.identity) or carried.get(f.identity)
-            if entry is not None and entry.status == f.status.value:
+            recorded = self.rows.get(f.identity) or carried.get(f.identity)
+            if recorded is not None and recorded.status == f.status.value:
                 f.in_baseline = True
                 known += 1
             else:

@@ -596,7 +596,7 @@ def flag(resource: Resource, path: str | Default, *, default: Any = _MISSING, wa
 
 
 def _evidence(items: Sequence[Seen | Evidence]) -> tuple[Evidence, ...]:
-    return tuple([i.evidence if type(i) is Seen else i for i in items])
+    return tuple([i.evidence if isinstance(i, Seen) else i for i in items])
 
 
 def passed(message: str, *seen: Seen | Evidence) -> Verdict:

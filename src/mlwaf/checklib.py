@@ -495,7 +495,7 @@ def acr_zone_redundant_region(location: str | None) -> bool:
 
         text = importlib_resources.files("mlwaf").joinpath("data/acr_zone_regions.json").read_text("utf-8")
         _ACR_ZONE_REGIONS = frozenset(json.loads(text)["regions"])
-    return bool(location) and location.lower().replace(" ", "") in _ACR_ZONE_REGIONS
+    return location is not None and bool(location) and location.lower().replace(" ", "") in _ACR_ZONE_REGIONS
 
 
 # --- the VM size a resource runs on -------------------------------------------------------------

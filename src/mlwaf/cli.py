@@ -12,7 +12,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -137,7 +137,7 @@ def _configure(  # noqa: ANN202 - ScanOptions and Config are imported lazily
     config_file: Path | None,
     *,
     load_baseline: bool = True,
-    **cli: object,
+    **cli: Any,
 ):
     """The config file with the command line over it, applied to the scan options (exit 2 on errors)."""
     from mlwaf import config
@@ -429,7 +429,7 @@ def _write_reports(
     formats: list[str],
     output: Path | None,
     output_dir: Path,
-    options: object = None,  # a report.ReportOptions
+    options: Any = None,  # a report.ReportOptions
 ) -> list[str]:
     """Write each report whole or not at all (through a temporary file). A reporter that fails
     is an internal error: the reports written before it are written again saying the scan is
@@ -651,7 +651,7 @@ def _for_logs() -> dict[str, int]:
     while pending:
         typer_app = pending.pop()
         typer_app.rich_markup_mode = None  # click's plain help: one option per line, unboxed
-        pending.extend(group.typer_instance for group in typer_app.registered_groups)
+        pending.extend(group.typer_instance for group in typer_app.registered_groups if group.typer_instance)
     return {"terminal_width": UNWRAPPED, "max_content_width": UNWRAPPED}
 
 

@@ -52,7 +52,7 @@ def render_check(spec: CheckSpec, recs: dict[str, dict[str, Any]], pack: Path) -
         "",
         "| | |",
         "|---|---|",
-        f"| Pillar | {spec.pillar.title} |",
+        f"| Pillar | {spec.pillar.label} |",
         f"| Severity | {spec.severity.value} |",
         f"| Resource types | {', '.join(f'`{t}`' for t in spec.resource_types)} |",
         f"| Implements | {', '.join(spec.implements)} |",
@@ -212,7 +212,7 @@ def render_index(specs: list[CheckSpec]) -> str:
         group = [s for s in specs if s.pillar == pillar]
         if not group:
             continue
-        lines += [f"## {pillar.title} ({len(group)})", "", "| id | severity | title | resource types |",
+        lines += [f"## {pillar.label} ({len(group)})", "", "| id | severity | title | resource types |",
                   "|---|---|---|---|"]
         for s in group:
             types = ", ".join(t.split("/", 1)[-1] for t in s.resource_types)

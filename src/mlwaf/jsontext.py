@@ -25,7 +25,8 @@ import math
 import re
 import sys
 from collections.abc import Callable
-from typing import Any
+from types import FrameType
+from typing import Any, cast
 
 # Deepest real ARM in the corpus: 18 levels (nested deployments of AVM modules add about six a
 # level). 128 leaves room for more, and keeps every recursive walker of parsed data (two Python
@@ -172,7 +173,8 @@ def _recursion_depth() -> int:
             return int(m.group(1))
     else:  # pragma: no cover - only where the interpreter accepts any limit
         sys.setrecursionlimit(1000)
-    depth, frame = 0, sys._getframe()
+    depth = 0
+    frame: FrameType | None = sys._getframe()
     while frame is not None:
         depth, frame = depth + 1, frame.f_back
     return depth + 16
@@ -268,11 +270,13 @@ def unescape_pointer_token(token: str) -> str:
 
 
 _WS = re.compile(r"[ \t\n\r]*")
+# `_WS.match` always matches (maybe empty): typed so, for the loops that call it per item.
+_ws_at = cast(Callable[[str, int], re.Match[str]], _WS.match)
 # From after an object's `{` or after a member's value: the separator, then the next key and its
 # colon (group 1: the key as written, quotes included), up to the value; or the closing brace.
 _NEXT_MEMBER = re.compile(r'[ \t\n\r]*(?:,[ \t\n\r]*)?(?:("(?:[^"\\]|\\.)*")[ \t\n\r]*:[ \t\n\r]*|(\}))', re.S)
 _DECODER = json.JSONDecoder(strict=False)
-scanstring = json.decoder.scanstring
+scanstring = json.decoder.scanstring  # type: ignore[attr-defined] # the C scanner json.decoder re-exports
 # Line numbers are counted per block of this many characters, so a lookup scans at most one block.
 _BLOCK = 1 << 13
 
@@ -350,7 +354,7 @@ class LineIndex:
 
     def _walk_text(self, pointer: str) -> tuple[bool, int | None]:
         text = self._text
-        value = _WS.match(text, 0).end()
+        value = _ws_at(text, 0).end()
         if value >= len(text):
             return False, None
         if text[value] == "/":
@@ -422,7 +426,7 @@ class LineIndex:
         assert isinstance(items, list)
         if index < len(items):
             return items[index], items[index]
-        text, ws, decode = self._text, _WS.match, _DECODER.raw_decode
+        text, ws, decode = self._text, _ws_at, _DECODER.raw_decode
         pos = c.resume
         while not c.done and len(items) <= index:
             pos = ws(text, pos).end()

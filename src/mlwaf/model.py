@@ -35,7 +35,8 @@ class Pillar(enum.StrEnum):
     PERFORMANCE_EFFICIENCY = "performance_efficiency"
 
     @property
-    def title(self) -> str:
+    def label(self) -> str:
+        """`Cost optimization`: for people (not `title`, which would shadow `str.title`)."""
         return self.value.replace("_", " ").capitalize()
 
 
@@ -118,7 +119,13 @@ class Origin:
         }
 
 
-_UNSET: Any = object()
+class _Unset(enum.Enum):
+    """A deployment not worked out yet (None is a value: read with its real id)."""
+
+    UNSET = 0
+
+
+_UNSET = _Unset.UNSET
 
 
 def describes(kind: str) -> bool:
@@ -163,7 +170,7 @@ class Resource:
     # `key`, normalized on first use: every finding, index and scope asks for it (millions of
     # times in a large scan), and a resource's id never changes once it is read.
     _key: str | None = field(default=None, init=False, repr=False, compare=False)
-    _deployment: Any = field(default=_UNSET, init=False, repr=False, compare=False)
+    _deployment: str | _Unset | None = field(default=_UNSET, init=False, repr=False, compare=False)
     _uid: str | None = field(default=None, init=False, repr=False, compare=False)
 
     def position(self, pointer: str | None = None) -> tuple[int | None, int | None]:

@@ -171,7 +171,7 @@ def _open_counts(history: History, window: Window, runs: pd.DataFrame) -> pd.Dat
         f"WHERE s.end_run IS NOT NULL AND {where} GROUP BY 1, 2", history.db, params=args)
     every = pd.Index(sorted(set(opened["run"]) | set(closed["run"]) | set(runs["run"])), name="run")
 
-    def per_run(frame: pd.DataFrame) -> pd.DataFrame:
+    def per_run(frame: Any) -> Any:  # a DataFrame (`pd` here is the module pandas() returned)
         wide = frame.pivot_table(index="run", columns="severity", values="n", aggfunc="sum", fill_value=0)
         return wide.reindex(index=every, columns=list(SEVERITIES), fill_value=0)
 

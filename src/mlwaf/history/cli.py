@@ -141,7 +141,7 @@ def _times(reports: list[Path], at: str | None, mtime: bool) -> list[tuple[int, 
     if untimed and at is None and not mtime:
         raise HistoryError(f"{untimed[0]} has no time (made with --reproducible): give its time with --at TIME, "
                            "or --mtime to use the file's modification time")
-    out = []
+    out: list[tuple[int, Path, str | None, str]] = []
     for path in reports:
         stamp = reading.generated_at(path)
         if stamp is not None:

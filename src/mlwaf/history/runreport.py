@@ -238,8 +238,8 @@ class Builder:
         deployment = self._deployment(key, location.get("path")) if self._described else None
         identity = model.identity(str(check_id), key, deployment)  # as finding_identity, the id normalized once
         share = self._strings.setdefault
-        status = item.get("status")
-        status = share(status, status)
+        written: Any = item.get("status")
+        status: str = share(written, written)
         listed = self.findings.get(identity)
         if listed is not None and _STATUS_RANK.get(listed.status, 0) >= _STATUS_RANK.get(status, 0):
             return

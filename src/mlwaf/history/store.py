@@ -137,7 +137,8 @@ class History:
             " (SELECT count(*) FROM not_assessed n WHERE n.run = r.id), r.policy FROM run r"
             + ("" if include_pruned else " WHERE r.pruned = 0") + " ORDER BY r.id"
         )
-        return [RunRow(*row[:8], bool(row[8])) for row in rows]
+        return [RunRow(rid, at, source_of_at, source, fingerprint, version, resources, unseen, bool(policy))
+                for rid, at, source_of_at, source, fingerprint, version, resources, unseen, policy in rows]
 
     def latest(self) -> RunRow | None:
         runs = self.runs()
@@ -337,8 +338,8 @@ class _Append:
         self.db.executemany("INSERT INTO resource (id, rid, type, name, path, deployment) VALUES (?,?,?,?,?,?)",
                             sorted((k, r.id, r.type, r.name, r.path, r.deployment) for k, r in current.items()
                                    if k not in known))
-        moved = [(r.id, r.name, r.path, k) for k, r in current.items() if k in known and known[k] != r.path]
-        self.db.executemany("UPDATE resource SET rid = ?, name = ?, path = ? WHERE id = ?", moved)
+        relabelled = [(r.id, r.name, r.path, k) for k, r in current.items() if k in known and known[k] != r.path]
+        self.db.executemany("UPDATE resource SET rid = ?, name = ?, path = ? WHERE id = ?", relabelled)
         spans = self._open("resource_span", "resource")
         self._seen_again("resource_span", (spans[k] for k in current.keys() & spans.keys()))
         gone_rows = list(self._rows("SELECT id, rid, path, deployment FROM resource WHERE id IN ({})",

@@ -57,10 +57,10 @@ def render(frame: pd.DataFrame, fmt: str, title: str) -> str:
 
         env = Environment(loader=PackageLoader("mlwaf.history", "templates"),
                           autoescape=select_autoescape(default=True, default_for_string=True))
-        numeric = {c for c, dtype in zip(frame.columns, frame.dtypes, strict=True) if dtype.kind in "iuf"}
+        numeric_columns = {c for c, dtype in zip(frame.columns, frame.dtypes, strict=True) if dtype.kind in "iuf"}
         rows = [[_text(v) for v in row] for row in frame.itertuples(index=False)]
         return env.get_template("table.html.j2").render(title=title, columns=list(frame.columns), rows=rows,
-                                                        numeric=numeric)
+                                                        numeric=numeric_columns)
     raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
 
 

@@ -16,8 +16,12 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mlwaf.policy import applicability, catalog
+
+if TYPE_CHECKING:
+    from mlwaf.check import CheckSpec
 
 REPO = Path(__file__).resolve().parents[3]
 FIXTURES = REPO / "checks" / "fixtures"
@@ -77,7 +81,7 @@ def compare(corpus: Path | None = CORPUS) -> list[Pair]:
 
     reg = registry.load(entry_points=False)
     pairs: list[Pair] = []
-    wanted: list[tuple[object, Pair]] = []
+    wanted: list[tuple[CheckSpec, Pair]] = []
     for spec in reg.sorted():
         for guid in spec.references.azure_policy:
             d = catalog.builtin_definition(guid)

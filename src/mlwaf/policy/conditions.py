@@ -69,7 +69,7 @@ class Env:
 
     aliases: AliasTable
     parameters: Mapping[str, Any]  # lower-case name -> value
-    api_version: str
+    api_version: str | Unresolved  # unresolved: a template resource with no apiVersion
     policy: Mapping[str, str] = field(default_factory=dict)  # what policy() returns
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
     seen: list[Seen] = field(default_factory=list)

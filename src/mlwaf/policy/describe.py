@@ -71,7 +71,7 @@ def initiative_info(i: Initiative) -> dict[str, Any]:
 
 def aliases_read(d: Definition, table: AliasTable | None = None) -> list[dict[str, Any]]:
     table = table or default_table()
-    out = []
+    out: list[dict[str, Any]] = []
     for alias in sorted(index.aliases_in(d.rule), key=str.lower):
         try:
             paths = dict(table.paths(alias))

@@ -103,12 +103,11 @@ def _embedded(resource: Resource, suffix: str, rtype: str) -> tuple[Resource, ..
     for i, item in enumerate(value):
         if not isinstance(item, dict):
             continue
-        name = item.get("name") if isinstance(item.get("name"), str) else str(i)
-        rid = (
-            item.get("id")
-            if isinstance(item.get("id"), str) and item["id"].startswith("/")
-            else f"{resource.id}/{suffix}/{name}"
-        )
+        written_name, written_id = item.get("name"), item.get("id")
+        name = written_name if isinstance(written_name, str) else str(i)
+        rid = f"{resource.id}/{suffix}/{name}"
+        if isinstance(written_id, str) and written_id.startswith("/"):
+            rid = written_id
         pointer = f"{resource.origin.pointer}/properties/{suffix}/{i}"
         out.append(
             Resource(

@@ -198,7 +198,7 @@ def _network(text: Any) -> tuple[Any, Any]:
     try:
         if "-" in text:
             lo, hi = (ipaddress.ip_address(p.strip()) for p in text.split("-", 1))
-            if lo.version != hi.version or hi < lo:
+            if lo.version != hi.version or int(hi) < int(lo):
                 raise ValueError("bad range")
             return lo, hi
         net = ipaddress.ip_network(text.strip(), strict=False)

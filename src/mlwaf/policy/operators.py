@@ -230,17 +230,22 @@ def compiled(op: str) -> Callable[[Any, Any, bool], bool | Unresolved]:
     """The comparison an operator key names, ready to call on (actual, expected, location).
     An unresolved value on either side makes the answer unknown."""
     low = op.lower()
+    base: Callable[[Any, Any, bool], bool]
     if low == "exists":
 
-        def base(a: Any, e: Any, loc: bool) -> bool:
+        def _exists_op(a: Any, e: Any, loc: bool) -> bool:
             return _exists(a, e)
+
+        base = _exists_op
     elif low in _POSITIVE:
         base = _POSITIVE[low]
     elif low in _NEGATED:
         positive = _POSITIVE[_NEGATED[low]]
 
-        def base(a: Any, e: Any, loc: bool) -> bool:
+        def _negated(a: Any, e: Any, loc: bool) -> bool:
             return not positive(a, e, loc)
+
+        base = _negated
     elif low in _ORDERINGS:
         base = _ORDERINGS[low]
     else:

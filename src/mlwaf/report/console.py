@@ -57,7 +57,7 @@ def print_summary(result: ScanResult, written: list[str], file: IO[str]) -> None
         s = pillars.get(p.value, {})
         c = s.get("counts", {})
         table.add_row(
-            p.title,
+            p.label,
             str(c.get("pass", 0)),
             str(c.get("fail", 0)),
             str(c.get("unknown", 0)),

@@ -236,7 +236,7 @@ def _page_data(result: ScanResult, specs: list[CheckSpec], ws_members: list[set[
         for s in specs
     ]
     return {
-        "pillars": [{"id": p.value, "title": p.title} for p in Pillar],
+        "pillars": [{"id": p.value, "title": p.label} for p in Pillar],
         "checks": checks,
         "resources": resources,
         "findings": findings,
@@ -304,7 +304,7 @@ def context(result: ScanResult) -> dict[str, Any]:
         pillars.append(
             {
                 "id": p.value,
-                "title": p.title,
+                "title": p.label,
                 "score": s.get("score"),
                 "coverage": s.get("coverage"),
                 "band": _band(s.get("score")),
@@ -327,7 +327,7 @@ def context(result: ScanResult) -> dict[str, Any]:
     # The workspace scopes, in scoring's order (two templates may declare one workspace id).
     ws_scopes = [s for s in scores.get("scopes", []) if s.get("kind") == "workspace"]
     scope_scores = {ws.uid: s for ws, s in zip(workspace_order(result.inventory), ws_scopes, strict=False)}
-    workspaces = []
+    workspaces: list[dict[str, Any]] = []
     ws_members: list[set[str]] = []
     for ws in sorted(result.inventory.of_type(WORKSPACES), key=lambda r: (r.name.lower(), r.key, r.deployment or "")):
         members = _workspace_members(result.inventory, ws)

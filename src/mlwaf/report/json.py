@@ -148,13 +148,10 @@ def dumps(data: Any) -> str:
     orjson: the stdlib encoder falls back to pure Python whenever `indent` is set, and was a third
     of a large scan's time. Values orjson refuses (integers beyond 64 bits, non-string keys) take
     the stdlib path, so the output never depends on which encoder ran."""
+    import orjson
+
     try:
-        import orjson
-    except ImportError:  # pragma: no cover - orjson is a dependency; keep working without it
-        orjson = None
-    if orjson is not None:
-        try:
-            return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE).decode("utf-8")
-        except TypeError:
-            pass
+        return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE).decode("utf-8")
+    except TypeError:
+        pass
     return json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False) + "\n"

@@ -98,7 +98,7 @@ def render(result: ScanResult) -> str:
         lines += ["", f"_{esc(note)}_"]
 
     lines += ["", "### Pillar scores", ""]
-    rows = [_score_row(Pillar(p).title, scores.get("pillars", {}).get(p, {})) for p in (x.value for x in Pillar)]
+    rows = [_score_row(Pillar(p).label, scores.get("pillars", {}).get(p, {})) for p in (x.value for x in Pillar)]
     rows.append(["**" + c + "**" for c in _score_row("Overall", scores.get("overall", {}))])
     lines += _table(
         ["Pillar", "Score", "Coverage", "Pass", "Fail", "Unknown", "Suppressed"], rows, "lrrrrrr"

@@ -109,7 +109,7 @@ def help_markdown(spec: CheckSpec) -> str:
     from mlwaf.registry import recommendation_ids
 
     recs = recommendation_ids()
-    lines = [f"**{spec.title}** ({spec.pillar.title}, {spec.severity.value} severity)", ""]
+    lines = [f"**{spec.title}** ({spec.pillar.label}, {spec.severity.value} severity)", ""]
     if spec.rationale:
         lines += [spec.rationale, ""]
     lines += ["**Remediation**", "", spec.remediation, ""]

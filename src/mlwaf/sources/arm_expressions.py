@@ -1327,7 +1327,7 @@ def _intersection(ctx: Context, first: Any, *rest: Any) -> Any:
             out = {k: v for k, v in out.items() if k in other and deep_equal(v, other[k])}
         return out
     _need(first, list)
-    result = []
+    result: list[Any] = []
     for x in first:
         if all(any(deep_equal(x, y) for y in _need(o, list)) for o in rest) and not any(
             deep_equal(x, r) for r in result

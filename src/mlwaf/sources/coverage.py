@@ -122,7 +122,7 @@ def diagnostic_types(checks: Iterable[CheckSpec]) -> tuple[str, ...]:
     """The types whose diagnostic settings a check reads (one call per resource of them)."""
     from mlwaf.checklib import READS_ATTR
 
-    out = []
+    out: list[str] = []
     for spec in checks:
         if DIAGNOSTIC_SETTINGS in (getattr(spec.fn, READS_ATTR, {}) or {}):
             out.extend(t.lower() for t in spec.resource_types)

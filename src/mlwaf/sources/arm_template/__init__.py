@@ -86,6 +86,7 @@ def read_template(template: dict[str, Any], doc: Document, pointer: str) -> Temp
 
 
 def _parameter_sets(template: dict[str, Any], doc: Document) -> tuple[list[ParameterSet], list[InputError]]:
-    declared = template.get("parameters") if isinstance(template.get("parameters"), dict) else {}
+    declared = template.get("parameters")
+    declared = declared if isinstance(declared, dict) else {}
     sets, messages = sets_for(declared, doc.path, doc.display, doc.options, doc.parameters)
     return sets, [template_error(doc, "", m) for m in messages]

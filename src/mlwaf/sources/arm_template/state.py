@@ -85,7 +85,8 @@ class TemplateState:
         self.pointer = pointer
         self.given = given
         self.placement = placement
-        params = template.get("parameters") if isinstance(template.get("parameters"), dict) else {}
+        params = template.get("parameters")
+        params = params if isinstance(params, dict) else {}
         self.params: dict[str, tuple[str, Any]] = {k.lower(): (k, v) for k, v in params.items()}
         self.secure: set[str] = {
             k for k, (_, spec) in self.params.items()
@@ -113,7 +114,8 @@ class TemplateState:
 
 
 def _variables(template: dict[str, Any], pointer: str) -> dict[str, Variable]:
-    variables = template.get("variables") if isinstance(template.get("variables"), dict) else {}
+    variables = template.get("variables")
+    variables = variables if isinstance(variables, dict) else {}
     out: dict[str, Variable] = {}
     for k, v in variables.items():
         if k == "copy" and isinstance(v, list):
