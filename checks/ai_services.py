@@ -6,34 +6,26 @@ from __future__ import annotations
 
 from mlwaf.check import (
     CheckContext,
-    Pillar,
     References,
     Resource,
     Severity,
     Verdict,
     check,
-    flag,
-    read,
-    unknown,
+    value_check,
 )
 from mlwaf.checklib import (
     COGNITIVE,
-    DIAGNOSTIC_READS,
     approved_private_endpoint,
-    diagnostic_logs,
-    differs,
     managed_identity,
     network_restricted,
-    reads,
 )
 
 AI_SECURITY = "https://learn.microsoft.com/azure/ai-services/security-features"
 
 
-@check(
+ai_local_auth = value_check(
     id="MLW-SEC-060",
     title="AI services account disables local (key) authentication",
-    pillar=Pillar.SECURITY,
     severity=Severity.HIGH,
     resource_types=[COGNITIVE],
     implements=["PLAT-12"],
@@ -47,23 +39,16 @@ AI_SECURITY = "https://learn.microsoft.com/azure/ai-services/security-features"
     rationale="API keys are shared, never expire and cannot be tied to a caller; Entra ID tokens can.",
     absent="No primary source is cited for an absent disableLocalAuth on AI services accounts, so absent is "
     "UNKNOWN.",
+    read="properties.disableLocalAuth", want=True,
+    missing="disableLocalAuth is not in the input and no documented default applies",
+    ok="Key authentication is disabled",
+    bad="API keys are accepted",
 )
-@reads("properties.disableLocalAuth")
-def ai_local_auth(resource: Resource, ctx: CheckContext) -> Verdict:
-    seen = read(resource, "properties.disableLocalAuth")
-    if seen.absent and not seen.unresolved:
-        return unknown("disableLocalAuth is not in the input and no documented default applies", seen)
-    return flag(
-        resource, "properties.disableLocalAuth", want=True,
-        ok="Key authentication is disabled",
-        bad="API keys are accepted",
-    )
 
 
 @check(
     id="MLW-SEC-061",
     title="AI services account restricts public network access",
-    pillar=Pillar.SECURITY,
     severity=Severity.MEDIUM,
     resource_types=[COGNITIVE],
     implements=["PLAT-11"],
@@ -78,10 +63,10 @@ def ai_local_auth(resource: Resource, ctx: CheckContext) -> Verdict:
     rationale="Model endpoints reachable from any network invite abuse of the model and its quota.",
     absent="Passes when publicNetworkAccess is Disabled or the firewall denies by default; no primary source is "
     "cited for either absent on AI services accounts, so otherwise an absent one is UNKNOWN.",
+    reads=["properties.publicNetworkAccess", "properties.networkAcls.defaultAction"],
+    differs="checkov CKV_AZURE_134 requires publicNetworkAccess 'Disabled'; like PSRule Azure.AI.PublicAccess this "
+    "check also passes a firewall with default action 'Deny'.",
 )
-@reads("properties.publicNetworkAccess", "properties.networkAcls.defaultAction")
-@differs("checkov CKV_AZURE_134 requires publicNetworkAccess 'Disabled'; like PSRule Azure.AI.PublicAccess this "
-         "check also passes a firewall with default action 'Deny'.")
 def ai_network(resource: Resource, ctx: CheckContext) -> Verdict:
     return network_restricted(resource)
 
@@ -89,7 +74,6 @@ def ai_network(resource: Resource, ctx: CheckContext) -> Verdict:
 @check(
     id="MLW-SEC-062",
     title="AI services account has an approved private endpoint",
-    pillar=Pillar.SECURITY,
     severity=Severity.MEDIUM,
     resource_types=[COGNITIVE],
     implements=["PLAT-11"],
@@ -100,12 +84,12 @@ def ai_network(resource: Resource, ctx: CheckContext) -> Verdict:
     ),
     rationale="Private endpoints keep prompts and completions on the private network.",
     absent="Absent privateEndpointConnections (and no private endpoint in the scan) means none.",
+    reads=["properties.privateEndpointConnections[*].properties.privateLinkServiceConnectionState.status"],
+    differs="Azure Policy d6759c02 reads only the resource's own privateEndpointConnections, which the provider fills "
+    "in after a private endpoint is created: a template that declares the endpoint beside the account is an approved "
+    "private path here, while the policy audits the account's deployment request (and finds it compliant once the "
+    "connection exists).",
 )
-@differs("Azure Policy d6759c02 reads only the resource's own privateEndpointConnections, which the provider "
-         "fills in after a private endpoint is created: a template that declares the endpoint beside the "
-         "account is an approved private path here, while the policy audits the account's deployment request "
-         "(and finds it compliant once the connection exists).")
-@reads("properties.privateEndpointConnections[*].properties.privateLinkServiceConnectionState.status")
 def ai_private_endpoint(resource: Resource, ctx: CheckContext) -> Verdict:
     return approved_private_endpoint(resource, ctx)
 
@@ -113,7 +97,6 @@ def ai_private_endpoint(resource: Resource, ctx: CheckContext) -> Verdict:
 @check(
     id="MLW-SEC-063",
     title="AI services account has a managed identity",
-    pillar=Pillar.SECURITY,
     severity=Severity.LOW,
     resource_types=[COGNITIVE],
     implements=["AML-SEC-05"],
@@ -125,32 +108,9 @@ def ai_private_endpoint(resource: Resource, ctx: CheckContext) -> Verdict:
     ),
     rationale="The account reaches customer-managed keys, storage and search with its identity, not secrets.",
     absent="No primary source is cited for an absent identity on AI services accounts, so absent is UNKNOWN.",
+    reads=["identity.type", "kind"],
+    differs="PSRule Azure.AI.ManagedIdentity applies only to kind TextAnalytics; this check applies to every account "
+    "kind, as Azure Policy fe3fd216 does.",
 )
-@reads("identity.type", "kind")
-@differs("PSRule Azure.AI.ManagedIdentity applies only to kind TextAnalytics; this check applies to every "
-         "account kind, as Azure Policy fe3fd216 does.")
 def ai_identity(resource: Resource, ctx: CheckContext) -> Verdict:
     return managed_identity(resource, "No managed identity")
-
-
-@check(
-    id="MLW-OPS-012",
-    title="AI services account resource logs are collected",
-    pillar=Pillar.OPERATIONAL_EXCELLENCE,
-    severity=Severity.LOW,
-    resource_types=[COGNITIVE],
-    implements=["PLAT-13"],
-    remediation="Add a diagnostic setting on the account with categoryGroup 'allLogs' (or 'audit') enabled.",
-    references=References(
-        docs=["https://learn.microsoft.com/azure/ai-services/diagnostic-logging"],
-        azure_policy=["1b4d1c4e-934c-4703-944c-27c82c06bebb"],
-    ),
-    rationale="An audit trail of model calls behind hubs and projects, for abuse and incident analysis.",
-    absent="Diagnostic settings are separate extension resources: none in an offline input is UNKNOWN; a live "
-    "scan fails on none.",
-)
-@differs("Azure Policy 1b4d1c4e is satisfied by any diagnostic setting that lists logs, enabled or not; this "
-         "check needs an enabled log category and a destination.")
-@reads(related=DIAGNOSTIC_READS)
-def ai_diagnostic_logs(resource: Resource, ctx: CheckContext) -> Verdict:
-    return diagnostic_logs(resource, ctx, "AI services account")

@@ -11,7 +11,6 @@ from mlwaf.armid import name_of as armid_name
 from mlwaf.check import (
     CheckContext,
     Param,
-    Pillar,
     References,
     Resource,
     Seen,
@@ -34,14 +33,12 @@ from mlwaf.checklib import (
     attached_computes,
     cluster_pools,
     compute_type,
-    differs,
     environment,
     is_gpu_size,
     is_production,
     normalize_size,
     not_attached,
     pool_mode,
-    reads,
     tag,
     workspace_of,
 )
@@ -75,7 +72,6 @@ _MODE_DEFAULTS = [D.AKS_ONLY_POOL_MODE, D.AKS_CHILD_ONLY_POOL_MODE]
 @check(
     id="MLW-PERF-020",
     title="Inference node pools of an attached AKS cluster autoscale",
-    pillar=Pillar.PERFORMANCE_EFFICIENCY,
     severity=Severity.MEDIUM,
     resource_types=[AKS],
     implements=["AML-PERF-03", "PLAT-07"],
@@ -90,12 +86,13 @@ _MODE_DEFAULTS = [D.AKS_ONLY_POOL_MODE, D.AKS_CHILD_ONLY_POOL_MODE]
     "needs one), and otherwise UNKNOWN, never taken for a user pool. An autoscaling pool without minCount or "
     "maxCount is UNKNOWN.",
     defaults=[*_MODE_DEFAULTS, D.AKS_POOL_AUTOSCALING, D.AKS_CHILD_POOL_AUTOSCALING],
+    reads=["properties.agentPoolProfiles[*].name", "properties.agentPoolProfiles[*].mode",
+           "properties.agentPoolProfiles[*].enableAutoScaling", "properties.agentPoolProfiles[*].minCount",
+           "properties.agentPoolProfiles[*].maxCount"],
+    reads_related=_POOL_READS,
+    differs="PSRule Azure.AKS.AutoScaling requires autoscaling on every VirtualMachineScaleSets pool; this check "
+    "judges the user pools that run models and ignores the system pool.",
 )
-@reads("properties.agentPoolProfiles[*].name", "properties.agentPoolProfiles[*].mode",
-       "properties.agentPoolProfiles[*].enableAutoScaling", "properties.agentPoolProfiles[*].minCount",
-       "properties.agentPoolProfiles[*].maxCount", related=_POOL_READS)
-@differs("PSRule Azure.AKS.AutoScaling requires autoscaling on every VirtualMachineScaleSets pool; this check "
-         "judges the user pools that run models and ignores the system pool.")
 def aks_autoscale(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := not_attached(resource, ctx):
         return v
@@ -130,7 +127,6 @@ def aks_autoscale(resource: Resource, ctx: CheckContext) -> Verdict:
 @check(
     id="MLW-REL-021",
     title="Node pools of an attached AKS cluster span availability zones",
-    pillar=Pillar.RELIABILITY,
     severity=Severity.MEDIUM,
     resource_types=[AKS],
     implements=["AML-REL-01", "PLAT-10"],
@@ -141,9 +137,9 @@ def aks_autoscale(resource: Resource, ctx: CheckContext) -> Verdict:
     ),
     rationale="A zone outage should not take down model serving.",
     absent="Absent availabilityZones means the pool is in no zone (regional placement only).",
+    reads=["properties.agentPoolProfiles[*].name", "properties.agentPoolProfiles[*].availabilityZones[*]"],
+    reads_related=_POOL_READS,
 )
-@reads("properties.agentPoolProfiles[*].name", "properties.agentPoolProfiles[*].availabilityZones[*]",
-       related=_POOL_READS)
 def aks_zones(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := not_attached(resource, ctx):
         return v
@@ -162,7 +158,6 @@ def aks_zones(resource: Resource, ctx: CheckContext) -> Verdict:
 @check(
     id="MLW-PERF-021",
     title="GPU nodes of an attached AKS cluster are isolated in tainted user pools",
-    pillar=Pillar.PERFORMANCE_EFFICIENCY,
     severity=Severity.LOW,
     resource_types=[AKS],
     implements=["PLAT-14"],
@@ -173,9 +168,10 @@ def aks_zones(resource: Resource, ctx: CheckContext) -> Verdict:
     absent="Absent nodeTaints means none. A pool's mode is required by the API and has no default: a pool without "
     "one is the System pool when it is the cluster's only pool, and otherwise UNKNOWN.",
     defaults=_MODE_DEFAULTS,
+    reads=["properties.agentPoolProfiles[*].name", "properties.agentPoolProfiles[*].vmSize",
+           "properties.agentPoolProfiles[*].mode", "properties.agentPoolProfiles[*].nodeTaints[*]"],
+    reads_related=_POOL_READS,
 )
-@reads("properties.agentPoolProfiles[*].name", "properties.agentPoolProfiles[*].vmSize",
-       "properties.agentPoolProfiles[*].mode", "properties.agentPoolProfiles[*].nodeTaints[*]", related=_POOL_READS)
 def aks_gpu_isolation(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := not_attached(resource, ctx):
         return v
@@ -280,7 +276,6 @@ def _production_inference(resource: Resource, ctx: CheckContext) -> _Inference |
 @check(
     id="MLW-REL-033",
     title="Production AKS inference has a non-production cluster to test on",
-    pillar=Pillar.RELIABILITY,
     severity=Severity.MEDIUM,
     resource_types=[COMPUTE],
     implements=["DSP-05"],
@@ -294,8 +289,9 @@ def _production_inference(resource: Resource, ctx: CheckContext) -> _Inference |
     "workspace); without environment or project tags the check is not applicable. Non-production clusters are "
     "AKS clusters of the same project (tags on the cluster or on the workspaces attaching it) and clusters that "
     "non-production computes of the project attach; only resources in the scan are seen.",
+    reads=["properties.computeType", "properties.resourceId", "tags.*"],
+    reads_related=_TEST_READS,
 )
-@reads("properties.computeType", "properties.resourceId", "tags.*", related=_TEST_READS)
 def aks_test_cluster(resource: Resource, ctx: CheckContext) -> Verdict:
     found = _production_inference(resource, ctx)
     if isinstance(found, Verdict):
@@ -325,7 +321,6 @@ def _sizes(cluster: Resource, ctx: CheckContext, user_only: bool) -> dict[str, s
 @check(
     id="MLW-PERF-007",
     title="A non-production cluster has the production node sizes for stress tests",
-    pillar=Pillar.PERFORMANCE_EFFICIENCY,
     severity=Severity.LOW,
     resource_types=[COMPUTE],
     implements=["DSP-07"],
@@ -340,8 +335,9 @@ def _sizes(cluster: Resource, ctx: CheckContext, user_only: bool) -> dict[str, s
     "gating and tags as MLW-REL-033. A pool without mode (required by the API) makes the production sizes UNKNOWN "
     "unless it is the cluster's only pool (then the System pool).",
     defaults=_MODE_DEFAULTS,
+    reads=["properties.computeType", "properties.resourceId", "tags.*"],
+    reads_related=_TEST_READS,
 )
-@reads("properties.computeType", "properties.resourceId", "tags.*", related=_TEST_READS)
 def aks_test_cluster_sku(resource: Resource, ctx: CheckContext) -> Verdict:
     found = _production_inference(resource, ctx)
     if isinstance(found, Verdict):

@@ -6,8 +6,8 @@ from __future__ import annotations
 from mlwaf import defaults as D
 from mlwaf.check import (
     CheckContext,
+    Guard,
     Param,
-    Pillar,
     References,
     Resource,
     Severity,
@@ -21,6 +21,7 @@ from mlwaf.check import (
     required,
     unknown,
     unresolved,
+    value_check,
 )
 from mlwaf.checklib import (
     BATCH_DEPLOYMENT,
@@ -31,14 +32,12 @@ from mlwaf.checklib import (
     batch_compute,
     compute_instance_verdict,
     compute_type,
-    differs,
     duration_seconds,
     environment,
     is_gpu_size,
     is_production,
     managed_identity,
     read_default,
-    reads,
     workspace_network,
 )
 
@@ -63,10 +62,14 @@ def _only(resource: Resource, *types: str) -> Verdict | None:
     return None
 
 
-@check(
+def only(*types: str) -> Guard:
+    """A declared check's guard: the compute types it is about (see _only)."""
+    return Guard(lambda resource, ctx: _only(resource, *types), reads=("properties.computeType",))
+
+
+compute_local_auth = value_check(
     id="MLW-SEC-010",
     title="Compute disables local authentication",
-    pillar=Pillar.SECURITY,
     severity=Severity.HIGH,
     resource_types=[COMPUTE],
     implements=["AML-SEC-06"],
@@ -81,25 +84,17 @@ def _only(resource: Resource, *types: str) -> Verdict | None:
     rationale="Local accounts bypass Entra ID conditional access and auditing.",
     absent="Absent disableLocalAuth means false: local authentication is enabled (an opt-out the API gives no "
     "default, so not opted out).",
-    defaults=[D.COMPUTE_DISABLE_LOCAL_AUTH],
+    differs="PSRule Azure.ML.DisableLocalAuth applies to every compute type; local authentication only exists on "
+    "compute instances and clusters, so attached AKS, Kubernetes and other computes are not applicable here.",
+    read=D.COMPUTE_DISABLE_LOCAL_AUTH, want=True, when=only(*MANAGED_COMPUTE),
+    ok="Local authentication is disabled",
+    bad="Local authentication is enabled",
 )
-@reads("properties.computeType", "properties.disableLocalAuth")
-@differs("PSRule Azure.ML.DisableLocalAuth applies to every compute type; local authentication only exists on "
-         "compute instances and clusters, so attached AKS, Kubernetes and other computes are not applicable here.")
-def compute_local_auth(resource: Resource, ctx: CheckContext) -> Verdict:
-    if v := _only(resource, *MANAGED_COMPUTE):
-        return v
-    return flag(
-        resource, D.COMPUTE_DISABLE_LOCAL_AUTH, want=True,
-        ok="Local authentication is disabled",
-        bad="Local authentication is enabled",
-    )
 
 
 @check(
     id="MLW-SEC-011",
     title="Compute has no public IP address",
-    pillar=Pillar.SECURITY,
     severity=Severity.HIGH,
     resource_types=[COMPUTE],
     implements=["AML-SEC-08"],
@@ -112,8 +107,8 @@ def compute_local_auth(resource: Resource, ctx: CheckContext) -> Verdict:
     absent="Clusters: absent enableNodePublicIp means true, nodes get public IPs (REST default). Instances: the "
     "REST specification gives no default, so absent is UNKNOWN.",
     defaults=[D.CLUSTER_NODE_PUBLIC_IP],
+    reads=["properties.computeType", "properties.properties.enableNodePublicIp"],
 )
-@reads("properties.computeType", "properties.properties.enableNodePublicIp")
 def compute_public_ip(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := _only(resource, *MANAGED_COMPUTE):
         return v
@@ -135,7 +130,6 @@ def compute_public_ip(resource: Resource, ctx: CheckContext) -> Verdict:
 @check(
     id="MLW-SEC-012",
     title="Compute keeps the public SSH port closed",
-    pillar=Pillar.SECURITY,
     severity=Severity.MEDIUM,
     resource_types=[COMPUTE],
     implements=["AML-SEC-07"],
@@ -156,14 +150,10 @@ def compute_public_ip(resource: Resource, ctx: CheckContext) -> Verdict:
     "Instances: absent sshPublicAccess means 'Disabled' (API default).",
     defaults=[D.INSTANCE_SSH_PUBLIC_ACCESS, D.CLUSTER_REMOTE_LOGIN_PORT, D.CLUSTER_NODE_PUBLIC_IP,
               D.WORKSPACE_ISOLATION_MODE],
-)
-@reads(
-    "properties.computeType",
-    "properties.properties.sshSettings.sshPublicAccess",
-    "properties.properties.remoteLoginPortPublicAccess",
-    "properties.properties.subnet.id",
-    "properties.properties.enableNodePublicIp",
-    related={WORKSPACE: ["properties.managedNetwork.isolationMode"]},
+    reads=["properties.computeType", "properties.properties.sshSettings.sshPublicAccess",
+           "properties.properties.remoteLoginPortPublicAccess", "properties.properties.subnet.id",
+           "properties.properties.enableNodePublicIp"],
+    reads_related={WORKSPACE: ["properties.managedNetwork.isolationMode"]},
 )
 def compute_ssh(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := _only(resource, *MANAGED_COMPUTE):
@@ -207,7 +197,6 @@ def compute_ssh(resource: Resource, ctx: CheckContext) -> Verdict:
 @check(
     id="MLW-SEC-013",
     title="Compute runs in a virtual network",
-    pillar=Pillar.SECURITY,
     severity=Severity.MEDIUM,
     resource_types=[COMPUTE],
     implements=["AML-SEC-08"],
@@ -223,15 +212,12 @@ def compute_ssh(resource: Resource, ctx: CheckContext) -> Verdict:
     absent="Absent subnet means none. Computes of a workspace with a managed network are in that "
     "network; without a subnet and with the workspace not in the scan the verdict is UNKNOWN.",
     defaults=[D.WORKSPACE_ISOLATION_MODE],
+    reads=["properties.computeType", "properties.properties.subnet.id"],
+    reads_related={WORKSPACE: ["properties.managedNetwork.isolationMode"]},
+    differs="PSRule Azure.ML.ComputeVnet (and Azure Policy 7804b5c7) require properties.properties.subnet.id; a "
+    "compute of a workspace with a managed virtual network has no subnet but is in that network, so this check passes "
+    "it.",
 )
-@reads(
-    "properties.computeType",
-    "properties.properties.subnet.id",
-    related={WORKSPACE: ["properties.managedNetwork.isolationMode"]},
-)
-@differs("PSRule Azure.ML.ComputeVnet (and Azure Policy 7804b5c7) require properties.properties.subnet.id; a "
-         "compute of a workspace with a managed virtual network has no subnet but is in that network, so this "
-         "check passes it.")
 def compute_vnet(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := _only(resource, *MANAGED_COMPUTE):
         return v
@@ -251,7 +237,6 @@ def compute_vnet(resource: Resource, ctx: CheckContext) -> Verdict:
 @check(
     id="MLW-COST-001",
     title="Compute instance shuts down when idle or on a schedule",
-    pillar=Pillar.COST_OPTIMIZATION,
     severity=Severity.MEDIUM,
     resource_types=[COMPUTE],
     implements=["AML-COST-05", "PLAT-05"],
@@ -268,15 +253,12 @@ def compute_vnet(resource: Resource, ctx: CheckContext) -> Verdict:
     "idle shutdown) or a resource read at a preview version shows its absence; elsewhere no idle shutdown and no "
     "enabled stop schedule is UNKNOWN. A stop schedule without a status is not counted as enabled (no default).",
     defaults=[D.INSTANCE_IDLE_SHUTDOWN],
+    reads=["properties.computeType", "properties.properties.idleTimeBeforeShutdown",
+           "properties.properties.schedules.computeStartStop[*].action",
+           "properties.properties.schedules.computeStartStop[*].status"],
+    differs="PSRule Azure.ML.ComputeIdleShutdown and Azure Policy 679ddf89 require idleTimeBeforeShutdown; the "
+    "Well-Architected guidance accepts a start/stop schedule instead, so an enabled stop schedule passes here.",
 )
-@reads(
-    "properties.computeType",
-    "properties.properties.idleTimeBeforeShutdown",
-    "properties.properties.schedules.computeStartStop[*].action",
-    "properties.properties.schedules.computeStartStop[*].status",
-)
-@differs("PSRule Azure.ML.ComputeIdleShutdown and Azure Policy 679ddf89 require idleTimeBeforeShutdown; the "
-         "Well-Architected guidance accepts a start/stop schedule instead, so an enabled stop schedule passes here.")
 def compute_idle_shutdown(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := _only(resource, "computeinstance"):
         return v
@@ -305,7 +287,6 @@ def compute_idle_shutdown(resource: Resource, ctx: CheckContext) -> Verdict:
 @check(
     id="MLW-COST-002",
     title="Compute cluster scales to zero nodes",
-    pillar=Pillar.COST_OPTIMIZATION,
     severity=Severity.MEDIUM,
     resource_types=[COMPUTE],
     implements=["AML-COST-02"],
@@ -314,8 +295,8 @@ def compute_idle_shutdown(resource: Resource, ctx: CheckContext) -> Verdict:
     rationale="A cluster with a minimum above zero bills for idle nodes around the clock.",
     absent="Absent minNodeCount means 0 (API default).",
     defaults=[D.CLUSTER_MIN_NODES],
+    reads=["properties.computeType", "properties.properties.scaleSettings.minNodeCount"],
 )
-@reads("properties.computeType", "properties.properties.scaleSettings.minNodeCount")
 def cluster_min_nodes(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := _only(resource, "amlcompute"):
         return v
@@ -331,10 +312,9 @@ def cluster_min_nodes(resource: Resource, ctx: CheckContext) -> Verdict:
     return fail(f"Keeps {count} node(s) running when idle", seen)
 
 
-@check(
+compute_latest_image = value_check(
     id="MLW-SEC-017",
     title="Compute instance runs the latest OS image",
-    pillar=Pillar.SECURITY,
     severity=Severity.MEDIUM,
     resource_types=[COMPUTE],
     implements=["AML-SEC-09"],
@@ -347,25 +327,16 @@ def cluster_min_nodes(resource: Resource, ctx: CheckContext) -> Verdict:
     rationale="Compute instances keep the OS image they were created with; an old image misses security fixes.",
     absent="osImageMetadata is reported by the service on a GET of a running instance; templates and exports "
     "without it give UNKNOWN.",
+    read="properties.properties.osImageMetadata.isLatestOsImageVersion", want=True, when=only("computeinstance"),
+    missing="The input does not report osImageMetadata (only a GET of the instance does)",
+    ok="Runs the latest OS image",
+    bad="Runs an outdated OS image: recreate the instance",
 )
-@reads("properties.computeType", "properties.properties.osImageMetadata.isLatestOsImageVersion")
-def compute_latest_image(resource: Resource, ctx: CheckContext) -> Verdict:
-    if v := _only(resource, "computeinstance"):
-        return v
-    seen = read(resource, "properties.properties.osImageMetadata.isLatestOsImageVersion")
-    if v := unresolved(seen):
-        return v
-    if seen.absent:
-        return unknown("The input does not report osImageMetadata (only a GET of the instance does)", seen)
-    if seen.value is True:
-        return passed("Runs the latest OS image", seen)
-    return fail("Runs an outdated OS image: recreate the instance", seen)
 
 
 @check(
     id="MLW-SEC-018",
     title="Compute has a managed identity",
-    pillar=Pillar.SECURITY,
     severity=Severity.LOW,
     resource_types=[COMPUTE],
     implements=["AML-SEC-05"],
@@ -375,18 +346,17 @@ def compute_latest_image(resource: Resource, ctx: CheckContext) -> Verdict:
     rationale="Jobs reach data and registries with the compute's managed identity rather than with secrets.",
     absent="Absent identity means none (type None): the identity is optional.",
     defaults=[D.COMPUTE_IDENTITY],
+    reads=["properties.computeType", "identity.type"],
 )
-@reads("properties.computeType", "identity.type")
 def compute_identity(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := _only(resource, *MANAGED_COMPUTE):
         return v
     return managed_identity(resource, "The compute has no managed identity", D.COMPUTE_IDENTITY)
 
 
-@check(
+aks_compute_tls = value_check(
     id="MLW-SEC-019",
     title="Attached AKS inference compute uses TLS",
-    pillar=Pillar.SECURITY,
     severity=Severity.MEDIUM,
     resource_types=[COMPUTE],
     implements=["AML-SEC-13", "PLAT-16"],
@@ -396,24 +366,15 @@ def compute_identity(resource: Resource, ctx: CheckContext) -> Verdict:
     rationale="Scoring requests to an AKS compute without TLS travel in clear text.",
     absent="The REST specification sets no default for sslConfiguration: absent means TLS is not switched on "
     "('Disabled').",
-    defaults=[D.AKS_COMPUTE_SSL_STATUS],
+    read=D.AKS_COMPUTE_SSL_STATUS, want=("Enabled", "Auto"), when=only("aks"),
+    ok="TLS is {value}",
+    bad="Scoring traffic is not encrypted (sslConfiguration Disabled)",
 )
-@reads("properties.computeType", "properties.properties.sslConfiguration.status")
-def aks_compute_tls(resource: Resource, ctx: CheckContext) -> Verdict:
-    if v := _only(resource, "aks"):
-        return v
-    seen = read(resource, D.AKS_COMPUTE_SSL_STATUS)
-    if v := unresolved(seen):
-        return v
-    if seen.lower() in ("enabled", "auto"):
-        return passed(f"TLS is {seen.value}", seen)
-    return fail("Scoring traffic is not encrypted (sslConfiguration Disabled)", seen)
 
 
 @check(
     id="MLW-COST-003",
     title="Compute cluster releases idle nodes quickly",
-    pillar=Pillar.COST_OPTIMIZATION,
     severity=Severity.LOW,
     resource_types=[COMPUTE],
     implements=["AML-COST-02"],
@@ -425,8 +386,8 @@ def aks_compute_tls(resource: Resource, ctx: CheckContext) -> Verdict:
     rationale="Nodes bill for as long as they wait for more work; a long scale-down delay keeps them running.",
     absent="The REST specification sets no default for nodeIdleTimeBeforeScaleDown (120 seconds is what the az "
     "ml CLI sends, not an API default), so absent is UNKNOWN.",
+    reads=["properties.computeType", "properties.properties.scaleSettings.nodeIdleTimeBeforeScaleDown"],
 )
-@reads("properties.computeType", "properties.properties.scaleSettings.nodeIdleTimeBeforeScaleDown")
 def cluster_scale_down_delay(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := _only(resource, "amlcompute"):
         return v
@@ -448,7 +409,6 @@ def cluster_scale_down_delay(resource: Resource, ctx: CheckContext) -> Verdict:
 @check(
     id="MLW-COST-004",
     title="Compute instance uses a CPU size",
-    pillar=Pillar.COST_OPTIMIZATION,
     severity=Severity.LOW,
     resource_types=[COMPUTE],
     implements=["AML-COST-01", "AML-PERF-02"],
@@ -459,8 +419,8 @@ def cluster_scale_down_delay(resource: Resource, ctx: CheckContext) -> Verdict:
     "whether or not its GPU is busy.",
     absent="The REST specification neither requires vmSize for compute instances nor gives it a default, so "
     "absent is UNKNOWN. GPU sizes are the N-series (size table shipped with mlwaf).",
+    reads=["properties.computeType", "properties.properties.vmSize"],
 )
-@reads("properties.computeType", "properties.properties.vmSize")
 def instance_cpu_size(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := _only(resource, "computeinstance"):
         return v
@@ -475,7 +435,6 @@ def instance_cpu_size(resource: Resource, ctx: CheckContext) -> Verdict:
 @check(
     id="MLW-COST-005",
     title="Non-production compute clusters use low-priority VMs",
-    pillar=Pillar.COST_OPTIMIZATION,
     severity=Severity.LOW,
     resource_types=[COMPUTE],
     implements=["AML-COST-04", "PLAT-06"],
@@ -491,8 +450,9 @@ def instance_cpu_size(resource: Resource, ctx: CheckContext) -> Verdict:
     absent="Absent vmPriority means 'Dedicated' (low priority is the setting to switch on). Without an "
     "environment tag the check is not applicable.",
     defaults=[D.CLUSTER_VM_PRIORITY],
+    reads=["properties.computeType", "properties.properties.vmPriority", "tags.*"],
+    reads_related={WORKSPACE: ["tags.*"]},
 )
-@reads("properties.computeType", "properties.properties.vmPriority", "tags.*", related={WORKSPACE: ["tags.*"]})
 def nonprod_low_priority(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := _only(resource, "amlcompute"):
         return v
@@ -513,7 +473,6 @@ def nonprod_low_priority(resource: Resource, ctx: CheckContext) -> Verdict:
 @check(
     id="MLW-PERF-001",
     title="Compute cluster can scale out",
-    pillar=Pillar.PERFORMANCE_EFFICIENCY,
     severity=Severity.LOW,
     resource_types=[COMPUTE],
     implements=["AML-REL-02", "AML-PERF-01"],
@@ -523,11 +482,8 @@ def nonprod_low_priority(resource: Resource, ctx: CheckContext) -> Verdict:
     "out under load.",
     absent="maxNodeCount is required by the API; absent is UNKNOWN. Absent minNodeCount means 0.",
     defaults=[D.CLUSTER_MIN_NODES],
-)
-@reads(
-    "properties.computeType",
-    "properties.properties.scaleSettings.maxNodeCount",
-    "properties.properties.scaleSettings.minNodeCount",
+    reads=["properties.computeType", "properties.properties.scaleSettings.maxNodeCount",
+           "properties.properties.scaleSettings.minNodeCount"],
 )
 def cluster_scale_out(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := _only(resource, "amlcompute"):
@@ -550,7 +506,6 @@ def cluster_scale_out(resource: Resource, ctx: CheckContext) -> Verdict:
 @check(
     id="MLW-PERF-002",
     title="Training jobs run on clusters, not compute instances",
-    pillar=Pillar.PERFORMANCE_EFFICIENCY,
     severity=Severity.LOW,
     resource_types=[JOB],
     implements=["AML-PERF-01"],
@@ -561,8 +516,9 @@ def cluster_scale_out(resource: Resource, ctx: CheckContext) -> Verdict:
     absent="Command, sweep and AutoML jobs without computeId run on serverless compute, which passes. A pipeline "
     "job without computeId runs its steps on the compute each step or its default_compute setting names, which "
     "mlwaf does not resolve: UNKNOWN.",
+    reads=["properties.computeId", "properties.jobType"],
+    reads_related={COMPUTE: ["properties.computeType"]},
 )
-@reads("properties.computeId", "properties.jobType", related={COMPUTE: ["properties.computeType"]})
 def job_on_cluster(resource: Resource, ctx: CheckContext) -> Verdict:
     target = read(resource, "properties.computeId")
     kind = read(resource, "properties.jobType")
@@ -579,7 +535,6 @@ def job_on_cluster(resource: Resource, ctx: CheckContext) -> Verdict:
 @check(
     id="MLW-REL-004",
     title="Batch inference clusters use dedicated VMs",
-    pillar=Pillar.RELIABILITY,
     severity=Severity.MEDIUM,
     resource_types=[BATCH_DEPLOYMENT],
     implements=["AML-REL-08"],
@@ -588,8 +543,9 @@ def job_on_cluster(resource: Resource, ctx: CheckContext) -> Verdict:
     rationale="Low-priority nodes are preempted and can stall batch scoring that a business process waits for.",
     absent="Absent vmPriority on the cluster means 'Dedicated' (low priority is the setting to switch on).",
     defaults=[D.CLUSTER_VM_PRIORITY],
+    reads=["properties.compute"],
+    reads_related={COMPUTE: ["properties.computeType", "properties.properties.vmPriority"]},
 )
-@reads("properties.compute", related={COMPUTE: ["properties.computeType", "properties.properties.vmPriority"]})
 def batch_dedicated(resource: Resource, ctx: CheckContext) -> Verdict:
     verdict, target, compute = batch_compute(resource, ctx)
     if compute is None:
@@ -607,7 +563,6 @@ def batch_dedicated(resource: Resource, ctx: CheckContext) -> Verdict:
 @check(
     id="MLW-PERF-006",
     title="Batch deployments score on compute clusters",
-    pillar=Pillar.PERFORMANCE_EFFICIENCY,
     severity=Severity.MEDIUM,
     resource_types=[BATCH_DEPLOYMENT],
     implements=["DSP-08"],
@@ -621,8 +576,9 @@ def batch_dedicated(resource: Resource, ctx: CheckContext) -> Verdict:
     "instance or another single target cannot scale out, so large scoring runs take longer and block other work.",
     absent="properties.compute has no REST default: absent or unresolved is UNKNOWN, as is a compute the scan "
     "does not contain. Whether runs are orchestrated (pipelines, Data Factory) is not in the resources.",
+    reads=["properties.compute"],
+    reads_related={COMPUTE: ["properties.computeType"]},
 )
-@reads("properties.compute", related={COMPUTE: ["properties.computeType"]})
 def batch_on_cluster(resource: Resource, ctx: CheckContext) -> Verdict:
     verdict, target, compute = batch_compute(resource, ctx)
     if compute is None:
@@ -640,7 +596,6 @@ def batch_on_cluster(resource: Resource, ctx: CheckContext) -> Verdict:
 @check(
     id="MLW-COST-008",
     title="Hyperparameter sweeps stop poor trials early",
-    pillar=Pillar.COST_OPTIMIZATION,
     severity=Severity.LOW,
     resource_types=[JOB],
     implements=["AML-COST-03"],
@@ -653,8 +608,8 @@ def batch_on_cluster(resource: Resource, ctx: CheckContext) -> Verdict:
     "the ones already far behind.",
     absent="Only sweep jobs (jobType Sweep) in the scan are judged; an absent earlyTermination means none. "
     "Other job types are not applicable.",
+    reads=["properties.jobType", "properties.earlyTermination.policyType"],
 )
-@reads("properties.jobType", "properties.earlyTermination.policyType")
 def sweep_early_termination(resource: Resource, ctx: CheckContext) -> Verdict:
     kind = read(resource, "properties.jobType")
     if v := unresolved(kind):

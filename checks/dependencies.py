@@ -8,32 +8,30 @@ from __future__ import annotations
 from mlwaf import defaults as D
 from mlwaf.check import (
     CheckContext,
-    Pillar,
     References,
     Resource,
     Severity,
     Verdict,
     check,
     fail,
-    flag,
+    is_set,
     passed,
     read,
-    required,
     unknown,
     unresolved,
+    value_check,
 )
 from mlwaf.checklib import (
     ACR_REPLICATION,
     APP_INSIGHTS,
     CONTAINER_REGISTRY,
+    DEPENDENCY_ONLY,
     KEY_VAULT,
     STORAGE,
     acr_zone_redundant_region,
-    differs,
     network_restricted,
     not_a_dependency,
     public_access_disabled,
-    reads,
 )
 
 SECURE_WS = "https://learn.microsoft.com/azure/machine-learning/how-to-secure-workspace-vnet"
@@ -43,7 +41,6 @@ WAF_AML = "https://learn.microsoft.com/azure/well-architected/service-guides/azu
 @check(
     id="MLW-SEC-040",
     title="Workspace storage account blocks public network access",
-    pillar=Pillar.SECURITY,
     severity=Severity.MEDIUM,
     resource_types=[STORAGE],
     implements=["AML-SEC-04"],
@@ -54,19 +51,18 @@ WAF_AML = "https://learn.microsoft.com/azure/well-architected/service-guides/azu
     absent="Absent publicNetworkAccess means 'Enabled' (optional, no default: not disabled); absent "
     "networkAcls.defaultAction means 'Allow' (REST default).",
     defaults=[D.STORAGE_PUBLIC_NETWORK_ACCESS, D.STORAGE_NETWORK_DEFAULT_ACTION],
+    reads=["properties.publicNetworkAccess", "properties.networkAcls.defaultAction"],
+    differs="PSRule Azure.Storage.Firewall and checkov CKV_AZURE_35 look only at networkAcls.defaultAction; this check "
+    "also passes an account with publicNetworkAccess 'Disabled', which blocks public traffic whatever the firewall "
+    "says.",
 )
-@reads("properties.publicNetworkAccess", "properties.networkAcls.defaultAction")
-@differs("PSRule Azure.Storage.Firewall and checkov CKV_AZURE_35 look only at networkAcls.defaultAction; this "
-         "check also passes an account with publicNetworkAccess 'Disabled', which blocks public traffic whatever "
-         "the firewall says.")
 def storage_network(resource: Resource, ctx: CheckContext) -> Verdict:
     return not_a_dependency(resource, ctx) or network_restricted(resource)
 
 
-@check(
+storage_shared_key = value_check(
     id="MLW-SEC-041",
     title="Workspace storage account disables shared key access",
-    pillar=Pillar.SECURITY,
     severity=Severity.MEDIUM,
     resource_types=[STORAGE],
     implements=["AML-SEC-05"],
@@ -75,23 +71,15 @@ def storage_network(resource: Resource, ctx: CheckContext) -> Verdict:
     references=References(docs=["https://learn.microsoft.com/azure/machine-learning/how-to-disable-local-auth-storage"]),
     rationale="Account keys bypass Entra ID: whoever holds one reads and writes every container.",
     absent="Absent allowSharedKeyAccess means true (API default: null is treated as allowed).",
-    defaults=[D.STORAGE_SHARED_KEY_ACCESS],
+    read=D.STORAGE_SHARED_KEY_ACCESS, want=False, when=DEPENDENCY_ONLY,
+    ok="Shared key access is disabled",
+    bad="Shared key (account key and SAS) access is allowed",
 )
-@reads("properties.allowSharedKeyAccess")
-def storage_shared_key(resource: Resource, ctx: CheckContext) -> Verdict:
-    if v := not_a_dependency(resource, ctx):
-        return v
-    return flag(
-        resource, D.STORAGE_SHARED_KEY_ACCESS, want=False,
-        ok="Shared key access is disabled",
-        bad="Shared key (account key and SAS) access is allowed",
-    )
 
 
-@check(
+storage_anonymous = value_check(
     id="MLW-SEC-042",
     title="Workspace storage account disallows anonymous blob access",
-    pillar=Pillar.SECURITY,
     severity=Severity.HIGH,
     resource_types=[STORAGE],
     implements=["AML-SEC-04", "PLAT-16"],
@@ -106,26 +94,18 @@ def storage_shared_key(resource: Resource, ctx: CheckContext) -> Verdict:
     "from 2023-01-01, true before. A stored account (GET, export, Resource Graph) without it never set it, and null "
     "permits anonymous access: that holds for accounts created before 2023-01-01 (properties.creationTime); a later "
     "or unknown creation time, or an unknown API version for a template, is UNKNOWN.",
-    defaults=[D.STORAGE_BLOB_PUBLIC_ACCESS],
+    differs="PSRule Azure.Storage.BlobPublicAccess fails when the property is absent; this check applies the API "
+    "version's creation default to templates (false since 2023-01-01), as Azure does.",
+    read=D.STORAGE_BLOB_PUBLIC_ACCESS, want=False, when=DEPENDENCY_ONLY,
+    reads=["properties.creationTime", "kind"],
+    ok="Anonymous blob access is disallowed",
+    bad="Anonymous blob access is allowed",
 )
-@reads("properties.allowBlobPublicAccess", "properties.creationTime", "kind")
-@differs("PSRule Azure.Storage.BlobPublicAccess fails when the property is absent; this check applies the API "
-         "version's creation default to templates (false since 2023-01-01), as Azure does.")
-def storage_anonymous(resource: Resource, ctx: CheckContext) -> Verdict:
-    if v := not_a_dependency(resource, ctx):
-        return v
-    seen = read(resource, D.STORAGE_BLOB_PUBLIC_ACCESS)
-    if v := unresolved(seen):
-        return v
-    if seen.value is False:
-        return passed("Anonymous blob access is disallowed", seen)
-    return fail("Anonymous blob access is allowed", seen)
 
 
-@check(
+storage_tls = value_check(
     id="MLW-SEC-043",
     title="Workspace storage account requires TLS 1.2",
-    pillar=Pillar.SECURITY,
     severity=Severity.MEDIUM,
     resource_types=[STORAGE],
     implements=["AML-SEC-13"],
@@ -137,24 +117,15 @@ def storage_anonymous(resource: Resource, ctx: CheckContext) -> Verdict:
     ),
     rationale="TLS 1.0 and 1.1 have known weaknesses; data in transit must use TLS 1.2 or later.",
     absent="Absent minimumTlsVersion means 'TLS1_0' (the REST API's documented interpretation).",
-    defaults=[D.STORAGE_MINIMUM_TLS],
+    read=D.STORAGE_MINIMUM_TLS, want=("TLS1_2", "TLS1_3"), when=DEPENDENCY_ONLY,
+    ok="Minimum TLS version {value}",
+    bad="Accepts {value}",
 )
-@reads("properties.minimumTlsVersion")
-def storage_tls(resource: Resource, ctx: CheckContext) -> Verdict:
-    if v := not_a_dependency(resource, ctx):
-        return v
-    seen = read(resource, D.STORAGE_MINIMUM_TLS)
-    if v := unresolved(seen):
-        return v
-    if seen.lower() in ("tls1_2", "tls1_3"):
-        return passed(f"Minimum TLS version {seen.value}", seen)
-    return fail(f"Accepts {seen.value}", seen)
 
 
-@check(
+storage_https = value_check(
     id="MLW-SEC-044",
     title="Workspace storage account accepts only HTTPS",
-    pillar=Pillar.SECURITY,
     severity=Severity.MEDIUM,
     resource_types=[STORAGE],
     implements=["AML-SEC-13"],
@@ -167,26 +138,17 @@ def storage_tls(resource: Resource, ctx: CheckContext) -> Verdict:
     rationale="Plain HTTP exposes data and SAS tokens in transit.",
     absent="Absent supportsHttpsTrafficOnly means true from API 2019-04-01, false before; unknown API "
     "version gives UNKNOWN.",
-    defaults=[D.STORAGE_HTTPS_ONLY],
+    differs="PSRule Azure.Storage.SecureTransfer fails when the property is absent; this check applies the API "
+    "version's default (true since 2019-04-01), as checkov does.",
+    read=D.STORAGE_HTTPS_ONLY, want=True, when=DEPENDENCY_ONLY,
+    ok="Only HTTPS is accepted",
+    bad="HTTP is accepted",
 )
-@reads("properties.supportsHttpsTrafficOnly")
-@differs("PSRule Azure.Storage.SecureTransfer fails when the property is absent; this check applies the API "
-         "version's default (true since 2019-04-01), as checkov does.")
-def storage_https(resource: Resource, ctx: CheckContext) -> Verdict:
-    if v := not_a_dependency(resource, ctx):
-        return v
-    seen = read(resource, D.STORAGE_HTTPS_ONLY)
-    if v := unresolved(seen):
-        return v
-    if seen.value is True:
-        return passed("Only HTTPS is accepted", seen)
-    return fail("HTTP is accepted", seen)
 
 
-@check(
+storage_redundancy = value_check(
     id="MLW-REL-010",
     title="Workspace storage account is zone- or geo-redundant",
-    pillar=Pillar.RELIABILITY,
     severity=Severity.MEDIUM,
     resource_types=[STORAGE],
     implements=["AML-REL-07"],
@@ -196,25 +158,18 @@ def storage_https(resource: Resource, ctx: CheckContext) -> Verdict:
     rationale="Workspace artifacts, datasets and job outputs live in the default storage; there is no automatic "
     "failover, so the account itself must survive a zone or region loss.",
     absent="sku.name is required; absent is UNKNOWN.",
+    differs="checkov CKV_AZURE_206 accepts only geo-redundant SKUs (GRS, RAGRS, GZRS, RAGZRS); this check also accepts "
+    "Standard_ZRS/Premium_ZRS, which the Well-Architected reliability guidance counts as redundant.",
+    read="sku.name", want=lambda sku: not str(sku).lower().endswith("_lrs"), when=DEPENDENCY_ONLY,
+    missing="sku.name is not in the input",
+    ok="Redundant storage ({value})",
+    bad="Locally redundant storage ({value})",
 )
-@reads("sku.name")
-@differs("checkov CKV_AZURE_206 accepts only geo-redundant SKUs (GRS, RAGRS, GZRS, RAGZRS); this check also "
-         "accepts Standard_ZRS/Premium_ZRS, which the Well-Architected reliability guidance counts as redundant.")
-def storage_redundancy(resource: Resource, ctx: CheckContext) -> Verdict:
-    if v := not_a_dependency(resource, ctx):
-        return v
-    sku, v = required(resource, "sku.name")
-    if v:
-        return v
-    if sku.lower().endswith("_lrs"):
-        return fail(f"Locally redundant storage ({sku.value})", sku)
-    return passed(f"Redundant storage ({sku.value})", sku)
 
 
 @check(
     id="MLW-SEC-045",
     title="Workspace key vault blocks public network access",
-    pillar=Pillar.SECURITY,
     severity=Severity.MEDIUM,
     resource_types=[KEY_VAULT],
     implements=["AML-SEC-04"],
@@ -226,10 +181,10 @@ def storage_redundancy(resource: Resource, ctx: CheckContext) -> Verdict:
     absent="Absent publicNetworkAccess means 'enabled' (REST default); absent networkAcls means default action "
     "'Allow' (no network rules).",
     defaults=[D.KEY_VAULT_PUBLIC_NETWORK_ACCESS, D.KEY_VAULT_NETWORK_DEFAULT_ACTION],
+    reads=["properties.publicNetworkAccess", "properties.networkAcls.defaultAction"],
+    differs="checkov CKV_AZURE_189 requires publicNetworkAccess 'Disabled' and CKV_AZURE_109 requires "
+    "networkAcls.defaultAction 'Deny'; this check passes either, since each alone blocks public traffic.",
 )
-@reads("properties.publicNetworkAccess", "properties.networkAcls.defaultAction")
-@differs("checkov CKV_AZURE_189 requires publicNetworkAccess 'Disabled' and CKV_AZURE_109 requires "
-         "networkAcls.defaultAction 'Deny'; this check passes either, since each alone blocks public traffic.")
 def key_vault_network(resource: Resource, ctx: CheckContext) -> Verdict:
     return not_a_dependency(resource, ctx) or network_restricted(resource)
 
@@ -237,7 +192,6 @@ def key_vault_network(resource: Resource, ctx: CheckContext) -> Verdict:
 @check(
     id="MLW-REL-011",
     title="Workspace key vault has soft delete and purge protection",
-    pillar=Pillar.RELIABILITY,
     severity=Severity.MEDIUM,
     resource_types=[KEY_VAULT],
     implements=["AML-REL-07"],
@@ -254,10 +208,10 @@ def key_vault_network(resource: Resource, ctx: CheckContext) -> Verdict:
     "vault without it is UNKNOWN (what an old vault that never set it has is not documented). Absent "
     "enablePurgeProtection means not enabled (an opt-in without a default).",
     defaults=[D.KEY_VAULT_SOFT_DELETE, D.KEY_VAULT_PURGE_PROTECTION],
+    reads=["properties.enableSoftDelete", "properties.enablePurgeProtection"],
+    differs="PSRule Azure.KeyVault.SoftDelete fails when enableSoftDelete is absent; this check applies the API "
+    "creation default (true) to templates.",
 )
-@reads("properties.enableSoftDelete", "properties.enablePurgeProtection")
-@differs("PSRule Azure.KeyVault.SoftDelete fails when enableSoftDelete is absent; this check applies the API "
-         "creation default (true) to templates.")
 def key_vault_recovery(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := not_a_dependency(resource, ctx):
         return v
@@ -271,10 +225,9 @@ def key_vault_recovery(resource: Resource, ctx: CheckContext) -> Verdict:
     return fail(f"Not enabled: {', '.join(missing)}", soft, purge)
 
 
-@check(
+acr_admin = value_check(
     id="MLW-SEC-046",
     title="Workspace container registry disables the admin user",
-    pillar=Pillar.SECURITY,
     severity=Severity.MEDIUM,
     resource_types=[CONTAINER_REGISTRY],
     implements=["AML-SEC-12", "AML-SEC-05"],
@@ -286,23 +239,15 @@ def key_vault_recovery(resource: Resource, ctx: CheckContext) -> Verdict:
     ),
     rationale="The admin user is a shared password with push rights to the images every job and deployment runs.",
     absent="Absent adminUserEnabled means false (API default).",
-    defaults=[D.ACR_ADMIN_USER],
+    read=D.ACR_ADMIN_USER, want=False, when=DEPENDENCY_ONLY,
+    ok="The admin user is disabled",
+    bad="The admin user is enabled",
 )
-@reads("properties.adminUserEnabled")
-def acr_admin(resource: Resource, ctx: CheckContext) -> Verdict:
-    if v := not_a_dependency(resource, ctx):
-        return v
-    return flag(
-        resource, D.ACR_ADMIN_USER, want=False,
-        ok="The admin user is disabled",
-        bad="The admin user is enabled",
-    )
 
 
 @check(
     id="MLW-SEC-047",
     title="Workspace container registry disables public network access",
-    pillar=Pillar.SECURITY,
     severity=Severity.MEDIUM,
     resource_types=[CONTAINER_REGISTRY],
     implements=["AML-SEC-04", "AML-SEC-12"],
@@ -312,8 +257,8 @@ def acr_admin(resource: Resource, ctx: CheckContext) -> Verdict:
     rationale="Environment images are code: a public registry is a supply-chain entry point.",
     absent="Absent publicNetworkAccess means 'Enabled' (API default).",
     defaults=[D.ACR_PUBLIC_NETWORK_ACCESS],
+    reads=["properties.publicNetworkAccess", "sku.name"],
 )
-@reads("properties.publicNetworkAccess", "sku.name")
 def acr_network(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := not_a_dependency(resource, ctx):
         return v
@@ -331,7 +276,6 @@ def acr_network(resource: Resource, ctx: CheckContext) -> Verdict:
 @check(
     id="MLW-REL-012",
     title="Workspace container registry is zone-redundant or geo-replicated",
-    pillar=Pillar.RELIABILITY,
     severity=Severity.LOW,
     resource_types=[CONTAINER_REGISTRY],
     implements=["AML-REL-07"],
@@ -347,10 +291,11 @@ def acr_network(resource: Resource, ctx: CheckContext) -> Verdict:
     "such a region passes (region table shipped with mlwaf, with its source). Replications are child resources: "
     "only those in the scan are seen.",
     defaults=[D.ACR_ZONE_REDUNDANCY],
+    reads=["location", "properties.zoneRedundancy", "sku.name"],
+    reads_related={ACR_REPLICATION: ["location"]},
+    differs="PSRule Azure.ACR.GeoReplica requires a replication in another region; this check also accepts zone "
+    "redundancy, which the Well-Architected reliability guidance counts as a recovery option.",
 )
-@reads("location", "properties.zoneRedundancy", "sku.name", related={ACR_REPLICATION: ["location"]})
-@differs("PSRule Azure.ACR.GeoReplica requires a replication in another region; this check also accepts "
-         "zone redundancy, which the Well-Architected reliability guidance counts as a recovery option.")
 def acr_redundancy(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := not_a_dependency(resource, ctx):
         return v
@@ -375,10 +320,9 @@ def acr_redundancy(resource: Resource, ctx: CheckContext) -> Verdict:
                 "mlwaf's region table)", zr, where)
 
 
-@check(
+app_insights_workspace = value_check(
     id="MLW-OPS-011",
     title="Workspace Application Insights is workspace-based",
-    pillar=Pillar.OPERATIONAL_EXCELLENCE,
     severity=Severity.LOW,
     resource_types=[APP_INSIGHTS],
     implements=["AML-OPS-06"],
@@ -393,24 +337,15 @@ def acr_redundancy(resource: Resource, ctx: CheckContext) -> Verdict:
     absent="WorkspaceResourceId exists from API 2020-02-02: absent in a GET or export read at that version or "
     "later means a classic component; a template at an older version cannot set it (classic too); read at an "
     "older version its absence is UNKNOWN.",
-    defaults=[D.APP_INSIGHTS_WORKSPACE],
+    read=D.APP_INSIGHTS_WORKSPACE, want=is_set, when=DEPENDENCY_ONLY,
+    ok="Workspace-based (Log Analytics)",
+    bad="Classic Application Insights (no WorkspaceResourceId)",
 )
-@reads("properties.WorkspaceResourceId")
-def app_insights_workspace(resource: Resource, ctx: CheckContext) -> Verdict:
-    if v := not_a_dependency(resource, ctx):
-        return v
-    seen = read(resource, D.APP_INSIGHTS_WORKSPACE)
-    if v := unresolved(seen):
-        return v
-    if seen.value:
-        return passed("Workspace-based (Log Analytics)", seen)
-    return fail("Classic Application Insights (no WorkspaceResourceId)", seen)
 
 
-@check(
+app_insights_local_auth = value_check(
     id="MLW-SEC-048",
     title="Workspace Application Insights disables local authentication",
-    pillar=Pillar.SECURITY,
     severity=Severity.LOW,
     resource_types=[APP_INSIGHTS],
     implements=["AML-SEC-05"],
@@ -423,14 +358,7 @@ def app_insights_workspace(resource: Resource, ctx: CheckContext) -> Verdict:
     absent="DisableLocalAuth exists from API 2020-02-02, without a default (an opt-in: absent is not disabled). A "
     "template at an older version cannot set it (local auth stays on); a GET or export read at an older version "
     "cannot show it, so absence there is UNKNOWN.",
-    defaults=[D.APP_INSIGHTS_DISABLE_LOCAL_AUTH],
+    read=D.APP_INSIGHTS_DISABLE_LOCAL_AUTH, want=True, when=DEPENDENCY_ONLY,
+    ok="Local authentication is disabled",
+    bad="Telemetry can be sent with the instrumentation key alone",
 )
-@reads("properties.DisableLocalAuth")
-def app_insights_local_auth(resource: Resource, ctx: CheckContext) -> Verdict:
-    if v := not_a_dependency(resource, ctx):
-        return v
-    return flag(
-        resource, D.APP_INSIGHTS_DISABLE_LOCAL_AUTH, want=True,
-        ok="Local authentication is disabled",
-        bad="Telemetry can be sent with the instrumentation key alone",
-    )

@@ -8,32 +8,29 @@ from mlwaf import defaults as D
 from mlwaf.check import (
     CheckContext,
     Param,
-    Pillar,
     References,
     Resource,
     Severity,
     Verdict,
     check,
     fail,
-    flag,
     not_applicable,
     passed,
     read,
     unknown,
     unresolved,
+    value_check,
 )
 from mlwaf.checklib import (
     AUTOSCALE,
     BATCH_DEPLOYMENT,
     BATCH_ENDPOINT,
     COMPUTE,
-    DIAGNOSTIC_READS,
     ONLINE_DEPLOYMENT,
     ONLINE_ENDPOINT,
     SCHEDULE,
     WORKSPACE,
     compute_instance_verdict,
-    diagnostic_logs,
     endpoint_compute_type,
     environment,
     is_gpu_size,
@@ -41,7 +38,6 @@ from mlwaf.checklib import (
     managed_identity,
     public_access_disabled,
     read_default,
-    reads,
     scale_type,
     str_list,
     vm_size,
@@ -56,7 +52,6 @@ ENDPOINT_AUTH = "https://learn.microsoft.com/azure/machine-learning/concept-endp
 @check(
     id="MLW-SEC-020",
     title="Online endpoint authenticates with expiring tokens, not keys",
-    pillar=Pillar.SECURITY,
     severity=Severity.MEDIUM,
     resource_types=[ONLINE_ENDPOINT],
     implements=["PLAT-12"],
@@ -65,8 +60,8 @@ ENDPOINT_AUTH = "https://learn.microsoft.com/azure/machine-learning/concept-endp
     rationale="Keys never expire and are shared; tokens are short-lived. Entra ID tokens (AADToken) are "
     "preferred, being tied to an identity with RBAC; Azure ML tokens (AMLToken) also expire and pass.",
     absent="authMode is required by the API; when absent the verdict is UNKNOWN.",
+    reads=["properties.authMode"],
 )
-@reads("properties.authMode")
 def endpoint_auth_mode(resource: Resource, ctx: CheckContext) -> Verdict:
     seen = read(resource, "properties.authMode")
     if v := unresolved(seen):
@@ -86,7 +81,6 @@ def endpoint_auth_mode(resource: Resource, ctx: CheckContext) -> Verdict:
 @check(
     id="MLW-REL-001",
     title="Online deployment runs more than one instance",
-    pillar=Pillar.RELIABILITY,
     severity=Severity.HIGH,
     resource_types=[ONLINE_DEPLOYMENT],
     implements=["AML-REL-02"],
@@ -105,9 +99,9 @@ def endpoint_auth_mode(resource: Resource, ctx: CheckContext) -> Verdict:
     "sku.capacity has no default in the REST specification, so an absent instance count is UNKNOWN, as is an "
     "absent endpointComputeType (required by the API).",
     defaults=[D.DEPLOYMENT_SCALE_TYPE_MANAGED, D.DEPLOYMENT_SCALE_TYPE_KUBERNETES, D.DEPLOYMENT_MIN_INSTANCES],
+    reads=["properties.endpointComputeType", "properties.scaleSettings.scaleType",
+           "properties.scaleSettings.minInstances", "sku.capacity"],
 )
-@reads("properties.endpointComputeType", "properties.scaleSettings.scaleType", "properties.scaleSettings.minInstances",
-       "sku.capacity")
 def deployment_instance_count(resource: Resource, ctx: CheckContext) -> Verdict:
     minimum = int(ctx.params.get("min_instances", 3))
     scale, kind = scale_type(resource)
@@ -128,10 +122,9 @@ def deployment_instance_count(resource: Resource, ctx: CheckContext) -> Verdict:
     return fail(f"{count} instance(s), fewer than {minimum}", seen, scale)
 
 
-@check(
+deployment_app_insights = value_check(
     id="MLW-OPS-001",
     title="Online deployment sends telemetry to Application Insights",
-    pillar=Pillar.OPERATIONAL_EXCELLENCE,
     severity=Severity.MEDIUM,
     resource_types=[ONLINE_DEPLOYMENT],
     implements=["AML-OPS-06", "AML-PERF-04", "PLAT-13"],
@@ -141,15 +134,10 @@ def deployment_instance_count(resource: Resource, ctx: CheckContext) -> Verdict:
     ),
     rationale="Without request telemetry, failures and latency regressions of a model go unseen.",
     absent="Absent appInsightsEnabled means false (API default).",
-    defaults=[D.DEPLOYMENT_APP_INSIGHTS],
+    read=D.DEPLOYMENT_APP_INSIGHTS, want=True,
+    ok="Application Insights telemetry is enabled",
+    bad="Application Insights telemetry is disabled",
 )
-@reads("properties.appInsightsEnabled")
-def deployment_app_insights(resource: Resource, ctx: CheckContext) -> Verdict:
-    return flag(
-        resource, D.DEPLOYMENT_APP_INSIGHTS, want=True,
-        ok="Application Insights telemetry is enabled",
-        bad="Application Insights telemetry is disabled",
-    )
 
 
 def _traffic(resource: Resource) -> dict[str, float]:
@@ -166,7 +154,6 @@ def _traffic(resource: Resource) -> dict[str, float]:
 @check(
     id="MLW-SEC-021",
     title="Online endpoint disables public network access",
-    pillar=Pillar.SECURITY,
     severity=Severity.MEDIUM,
     resource_types=[ONLINE_ENDPOINT],
     implements=["PLAT-11", "AML-SEC-01"],
@@ -176,8 +163,8 @@ def _traffic(resource: Resource) -> dict[str, float]:
     rationale="An endpoint open to the internet exposes the model to anyone holding a token or key.",
     absent="Absent publicNetworkAccess means 'Enabled' (API default).",
     defaults=[D.ENDPOINT_PUBLIC_NETWORK_ACCESS],
+    reads=["properties.publicNetworkAccess"],
 )
-@reads("properties.publicNetworkAccess")
 def endpoint_public_access(resource: Resource, ctx: CheckContext) -> Verdict:
     verdict, seen = public_access_disabled(resource)
     return verdict or fail("The scoring endpoint is reachable from the internet", seen)
@@ -186,7 +173,6 @@ def endpoint_public_access(resource: Resource, ctx: CheckContext) -> Verdict:
 @check(
     id="MLW-SEC-022",
     title="Online deployment has no public egress outside a managed network",
-    pillar=Pillar.SECURITY,
     severity=Severity.MEDIUM,
     resource_types=[ONLINE_DEPLOYMENT],
     implements=["AML-SEC-14"],
@@ -198,9 +184,9 @@ def endpoint_public_access(resource: Resource, ctx: CheckContext) -> Verdict:
     "the setting does not apply; egress left enabled with the workspace not in the scan is UNKNOWN. "
     "endpointComputeType is required by the API: absent is UNKNOWN.",
     defaults=[D.DEPLOYMENT_EGRESS_PUBLIC_NETWORK_ACCESS, D.WORKSPACE_ISOLATION_MODE],
+    reads=["properties.egressPublicNetworkAccess", "properties.endpointComputeType"],
+    reads_related={WORKSPACE: ["properties.managedNetwork.isolationMode"]},
 )
-@reads("properties.egressPublicNetworkAccess", "properties.endpointComputeType",
-       related={WORKSPACE: ["properties.managedNetwork.isolationMode"]})
 def deployment_egress(resource: Resource, ctx: CheckContext) -> Verdict:
     kind = endpoint_compute_type(resource)
     if v := unresolved(kind):
@@ -223,7 +209,6 @@ def deployment_egress(resource: Resource, ctx: CheckContext) -> Verdict:
 @check(
     id="MLW-SEC-023",
     title="Online deployments serve models from approved registries",
-    pillar=Pillar.SECURITY,
     severity=Severity.MEDIUM,
     resource_types=[ONLINE_DEPLOYMENT, BATCH_DEPLOYMENT],
     implements=["AML-SEC-11"],
@@ -236,8 +221,8 @@ def deployment_egress(resource: Resource, ctx: CheckContext) -> Verdict:
             "models registered in the workspace itself are always allowed", "texts")},
     rationale="Only vetted models should reach endpoints; the model catalog offers many that are not.",
     absent="Without allowed_model_registries configured the check is not applicable.",
+    reads=["properties.model", "properties.model.assetId"],
 )
-@reads("properties.model", "properties.model.assetId")
 def deployment_model_registry(resource: Resource, ctx: CheckContext) -> Verdict:
     allowed = {r.lower() for r in str_list(ctx.params.get("allowed_model_registries"))}
     if not allowed:
@@ -260,7 +245,6 @@ def deployment_model_registry(resource: Resource, ctx: CheckContext) -> Verdict:
 @check(
     id="MLW-SEC-024",
     title="Online endpoint has a managed identity",
-    pillar=Pillar.SECURITY,
     severity=Severity.LOW,
     resource_types=[ONLINE_ENDPOINT],
     implements=["AML-SEC-05"],
@@ -269,8 +253,8 @@ def deployment_model_registry(resource: Resource, ctx: CheckContext) -> Verdict:
     rationale="Deployments pull models and images and reach data with the endpoint's identity, without secrets.",
     absent="No primary source documents the identity an endpoint created without one gets, so absent identity "
     "is UNKNOWN.",
+    reads=["identity.type"],
 )
-@reads("identity.type")
 def endpoint_identity(resource: Resource, ctx: CheckContext) -> Verdict:
     return managed_identity(resource, "The endpoint has no managed identity")
 
@@ -278,7 +262,6 @@ def endpoint_identity(resource: Resource, ctx: CheckContext) -> Verdict:
 @check(
     id="MLW-REL-002",
     title="Online endpoint routes traffic only to existing, healthy deployments",
-    pillar=Pillar.RELIABILITY,
     severity=Severity.MEDIUM,
     resource_types=[ONLINE_ENDPOINT],
     implements=["AML-REL-04"],
@@ -287,8 +270,9 @@ def endpoint_identity(resource: Resource, ctx: CheckContext) -> Verdict:
     rationale="Traffic sent to a missing or failed deployment is answered with errors.",
     absent="Absent traffic means no traffic is routed (an endpoint with deployments then serves nothing). A "
     "deployment's provisioningState is read-only: a template (or an input without it) is judged on existence only.",
+    reads=["properties.traffic.*"],
+    reads_related={ONLINE_DEPLOYMENT: ["properties.provisioningState"]},
 )
-@reads("properties.traffic.*", related={ONLINE_DEPLOYMENT: ["properties.provisioningState"]})
 def endpoint_traffic(resource: Resource, ctx: CheckContext) -> Verdict:
     seen = read(resource, "properties.traffic", default={})
     if v := unresolved(seen):
@@ -321,7 +305,6 @@ def endpoint_traffic(resource: Resource, ctx: CheckContext) -> Verdict:
 @check(
     id="MLW-REL-003",
     title="Online endpoint is set up for safe rollout",
-    pillar=Pillar.RELIABILITY,
     severity=Severity.LOW,
     resource_types=[ONLINE_ENDPOINT],
     implements=["AML-REL-04", "DSP-10"],
@@ -330,8 +313,8 @@ def endpoint_traffic(resource: Resource, ctx: CheckContext) -> Verdict:
     references=References(docs=["https://learn.microsoft.com/azure/machine-learning/how-to-safely-rollout-online-endpoints"]),
     rationale="With a single deployment every model update replaces what serves production at once.",
     absent="Absent mirrorTraffic means no mirroring.",
+    reads=["properties.traffic.*", "properties.mirrorTraffic.*"],
 )
-@reads("properties.traffic.*", "properties.mirrorTraffic.*")
 def endpoint_rollout(resource: Resource, ctx: CheckContext) -> Verdict:
     mirror = read(resource, "properties.mirrorTraffic", default={})
     if v := unresolved(mirror):
@@ -349,7 +332,6 @@ def endpoint_rollout(resource: Resource, ctx: CheckContext) -> Verdict:
 @check(
     id="MLW-COST-006",
     title="Online deployments without traffic are removed",
-    pillar=Pillar.COST_OPTIMIZATION,
     severity=Severity.LOW,
     resource_types=[ONLINE_DEPLOYMENT],
     implements=["AML-COST-09"],
@@ -357,8 +339,8 @@ def endpoint_rollout(resource: Resource, ctx: CheckContext) -> Verdict:
     references=References(docs=["https://learn.microsoft.com/azure/machine-learning/how-to-safely-rollout-online-endpoints"]),
     rationale="A deployment at 0% traffic still bills for all its instances.",
     absent="A deployment absent from the endpoint's traffic and mirrorTraffic receives 0%.",
+    reads_related={ONLINE_ENDPOINT: ["properties.traffic.*", "properties.mirrorTraffic.*"]},
 )
-@reads(related={ONLINE_ENDPOINT: ["properties.traffic.*", "properties.mirrorTraffic.*"]})
 def deployment_idle(resource: Resource, ctx: CheckContext) -> Verdict:
     ep = ctx.inventory.parent(resource)
     if ep is None:
@@ -381,7 +363,6 @@ def deployment_idle(resource: Resource, ctx: CheckContext) -> Verdict:
 @check(
     id="MLW-OPS-005",
     title="Production online deployments collect inference data",
-    pillar=Pillar.OPERATIONAL_EXCELLENCE,
     severity=Severity.LOW,
     resource_types=[ONLINE_DEPLOYMENT],
     implements=["AML-OPS-05"],
@@ -395,8 +376,9 @@ def deployment_idle(resource: Resource, ctx: CheckContext) -> Verdict:
     "null\"); a collection without dataCollectionMode is Disabled (REST default). Deployments whose environment is "
     "not production (tag on the deployment, else its workspace) are not applicable.",
     defaults=[D.DATA_COLLECTION_MODE],
+    reads=["properties.dataCollector.collections.*.dataCollectionMode", "tags.*"],
+    reads_related={WORKSPACE: ["tags.*"]},
 )
-@reads("properties.dataCollector.collections.*.dataCollectionMode", "tags.*", related={WORKSPACE: ["tags.*"]})
 def deployment_data_collection(resource: Resource, ctx: CheckContext) -> Verdict:
     key = str(ctx.params.get("environment_tag") or "environment")
     env, _ = environment(resource, ctx, key)
@@ -424,7 +406,6 @@ _LATEST = re.compile(r"(@latest$|/labels/latest$|/versions/latest$|:latest$)", r
 @check(
     id="MLW-OPS-006",
     title="Deployments pin model and environment versions",
-    pillar=Pillar.OPERATIONAL_EXCELLENCE,
     severity=Severity.MEDIUM,
     resource_types=[ONLINE_DEPLOYMENT, BATCH_DEPLOYMENT],
     implements=["PLAT-08"],
@@ -434,8 +415,8 @@ _LATEST = re.compile(r"(@latest$|/labels/latest$|/versions/latest$|:latest$)", r
     rationale="Traceability: with 'latest' nobody can say which model or image is serving, and a redeploy "
     "silently changes it.",
     absent="A deployment without a model reference (custom container) is judged on its environment only.",
+    reads=["properties.model", "properties.model.assetId", "properties.environmentId"],
 )
-@reads("properties.model", "properties.model.assetId", "properties.environmentId")
 def deployment_pinned(resource: Resource, ctx: CheckContext) -> Verdict:
     model = read(resource, "properties.model")
     if isinstance(model.value, dict):
@@ -452,31 +433,8 @@ def deployment_pinned(resource: Resource, ctx: CheckContext) -> Verdict:
 
 
 @check(
-    id="MLW-OPS-007",
-    title="Online endpoint logs are collected",
-    pillar=Pillar.OPERATIONAL_EXCELLENCE,
-    severity=Severity.MEDIUM,
-    resource_types=[ONLINE_ENDPOINT],
-    implements=["PLAT-13"],
-    remediation="Add a diagnostic setting on the endpoint with categoryGroup 'allLogs' enabled (traffic, "
-    "console and event logs) sent to Log Analytics.",
-    references=References(
-        docs=["https://learn.microsoft.com/azure/machine-learning/how-to-monitor-online-endpoints"],
-        azure_policy=["5cfb9e8a-2f13-40bd-a527-c89bc596d299"],
-    ),
-    rationale="Endpoint traffic and console logs are what you troubleshoot scoring failures with.",
-    absent="Diagnostic settings are separate extension resources: none in an offline input is UNKNOWN; a live "
-    "scan lists them and fails on none.",
-)
-@reads(related=DIAGNOSTIC_READS)
-def endpoint_diagnostic_logs(resource: Resource, ctx: CheckContext) -> Verdict:
-    return diagnostic_logs(resource, ctx, "online endpoint")
-
-
-@check(
     id="MLW-OPS-008",
     title="Production online deployments are covered by model monitoring",
-    pillar=Pillar.OPERATIONAL_EXCELLENCE,
     severity=Severity.LOW,
     resource_types=[ONLINE_DEPLOYMENT],
     implements=["AML-OPS-05"],
@@ -490,12 +448,13 @@ def endpoint_diagnostic_logs(resource: Resource, ctx: CheckContext) -> Verdict:
     "is UNKNOWN offline. A schedule without isEnabled is enabled (REST default). Non-production deployments are not "
     "applicable.",
     defaults=[D.SCHEDULE_IS_ENABLED],
+    reads=["tags.*"],
+    reads_related={
+        WORKSPACE: ["tags.*"],
+        SCHEDULE: ["properties.action.actionType", "properties.action.monitorDefinition.monitoringTarget.deploymentId",
+                   "properties.isEnabled"],
+    },
 )
-@reads("tags.*", related={
-    WORKSPACE: ["tags.*"],
-    SCHEDULE: ["properties.action.actionType", "properties.action.monitorDefinition.monitoringTarget.deploymentId",
-               "properties.isEnabled"],
-})
 def deployment_monitoring(resource: Resource, ctx: CheckContext) -> Verdict:
     key = str(ctx.params.get("environment_tag") or "environment")
     env, _ = environment(resource, ctx, key)
@@ -521,7 +480,6 @@ def deployment_monitoring(resource: Resource, ctx: CheckContext) -> Verdict:
 @check(
     id="MLW-PERF-003",
     title="Online deployment autoscales",
-    pillar=Pillar.PERFORMANCE_EFFICIENCY,
     severity=Severity.MEDIUM,
     resource_types=[ONLINE_DEPLOYMENT],
     implements=["AML-PERF-03", "PLAT-07"],
@@ -538,19 +496,12 @@ def deployment_monitoring(resource: Resource, ctx: CheckContext) -> Verdict:
     "default); a profile without capacity or rules cannot scale out.",
     defaults=[D.DEPLOYMENT_SCALE_TYPE_MANAGED, D.DEPLOYMENT_SCALE_TYPE_KUBERNETES, D.DEPLOYMENT_MIN_INSTANCES,
               D.DEPLOYMENT_MAX_INSTANCES, D.AUTOSCALE_ENABLED],
-)
-@reads(
-    "properties.endpointComputeType",
-    "properties.scaleSettings.scaleType",
-    "properties.scaleSettings.minInstances",
-    "properties.scaleSettings.maxInstances",
-    related={AUTOSCALE: [
-        "properties.enabled",
-        "properties.targetResourceUri",
-        "properties.profiles[*].capacity.minimum",
-        "properties.profiles[*].capacity.maximum",
-        "properties.profiles[*].rules[*].scaleAction.direction",
-    ]},
+    reads=["properties.endpointComputeType", "properties.scaleSettings.scaleType",
+           "properties.scaleSettings.minInstances", "properties.scaleSettings.maxInstances"],
+    reads_related={
+        AUTOSCALE: ["properties.enabled", "properties.targetResourceUri", "properties.profiles[*].capacity.minimum",
+                    "properties.profiles[*].capacity.maximum", "properties.profiles[*].rules[*].scaleAction.direction"],
+    },
 )
 def deployment_autoscale(resource: Resource, ctx: CheckContext) -> Verdict:
     scale, kind = scale_type(resource)
@@ -598,7 +549,6 @@ def deployment_autoscale(resource: Resource, ctx: CheckContext) -> Verdict:
 @check(
     id="MLW-PERF-004",
     title="Kubernetes online deployments declare resource requests and limits",
-    pillar=Pillar.PERFORMANCE_EFFICIENCY,
     severity=Severity.LOW,
     resource_types=[ONLINE_DEPLOYMENT],
     implements=["DSP-09"],
@@ -607,13 +557,10 @@ def deployment_autoscale(resource: Resource, ctx: CheckContext) -> Verdict:
     references=References(docs=["https://learn.microsoft.com/azure/machine-learning/reference-kubernetes"]),
     rationale="Unbounded containers on a shared cluster starve each other and make latency unpredictable.",
     absent="Absent requirements mean none (the instance type's defaults, if any, apply).",
-)
-@reads(
-    "properties.endpointComputeType",
-    "properties.containerResourceRequirements.containerResourceRequests.cpu",
-    "properties.containerResourceRequirements.containerResourceRequests.memory",
-    "properties.containerResourceRequirements.containerResourceLimits.cpu",
-    "properties.containerResourceRequirements.containerResourceLimits.memory",
+    reads=["properties.endpointComputeType", "properties.containerResourceRequirements.containerResourceRequests.cpu",
+           "properties.containerResourceRequirements.containerResourceRequests.memory",
+           "properties.containerResourceRequirements.containerResourceLimits.cpu",
+           "properties.containerResourceRequirements.containerResourceLimits.memory"],
 )
 def k8s_resources(resource: Resource, ctx: CheckContext) -> Verdict:
     kind = endpoint_compute_type(resource)
@@ -635,7 +582,6 @@ def k8s_resources(resource: Resource, ctx: CheckContext) -> Verdict:
 @check(
     id="MLW-REL-005",
     title="Inference does not run on compute instances",
-    pillar=Pillar.RELIABILITY,
     severity=Severity.HIGH,
     resource_types=[BATCH_DEPLOYMENT, ONLINE_ENDPOINT],
     implements=["AML-REL-05", "PLAT-07"],
@@ -645,8 +591,9 @@ def k8s_resources(resource: Resource, ctx: CheckContext) -> Verdict:
     rationale="Compute instances have no SLA: they are single development machines, stopped on schedules and "
     "restarted for patches.",
     absent="Managed online endpoints have no compute reference and pass.",
+    reads=["properties.compute"],
+    reads_related={COMPUTE: ["properties.computeType"]},
 )
-@reads("properties.compute", related={COMPUTE: ["properties.computeType"]})
 def inference_not_on_instance(resource: Resource, ctx: CheckContext) -> Verdict:
     target = read(resource, "properties.compute")
     if v := unresolved(target):
@@ -662,7 +609,6 @@ def inference_not_on_instance(resource: Resource, ctx: CheckContext) -> Verdict:
 @check(
     id="MLW-OPS-009",
     title="Batch endpoint has a valid default deployment",
-    pillar=Pillar.OPERATIONAL_EXCELLENCE,
     severity=Severity.LOW,
     resource_types=[BATCH_ENDPOINT],
     implements=["PLAT-04"],
@@ -672,8 +618,9 @@ def inference_not_on_instance(resource: Resource, ctx: CheckContext) -> Verdict:
     "broken.",
     absent="Absent defaults.deploymentName means no default deployment. The deployment's provisioningState is "
     "read-only: a template (or an input without it) is judged on existence only.",
+    reads=["properties.defaults.deploymentName"],
+    reads_related={BATCH_DEPLOYMENT: ["properties.provisioningState"]},
 )
-@reads("properties.defaults.deploymentName", related={BATCH_DEPLOYMENT: ["properties.provisioningState"]})
 def batch_default_deployment(resource: Resource, ctx: CheckContext) -> Verdict:
     seen = read(resource, "properties.defaults.deploymentName")
     if v := unresolved(seen):
@@ -695,7 +642,6 @@ def batch_default_deployment(resource: Resource, ctx: CheckContext) -> Verdict:
 @check(
     id="MLW-COST-007",
     title="Prompt flow deployments serve on CPU sizes, not GPUs",
-    pillar=Pillar.COST_OPTIMIZATION,
     severity=Severity.MEDIUM,
     resource_types=[ONLINE_DEPLOYMENT],
     implements=["PLAT-15"],
@@ -713,8 +659,8 @@ def batch_default_deployment(resource: Resource, ctx: CheckContext) -> Verdict:
     "without instanceType runs on Standard_F4s_v2 (REST default). Prompt flow compute sessions and runtimes are not "
     "Azure resources and are not seen.",
     defaults=[D.DEPLOYMENT_INSTANCE_TYPE],
+    reads=["properties.environmentVariables.*", "properties.endpointComputeType", "properties.instanceType"],
 )
-@reads("properties.environmentVariables.*", "properties.endpointComputeType", "properties.instanceType")
 def prompt_flow_on_cpu(resource: Resource, ctx: CheckContext) -> Verdict:
     variables = read(resource, "properties.environmentVariables", default={})
     if v := unresolved(variables):

@@ -8,7 +8,6 @@ from mlwaf.armid import subscription_of
 from mlwaf.check import (
     CheckContext,
     Param,
-    Pillar,
     References,
     Resource,
     Severity,
@@ -39,7 +38,6 @@ from mlwaf.checklib import (
     compute_type,
     is_production,
     is_project,
-    reads,
     str_list,
     subscription_key,
     tag,
@@ -62,7 +60,6 @@ _ENV_PARAMS = {
 @check(
     id="MLW-SEC-080",
     title="Resources are deployed only to allowed regions",
-    pillar=Pillar.SECURITY,
     severity=Severity.MEDIUM,
     resource_types=AI_TYPES,
     implements=["PLAT-01"],
@@ -76,8 +73,8 @@ _ENV_PARAMS = {
     rationale="Data residency: training data, models and prompts must stay in the regions regulation allows.",
     absent="Without allowed_regions configured the check is not applicable. Resources without a location "
     "(children of a workspace) and 'global' resources are not applicable.",
+    reads=["location"],
 )
-@reads("location")
 def allowed_regions(resource: Resource, ctx: CheckContext) -> Verdict:
     allowed = {r.lower().replace(" ", "") for r in str_list(ctx.params.get("allowed_regions"))}
     if not allowed:
@@ -95,7 +92,6 @@ def allowed_regions(resource: Resource, ctx: CheckContext) -> Verdict:
 @check(
     id="MLW-COST-020",
     title="Resources carry the chargeback tags",
-    pillar=Pillar.COST_OPTIMIZATION,
     severity=Severity.LOW,
     resource_types=AI_TYPES,
     implements=["PLAT-09"],
@@ -104,8 +100,8 @@ def allowed_regions(resource: Resource, ctx: CheckContext) -> Verdict:
     params={"required_tags": Param("tag keys every AI resource must carry (list)", "texts")},
     rationale="A shared AI platform needs usage attributed per team or workload to charge it back.",
     absent="Without required_tags configured the check is not applicable. Tag keys match case-insensitively.",
+    reads=["tags.*"],
 )
-@reads("tags.*")
 def chargeback_tags(resource: Resource, ctx: CheckContext) -> Verdict:
     required = str_list(ctx.params.get("required_tags"))
     if not required:
@@ -122,7 +118,6 @@ def chargeback_tags(resource: Resource, ctx: CheckContext) -> Verdict:
 @check(
     id="MLW-REL-030",
     title="Workspace dependencies and compute are in the workspace's region",
-    pillar=Pillar.RELIABILITY,
     severity=Severity.MEDIUM,
     resource_types=[WORKSPACE],
     implements=["PLAT-02"],
@@ -131,9 +126,10 @@ def chargeback_tags(resource: Resource, ctx: CheckContext) -> Verdict:
     rationale="Cross-region dependencies add latency, egress cost and a second region's failures to every job.",
     absent="Only linked resources and computes in the scan are compared; absent computeLocation means the "
     "workspace's region.",
+    reads=["location", "properties.storageAccount", "properties.keyVault", "properties.containerRegistry",
+           "properties.applicationInsights"],
+    reads_related={COMPUTE: ["properties.computeLocation"]},
 )
-@reads("location", "properties.storageAccount", "properties.keyVault", "properties.containerRegistry",
-       "properties.applicationInsights", related={COMPUTE: ["properties.computeLocation"]})
 def same_region(resource: Resource, ctx: CheckContext) -> Verdict:
     loc = read(resource, "location")
     if v := unresolved(loc):
@@ -158,7 +154,6 @@ def same_region(resource: Resource, ctx: CheckContext) -> Verdict:
 @check(
     id="MLW-OPS-030",
     title="Each project has separate development and production workspaces",
-    pillar=Pillar.OPERATIONAL_EXCELLENCE,
     severity=Severity.MEDIUM,
     resource_types=[WORKSPACE],
     implements=["DSP-02", "AML-REL-03", "AML-SEC-15"],
@@ -169,8 +164,9 @@ def same_region(resource: Resource, ctx: CheckContext) -> Verdict:
     rationale="Experiments must not touch production assets, and production must not depend on a sandbox.",
     absent="Workspaces without the project tag are not applicable; the workspaces of a project must all be in "
     "the scan.",
+    reads=["tags.*"],
+    reads_related={WORKSPACE: ["tags.*"]},
 )
-@reads("tags.*", related={WORKSPACE: ["tags.*"]})
 def dev_prod_separation(resource: Resource, ctx: CheckContext) -> Verdict:
     pkey = str(ctx.params.get("project_tag") or "project")
     ekey = str(ctx.params.get("environment_tag") or "environment")
@@ -197,7 +193,6 @@ def _cluster_named_by(compute: Resource) -> str | None:
 @check(
     id="MLW-REL-031",
     title="An AKS cluster is attached to only one workspace",
-    pillar=Pillar.RELIABILITY,
     severity=Severity.HIGH,
     resource_types=[COMPUTE],
     implements=["DSP-06"],
@@ -211,8 +206,8 @@ def _cluster_named_by(compute: Resource) -> str | None:
     absent="Judges AKS inference computes (computeType AKS) and compares the AKS computes in the scan. Kubernetes "
     "computes (computeType Kubernetes, the Azure Machine Learning extension) are not applicable: Microsoft documents "
     "attaching one cluster to several workspaces, isolated by namespace.",
+    reads=["properties.computeType", "properties.resourceId"],
 )
-@reads("properties.computeType", "properties.resourceId")
 def aks_single_workspace(resource: Resource, ctx: CheckContext) -> Verdict:
     ctype = read(resource, "properties.computeType")
     if v := unresolved(ctype):
@@ -241,7 +236,6 @@ def aks_single_workspace(resource: Resource, ctx: CheckContext) -> Verdict:
 @check(
     id="MLW-REL-032",
     title="Production workspaces host no compute instances",
-    pillar=Pillar.RELIABILITY,
     severity=Severity.LOW,
     resource_types=[WORKSPACE],
     implements=["AML-REL-03", "AML-REL-05"],
@@ -251,8 +245,9 @@ def aks_single_workspace(resource: Resource, ctx: CheckContext) -> Verdict:
     params=_ENV_PARAMS,
     rationale="Compute instances in a production workspace mean exploration happens next to production assets.",
     absent="Workspaces not tagged production are not applicable; only computes in the scan are seen.",
+    reads=["tags.*"],
+    reads_related={COMPUTE: ["properties.computeType"]},
 )
-@reads("tags.*", related={COMPUTE: ["properties.computeType"]})
 def prod_without_instances(resource: Resource, ctx: CheckContext) -> Verdict:
     ekey = str(ctx.params.get("environment_tag") or "environment")
     env = tag(resource, ekey)
@@ -282,7 +277,6 @@ def _connection_host(conn: Resource) -> str | None:
 @check(
     id="MLW-SEC-081",
     title="An AI services account serves one project",
-    pillar=Pillar.SECURITY,
     severity=Severity.LOW,
     resource_types=[COGNITIVE],
     implements=["DSP-04"],
@@ -292,8 +286,8 @@ def _connection_host(conn: Resource) -> str | None:
     rationale="Separate accounts per project keep data access, quota and keys apart.",
     absent="Connections are read from workspaces/connections in the scan (metadata.ResourceId or target); "
     "accounts no connection names are not applicable.",
+    reads_related={CONNECTION: ["properties.metadata.ResourceId", "properties.target"], WORKSPACE: ["tags.*"]},
 )
-@reads(related={CONNECTION: ["properties.metadata.ResourceId", "properties.target"], WORKSPACE: ["tags.*"]})
 def ai_account_per_project(resource: Resource, ctx: CheckContext) -> Verdict:
     pkey = str(ctx.params.get("project_tag") or "project")
     name = resource.name.lower()
@@ -317,7 +311,6 @@ def ai_account_per_project(resource: Resource, ctx: CheckContext) -> Verdict:
 @check(
     id="MLW-OPS-031",
     title="The number of workspaces stays within the configured limit",
-    pillar=Pillar.OPERATIONAL_EXCELLENCE,
     severity=Severity.LOW,
     resource_types=[WORKSPACE],
     implements=["AML-OPS-01"],
@@ -336,8 +329,9 @@ def ai_account_per_project(resource: Resource, ctx: CheckContext) -> Verdict:
     absent="The guidance sets no number, so without max_workspaces the check is not applicable. Hub projects "
     "share their hub's resources and are neither judged nor counted. Only workspaces in the scan are counted; "
     "template resources count in the subscription the templates are evaluated in.",
+    reads=["kind", "tags.*"],
+    reads_related={WORKSPACE: ["kind", "tags.*"]},
 )
-@reads("kind", "tags.*", related={WORKSPACE: ["kind", "tags.*"]})
 def workspace_count(resource: Resource, ctx: CheckContext) -> Verdict:
     raw_limit = ctx.params.get("max_workspaces")
     if raw_limit in (None, ""):

@@ -9,7 +9,6 @@ from mlwaf import defaults as D
 from mlwaf.check import (
     CheckContext,
     Param,
-    Pillar,
     References,
     Resource,
     Seen,
@@ -33,14 +32,12 @@ from mlwaf.checklib import (
     VM_EXTENSION,
     VM_SIZE_READS,
     VMSS,
-    differs,
     is_gpu_size,
     is_production,
     node_pools,
     normalize_size,
     not_attached,
     read_default,
-    reads,
     size_family,
     str_list,
     tag,
@@ -93,7 +90,6 @@ def _workload(resource: Resource, ctx: CheckContext) -> str | None:
 @check(
     id="MLW-REL-020",
     title="VM size is not retired",
-    pillar=Pillar.RELIABILITY,
     severity=Severity.HIGH,
     resource_types=[VM, VMSS, COMPUTE, ONLINE_DEPLOYMENT, AKS],
     implements=["IAAS-04", "AML-REL-02"],
@@ -109,12 +105,8 @@ def _workload(resource: Resource, ctx: CheckContext) -> str | None:
     "deployments are judged on instanceType (Standard_F4s_v2 when absent, the REST default), Kubernetes "
     "deployments are not applicable. AKS clusters a workspace attaches are judged on every node pool's vmSize.",
     defaults=[D.DEPLOYMENT_INSTANCE_TYPE],
-)
-@reads(
-    *VM_SIZE_READS,
-    "properties.agentPoolProfiles[*].name",
-    "properties.agentPoolProfiles[*].vmSize",
-    related=_CLUSTER_READS,
+    reads=[*VM_SIZE_READS, "properties.agentPoolProfiles[*].name", "properties.agentPoolProfiles[*].vmSize"],
+    reads_related=_CLUSTER_READS,
 )
 def size_not_retired(resource: Resource, ctx: CheckContext) -> Verdict:
     extra = {normalize_size(s) for s in str_list(ctx.params.get("retired_sizes"))}
@@ -148,7 +140,6 @@ def size_not_retired(resource: Resource, ctx: CheckContext) -> Verdict:
 @check(
     id="MLW-PERF-010",
     title="GPU VM uses a current GPU generation",
-    pillar=Pillar.PERFORMANCE_EFFICIENCY,
     severity=Severity.LOW,
     resource_types=[VM, VMSS, COMPUTE, AKS],
     implements=["IAAS-04", "AML-PERF-02"],
@@ -159,12 +150,9 @@ def size_not_retired(resource: Resource, ctx: CheckContext) -> Verdict:
     absent="GPU sizes the table does not know are UNKNOWN; retired sizes are also reported by MLW-REL-020. "
     "Compute types without a VM size (Kubernetes, Databricks, ...) and attached computes that report none are "
     "not applicable; AKS clusters a workspace attaches are judged on their GPU node pools.",
-)
-@reads(
-    *(p for p in VM_SIZE_READS if p not in ("properties.endpointComputeType", "properties.instanceType")),
-    "properties.agentPoolProfiles[*].name",
-    "properties.agentPoolProfiles[*].vmSize",
-    related=_CLUSTER_READS,
+    reads=[*(p for p in VM_SIZE_READS if p not in ("properties.endpointComputeType", "properties.instanceType")),
+           "properties.agentPoolProfiles[*].name", "properties.agentPoolProfiles[*].vmSize"],
+    reads_related=_CLUSTER_READS,
 )
 def gpu_generation(resource: Resource, ctx: CheckContext) -> Verdict:
     if resource.is_type(AKS):
@@ -197,7 +185,6 @@ def gpu_generation(resource: Resource, ctx: CheckContext) -> Verdict:
 @check(
     id="MLW-PERF-011",
     title="Training GPU VMs have an InfiniBand interconnect",
-    pillar=Pillar.PERFORMANCE_EFFICIENCY,
     severity=Severity.MEDIUM,
     resource_types=[VM, VMSS],
     implements=["IAAS-01"],
@@ -207,8 +194,8 @@ def gpu_generation(resource: Resource, ctx: CheckContext) -> Verdict:
     params=_WORKLOAD_PARAMS,
     rationale="Multi-node training is bound by GPU-to-GPU bandwidth; without InfiniBand GPUs wait on the network.",
     absent="Only VMs tagged with the training workload are judged; others are not applicable.",
+    reads=["properties.hardwareProfile.vmSize", "sku.name", "tags.*"],
 )
-@reads("properties.hardwareProfile.vmSize", "sku.name", "tags.*")
 def training_interconnect(resource: Resource, ctx: CheckContext) -> Verdict:
     if _workload(resource, ctx) != "training":
         return not_applicable("Not tagged as a training VM (parameter workload_tag)")
@@ -224,7 +211,6 @@ def training_interconnect(resource: Resource, ctx: CheckContext) -> Verdict:
 @check(
     id="MLW-COST-010",
     title="Inference GPU VMs do not pay for InfiniBand",
-    pillar=Pillar.COST_OPTIMIZATION,
     severity=Severity.MEDIUM,
     resource_types=[VM, VMSS],
     implements=["IAAS-02"],
@@ -234,8 +220,8 @@ def training_interconnect(resource: Resource, ctx: CheckContext) -> Verdict:
     params=_WORKLOAD_PARAMS,
     rationale="ND sizes with InfiniBand cost more for an interconnect that single-node inference does not use.",
     absent="Only VMs tagged with the inference workload are judged; others are not applicable.",
+    reads=["properties.hardwareProfile.vmSize", "sku.name", "tags.*"],
 )
-@reads("properties.hardwareProfile.vmSize", "sku.name", "tags.*")
 def inference_no_infiniband(resource: Resource, ctx: CheckContext) -> Verdict:
     if _workload(resource, ctx) != "inference":
         return not_applicable("Not tagged as an inference VM (parameter workload_tag)")
@@ -251,7 +237,6 @@ def inference_no_infiniband(resource: Resource, ctx: CheckContext) -> Verdict:
 @check(
     id="MLW-COST-011",
     title="Spot VMs are interruptible workloads with an eviction policy",
-    pillar=Pillar.COST_OPTIMIZATION,
     severity=Severity.LOW,
     resource_types=[VM, VMSS],
     implements=["IAAS-05", "PLAT-06"],
@@ -265,13 +250,8 @@ def inference_no_infiniband(resource: Resource, ctx: CheckContext) -> Verdict:
     "production inference.",
     absent="No primary source is cited for the priority of a VM without one, so absent priority is UNKNOWN. VMSS "
     "read properties.virtualMachineProfile.",
-)
-@reads(
-    "properties.priority",
-    "properties.evictionPolicy",
-    "properties.virtualMachineProfile.priority",
-    "properties.virtualMachineProfile.evictionPolicy",
-    "tags.*",
+    reads=["properties.priority", "properties.evictionPolicy", "properties.virtualMachineProfile.priority",
+           "properties.virtualMachineProfile.evictionPolicy", "tags.*"],
 )
 def spot_usage(resource: Resource, ctx: CheckContext) -> Verdict:
     base = "properties.virtualMachineProfile" if resource.is_type(VMSS) else "properties"
@@ -296,7 +276,6 @@ _DRIVER_EXTENSIONS = ("nvidiagpudriverlinux", "nvidiagpudriverwindows", "amdgpud
 @check(
     id="MLW-OPS-020",
     title="GPU VMs get their drivers from a curated image or the driver extension",
-    pillar=Pillar.OPERATIONAL_EXCELLENCE,
     severity=Severity.LOW,
     resource_types=[VM],
     implements=["IAAS-06", "IAAS-08"],
@@ -307,13 +286,9 @@ _DRIVER_EXTENSIONS = ("nvidiagpudriverlinux", "nvidiagpudriverwindows", "amdgpud
     "versions.",
     absent="Extensions are child resources: only those in the scan (or in properties.resources of an "
     "expanded GET) are seen.",
-)
-@reads(
-    "properties.hardwareProfile.vmSize",
-    "properties.storageProfile.imageReference.publisher",
-    "properties.storageProfile.imageReference.offer",
-    "resources[*].properties.type",
-    related={VM_EXTENSION: ["properties.type"]},
+    reads=["properties.hardwareProfile.vmSize", "properties.storageProfile.imageReference.publisher",
+           "properties.storageProfile.imageReference.offer", "resources[*].properties.type"],
+    reads_related={VM_EXTENSION: ["properties.type"]},
 )
 def gpu_drivers(resource: Resource, ctx: CheckContext) -> Verdict:
     verdict, size = _gpu_vm(resource)
@@ -341,7 +316,6 @@ def gpu_drivers(resource: Resource, ctx: CheckContext) -> Verdict:
 @check(
     id="MLW-SEC-070",
     title="GPU VMs have no public IP address",
-    pillar=Pillar.SECURITY,
     severity=Severity.MEDIUM,
     resource_types=[VM],
     implements=["PLAT-11", "AML-SEC-08"],
@@ -350,11 +324,8 @@ def gpu_drivers(resource: Resource, ctx: CheckContext) -> Verdict:
     references=References(docs=[IAAS]),
     rationale="Expensive, data-rich GPU hosts should not face the internet.",
     absent="The network interfaces must be in the scan; otherwise UNKNOWN.",
-)
-@reads(
-    "properties.hardwareProfile.vmSize",
-    "properties.networkProfile.networkInterfaces[*].id",
-    related={NIC: ["properties.ipConfigurations[*].properties.publicIPAddress.id"]},
+    reads=["properties.hardwareProfile.vmSize", "properties.networkProfile.networkInterfaces[*].id"],
+    reads_related={NIC: ["properties.ipConfigurations[*].properties.publicIPAddress.id"]},
 )
 def gpu_public_ip(resource: Resource, ctx: CheckContext) -> Verdict:
     verdict, _ = _gpu_vm(resource)
@@ -381,7 +352,6 @@ def gpu_public_ip(resource: Resource, ctx: CheckContext) -> Verdict:
 @check(
     id="MLW-OPS-021",
     title="GPU VMs are orchestrated, not hand-managed",
-    pillar=Pillar.OPERATIONAL_EXCELLENCE,
     severity=Severity.LOW,
     resource_types=[VM],
     implements=["IAAS-07"],
@@ -390,10 +360,10 @@ def gpu_public_ip(resource: Resource, ctx: CheckContext) -> Verdict:
     references=References(docs=[IAAS]),
     rationale="Orchestrators create and remove GPU VMs on demand and keep their configuration reproducible.",
     absent="A VM that belongs to a scale set (properties.virtualMachineScaleSet) counts as orchestrated.",
+    reads=["properties.hardwareProfile.vmSize", "properties.virtualMachineScaleSet.id", "managedBy"],
+    differs="There is no PSRule or checkov equivalent; CycleCloud and Batch nodes that are plain VMs are recognised "
+    "only through managedBy.",
 )
-@reads("properties.hardwareProfile.vmSize", "properties.virtualMachineScaleSet.id", "managedBy")
-@differs("There is no PSRule or checkov equivalent; CycleCloud and Batch nodes that are plain VMs are recognised "
-         "only through managedBy.")
 def gpu_orchestrated(resource: Resource, ctx: CheckContext) -> Verdict:
     verdict, size = _gpu_vm(resource)
     if verdict is not None:

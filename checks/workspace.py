@@ -5,33 +5,30 @@ from __future__ import annotations
 from mlwaf import defaults as D
 from mlwaf.check import (
     CheckContext,
-    Pillar,
     References,
     Resource,
     Severity,
     Verdict,
     check,
     fail,
+    is_set,
     not_applicable,
     passed,
     read,
-    required,
     unresolved,
+    value_check,
 )
 from mlwaf.checklib import (
     CONNECTION,
     DATASTORE,
-    DIAGNOSTIC_READS,
     WORKSPACE,
     approved_private_endpoint,
-    diagnostic_logs,
-    differs,
     inherited_from_hub,
     is_project,
     isolation_mode,
+    not_on_projects,
     public_access_disabled,
     read_default,
-    reads,
 )
 
 WAF_AML = "https://learn.microsoft.com/azure/well-architected/service-guides/azure-machine-learning"
@@ -40,7 +37,6 @@ WAF_AML = "https://learn.microsoft.com/azure/well-architected/service-guides/azu
 @check(
     id="MLW-SEC-001",
     title="Workspace disables public network access",
-    pillar=Pillar.SECURITY,
     severity=Severity.HIGH,
     resource_types=[WORKSPACE],
     implements=["AML-SEC-01"],
@@ -58,11 +54,11 @@ WAF_AML = "https://learn.microsoft.com/azure/well-architected/service-guides/azu
     "what disabling it switches off), verified for API 2024-04-01 and later; at an older API version absence is "
     "UNKNOWN.",
     defaults=[D.WORKSPACE_PUBLIC_NETWORK_ACCESS],
+    reads=["kind", "properties.hubResourceId", "properties.publicNetworkAccess"],
+    differs="PSRule Azure.ML.PublicAccess also requires allowPublicAccessWhenBehindVnet to be false; mlwaf reports "
+    "that flag separately (MLW-SEC-003), so a workspace failing only on it fails there, not here. Projects are judged "
+    "on their hub.",
 )
-@reads("kind", "properties.hubResourceId", "properties.publicNetworkAccess")
-@differs("PSRule Azure.ML.PublicAccess also requires allowPublicAccessWhenBehindVnet to be false; mlwaf reports "
-         "that flag separately (MLW-SEC-003), so a workspace failing only on it fails there, not here. Projects "
-         "are judged on their hub.")
 def workspace_public_network_access(resource: Resource, ctx: CheckContext) -> Verdict:
     if inherited := inherited_from_hub(resource):
         return inherited
@@ -75,7 +71,6 @@ def workspace_public_network_access(resource: Resource, ctx: CheckContext) -> Ve
 @check(
     id="MLW-SEC-002",
     title="Workspace has an approved private endpoint",
-    pillar=Pillar.SECURITY,
     severity=Severity.HIGH,
     resource_types=[WORKSPACE],
     implements=["AML-SEC-01"],
@@ -90,15 +85,12 @@ def workspace_public_network_access(resource: Resource, ctx: CheckContext) -> Ve
     absent="Reads properties.privateEndpointConnections (embedded in the workspace's GET response) and "
     "private endpoints in the scan that target the workspace. Absent and none in the scan means no "
     "private endpoint.",
-)
-@differs("Azure Policy 45e05259 reads only the resource's own privateEndpointConnections, which the provider "
-         "fills in after a private endpoint is created: a template that declares the endpoint beside the "
-         "workspace is an approved private path here, while the policy audits the workspace's deployment "
-         "request (and finds it compliant once the connection exists).")
-@reads(
-    "kind",
-    "properties.hubResourceId",
-    "properties.privateEndpointConnections[*].properties.privateLinkServiceConnectionState.status",
+    reads=["kind", "properties.hubResourceId",
+           "properties.privateEndpointConnections[*].properties.privateLinkServiceConnectionState.status"],
+    differs="Azure Policy 45e05259 reads only the resource's own privateEndpointConnections, which the provider fills "
+    "in after a private endpoint is created: a template that declares the endpoint beside the workspace is an approved "
+    "private path here, while the policy audits the workspace's deployment request (and finds it compliant once the "
+    "connection exists).",
 )
 def workspace_private_endpoint(resource: Resource, ctx: CheckContext) -> Verdict:
     if inherited := inherited_from_hub(resource):
@@ -108,10 +100,9 @@ def workspace_private_endpoint(resource: Resource, ctx: CheckContext) -> Verdict
     )
 
 
-@check(
+workspace_public_access_behind_vnet = value_check(
     id="MLW-SEC-003",
     title="Workspace does not allow public access when behind a virtual network",
-    pillar=Pillar.SECURITY,
     severity=Severity.MEDIUM,
     resource_types=[WORKSPACE],
     implements=["AML-SEC-01"],
@@ -123,22 +114,15 @@ def workspace_private_endpoint(resource: Resource, ctx: CheckContext) -> Verdict
     rationale="This legacy flag re-opens public access to a workspace that is otherwise bound to a "
     "virtual network.",
     absent="Absent allowPublicAccessWhenBehindVnet means false (API default).",
-    defaults=[D.WORKSPACE_PUBLIC_ACCESS_BEHIND_VNET],
+    read=D.WORKSPACE_PUBLIC_ACCESS_BEHIND_VNET, want=False,
+    ok="Public access behind a virtual network is not allowed",
+    bad="allowPublicAccessWhenBehindVnet is true: public access is re-opened",
 )
-@reads("properties.allowPublicAccessWhenBehindVnet")
-def workspace_public_access_behind_vnet(resource: Resource, ctx: CheckContext) -> Verdict:
-    seen = read(resource, D.WORKSPACE_PUBLIC_ACCESS_BEHIND_VNET)
-    if v := unresolved(seen):
-        return v
-    if seen.value is True or seen.lower() == "true":
-        return fail("allowPublicAccessWhenBehindVnet is true: public access is re-opened", seen)
-    return passed("Public access behind a virtual network is not allowed", seen)
 
 
 @check(
     id="MLW-SEC-004",
     title="Workspace uses a managed virtual network that allows only approved outbound",
-    pillar=Pillar.SECURITY,
     severity=Severity.HIGH,
     resource_types=[WORKSPACE],
     implements=["AML-SEC-02", "AML-SEC-03", "AML-SEC-14"],
@@ -154,8 +138,8 @@ def workspace_public_access_behind_vnet(resource: Resource, ctx: CheckContext) -
     "has the property (2023-10-01 and later). A GET or export read at an older version cannot show a managed "
     "network, so absence there is UNKNOWN.",
     defaults=[D.WORKSPACE_ISOLATION_MODE],
+    reads=["kind", "properties.hubResourceId", "properties.managedNetwork.isolationMode"],
 )
-@reads("kind", "properties.hubResourceId", "properties.managedNetwork.isolationMode")
 def workspace_managed_network(resource: Resource, ctx: CheckContext) -> Verdict:
     if inherited := inherited_from_hub(resource):
         return inherited
@@ -173,7 +157,6 @@ def workspace_managed_network(resource: Resource, ctx: CheckContext) -> Verdict:
 @check(
     id="MLW-SEC-005",
     title="Workspace encrypts data with a customer-managed key",
-    pillar=Pillar.SECURITY,
     severity=Severity.MEDIUM,
     resource_types=[WORKSPACE],
     implements=["AML-SEC-13"],
@@ -187,12 +170,8 @@ def workspace_managed_network(resource: Resource, ctx: CheckContext) -> Verdict:
     "organization controls and can revoke.",
     absent="Absent encryption means Microsoft-managed keys (status Disabled).",
     defaults=[D.WORKSPACE_ENCRYPTION_STATUS],
-)
-@reads(
-    "kind",
-    "properties.hubResourceId",
-    "properties.encryption.status",
-    "properties.encryption.keyVaultProperties.keyIdentifier",
+    reads=["kind", "properties.hubResourceId", "properties.encryption.status",
+           "properties.encryption.keyVaultProperties.keyIdentifier"],
 )
 def workspace_cmk(resource: Resource, ctx: CheckContext) -> Verdict:
     if inherited := inherited_from_hub(resource):
@@ -209,7 +188,6 @@ def workspace_cmk(resource: Resource, ctx: CheckContext) -> Verdict:
 @check(
     id="MLW-SEC-006",
     title="Workspace has a managed identity",
-    pillar=Pillar.SECURITY,
     severity=Severity.MEDIUM,
     resource_types=[WORKSPACE],
     implements=["AML-SEC-05"],
@@ -223,8 +201,8 @@ def workspace_cmk(resource: Resource, ctx: CheckContext) -> Verdict:
     "that can leak or expire.",
     absent="No source documents what a workspace created without an identity gets, so absent identity is "
     "UNKNOWN.",
+    reads=["identity.type", "properties.primaryUserAssignedIdentity"],
 )
-@reads("identity.type", "properties.primaryUserAssignedIdentity")
 def workspace_identity(resource: Resource, ctx: CheckContext) -> Verdict:
     seen = read_default(resource, "identity.type", {})
     if v := unresolved(seen):
@@ -245,7 +223,6 @@ def workspace_identity(resource: Resource, ctx: CheckContext) -> Verdict:
 @check(
     id="MLW-SEC-007",
     title="Workspace uses a user-assigned managed identity",
-    pillar=Pillar.SECURITY,
     severity=Severity.LOW,
     resource_types=[WORKSPACE],
     implements=["AML-SEC-05"],
@@ -260,11 +237,11 @@ def workspace_identity(resource: Resource, ctx: CheckContext) -> Verdict:
     "storage, Key Vault and the registry before the workspace exists, and survives re-creating it.",
     absent="Absent identity is UNKNOWN (no documented default); absent primaryUserAssignedIdentity means none is "
     "primary.",
+    reads=["identity.type", "identity.userAssignedIdentities", "properties.primaryUserAssignedIdentity"],
+    differs="PSRule requires identity.type to equal exactly 'UserAssigned'; this check also passes "
+    "'SystemAssigned,UserAssigned' when a primary user-assigned identity is set, since the workspace then "
+    "authenticates with the user-assigned one.",
 )
-@reads("identity.type", "identity.userAssignedIdentities", "properties.primaryUserAssignedIdentity")
-@differs("PSRule requires identity.type to equal exactly 'UserAssigned'; this check also passes "
-         "'SystemAssigned,UserAssigned' when a primary user-assigned identity is set, since the workspace "
-         "then authenticates with the user-assigned one.")
 def workspace_user_assigned_identity(resource: Resource, ctx: CheckContext) -> Verdict:
     kind = read_default(resource, "identity.type", {})
     primary = read(resource, "properties.primaryUserAssignedIdentity")
@@ -281,7 +258,6 @@ def workspace_user_assigned_identity(resource: Resource, ctx: CheckContext) -> V
 @check(
     id="MLW-SEC-008",
     title="Workspace reaches its default storage with its identity, not account keys",
-    pillar=Pillar.SECURITY,
     severity=Severity.MEDIUM,
     resource_types=[WORKSPACE],
     implements=["AML-SEC-05"],
@@ -296,8 +272,8 @@ def workspace_user_assigned_identity(resource: Resource, ctx: CheckContext) -> V
     absent="The REST specification gives systemDatastoresAuthMode no default (and the 2024-04-01 schema does not "
     "have it), so absent is UNKNOWN. 'identity' and 'UserDelegationSAS' pass: a user delegation SAS is signed with "
     "a key obtained through Microsoft Entra ID, not with the account key.",
+    reads=["kind", "properties.hubResourceId", "properties.systemDatastoresAuthMode"],
 )
-@reads("kind", "properties.hubResourceId", "properties.systemDatastoresAuthMode")
 def workspace_datastore_auth(resource: Resource, ctx: CheckContext) -> Verdict:
     if inherited := inherited_from_hub(resource):
         return inherited
@@ -318,7 +294,6 @@ _BROAD_FQDN = ("*", "*.*", "*.com", "*.net", "*.org", "*.io")
 @check(
     id="MLW-SEC-009",
     title="Managed network outbound rules are narrow",
-    pillar=Pillar.SECURITY,
     severity=Severity.MEDIUM,
     resource_types=[WORKSPACE],
     implements=["AML-SEC-03", "AML-SEC-12"],
@@ -329,13 +304,8 @@ _BROAD_FQDN = ("*", "*.*", "*.com", "*.net", "*.org", "*.io")
     "host on the internet again, and with it any package or exfiltration target.",
     absent="Absent outboundRules means only the rules Azure ML adds itself (none user-defined).",
     defaults=[D.WORKSPACE_ISOLATION_MODE],
-)
-@reads(
-    "kind",
-    "properties.hubResourceId",
-    "properties.managedNetwork.isolationMode",
-    "properties.managedNetwork.outboundRules.*.type",
-    "properties.managedNetwork.outboundRules.*.destination",
+    reads=["kind", "properties.hubResourceId", "properties.managedNetwork.isolationMode",
+           "properties.managedNetwork.outboundRules.*.type", "properties.managedNetwork.outboundRules.*.destination"],
 )
 def workspace_outbound_rules(resource: Resource, ctx: CheckContext) -> Verdict:
     if inherited := inherited_from_hub(resource):
@@ -364,7 +334,6 @@ def workspace_outbound_rules(resource: Resource, ctx: CheckContext) -> Verdict:
 @check(
     id="MLW-SEC-014",
     title="Serverless compute gets no public IP",
-    pillar=Pillar.SECURITY,
     severity=Severity.MEDIUM,
     resource_types=[WORKSPACE],
     implements=["AML-SEC-08"],
@@ -377,12 +346,8 @@ def workspace_outbound_rules(resource: Resource, ctx: CheckContext) -> Verdict:
     "the managed network exists from 2023-10-01, serverlessComputeNoPublicIP is verified from 2024-04-01; read at "
     "an older version, their absence is UNKNOWN.",
     defaults=[D.WORKSPACE_ISOLATION_MODE, D.WORKSPACE_SERVERLESS_NO_PUBLIC_IP],
-)
-@reads(
-    "kind",
-    "properties.hubResourceId",
-    "properties.managedNetwork.isolationMode",
-    "properties.serverlessComputeSettings.serverlessComputeNoPublicIP",
+    reads=["kind", "properties.hubResourceId", "properties.managedNetwork.isolationMode",
+           "properties.serverlessComputeSettings.serverlessComputeNoPublicIP"],
 )
 def workspace_serverless_no_public_ip(resource: Resource, ctx: CheckContext) -> Verdict:
     if inherited := inherited_from_hub(resource):
@@ -401,10 +366,9 @@ def workspace_serverless_no_public_ip(resource: Resource, ctx: CheckContext) -> 
                 mode, flag)
 
 
-@check(
+workspace_app_insights = value_check(
     id="MLW-OPS-002",
     title="Workspace has Application Insights",
-    pillar=Pillar.OPERATIONAL_EXCELLENCE,
     severity=Severity.MEDIUM,
     resource_types=[WORKSPACE],
     implements=["AML-OPS-06", "AML-PERF-04"],
@@ -414,45 +378,16 @@ def workspace_serverless_no_public_ip(resource: Resource, ctx: CheckContext) -> 
     rationale="Online endpoints, deployments and jobs send their telemetry to the workspace's Application "
     "Insights; without one it has nowhere to go.",
     absent="Absent applicationInsights means none. Projects use their hub's, so they are not assessed.",
+    read="properties.applicationInsights", want=is_set,
+    when=not_on_projects("A project uses its hub's Application Insights"),
+    ok="Application Insights is linked",
+    bad="No Application Insights is linked",
 )
-@reads("kind", "properties.applicationInsights")
-def workspace_app_insights(resource: Resource, ctx: CheckContext) -> Verdict:
-    if is_project(resource):
-        return not_applicable("A project uses its hub's Application Insights", read(resource, "kind"))
-    seen = read(resource, "properties.applicationInsights")
-    if v := unresolved(seen):
-        return v
-    if seen.value:
-        return passed("Application Insights is linked", seen)
-    return fail("No Application Insights is linked", seen)
-
-
-@check(
-    id="MLW-OPS-003",
-    title="Workspace resource logs are collected",
-    pillar=Pillar.OPERATIONAL_EXCELLENCE,
-    severity=Severity.MEDIUM,
-    resource_types=[WORKSPACE],
-    implements=["AML-OPS-07"],
-    remediation="Add a diagnostic setting (Microsoft.Insights/diagnosticSettings scoped to the workspace) with "
-    "categoryGroup 'allLogs' or 'audit' enabled, sent to Log Analytics.",
-    references=References(
-        docs=["https://learn.microsoft.com/azure/machine-learning/monitor-azure-machine-learning"],
-        azure_policy=["afe0c3be-ba3b-4544-ba52-0c99672a8ad6"],
-    ),
-    rationale="Resource logs reconstruct who did what in the workspace during incidents and audits.",
-    absent="Diagnostic settings are separate extension resources; a workspace export or REST GET never "
-    "includes them, so none in an offline input is UNKNOWN (a live scan lists them and fails on none).",
-)
-@reads(related=DIAGNOSTIC_READS)
-def workspace_diagnostic_logs(resource: Resource, ctx: CheckContext) -> Verdict:
-    return diagnostic_logs(resource, ctx, "workspace")
 
 
 @check(
     id="MLW-OPS-004",
     title="Workspace links its storage, key vault, container registry and Application Insights",
-    pillar=Pillar.OPERATIONAL_EXCELLENCE,
     severity=Severity.LOW,
     resource_types=[WORKSPACE],
     implements=["DSP-01"],
@@ -463,13 +398,8 @@ def workspace_diagnostic_logs(resource: Resource, ctx: CheckContext) -> Verdict:
     rationale="Jobs, images, secrets and telemetry each need one of the four; declaring them keeps their "
     "configuration (network, redundancy, keys) under your control and in your templates.",
     absent="An absent property means the dependency is not linked. Projects inherit all four from their hub.",
-)
-@reads(
-    "kind",
-    "properties.storageAccount",
-    "properties.keyVault",
-    "properties.containerRegistry",
-    "properties.applicationInsights",
+    reads=["kind", "properties.storageAccount", "properties.keyVault", "properties.containerRegistry",
+           "properties.applicationInsights"],
 )
 def workspace_dependencies(resource: Resource, ctx: CheckContext) -> Verdict:
     if is_project(resource):
@@ -489,10 +419,9 @@ _IDENTITY_AUTH = {
 }
 
 
-@check(
+connection_auth = value_check(
     id="MLW-SEC-015",
     title="Workspace connections authenticate with Microsoft Entra ID, not keys",
-    pillar=Pillar.SECURITY,
     severity=Severity.MEDIUM,
     resource_types=[CONNECTION],
     implements=["AML-SEC-05"],
@@ -502,21 +431,15 @@ _IDENTITY_AUTH = {
     rationale="Key, SAS, PAT and password connections store long-lived secrets in the workspace; Entra ID "
     "connections have none to leak or rotate.",
     absent="authType is required by the API; absent means the input omitted it (UNKNOWN).",
+    read="properties.authType", want=_IDENTITY_AUTH, missing="properties.authType is not in the input",
+    ok="Authenticates with {value}",
+    bad="Authenticates with a stored secret ({value})",
 )
-@reads("properties.authType", "properties.category")
-def connection_auth(resource: Resource, ctx: CheckContext) -> Verdict:
-    auth, v = required(resource, "properties.authType")
-    if v:
-        return v
-    if auth.lower() in _IDENTITY_AUTH:
-        return passed(f"Authenticates with {auth.value}", auth)
-    return fail(f"Authenticates with a stored secret ({auth.value})", auth)
 
 
-@check(
+datastore_credentials = value_check(
     id="MLW-SEC-016",
     title="Datastores use identity-based access, not stored credentials",
-    pillar=Pillar.SECURITY,
     severity=Severity.MEDIUM,
     resource_types=[DATASTORE],
     implements=["AML-SEC-05"],
@@ -526,12 +449,8 @@ def connection_auth(resource: Resource, ctx: CheckContext) -> Verdict:
     rationale="Account keys, SAS tokens and service principal secrets kept in a datastore give every "
     "workspace user the same standing access to the data.",
     absent="credentials is required by the API; absent means the input omitted it (UNKNOWN).",
+    read="properties.credentials.credentialsType", want=("None",),
+    missing="properties.credentials.credentialsType is not in the input",
+    ok="Identity-based data access (no stored credentials)",
+    bad="Stores {value} credentials",
 )
-@reads("properties.credentials.credentialsType", "properties.datastoreType")
-def datastore_credentials(resource: Resource, ctx: CheckContext) -> Verdict:
-    kind, v = required(resource, "properties.credentials.credentialsType")
-    if v:
-        return v
-    if kind.lower() == "none":
-        return passed("Identity-based data access (no stored credentials)", kind)
-    return fail(f"Stores {kind.value} credentials", kind)

@@ -13,7 +13,6 @@ import pytest
 from typer.testing import CliRunner
 
 from mlwaf import docs, registry
-from mlwaf.checklib import DIFFERS_ATTR, READS_ATTR
 from mlwaf.model import Pillar, iter_paths
 from mlwaf.sources import read_paths
 
@@ -253,9 +252,8 @@ def test_every_configuration_recommendation_is_covered(specs):
 def test_checks_read_only_paths_azure_returns(specs, corpus_paths):
     problems = []
     for s in specs:
-        declared = getattr(s.fn, READS_ATTR, None)
-        assert declared, f"{s.id} declares no @reads"
-        for rtype, paths in declared.items():
+        assert s.reads, f"{s.id} declares no reads"
+        for rtype, paths in s.reads.items():
             types = [t.lower() for t in s.resource_types] if rtype == "" else [rtype]
             for p in paths:
                 ok = any(
@@ -288,7 +286,7 @@ def test_external_rules_are_compared(specs):
             continue
         names = [p.name for p in (FIXTURES / s.id).glob("*.json")]
         compared = any("psrule" in n or "checkov" in n for n in names)
-        assert compared or getattr(s.fn, DIFFERS_ATTR, None), f"{s.id}: no comparison fixture and no @differs note"
+        assert compared or s.differs, f"{s.id}: no comparison fixture and no differs note"
 
 
 def test_cli_lists_catalog_as_json(specs):

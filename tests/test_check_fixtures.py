@@ -20,7 +20,6 @@ import pytest
 
 from mlwaf import registry
 from mlwaf.check import CheckContext, consulted_defaults
-from mlwaf.checklib import READS_ATTR
 from mlwaf.engine import run_check
 from mlwaf.inventory import Inventory
 from mlwaf.model import Status
@@ -78,8 +77,7 @@ def test_fixture_verdict(path: Path, checks: registry.Registry):
     ctx = CheckContext(inventory=inventory, params=ctx_data.get("params", {}), live=bool(ctx_data.get("live")))
     targets = inventory.of_type(*spec.resource_types)
     assert targets, f"{path}: no resource of {spec.resource_types}"
-    declared = getattr(spec.fn, READS_ATTR, {})
-    paths = [p for group in declared.values() for p in group]
+    paths = [p for group in spec.reads.values() for p in group]
     for resource in targets:
         with consulted_defaults() as consulted:
             verdict = run_check(spec, resource, ctx)

@@ -60,6 +60,10 @@ def test_checks_dir_is_loaded_like_the_builtin_pack(tmp_path):
         ('id="ACME-SEC-001"', 'id="acme 1"', "field 'id'"),
         ('remediation="Add an owner tag."', 'remediation=""', "field 'remediation' is required"),
         ('resource_types=["Microsoft.MachineLearningServices/workspaces"]', "resource_types=[]", "resource_types"),
+        ("pillar=Pillar.SECURITY", "pillar=Pillar.RELIABILITY", "is reliability, but the id names security"),
+        ('remediation="Add an owner tag."', 'remediation="x", reads=["tags.owner]"]', "read path 'tags.owner]'"),
+        ('remediation="Add an owner tag."', 'remediation="x", reads_related={"disks": ["sku"]}', "not an ARM type"),
+        ('remediation="Add an owner tag."', 'remediation="x", differs=3', "field 'differs' must be text"),
     ],
 )
 def test_bad_metadata_names_file_and_field(tmp_path, replace, by, message):
@@ -68,6 +72,42 @@ def test_bad_metadata_names_file_and_field(tmp_path, replace, by, message):
         registry.load([tmp_path / "bad"])
     assert str(path) in str(err.value)
     assert message in str(err.value)
+
+
+def test_pillar_is_read_from_the_id_when_left_out(tmp_path):
+    _write(tmp_path / "p", "acme.py", GOOD.replace("    pillar=Pillar.SECURITY,\n", ""))
+    assert registry.load([tmp_path / "p"], builtin=False).get("ACME-SEC-001").pillar.value == "security"
+    unnamed = GOOD.replace("    pillar=Pillar.SECURITY,\n", "").replace("ACME-SEC-001", "ACME-001")
+    _write(tmp_path / "q", "acme.py", unnamed)
+    with pytest.raises(CheckLoadError, match="field 'pillar' is required"):
+        registry.load([tmp_path / "q"], builtin=False)
+
+
+def test_reads_and_differs_in_check_or_in_the_old_decorators_never_both(tmp_path):
+    new = GOOD.replace('remediation="Add an owner tag.",', 'remediation="x", reads=["tags.owner"], '
+                       'reads_related={"Microsoft.Storage/storageAccounts": ["sku.name"]}, differs="PSRule X: y",')
+    old = GOOD.replace("from mlwaf.check import", "from mlwaf.checklib import reads, differs\nfrom mlwaf.check import")
+    old = old.replace("def owner_tag", '@reads("tags.owner", related={"Microsoft.Storage/storageAccounts": '
+                      '["sku.name"]})\n@differs("PSRule X: y")\ndef owner_tag')
+    specs = []
+    for name, text in (("new", new), ("old", old)):
+        _write(tmp_path / name, "acme.py", text)
+        specs.append(registry.load([tmp_path / name], builtin=False).get("ACME-SEC-001"))
+    for spec in specs:
+        assert spec.reads == {"": ("tags.owner",), "microsoft.storage/storageaccounts": ("sku.name",)}
+        assert spec.differs == "PSRule X: y"
+    both = new.replace("def owner_tag", '@differs("again")\ndef owner_tag')
+    _write(tmp_path / "both", "acme.py", "from mlwaf.checklib import differs\n" + both)
+    with pytest.raises(CheckLoadError, match="differs is declared twice"):
+        registry.load([tmp_path / "both"], builtin=False)
+
+
+def test_a_default_the_check_applies_is_among_its_reads(tmp_path):
+    text = GOOD.replace('remediation="Add an owner tag.",', 'remediation="x", reads=["tags.owner"], '
+                        "defaults=[D.WORKSPACE_PUBLIC_NETWORK_ACCESS],")
+    _write(tmp_path / "d", "acme.py", "from mlwaf import defaults as D\n" + text)
+    with pytest.raises(CheckLoadError, match=r"default of properties\.publicNetworkAccess, which the check does not"):
+        registry.load([tmp_path / "d"], builtin=False)
 
 
 def test_duplicate_id_is_an_error(tmp_path):

@@ -26,7 +26,8 @@ from __future__ import annotations
 import contextvars
 import functools
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import sys
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -43,6 +44,7 @@ __all__ = [
     "CheckContext",
     "CheckSpec",
     "Default",
+    "Guard",
     "Param",
     "Pillar",
     "References",
@@ -54,9 +56,11 @@ __all__ = [
     "Status",
     "Verdict",
     "check",
+    "check_family",
     "default",
     "fail",
     "flag",
+    "is_set",
     "learn",
     "not_applicable",
     "passed",
@@ -64,6 +68,7 @@ __all__ = [
     "required",
     "spec",
     "unknown",
+    "value_check",
 ]
 
 _MISSING: Any = object()
@@ -380,6 +385,9 @@ class CheckSpec:
     tags: tuple[str, ...] = ()
     params: Mapping[str, Param] = field(default_factory=dict)  # name -> what it configures (mlwaf.params)
     source: str = ""  # where it was loaded from: "builtin", a folder, an entry point
+    # The property paths it reads: "" -> its own resource's, a lower-case ARM type -> that type's.
+    reads: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    differs: str = ""  # where it deliberately disagrees with the rule of another tool it names
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -398,6 +406,8 @@ class CheckSpec:
             "params": {name: str(p) for name, p in self.params.items()},
             "param_types": {name: p.to_dict() for name, p in self.params.items()},
             "source": self.source,
+            "reads": {rtype: list(paths) for rtype, paths in self.reads.items()},
+            "differs": self.differs,
         }
 
     @property
@@ -407,30 +417,40 @@ class CheckSpec:
 
 
 CHECK_ATTR = "__mlwaf_check__"
+# Set by checklib's @reads and @differs, the form before check(reads=..., differs=...).
+READS_ATTR = "__mlwaf_reads__"
+DIFFERS_ATTR = "__mlwaf_differs__"
 
 
 def check(
     *,
     id: str,  # noqa: A002 - the metadata field is called id everywhere else too
     title: str,
-    pillar: Pillar | str,
     severity: Severity | str,
     resource_types: Sequence[str],
     implements: Sequence[str],
     remediation: str,
+    pillar: Pillar | str | None = None,
     references: References | Mapping[str, Sequence[str]] | None = None,
     rationale: str = "",
     absent: str = "",
     defaults: Sequence[Default] | str = (),
     tags: Sequence[str] = (),
     params: Mapping[str, Param | str] | None = None,
+    reads: Sequence[str] = (),
+    reads_related: Mapping[str, Sequence[str]] | None = None,
+    differs: str = "",
 ) -> Callable[[CheckFn], CheckFn]:
     """Attach metadata to a check function. Validation happens when the registry loads it, so
     an error names the file and the field; here the raw values are only recorded.
 
-    `defaults` lists the Defaults the check reads absent properties with; `absent` says in words
-    what the check makes of absent properties. (A string in `defaults`, the form before sourced
-    defaults, is taken as `absent`.)"""
+    `pillar` may be left out when the id names it (`MLW-SEC-001`: security). `defaults` lists the
+    Defaults the check reads absent properties with; `absent` says in words what the check makes
+    of absent properties. (A string in `defaults`, the form before sourced defaults, is taken as
+    `absent`.) `reads` declares every property path the check reads on its own resource and
+    `reads_related` those it reads on others, by ARM type (`[*]` any list element, `*` any map
+    key); `differs` says where it deliberately disagrees with the PSRule/checkov rule or Azure
+    Policy it names."""
 
     def wrap(fn: CheckFn) -> CheckFn:
         setattr(
@@ -450,6 +470,9 @@ def check(
                 "defaults": defaults,
                 "tags": tags,
                 "params": params or {},
+                "reads": reads,
+                "reads_related": reads_related or {},
+                "differs": differs,
             },
         )
         return fn
@@ -587,12 +610,21 @@ def flag(resource: Resource, path: str | Default, *, default: Any = _MISSING, wa
     seen = read(resource, path, default=default)
     if v := unresolved(seen):
         return v
+    value = _boolean(seen)
+    if isinstance(value, Verdict):
+        return value
+    return passed(ok, seen) if value is want else fail(bad, seen)
+
+
+def _boolean(seen: Seen) -> bool | Verdict:
+    """A boolean property's value (ARM may render booleans as "true"/"false" strings), or the
+    UNKNOWN verdict for anything else: it is not guessed at."""
     value = seen.value
     if isinstance(value, str) and value.lower() in ("true", "false"):
-        value = value.lower() == "true"
+        return value.lower() == "true"
     if not isinstance(value, bool):
         return unknown(f"{seen.evidence.path} is {value!r}, not a boolean", seen)
-    return passed(ok, seen) if value is want else fail(bad, seen)
+    return value
 
 
 def _evidence(items: Sequence[Seen | Evidence]) -> tuple[Evidence, ...]:
@@ -647,3 +679,118 @@ def partial_unknown(resource: Resource, *seen: Seen) -> Verdict | None:
         f"The input holds only some of this resource's properties; {paths} was not exported",
         _evidence(missing),
     )
+
+
+# --- declared checks: a check as data -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Guard:
+    """A condition a declared check tests before it judges its property: a verdict (usually
+    NOT_APPLICABLE: a project judged on its hub, an account no workspace uses) ends the check.
+    `reads` are the paths of the resource the test reads, declared with the check's own."""
+
+    test: Callable[[Resource, CheckContext], Verdict | None]
+    reads: tuple[str, ...] = ()
+
+
+def is_set(value: Any) -> bool:
+    """A value_check's `want` for a property that passes when it holds anything (an id, a
+    name): not absent, null, empty or false."""
+    return bool(value)
+
+
+# What passes: a boolean, the values of an enum (matched case-insensitively, as ARM does), or a
+# test of the value.
+Want = bool | Collection[str] | Callable[[Any], bool]
+
+
+def value_check(
+    *,
+    read: str | Default,
+    want: Want,
+    ok: str,
+    bad: str,
+    when: Guard | Sequence[Guard] = (),
+    missing: str | None = None,
+    **metadata: Any,
+) -> CheckFn:
+    """A check of one property declared as data (in the spirit of PSRule's YAML rules and
+    checkov's value checks): the property (`read`: a path, or the sourced Default it is read
+    with), the value(s) that pass (`want`), and the PASS and FAIL messages (`{value}` in them is
+    the value read). The body, `reads` and `defaults` are generated; the rest of `metadata` is
+    `check()`'s.
+
+    The body: each guard in `when`, in order; then the property, UNKNOWN when it is an
+    unresolved expression, absent with no default that applies, or (with `missing`, the message)
+    absent at all; a boolean `want` takes "true"/"false" strings and is UNKNOWN on other values.
+    Assign the result to a module-level name so the registry finds it."""
+    guards = (when,) if isinstance(when, Guard) else tuple(when)
+    path = read.path if isinstance(read, Default) else read
+    judge = _judge(want)
+    for message in (ok, bad):
+        message.format(value=None)  # a stray brace fails here, at import, not in a scan
+    source = read
+
+    def body(resource: Resource, ctx: CheckContext) -> Verdict:
+        for guard in guards:
+            verdict = guard.test(resource, ctx)
+            if verdict is not None:
+                return verdict
+        seen = _read(resource, source)
+        if missing is not None and seen.absent and not seen.unresolved:
+            return unknown(missing, seen)
+        if v := unresolved(seen):
+            return v
+        good = judge(seen)
+        if isinstance(good, Verdict):
+            return good
+        return passed(ok.format(value=seen.value), seen) if good else fail(bad.format(value=seen.value), seen)
+
+    reads = list(dict.fromkeys([*(p for g in guards for p in g.reads), path, *metadata.pop("reads", ())]))
+    defaults = [*metadata.pop("defaults", ()), *([read] if isinstance(read, Default) else [])]
+    _place(body, metadata["id"], sys._getframe(1).f_globals.get("__name__", __name__))
+    return check(reads=reads, defaults=defaults, **metadata)(body)
+
+
+def check_family(
+    body: Callable[..., Verdict], *, members: Sequence[Mapping[str, Any]], **shared: Any
+) -> tuple[CheckFn, ...]:
+    """Checks that share a body and part of their metadata, declared once (the resource-logs
+    check of each type that has resource logs). Each member gives its own metadata, which wins
+    over `shared`, and `args`: the keyword arguments `body(resource, ctx, **args)` takes.
+    Assign the tuple to a module-level name so the registry finds its checks."""
+    module = sys._getframe(1).f_globals.get("__name__", __name__)
+    out = []
+    for member in members:
+        fields = {**shared, **member}
+        args = dict(fields.pop("args", {}))
+
+        def fn(resource: Resource, ctx: CheckContext, _args: dict[str, Any] = args) -> Verdict:
+            return body(resource, ctx, **_args)
+
+        _place(fn, fields["id"], module)
+        out.append(check(**fields)(fn))
+    return tuple(out)
+
+
+_read = read  # value_check's parameter of that name shadows the function in its body
+
+
+def _judge(want: Want) -> Callable[[Seen], bool | Verdict]:
+    if isinstance(want, bool):
+        return lambda seen: (got if isinstance(got := _boolean(seen), Verdict) else got is want)
+    if isinstance(want, str):
+        raise TypeError(f"want={want!r}: give the values that pass as a tuple, e.g. ({want!r},)")
+    if callable(want):
+        test = want
+        return lambda seen: bool(test(seen.value))
+    wanted = frozenset(w.lower() for w in want)
+    return lambda seen: seen.lower() in wanted
+
+
+def _place(fn: Callable[..., Verdict], check_id: str, module: str) -> None:
+    """Name a generated check function after its id, in the module that declared it (where the
+    registry looks for it)."""
+    fn.__name__ = fn.__qualname__ = check_id.lower().replace("-", "_")
+    fn.__module__ = module

@@ -13,8 +13,11 @@ from typing import Any
 from mlwaf import armid
 from mlwaf import defaults as D
 from mlwaf.check import (
+    DIFFERS_ATTR,
+    READS_ATTR,
     CheckContext,
     Default,
+    Guard,
     Seen,
     fail,
     lookup,
@@ -132,19 +135,13 @@ def approved_connections(
     return out
 
 
-# --- shared by the check pack: declarations the catalog tests read ---------------------------
-
-READS_ATTR = "__mlwaf_reads__"
-DIFFERS_ATTR = "__mlwaf_differs__"
+# --- the decorators before check(reads=..., differs=...) -----------------------------------
+# Kept so checks written against them load unchanged; the registry reads either form into
+# CheckSpec.reads and CheckSpec.differs (a check that declares both is an error).
 
 
 def reads(*paths: str, related: dict[str, list[str]] | None = None) -> Any:
-    """Declare the property paths a check reads: its own resource's (`paths`) and other
-    resources' (`related`, by ARM type). `[*]` stands for any list element, `*` for any map key.
-
-    The catalog test holds every declared path against the shape of the public corpus (or an
-    allow-list citing Microsoft's REST reference), and every path a check reported as evidence
-    against its declaration, so a check cannot read a path Azure never returns."""
+    """Declare the property paths a check reads: `check(reads=[...], reads_related={...})`."""
 
     def wrap(fn: Any) -> Any:
         declared = {"": list(paths)}
@@ -157,8 +154,7 @@ def reads(*paths: str, related: dict[str, list[str]] | None = None) -> Any:
 
 
 def differs(text: str) -> Any:
-    """Where a check deliberately disagrees with the PSRule/checkov rule it names: the reason,
-    printed on the check's documentation page."""
+    """Where a check deliberately disagrees with another tool's rule: `check(differs=...)`."""
 
     def wrap(fn: Any) -> Any:
         setattr(fn, DIFFERS_ATTR, text)
@@ -205,6 +201,19 @@ def not_a_dependency(resource: Resource, ctx: CheckContext) -> Verdict | None:
     if dependents(resource, ctx):
         return None
     return not_applicable("Not linked from any Azure Machine Learning workspace in the scan")
+
+
+# Guards of declared checks (check.value_check's `when`).
+DEPENDENCY_ONLY = Guard(not_a_dependency)
+JUDGED_ON_HUB = Guard(lambda resource, ctx: inherited_from_hub(resource), reads=("kind", "properties.hubResourceId"))
+
+
+def not_on_projects(message: str) -> Guard:
+    """NOT_APPLICABLE on a project workspace (`message` says what it takes from its hub)."""
+    return Guard(
+        lambda resource, ctx: not_applicable(message, read(resource, "kind")) if is_project(resource) else None,
+        reads=("kind",),
+    )
 
 
 def workspace_names(workspaces: list[Resource]) -> str:

@@ -18,7 +18,6 @@ from typing import Any
 
 from mlwaf import defaults as catalog
 from mlwaf.check import REQUEST, STATE, CheckSpec, Default, Rule
-from mlwaf.checklib import DIFFERS_ATTR, READS_ATTR
 from mlwaf.model import Pillar
 from mlwaf.registry import builtin_pack_dir, load, recommendation_ids
 
@@ -65,10 +64,9 @@ def render_check(spec: CheckSpec, recs: dict[str, dict[str, Any]], pack: Path) -
         text = recs.get(rid, {}).get("text", "")
         lines.append(f"- **{rid}**: {text}")
     lines.append("")
-    declared = getattr(spec.fn, READS_ATTR, None) or {}
-    if declared:
+    if spec.reads:
         lines += ["## Properties read", ""]
-        for rtype, paths in declared.items():
+        for rtype, paths in spec.reads.items():
             where = "the resource" if rtype == "" else f"related `{rtype}`"
             for p in paths:
                 lines.append(f"- `{p}` ({where})")
@@ -91,9 +89,8 @@ def render_check(spec: CheckSpec, recs: dict[str, dict[str, Any]], pack: Path) -
     lines += [f"- PSRule for Azure: [{n}]({PSRULE_URL.format(n)})" for n in refs.psrule]
     lines += [f"- checkov: {c} ({CHECKOV_URL})" for c in refs.checkov]
     lines.append("")
-    differs = getattr(spec.fn, DIFFERS_ATTR, None)
-    if differs:
-        lines += ["## Differences from other tools", "", differs, ""]
+    if spec.differs:
+        lines += ["## Differences from other tools", "", spec.differs, ""]
     examples = _fixtures(spec, pack)
     if examples:
         lines += ["## Examples", "", "Test fixtures (the file name says the expected verdict):", ""]

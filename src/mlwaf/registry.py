@@ -20,7 +20,7 @@ from types import ModuleType
 from typing import Any
 
 from mlwaf import params as check_params
-from mlwaf.check import CHECK_ATTR, CheckSpec, Default, References
+from mlwaf.check import CHECK_ATTR, DIFFERS_ATTR, READS_ATTR, CheckSpec, Default, References
 from mlwaf.model import Pillar, Severity
 from mlwaf.params import Param
 
@@ -86,6 +86,19 @@ def _str_list(value: Any, where: str, name: str, *, required: bool) -> tuple[str
     return tuple(value)
 
 
+# The pillar a check id names (`MLW-SEC-001`); an id that names one need not repeat it.
+PILLAR_CODES = {
+    "SEC": Pillar.SECURITY,
+    "REL": Pillar.RELIABILITY,
+    "COST": Pillar.COST_OPTIMIZATION,
+    "OPS": Pillar.OPERATIONAL_EXCELLENCE,
+    "PERF": Pillar.PERFORMANCE_EFFICIENCY,
+}
+# A property path a check declares: dotted names, `[*]` any list element, `[N]`, `*` any map key.
+_SEGMENT = r"(?:[A-Za-z0-9_$@-]+|\*)(?:\[(?:\*|\d+)\])*"
+_PATH = re.compile(rf"^{_SEGMENT}(?:\.{_SEGMENT})*$")
+
+
 def validate(meta: Mapping[str, Any], fn: Any, where: str, source: str, known_ids: set[str]) -> CheckSpec:
     cid = meta.get("id")
     if not isinstance(cid, str) or not _ID.match(cid):
@@ -96,11 +109,6 @@ def validate(meta: Mapping[str, Any], fn: Any, where: str, source: str, known_id
     for name in ("title", "remediation"):
         if not isinstance(meta.get(name), str) or not meta[name].strip():
             raise CheckLoadError(f"{where}: field {name!r} is required (a non-empty string)")
-    try:
-        pillar = Pillar(str(meta.get("pillar")).lower())
-    except ValueError:
-        allowed = ", ".join(p.value for p in Pillar)
-        raise CheckLoadError(f"{where}: field 'pillar' is {meta.get('pillar')!r}; use one of {allowed}") from None
     try:
         severity = Severity(str(meta.get("severity")).lower())
     except ValueError:
@@ -117,28 +125,20 @@ def validate(meta: Mapping[str, Any], fn: Any, where: str, source: str, known_id
         raise CheckLoadError(
             f"{where}: field 'implements' names {', '.join(unknown_ids)}, not in the guidance ids"
         )
-    refs = meta.get("references")
-    if refs is None:
-        refs = References()
-    elif isinstance(refs, Mapping):
-        bad = set(refs) - {"docs", "azure_policy", "psrule", "checkov"}
-        if bad:
-            raise CheckLoadError(f"{where}: field 'references' has unknown keys {sorted(bad)}")
-        refs = References(**{k: _str_list(v, where, f"references.{k}", required=False) for k, v in refs.items()})
-    elif not isinstance(refs, References):
-        raise CheckLoadError(f"{where}: field 'references' must be References(...) or a mapping")
     if not callable(fn):
         raise CheckLoadError(f"{where}: the decorated object is not callable")
     absent, defaults = _defaults(meta, where)
+    reads = _reads(meta, fn, where)
+    _defaults_read(defaults, reads, types, where)
     return CheckSpec(
         id=cid,
         title=meta["title"].strip(),
-        pillar=pillar,
+        pillar=_pillar(meta.get("pillar"), cid, where),
         severity=severity,
         resource_types=types,
         implements=implements,
         remediation=meta["remediation"].strip(),
-        references=refs,
+        references=_references(meta.get("references"), where),
         fn=fn,
         rationale=str(meta.get("rationale") or "").strip(),
         absent=absent,
@@ -146,7 +146,87 @@ def validate(meta: Mapping[str, Any], fn: Any, where: str, source: str, known_id
         tags=_str_list(list(meta.get("tags") or []), where, "tags", required=False),
         params=_params(meta.get("params"), where),
         source=source,
+        reads=reads,
+        differs=_differs(meta, fn, where),
     )
+
+
+def _pillar(value: Any, cid: str, where: str) -> Pillar:
+    named = PILLAR_CODES.get(cid.split("-")[1])
+    if value is None:
+        if named is None:
+            raise CheckLoadError(f"{where}: field 'pillar' is required (the id names no pillar: "
+                                 f"{', '.join(PILLAR_CODES)})")
+        return named
+    try:
+        pillar = Pillar(str(value).lower())
+    except ValueError:
+        allowed = ", ".join(p.value for p in Pillar)
+        raise CheckLoadError(f"{where}: field 'pillar' is {value!r}; use one of {allowed}") from None
+    if named is not None and pillar is not named:
+        raise CheckLoadError(f"{where}: field 'pillar' is {pillar.value}, but the id names {named.value}")
+    return pillar
+
+
+def _references(refs: Any, where: str) -> References:
+    if refs is None:
+        return References()
+    if isinstance(refs, References):
+        return refs
+    if not isinstance(refs, Mapping):
+        raise CheckLoadError(f"{where}: field 'references' must be References(...) or a mapping")
+    bad = set(refs) - {"docs", "azure_policy", "psrule", "checkov"}
+    if bad:
+        raise CheckLoadError(f"{where}: field 'references' has unknown keys {sorted(bad)}")
+    return References(**{k: _str_list(v, where, f"references.{k}", required=False) for k, v in refs.items()})
+
+
+def _reads(meta: Mapping[str, Any], fn: Any, where: str) -> dict[str, tuple[str, ...]]:
+    """{"": own paths, lower-case type: paths}, from `reads`/`reads_related` or the @reads
+    decorator of checklib (the form before `check(reads=...)`), never both."""
+    own, related = meta.get("reads") or (), meta.get("reads_related") or {}
+    legacy = getattr(fn, READS_ATTR, None)
+    if legacy is not None:
+        if own or related:
+            raise CheckLoadError(f"{where}: reads are declared twice (check(reads=...) and @reads); keep one")
+        own, related = legacy.get("", ()), {k: v for k, v in legacy.items() if k}
+    if not isinstance(related, Mapping):
+        raise CheckLoadError(f"{where}: field 'reads_related' must map ARM types to lists of paths")
+    out = {"": _str_list(list(own), where, "reads", required=False)} if own else {}
+    for rtype, paths in related.items():
+        if not isinstance(rtype, str) or "/" not in rtype:
+            raise CheckLoadError(f"{where}: field 'reads_related' has {rtype!r}, not an ARM type (Namespace/type)")
+        out[rtype.lower()] = _str_list(list(paths), where, f"reads_related[{rtype!r}]", required=False)
+    for paths in out.values():
+        for path in paths:
+            if not _PATH.match(path):
+                raise CheckLoadError(f"{where}: read path {path!r} is not a property path (a.b[*].c, tags.*)")
+    return out
+
+
+def _defaults_read(defaults: tuple[Default, ...], reads: Mapping[str, tuple[str, ...]], types: tuple[str, ...],
+                   where: str) -> None:
+    """A Default a check applies is one of the properties it declares it reads."""
+    if not reads:
+        return
+    own = {t.lower() for t in types}
+    for d in defaults:
+        on = [k for k in reads if (k == "" and (not d.types or own & {t.lower() for t in d.types}))
+              or k in {t.lower() for t in d.types}]
+        if not any(d.matches(p) for k in on for p in reads[k]):
+            raise CheckLoadError(f"{where}: field 'defaults' has the default of {d.path}, which the check does "
+                                 "not declare it reads")
+
+
+def _differs(meta: Mapping[str, Any], fn: Any, where: str) -> str:
+    text, legacy = meta.get("differs") or "", getattr(fn, DIFFERS_ATTR, None)
+    if legacy is not None:
+        if text:
+            raise CheckLoadError(f"{where}: differs is declared twice (check(differs=...) and @differs); keep one")
+        text = legacy
+    if not isinstance(text, str):
+        raise CheckLoadError(f"{where}: field 'differs' must be text")
+    return text.strip()
 
 
 def _defaults(meta: Mapping[str, Any], where: str) -> tuple[str, tuple[Default, ...]]:
@@ -169,11 +249,14 @@ def _params(value: Any, where: str) -> dict[str, Param]:
 
 
 def specs_in_module(module: ModuleType, where: str, source: str, known_ids: set[str]) -> list[CheckSpec]:
+    """The checks a module defines: its functions carrying `@check` metadata (decorated, or made
+    by `value_check`), and the checks of its `check_family` tuples; never one it imported."""
     out = []
     for value in vars(module).values():
-        meta = getattr(value, CHECK_ATTR, None)
-        if meta is not None and getattr(value, "__module__", None) == module.__name__:
-            out.append(validate(meta, value, where, source, known_ids))
+        for item in value if isinstance(value, tuple) else (value,):
+            meta = getattr(item, CHECK_ATTR, None)
+            if meta is not None and getattr(item, "__module__", None) == module.__name__:
+                out.append(validate(meta, item, where, source, known_ids))
     return out
 
 

@@ -72,7 +72,6 @@ def _decided(status: str) -> str | None:
 def compare(corpus: Path | None = CORPUS) -> list[Pair]:
     from mlwaf import registry
     from mlwaf.check import CheckContext
-    from mlwaf.checklib import DIFFERS_ATTR
     from mlwaf.engine import run_check
     from mlwaf.inventory import Inventory
     from mlwaf.policy.api import PolicyInputs, run
@@ -86,7 +85,7 @@ def compare(corpus: Path | None = CORPUS) -> list[Pair]:
         for guid in spec.references.azure_policy:
             d = catalog.builtin_definition(guid)
             pair = Pair(spec.id, guid, d.display_name if d else "(not shipped)")
-            differs = getattr(spec.fn, DIFFERS_ATTR, "") or ""
+            differs = spec.differs
             pair.documented = guid.lower() in differs.lower() or guid[:8].lower() in differs.lower()
             pairs.append(pair)
             if d is None:

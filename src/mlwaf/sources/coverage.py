@@ -101,12 +101,9 @@ class Gap:
 
 def needed(checks: Iterable[CheckSpec]) -> dict[str, set[str]]:
     """Every resource type the checks assess or read (lower case) -> the ids of those checks."""
-    from mlwaf.checklib import READS_ATTR
-
     out: dict[str, set[str]] = {}
     for spec in checks:
-        related = getattr(spec.fn, READS_ATTR, {}) or {}
-        for rtype in (*spec.resource_types, *(t for t in related if t)):
+        for rtype in (*spec.resource_types, *(t for t in spec.reads if t)):
             out.setdefault(rtype.lower(), set()).add(spec.id)
     return out
 
@@ -120,11 +117,9 @@ def graph_types(checks: Iterable[CheckSpec]) -> tuple[str, ...]:
 
 def diagnostic_types(checks: Iterable[CheckSpec]) -> tuple[str, ...]:
     """The types whose diagnostic settings a check reads (one call per resource of them)."""
-    from mlwaf.checklib import READS_ATTR
-
     out: list[str] = []
     for spec in checks:
-        if DIAGNOSTIC_SETTINGS in (getattr(spec.fn, READS_ATTR, {}) or {}):
+        if DIAGNOSTIC_SETTINGS in spec.reads:
             out.extend(t.lower() for t in spec.resource_types)
     return tuple(dict.fromkeys(sorted(out)))
 

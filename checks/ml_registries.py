@@ -8,7 +8,6 @@ from typing import Any
 from mlwaf import defaults as D
 from mlwaf.check import (
     CheckContext,
-    Pillar,
     References,
     Resource,
     Severity,
@@ -21,12 +20,9 @@ from mlwaf.check import (
     unresolved,
 )
 from mlwaf.checklib import (
-    DIAGNOSTIC_READS,
     REGISTRY,
     approved_private_endpoint,
-    diagnostic_logs,
     public_access_disabled,
-    reads,
 )
 
 REGISTRY_NETWORK = "https://learn.microsoft.com/azure/machine-learning/how-to-registry-network-isolation"
@@ -53,7 +49,6 @@ def _name(account: dict[str, Any], name_key: str) -> str:
 @check(
     id="MLW-SEC-030",
     title="Registry disables public network access",
-    pillar=Pillar.SECURITY,
     severity=Severity.MEDIUM,
     resource_types=[REGISTRY],
     implements=["AML-SEC-14", "PLAT-16"],
@@ -63,8 +58,8 @@ def _name(account: dict[str, Any], name_key: str) -> str:
     rationale="A public registry exposes shared models and environments to any network.",
     absent="Absent publicNetworkAccess means 'Enabled' (an optional setting without a default: not disabled).",
     defaults=[D.REGISTRY_PUBLIC_NETWORK_ACCESS],
+    reads=["properties.publicNetworkAccess"],
 )
-@reads("properties.publicNetworkAccess")
 def registry_public_access(resource: Resource, ctx: CheckContext) -> Verdict:
     verdict, seen = public_access_disabled(resource)
     return verdict or fail("The registry is reachable from the internet", seen)
@@ -73,7 +68,6 @@ def registry_public_access(resource: Resource, ctx: CheckContext) -> Verdict:
 @check(
     id="MLW-SEC-031",
     title="Registry has an approved private endpoint",
-    pillar=Pillar.SECURITY,
     severity=Severity.MEDIUM,
     resource_types=[REGISTRY],
     implements=["AML-SEC-14", "PLAT-16"],
@@ -81,8 +75,8 @@ def registry_public_access(resource: Resource, ctx: CheckContext) -> Verdict:
     references=References(docs=[REGISTRY_NETWORK]),
     rationale="Workspaces in a private network reach the registry only through an approved private endpoint.",
     absent="Absent registryPrivateEndpointConnections (and no private endpoint in the scan) means none.",
+    reads=["properties.registryPrivateEndpointConnections[*].properties.registryPrivateLinkServiceConnectionState.status"],
 )
-@reads("properties.registryPrivateEndpointConnections[*].properties.registryPrivateLinkServiceConnectionState.status")
 def registry_private_endpoint(resource: Resource, ctx: CheckContext) -> Verdict:
     return approved_private_endpoint(
         resource, ctx, "properties.registryPrivateEndpointConnections", "registryPrivateLinkServiceConnectionState"
@@ -92,7 +86,6 @@ def registry_private_endpoint(resource: Resource, ctx: CheckContext) -> Verdict:
 @check(
     id="MLW-SEC-032",
     title="Registry storage disallows anonymous blob access",
-    pillar=Pillar.SECURITY,
     severity=Severity.MEDIUM,
     resource_types=[REGISTRY],
     implements=["PLAT-16"],
@@ -104,8 +97,8 @@ def registry_private_endpoint(resource: Resource, ctx: CheckContext) -> Verdict:
     absent="Absent allowBlobPublicAccess on a system-created account means false (an optional flag without a "
     "default: public blob access is what it switches on).",
     defaults=[D.REGISTRY_STORAGE_PUBLIC_BLOB_ACCESS],
+    reads=["properties.regionDetails[*].storageAccountDetails[*].systemCreatedStorageAccount.allowBlobPublicAccess"],
 )
-@reads("properties.regionDetails[*].storageAccountDetails[*].systemCreatedStorageAccount.allowBlobPublicAccess")
 def registry_storage_public(resource: Resource, ctx: CheckContext) -> Verdict:
     regions = read(resource, "properties.regionDetails", default=[])
     if v := unresolved(regions):
@@ -126,7 +119,6 @@ def registry_storage_public(resource: Resource, ctx: CheckContext) -> Verdict:
 @check(
     id="MLW-REL-006",
     title="Registry is replicated to more than one region",
-    pillar=Pillar.RELIABILITY,
     severity=Severity.MEDIUM,
     resource_types=[REGISTRY],
     implements=["AML-REL-07", "AML-REL-01"],
@@ -135,8 +127,8 @@ def registry_storage_public(resource: Resource, ctx: CheckContext) -> Verdict:
     rationale="A registry in one region makes every workspace that deploys from it depend on that region.",
     absent="regionDetails has no default in the REST specification (it is not required either): absent is "
     "UNKNOWN.",
+    reads=["properties.regionDetails[*].location"],
 )
-@reads("properties.regionDetails[*].location")
 def registry_regions(resource: Resource, ctx: CheckContext) -> Verdict:
     regions = read(resource, "properties.regionDetails")
     if v := unresolved(regions):
@@ -152,7 +144,6 @@ def registry_regions(resource: Resource, ctx: CheckContext) -> Verdict:
 @check(
     id="MLW-REL-007",
     title="Registry storage is zone- or geo-redundant",
-    pillar=Pillar.RELIABILITY,
     severity=Severity.LOW,
     resource_types=[REGISTRY],
     implements=["AML-REL-07"],
@@ -161,8 +152,8 @@ def registry_regions(resource: Resource, ctx: CheckContext) -> Verdict:
     references=References(docs=[REGISTRY_DOCS]),
     rationale="Locally redundant storage loses the registry's artifacts with a datacenter.",
     absent="storageAccountType has no default in the REST specification: an account without it is UNKNOWN.",
+    reads=["properties.regionDetails[*].storageAccountDetails[*].systemCreatedStorageAccount.storageAccountType"],
 )
-@reads("properties.regionDetails[*].storageAccountDetails[*].systemCreatedStorageAccount.storageAccountType")
 def registry_storage_redundancy(resource: Resource, ctx: CheckContext) -> Verdict:
     regions = read(resource, "properties.regionDetails", default=[])
     if v := unresolved(regions):
@@ -183,7 +174,6 @@ def registry_storage_redundancy(resource: Resource, ctx: CheckContext) -> Verdic
 @check(
     id="MLW-PERF-005",
     title="Registry's container registry is Premium",
-    pillar=Pillar.PERFORMANCE_EFFICIENCY,
     severity=Severity.LOW,
     resource_types=[REGISTRY],
     implements=["AML-OPS-02"],
@@ -193,8 +183,8 @@ def registry_storage_redundancy(resource: Resource, ctx: CheckContext) -> Verdic
     rationale="Only Premium registries support private link, geo-replication and the throughput of many "
     "workspaces pulling environment images at once.",
     absent="acrAccountSku has no default in the REST specification: a registry without it is UNKNOWN.",
+    reads=["properties.regionDetails[*].acrDetails[*].systemCreatedAcrAccount.acrAccountSku"],
 )
-@reads("properties.regionDetails[*].acrDetails[*].systemCreatedAcrAccount.acrAccountSku")
 def registry_acr_sku(resource: Resource, ctx: CheckContext) -> Verdict:
     regions = read(resource, "properties.regionDetails", default=[])
     if v := unresolved(regions):
@@ -210,24 +200,3 @@ def registry_acr_sku(resource: Resource, ctx: CheckContext) -> Verdict:
     if unsized:
         return unknown(f"No acrAccountSku (no default) for: {', '.join(unsized)}", regions)
     return passed("Premium container registries", regions)
-
-
-@check(
-    id="MLW-OPS-010",
-    title="Registry resource logs are collected",
-    pillar=Pillar.OPERATIONAL_EXCELLENCE,
-    severity=Severity.LOW,
-    resource_types=[REGISTRY],
-    implements=["AML-OPS-07"],
-    remediation="Add a diagnostic setting on the registry with categoryGroup 'allLogs' or 'audit' enabled.",
-    references=References(
-        docs=["https://learn.microsoft.com/azure/machine-learning/monitor-azure-machine-learning"],
-        azure_policy=["33835ef6-bc67-4bde-bf5f-5a857f195a57"],
-    ),
-    rationale="An audit trail of who read and wrote shared models and environments.",
-    absent="Diagnostic settings are separate extension resources: none in an offline input is UNKNOWN; a live "
-    "scan fails on none.",
-)
-@reads(related=DIAGNOSTIC_READS)
-def registry_diagnostic_logs(resource: Resource, ctx: CheckContext) -> Verdict:
-    return diagnostic_logs(resource, ctx, "registry")
