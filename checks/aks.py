@@ -23,6 +23,7 @@ from mlwaf.check import (
     read,
     unknown,
     unresolved,
+    value_at,
 )
 from mlwaf.checklib import (
     AKS,
@@ -149,7 +150,7 @@ def aks_zones(resource: Resource, ctx: CheckContext) -> Verdict:
     all_pools = cluster_pools(resource, ctx)
     if not all_pools:
         return unknown("No node pool in the input", pools)
-    single = [p.name.lower() for p in all_pools if len(p.props.get("availabilityZones") or []) < 2]
+    single = [p.name.lower() for p in all_pools if len(value_at(p.props, "availabilityZones") or []) < 2]
     if single:
         return fail(f"Pool(s) in fewer than two zones: {', '.join(single)}", pools)
     return passed("Every node pool spans at least two zones", pools)
@@ -179,12 +180,12 @@ def aks_gpu_isolation(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := unresolved(pools):
         return v
     all_pools = cluster_pools(resource, ctx)
-    gpu = [p for p in all_pools if is_gpu_size(p.props.get("vmSize"))]
+    gpu = [p for p in all_pools if is_gpu_size(value_at(p.props, "vmSize"))]
     if not gpu:
         return not_applicable("No GPU node pool", pools)
     modes = {p.name: pool_mode(p, all_pools) for p in gpu}
-    bad = [p.name.lower() for p in gpu
-           if (not modes[p.name].unresolved and modes[p.name].lower() == "system") or not p.props.get("nodeTaints")]
+    bad = [p.name.lower() for p in gpu if (not modes[p.name].unresolved and modes[p.name].lower() == "system")
+           or not value_at(p.props, "nodeTaints")]
     if bad:
         return fail(f"GPU pool(s) open to other workloads (system mode or no taint): {', '.join(bad)}", pools,
                     *[m for m in modes.values() if m.absent])
@@ -312,7 +313,7 @@ def _sizes(cluster: Resource, ctx: CheckContext, user_only: bool) -> dict[str, s
         if undetermined:
             return None
         pools = users or pools
-    sizes = [p.props.get("vmSize") for p in pools]
+    sizes = [value_at(p.props, "vmSize") for p in pools]
     if not sizes or not all(isinstance(s, str) and s for s in sizes):
         return None
     return {normalize_size(s): s for s in sizes}

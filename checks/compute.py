@@ -21,6 +21,7 @@ from mlwaf.check import (
     required,
     unknown,
     unresolved,
+    value_at,
     value_check,
 )
 from mlwaf.checklib import (
@@ -270,15 +271,15 @@ def compute_idle_shutdown(resource: Resource, ctx: CheckContext) -> Verdict:
         return v
     if idle.value:
         return passed(f"Shuts down after {idle.value} idle", idle)
-    stops = [s for s in schedules.value if isinstance(s, dict) and str(s.get("action") or "").lower() == "stop"] \
+    stops = [s for s in schedules.value if isinstance(s, dict) and str(value_at(s, "action") or "").lower() == "stop"] \
         if isinstance(schedules.value, list) else []
-    enabled = [s for s in stops if str(s.get("status") or "").lower() == "enabled"]
+    enabled = [s for s in stops if str(value_at(s, "status") or "").lower() == "enabled"]
     if enabled:
         return passed(f"{len(enabled)} enabled stop schedule(s)", schedules)
     if idle.unresolved:
         return unknown(f"No enabled stop schedule, and idle shutdown cannot be seen: {idle.undetermined}", idle,
                        schedules)
-    if any(not s.get("status") for s in stops):
+    if any(not value_at(s, "status") for s in stops):
         return unknown("A stop schedule has no status (the API gives it no default), and no idle shutdown", idle,
                        schedules)
     return fail("No idle shutdown and no enabled stop schedule", idle, schedules)

@@ -19,6 +19,7 @@ from mlwaf.check import (
     read,
     unknown,
     unresolved,
+    value_at,
     value_check,
 )
 from mlwaf.checklib import (
@@ -532,17 +533,16 @@ def deployment_autoscale(resource: Resource, ctx: CheckContext) -> Verdict:
         if enabled.value is False:
             continue
         for prof in profiles.value if isinstance(profiles.value, list) else []:
-            cap = (prof.get("capacity") or {}) if isinstance(prof, dict) else {}
-            rules = (prof.get("rules") or []) if isinstance(prof, dict) else []
+            low, high = value_at(prof, "capacity.minimum"), value_at(prof, "capacity.maximum")
+            rules = value_at(prof, "rules")
             try:  # minimum and maximum are required by the API: without them the profile cannot grow
-                can_grow = int(cap.get("maximum")) > int(cap.get("minimum"))
+                can_grow = int(high) > int(low)
             except (TypeError, ValueError):
                 can_grow = False
-            out = any(str((r.get("scaleAction") or {}).get("direction") or "").lower() == "increase"
-                      for r in rules if isinstance(r, dict))
+            out = any(str(value_at(r, "scaleAction.direction") or "").lower() == "increase"
+                      for r in (rules if isinstance(rules, list) else []))
             if can_grow and out:
-                return passed(f"Autoscale setting {s.name!r} scales {cap.get('minimum')}..{cap.get('maximum')}",
-                              enabled, profiles)
+                return passed(f"Autoscale setting {s.name!r} scales {low}..{high}", enabled, profiles)
     return fail("Autoscale settings exist but none is enabled with maximum above minimum and a scale-out rule")
 
 

@@ -18,6 +18,7 @@ from mlwaf.check import (
     read,
     unknown,
     unresolved,
+    value_at,
 )
 from mlwaf.checklib import (
     REGISTRY,
@@ -35,15 +36,17 @@ def _region_items(resource: Resource, key: str, inner: str) -> list[tuple[str, d
     out = []
     regions = read(resource, "properties.regionDetails", default=[]).value
     for i, region in enumerate(regions if isinstance(regions, list) else []):
-        for j, item in enumerate((region.get(key) or []) if isinstance(region, dict) else []):
-            if isinstance(item, dict) and isinstance(item.get(inner), dict):
+        items = value_at(region, key)
+        for j, item in enumerate(items if isinstance(items, list) else []):
+            details = value_at(item, inner)
+            if isinstance(details, dict):
                 path = f"properties.regionDetails[{i}].{key}[{j}].{inner}"
-                out.append((path, {"location": region.get("location"), **item[inner]}))
+                out.append((path, {"location": value_at(region, "location"), **details}))
     return out
 
 
 def _name(account: dict[str, Any], name_key: str) -> str:
-    return str(account.get(name_key) or account.get("location"))
+    return str(value_at(account, name_key) or value_at(account, "location"))
 
 
 @check(
@@ -135,7 +138,7 @@ def registry_regions(resource: Resource, ctx: CheckContext) -> Verdict:
         return v
     if regions.absent:
         return unknown("regionDetails is not in the input (it has no default)", regions)
-    locations = {str(r.get("location")).lower() for r in regions.value if isinstance(r, dict) and r.get("location")}
+    locations = {str(value_at(r, "location")).lower() for r in regions.value if value_at(r, "location")}
     if len(locations) >= 2:
         return passed(f"Replicated to {', '.join(sorted(locations))}", regions)
     return fail(f"Only in {', '.join(sorted(locations)) or 'one region'}", regions)
@@ -162,10 +165,10 @@ def registry_storage_redundancy(resource: Resource, ctx: CheckContext) -> Verdic
     if not accounts:
         return unknown("No system-created storage account in the input", regions)
     lrs = [_name(a, "storageAccountName") for _, a in accounts
-           if str(a.get("storageAccountType") or "").lower().endswith("_lrs")]
+           if str(value_at(a, "storageAccountType") or "").lower().endswith("_lrs")]
     if lrs:
         return fail(f"Locally redundant storage: {', '.join(lrs)}", regions)
-    untyped = [_name(a, "storageAccountName") for _, a in accounts if not a.get("storageAccountType")]
+    untyped = [_name(a, "storageAccountName") for _, a in accounts if not value_at(a, "storageAccountType")]
     if untyped:
         return unknown(f"No storageAccountType (no default) for: {', '.join(untyped)}", regions)
     return passed("All system-created storage is zone- or geo-redundant", regions)
@@ -192,11 +195,11 @@ def registry_acr_sku(resource: Resource, ctx: CheckContext) -> Verdict:
     acrs = _region_items(resource, "acrDetails", "systemCreatedAcrAccount")
     if not acrs:
         return unknown("No system-created container registry in the input", regions)
-    low = [f"{_name(a, 'acrAccountName')} ({a.get('acrAccountSku')})" for _, a in acrs
-           if a.get("acrAccountSku") and str(a.get("acrAccountSku")).lower() != "premium"]
+    low = [f"{_name(a, 'acrAccountName')} ({sku})" for _, a in acrs
+           if (sku := value_at(a, "acrAccountSku")) and str(sku).lower() != "premium"]
     if low:
         return fail(f"Not Premium: {', '.join(low)}", regions)
-    unsized = [_name(a, "acrAccountName") for _, a in acrs if not a.get("acrAccountSku")]
+    unsized = [_name(a, "acrAccountName") for _, a in acrs if not value_at(a, "acrAccountSku")]
     if unsized:
         return unknown(f"No acrAccountSku (no default) for: {', '.join(unsized)}", regions)
     return passed("Premium container registries", regions)

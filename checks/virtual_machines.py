@@ -21,6 +21,7 @@ from mlwaf.check import (
     read,
     unknown,
     unresolved,
+    value_at,
 )
 from mlwaf.checklib import (
     AKS,
@@ -70,7 +71,7 @@ def _pools(cluster: Resource, ctx: CheckContext) -> tuple[Verdict | None, Seen, 
         return v, profiles, []
     if v := unresolved(profiles):
         return v, profiles, []
-    pools = [(name, p.get("vmSize")) for name, p in node_pools(cluster, ctx)]
+    pools = [(name, value_at(p, "vmSize")) for name, p in node_pools(cluster, ctx)]
     if not pools:
         return unknown("No node pool in the input", profiles), profiles, []
     return None, profiles, pools
@@ -306,7 +307,7 @@ def gpu_drivers(resource: Resource, ctx: CheckContext) -> Verdict:
     kinds = [str(read(e, "properties.type").value or "").lower() for e in extensions]
     for e in embedded if isinstance(embedded, list) else []:
         if isinstance(e, dict):
-            kinds.append(str((e.get("properties") or {}).get("type", "")).lower())
+            kinds.append(str(value_at(e, "properties.type") or "").lower())
     if any(k in _DRIVER_EXTENSIONS for k in kinds):
         return passed("The GPU driver extension is installed", publisher, offer)
     return fail(f"{size.value} on image {publisher.value}/{offer.value} without the GPU driver extension",
@@ -334,7 +335,7 @@ def gpu_public_ip(resource: Resource, ctx: CheckContext) -> Verdict:
     nics = read(resource, "properties.networkProfile.networkInterfaces", default=[])
     if v := unresolved(nics):
         return v
-    ids = [n.get("id") for n in nics.value if isinstance(n, dict)] if isinstance(nics.value, list) else []
+    ids = [value_at(n, "id") for n in nics.value if isinstance(n, dict)] if isinstance(nics.value, list) else []
     found = [ctx.inventory.get(i) for i in ids]
     if not ids or any(n is None for n in found):
         return unknown("The VM's network interfaces are not in the scan", nics)
@@ -342,8 +343,8 @@ def gpu_public_ip(resource: Resource, ctx: CheckContext) -> Verdict:
     for nic in (n for n in found if n is not None):
         configs = read(nic, "properties.ipConfigurations", default=[]).value
         for c in configs if isinstance(configs, list) else []:
-            if isinstance(c, dict) and (c.get("properties") or {}).get("publicIPAddress"):
-                public.append(f"{nic.name}/{c.get('name')}")
+            if value_at(c, "properties.publicIPAddress"):
+                public.append(f"{nic.name}/{value_at(c, 'name')}")
     if public:
         return fail(f"Public IP on {', '.join(public)}", nics)
     return passed("No public IP on its network interfaces", nics)

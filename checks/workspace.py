@@ -16,6 +16,7 @@ from mlwaf.check import (
     passed,
     read,
     unresolved,
+    value_at,
     value_check,
 )
 from mlwaf.checklib import (
@@ -320,9 +321,9 @@ def workspace_outbound_rules(resource: Resource, ctx: CheckContext) -> Verdict:
         )
     broad = []
     for name, rule in (rules.value.items() if isinstance(rules.value, dict) else []):
-        if not isinstance(rule, dict) or str(rule.get("type") or "").lower() != "fqdn":
+        if str(value_at(rule, "type") or "").lower() != "fqdn":
             continue
-        dest = rule.get("destination")
+        dest = value_at(rule, "destination")
         if isinstance(dest, str) and dest.strip().lower() in _BROAD_FQDN:
             broad.append(f"{name} ({dest})")
     if broad:

@@ -64,17 +64,29 @@ def test_fixture_names_follow_the_convention():
     assert fixture_files(), "no fixtures found"
 
 
+def _expected(path: Path) -> Status:
+    return STATUSES[path.name.split("-", 1)[0].removesuffix(".json")]
+
+
+def _context(path: Path, inputs: list[Path]) -> tuple[CheckContext, list[Path]]:
+    """The sidecar's context for a fixture read with `inputs` (the fixture and its `with` files)."""
+    sidecar = path.with_name(path.name.removesuffix(".json") + ".ctx.json")
+    ctx_data = json.loads(sidecar.read_text()) if sidecar.exists() else {}
+    inputs = [*inputs, *(FIXTURES / "_inputs" / name for name in ctx_data.get("with", ()))]
+    source = read_paths(inputs)
+    assert not source.errors, [e.message for e in source.errors]
+    inventory = Inventory(source.resources, ctx_data.get("listed", ()))
+    ctx = CheckContext(inventory=inventory, params=ctx_data.get("params", {}), live=bool(ctx_data.get("live")))
+    return ctx, inputs
+
+
 @pytest.mark.parametrize("path", fixture_files(), ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_fixture_verdict(path: Path, checks: registry.Registry):
     spec = checks.get(path.parent.name)
     assert spec is not None, f"{path}: no check {path.parent.name}"
-    expected = STATUSES[path.name.split("-", 1)[0].removesuffix(".json")]
-    sidecar = path.with_name(path.name.removesuffix(".json") + ".ctx.json")
-    ctx_data = json.loads(sidecar.read_text()) if sidecar.exists() else {}
-    source = read_paths([path, *(FIXTURES / "_inputs" / name for name in ctx_data.get("with", ()))])
-    assert not source.errors, [e.message for e in source.errors]
-    inventory = Inventory(source.resources, ctx_data.get("listed", ()))
-    ctx = CheckContext(inventory=inventory, params=ctx_data.get("params", {}), live=bool(ctx_data.get("live")))
+    expected = _expected(path)
+    ctx, _ = _context(path, [path])
+    inventory = ctx.inventory
     targets = inventory.of_type(*spec.resource_types)
     assert targets, f"{path}: no resource of {spec.resource_types}"
     paths = [p for group in spec.reads.values() for p in group]
@@ -91,3 +103,53 @@ def test_fixture_verdict(path: Path, checks: registry.Registry):
             assert any(covers(p, ev.path) for p in paths), (
                 f"{spec.id} reported evidence at {ev.path!r}, which its @reads declaration does not name"
             )
+
+
+# Maps whose keys are names the user chose (tags, deployments, rules), not property names.
+_DATA_MAPS = {"tags", "traffic", "mirrortraffic", "userassignedidentities", "environmentvariables", "outboundrules"}
+
+
+def _pascal(value: object, inside: bool = False) -> object:
+    """Every property name below `properties` spelled as PowerShell's ConvertTo-Json spells it
+    (`VmSize`, `AvailabilityZones`); names of the user's own maps kept."""
+    if isinstance(value, dict):
+        return {
+            (k[0].upper() + k[1:] if inside and k[:1].islower() else k):
+            _pascal(v, (inside or k.lower() == "properties") and k.lower() not in _DATA_MAPS)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_pascal(v, inside) for v in value]
+    return value
+
+
+def _stored(path: Path) -> bool:
+    """A fixture of stored state (REST, export, Resource Graph), not a template: what a
+    PowerShell export can hold."""
+    data = json.loads(path.read_text())
+    return not (isinstance(data, dict) and ("$schema" in data or "template" in data))
+
+
+@pytest.mark.parametrize("path", [p for p in fixture_files() if _stored(p)],
+                         ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_fixture_verdict_with_pascal_case_property_names(path: Path, checks: registry.Registry, tmp_path: Path):
+    """Property names match case-insensitively everywhere, nested ones included: a check (or the
+    inventory linking dependencies) reading `.get("vmSize")` would miss a PowerShell export's
+    `VmSize` and judge a different resource than the REST form of the same one."""
+    spec = checks.get(path.parent.name)
+    assert spec is not None
+    _, inputs = _context(path, [path])
+    copies = []
+    for i, original in enumerate(inputs):
+        copy = tmp_path / f"{i}-{original.name}"
+        copy.write_text(json.dumps(_pascal(json.loads(original.read_text()))))
+        copies.append(copy)
+    sidecar = path.with_name(path.name.removesuffix(".json") + ".ctx.json")
+    if sidecar.exists():
+        data = json.loads(sidecar.read_text())
+        data.pop("with", None)
+        (tmp_path / f"0-{path.name.removesuffix('.json')}.ctx.json").write_text(json.dumps(data))
+    ctx, _ = _context(copies[0], copies)
+    for resource in ctx.inventory.of_type(*spec.resource_types):
+        verdict = run_check(spec, resource, ctx)
+        assert verdict.status == _expected(path), f"{resource.name}: {verdict.status} {verdict.message}"

@@ -18,3 +18,13 @@ def key(obj: Mapping[str, Any], name: str, default: Any = MISSING) -> Any:
         if k.lower() == lowered:
             return v
     return default
+
+
+def at(obj: Any, *names: str) -> Any:
+    """The value below `obj` at these property names (`at(raw, "properties", "keyVault")`), each
+    matched as ARM matches names; None where a step is absent or not an object."""
+    for name in names:
+        if not isinstance(obj, dict):
+            return None
+        obj = key(obj, name, None)
+    return obj

@@ -68,6 +68,7 @@ __all__ = [
     "required",
     "spec",
     "unknown",
+    "value_at",
     "value_check",
 ]
 
@@ -539,6 +540,15 @@ def lookup(data: Any, path: str) -> Any:
         else:
             return _MISSING
     return current
+
+
+def value_at(data: Any, path: str) -> Any:
+    """A value inside a nested object of a resource (a node pool profile, an outbound rule, a log
+    entry), its keys matched as `read` matches them: case-insensitively, so a PowerShell export's
+    `VmSize` reads as `vmSize`. None when absent; use `read` for the resource's own properties,
+    which needs the evidence."""
+    found = lookup(data, path)
+    return None if found is _MISSING else found
 
 
 def read(

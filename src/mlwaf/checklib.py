@@ -26,6 +26,7 @@ from mlwaf.check import (
     read,
     unknown,
     unresolved,
+    value_at,
 )
 from mlwaf.model import Evidence, Resource, Unresolved, Verdict
 from mlwaf.resource_types import (  # noqa: F401 - re-exported: the check pack imports them from here
@@ -336,10 +337,10 @@ def diagnostic_logs(resource: Resource, ctx: CheckContext, what: str) -> Verdict
         evidence.append(logs)
         enabled = [
             entry for entry in (logs.value if isinstance(logs.value, list) else [])
-            if isinstance(entry, dict) and entry.get("enabled") is True
+            if value_at(entry, "enabled") is True
         ]
         if enabled and any(d.value for d in dest):
-            names = ", ".join(str(e.get("categoryGroup") or e.get("category")) for e in enabled)
+            names = ", ".join(str(value_at(e, "categoryGroup") or value_at(e, "category")) for e in enabled)
             return passed(f"Diagnostic setting {s.name!r} collects {names}", logs)
     return fail(f"Diagnostic settings exist for this {what} but none sends enabled logs to a destination", *evidence)
 
@@ -642,7 +643,7 @@ def cluster_pools(cluster: Resource, ctx: CheckContext) -> list[NodePool]:
     profiles = lookup(cluster.raw, "properties.agentPoolProfiles")
     for i, p in enumerate(profiles if isinstance(profiles, list) else []):
         if isinstance(p, dict):
-            name = str(p.get("name") or "")
+            name = str(value_at(p, "name") or "")
             pools[name.lower()] = NodePool(name, p, cluster, f"properties.agentPoolProfiles[{i}].")
     for child in ctx.inventory.children(cluster, AKS_POOL):
         pools[child.name.lower()] = NodePool(child.name, dict(child.properties), child, "properties.")

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from typing import Any
 
-from mlwaf import armid
+from mlwaf import armid, armjson
 from mlwaf.model import Resource
 
 DIAGNOSTIC_SETTINGS = "microsoft.insights/diagnosticsettings"
@@ -147,12 +147,7 @@ class Inventory:
 
     def linked(self, resource: Resource, path: str) -> Resource | None:
         """The resource whose id a property holds (`properties.keyVault` of a workspace)."""
-        value: Any = resource.raw
-        for part in path.split("."):
-            if not isinstance(value, dict):
-                return None
-            value = value.get(part)
-        return self.get(value, resource.deployment)
+        return self.get(armjson.at(resource.raw, *path.split(".")), resource.deployment)
 
     # --- reverse look-ups, indexed ----------------------------------------------------------------
     def grouped(
@@ -190,11 +185,7 @@ class Inventory:
         parts = path.split(".")
 
         def key(resource: Resource) -> str | None:
-            value: Any = resource.raw
-            for part in parts:
-                if not isinstance(value, dict):
-                    return None
-                value = value.get(part)
+            value = armjson.at(resource.raw, *parts)
             if not isinstance(value, str) or not value:
                 return None
             target = self.get(value, resource.deployment)
@@ -268,15 +259,15 @@ def _targets(r: Resource) -> list[str]:
         scope = armid.scope_of_extension(r.id)
         if scope:
             out.append(scope)
-        if t == ROLE_ASSIGNMENTS and isinstance(props.get("scope"), str):
-            out.append(props["scope"])
+        if t == ROLE_ASSIGNMENTS and isinstance(scope := armjson.at(props, "scope"), str):
+            out.append(scope)
     if t == PRIVATE_ENDPOINTS:
         for key in ("privateLinkServiceConnections", "manualPrivateLinkServiceConnections"):
-            for conn in props.get(key) or []:
-                if isinstance(conn, dict):
-                    target = (conn.get("properties") or {}).get("privateLinkServiceId")
-                    if isinstance(target, str):
-                        out.append(target)
-    if t == AUTOSCALE_SETTINGS and isinstance(props.get("targetResourceUri"), str):
-        out.append(props["targetResourceUri"])
+            connections = armjson.at(props, key)
+            for conn in connections if isinstance(connections, list) else []:
+                target = armjson.at(conn, "properties", "privateLinkServiceId")
+                if isinstance(target, str):
+                    out.append(target)
+    if t == AUTOSCALE_SETTINGS and isinstance(uri := armjson.at(props, "targetResourceUri"), str):
+        out.append(uri)
     return out
