@@ -72,8 +72,17 @@ class Estate:
     forbidden: set[str] = field(default_factory=set)
     management_groups: dict[str, list[str]] = field(default_factory=dict)
     graph_rows: list[dict[str, Any]] = field(default_factory=list)
-    # lower-cased ARM path of a list -> its items (absent path: 404)
+    # lower-cased ARM path of a list -> its items (absent path: 404); resource SKUs by
+    # `{path}#{location}` (the list is filtered by `$filter=location eq '...'`)
     lists: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # Resource Graph tables beside `resources` (tests/live/facts.py) and those the identity may
+    # not read (403, as Azure answers a caller without access to that data)
+    tables: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    forbidden_tables: set[str] = field(default_factory=set)
+    # Lists of facts that are not resources of the estate (usages, SKUs, quotas, providers)
+    fact_lists: set[str] = field(default_factory=set)
+    # lower-cased ARM path -> the single object a GET returns (a resource provider)
+    objects: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def add_row(self, obj: dict[str, Any], sid: str, rg: str) -> dict[str, Any]:
         row = {**obj, "type": obj["type"].lower(), "tenantId": TENANT, "subscriptionId": sid, "resourceGroup": rg}
@@ -86,8 +95,9 @@ class Estate:
     def all_ids(self) -> list[str]:
         """Every resource the estate holds (graph rows and list items), in every subscription."""
         ids = [r["id"] for r in self.graph_rows]
-        for items in self.lists.values():
-            ids.extend(i["id"] for i in items)
+        for path, items in self.lists.items():
+            if path not in self.fact_lists:
+                ids.extend(i["id"] for i in items)
         return ids
 
 
@@ -104,6 +114,7 @@ def build_estate(
     workspaces: int = 2,
     forbidden: tuple[int, ...] = (2,),
     management_group: str = "mg-ml",
+    facts: bool = True,
 ) -> Estate:
     """`subscriptions` subscriptions with `workspaces` workspaces each (cycling through three
     shapes: managed network with embedded rules, managed network without them, public and no
@@ -129,6 +140,10 @@ def build_estate(
         estate.add_list(f"{reg['id']}/providers/Microsoft.Insights/diagnosticSettings", [])
         for w in range(workspaces):
             _workspace(estate, corpus, sid, rg, base, s, w)
+    if facts:
+        from tests.live import facts as azure_facts
+
+        azure_facts.plant(estate)
     return estate
 
 
@@ -240,6 +255,8 @@ class Fault:
     retry_after: float | None = None
     delay: float = 0.0
     code: str = ""
+    # Resource Graph: only a query of this table (resources, authorizationresources, ...) meets it
+    table: str | None = None
 
 
 @dataclass
@@ -324,10 +341,13 @@ class MockArm:
         with self._lock:
             return list(self.log)
 
-    def _next_fault(self, method: str, path: str) -> Fault | None:
+    def _next_fault(self, method: str, path: str, table: str | None = None) -> Fault | None:
         with self._lock:
-            queue = self.faults.get((method, path.lower()))
-            return queue.pop(0) if queue else None
+            queue = self.faults.get((method, path.lower())) or []
+            for i, fault in enumerate(queue):
+                if fault.table is None or fault.table == table:
+                    return queue.pop(i)
+            return None
 
     def _record(self, entry: Logged) -> None:
         with self._lock:
@@ -410,7 +430,8 @@ class _Handler(BaseHTTPRequestHandler):
         if token not in mock.tokens:
             return self._reply(*_error(401, "AuthenticationFailed", "Authentication failed."), logged=body)
         parts = urlsplit(self.path)
-        fault = mock._next_fault(self.command, parts.path)
+        table = graph_table(body) if self.command == "POST" else None
+        fault = mock._next_fault(self.command, parts.path, table)
         if fault is not None:
             if fault.delay:
                 time.sleep(fault.delay)
@@ -453,6 +474,13 @@ class _Handler(BaseHTTPRequestHandler):
         sm = re.match(r"/subscriptions/([^/]+)/", lower)
         if sm and sm.group(1) in estate.forbidden:
             return _error(403, "AuthorizationFailed", "The client does not have authorization")
+        if lower.endswith("/providers/microsoft.compute/skus"):
+            m = re.fullmatch(r"location eq '([^']+)'", query.get("$filter", ""))
+            if m is None:
+                return _error(400, "InvalidFilter", "the mock serves resource SKUs filtered by location only")
+            return 200, self._page(path, query, estate.lists.get(f"{lower}#{m.group(1).lower()}", []))
+        if lower in estate.objects:
+            return 200, estate.objects[lower]
         if lower in estate.lists:
             return 200, self._page(path, query, estate.lists[lower])
         return _error(404, "ResourceNotFound", f"The resource '{path}' was not found.")
@@ -463,7 +491,8 @@ class _Handler(BaseHTTPRequestHandler):
         chunk = items[start : start + mock.list_page]
         out: dict[str, Any] = {"value": chunk}
         if start + mock.list_page < len(items):
-            out["nextLink"] = (f"{mock.url}{path}?api-version={query['api-version']}"
+            keep = "".join(f"&{k}={v}" for k, v in query.items() if k in ("$filter", "$expand"))
+            out["nextLink"] = (f"{mock.url}{path}?api-version={query['api-version']}{keep}"
                                f"&$skipToken={_token(start + mock.list_page)}")
         return out
 
@@ -473,14 +502,36 @@ class _Handler(BaseHTTPRequestHandler):
         options = body.get("options") or {}
         if options.get("resultFormat") != "objectArray":
             return _error(400, "BadRequest", "the mock serves resultFormat objectArray only")
-        if "resourcecontainers" in query:
+        table = graph_table(body)
+        if table in estate.forbidden_tables:
+            return _error(403, "AuthorizationFailed", f"the client has no read access to the data of table {table}")
+        if table == "resourcecontainers":
             subs: set[str] = set()
-            for mg in body.get("managementGroups") or []:
+            mgs = body.get("managementGroups") or []
+            for mg in mgs:
                 if mg not in estate.management_groups:
                     return _error(403, "AuthorizationFailed", f"no access to management group {mg}")
                 subs.update(estate.management_groups[mg])
-            rows = [{"id": f"/subscriptions/{s}", "subscriptionId": s, "name": estate.subscriptions[s]}
+            if not mgs:
+                subs = {s.lower() for s in body.get("subscriptions") or []}
+            ancestors = {s: [{"name": mg} for mg, members in estate.management_groups.items() if s in members]
+                         for s in subs}
+            rows = [{"id": f"/subscriptions/{s}", "subscriptionId": s, "name": estate.subscriptions.get(s, s),
+                     "type": "microsoft.resources/subscriptions",
+                     "properties": {"managementGroupAncestorsChain": ancestors[s]}}
                     for s in sorted(subs) if s not in estate.forbidden]
+        elif table != "resources":
+            if table not in estate.tables:
+                return _error(400, "BadRequest", f"the mock does not serve table {table}")
+            requested = {s.lower() for s in body.get("subscriptions") or []}
+            mgs = set(body.get("managementGroups") or [])
+            types = set(re.findall(r"'([^']+)'", _clause(query, "type")))
+            rows = [r for r in estate.tables[table]
+                    if ((r["subscriptionId"] in requested and r["subscriptionId"] not in estate.forbidden)
+                        or (not r["subscriptionId"] and not r.get("managementGroup") and requested)
+                        or (r.get("managementGroup") in mgs))
+                    and (not types or r["type"] in types)]
+            rows.sort(key=lambda r: r["id"].lower())
         else:
             requested = {s.lower() for s in body.get("subscriptions") or []}
             denied = requested & estate.forbidden
@@ -500,6 +551,13 @@ class _Handler(BaseHTTPRequestHandler):
         if start + top < len(rows):
             out["$skipToken"] = _token(start + top)
         return 200, out
+
+
+def graph_table(body: Any) -> str | None:
+    """The table a Resource Graph query reads (its first word)."""
+    query = body.get("query") if isinstance(body, dict) else None
+    m = re.match(r"\s*(\w+)", query) if isinstance(query, str) else None
+    return m.group(1).lower() if m else None
 
 
 def _clause(query: str, column: str) -> str:

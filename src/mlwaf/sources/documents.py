@@ -149,6 +149,32 @@ def _resource_graph(data: Any, doc: Document, ptr: str) -> Contents | None:
     return None
 
 
+def _azure_facts(data: Any, doc: Document, ptr: str) -> Contents | None:
+    """Usages, resource SKUs and providers: what ARM (and `az vm list-usage`, `az vm list-skus`)
+    returns without the id and type a resource has (mlwaf.sources.azure_facts gives them one, from
+    the path a recording names the file by)."""
+    from mlwaf.sources import azure_facts
+
+    found = azure_facts.items_of(data, ptr)
+    kind = azure_facts.kind_of(found[0]) if found else None
+    if found is None or kind is None:
+        return None
+    items, pointers = found
+    place = azure_facts.place_of(doc.display)
+    facts = azure_facts.build(kind, items, place, pointers)
+    if facts.problem:
+        raise ShapeError(facts.problem)
+    resources = [make_resource(obj, doc, pointer, kind) for pointer, obj in facts.objects]
+    return Contents(kind, resources, skipped=facts.skipped)
+
+
+def _is_azure_fact(data: Any) -> bool:
+    """`az vm list-usage` and `az vm list-skus` output: arrays with no ARM key, still ARM facts."""
+    from mlwaf.sources import azure_facts
+
+    return isinstance(data, list) and azure_facts.kind_of(data) is not None
+
+
 def _template(data: Any, doc: Document, ptr: str) -> Contents | None:
     if not isinstance(data, dict):
         return None
@@ -202,6 +228,7 @@ READERS: list[Reader] = [
     _rest_example,
     _template,
     _parameters,
+    _azure_facts,
     _resource_graph,
     _list_page,
     _array,
@@ -267,7 +294,8 @@ def read_document(
         return Outcome(scanned=ScannedInput(shown, "skipped", 0, note))
     from mlwaf.sources import recording
 
-    if not explicit and not resource_shape.has_arm_marker(data) and not recording.is_manifest(data):
+    if not explicit and not resource_shape.has_arm_marker(data) and not recording.is_manifest(data) \
+            and not _is_azure_fact(data):
         return Outcome(scanned=ScannedInput(shown, "skipped", 0, f"not ARM: {describe_shape(data)}, with no ARM key"))
     if len(text) > files.HAND_WRITTEN_BYTES and _written_by_hand(data):
         try:  # a large template was parsed fast; people write templates, so look for repeated keys

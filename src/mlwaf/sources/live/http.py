@@ -168,8 +168,10 @@ class Clients:
     def __init__(self, credential: Any, options: LiveOptions) -> None:
         import requests
         from azure.core.pipeline.transport import RequestsTransport
+        from azure.mgmt.compute import ComputeManagementClient
         from azure.mgmt.machinelearningservices import MachineLearningServicesMgmtClient
         from azure.mgmt.monitor import MonitorManagementClient
+        from azure.mgmt.resource.resources import ResourceManagementClient
         from azure.mgmt.resource.subscriptions import SubscriptionClient
         from azure.mgmt.resourcegraph import ResourceGraphClient
 
@@ -199,6 +201,9 @@ class Clients:
         self.graph = ResourceGraphClient(credential, **common)
         self.ml = MachineLearningServicesMgmtClient(credential, unused, **common)
         self.monitor = MonitorManagementClient(credential, unused, **common)
+        # Usages and resource SKUs; the providers API (aliases).
+        self.compute = ComputeManagementClient(credential, unused, **common)
+        self.resources = ResourceManagementClient(credential, unused, **common)
 
     def close(self) -> None:
         self._session.close()

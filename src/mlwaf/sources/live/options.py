@@ -41,6 +41,11 @@ API_SUBSCRIPTIONS = "2022-12-01"
 API_RESOURCE_GRAPH = "2024-04-01"
 API_ML = "2025-12-01"
 API_DIAGNOSTIC_SETTINGS = "2021-05-01-preview"
+# What Azure already knows (mlwaf.sources.live.facts): Compute usages and resource SKUs, the
+# providers API with aliases.
+API_COMPUTE_USAGES = "2024-07-01"
+API_RESOURCE_SKUS = "2021-07-01"
+API_PROVIDERS = "2021-04-01"
 
 # Types read from Azure Resource Graph (one query spans a batch of subscriptions) and the types
 # whose diagnostic settings are listed: the defaults; a scan plans both from the loaded checks
