@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from mlwaf import scoring
+from mlwaf import resource_types, scoring
 from mlwaf.inventory import Inventory
 from mlwaf.model import Finding, Origin, Pillar, Resource, Severity, Status
 from tests.gate_estate import SUB_A, SUB_B, WS, arm_id, build_estate, scan, write_pack
@@ -97,9 +97,10 @@ def test_workspace_scope_holds_children_dependencies_and_attached_resources():
     unrelated = resource(arm_id(SUB_A, "rg-a", "Microsoft.Storage/storageAccounts", "stother"),
                          "Microsoft.Storage/storageAccounts")
     inv = Inventory([ws_a, ws_b, compute, deployment, storage, vault, aks, pe, diag, unrelated])
-    members = scoring.workspace_members(inv, ws_a)
+    members = {m.resource.uid for m in resource_types.workspace_members(inv, ws_a)}
     assert members == {r.key for r in (ws_a, compute, deployment, storage, vault, aks, pe, diag)}
-    assert scoring.workspace_members(inv, ws_b) == {ws_b.key, storage.key}  # a shared dependency counts in both
+    # a shared dependency counts in both
+    assert {m.resource.uid for m in resource_types.workspace_members(inv, ws_b)} == {ws_b.key, storage.key}
 
     findings = [
         finding(storage, Status.FAIL, Severity.HIGH, check_id="T-ST"),
@@ -168,7 +169,7 @@ def test_scores_match_an_independent_pandas_computation(sample_estate):
     for scope in result.scores["scopes"]:
         if scope["kind"] == "workspace":
             ws = inv.get(scope["id"])
-            keys = scoring.workspace_members(inv, ws)
+            keys = {m.resource.uid for m in resource_types.workspace_members(inv, ws)}
         else:
             prefix = scope["id"].lower() + "/"
             keys = {r.uid for r in inv.resources if r.key.startswith(prefix)}

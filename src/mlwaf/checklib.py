@@ -56,6 +56,7 @@ from mlwaf.resource_types import (  # noqa: F401 - re-exported: the check pack i
     VM_EXTENSION,
     VMSS,
     WORKSPACE,
+    workspace_id_of,
 )
 
 # Isolation modes of a workspace's managed network (properties.managedNetwork.isolationMode).
@@ -77,8 +78,7 @@ def workspace_of(resource: Resource, ctx: CheckContext) -> Resource | None:
     found = ctx.inventory.ancestor(resource, WORKSPACE)
     if found is not None:
         return found
-    m = re.match(r"^(.*?/providers/Microsoft\.MachineLearningServices/workspaces/[^/]+)/", resource.id, re.IGNORECASE)
-    return ctx.inventory.get(m.group(1)) if m else None
+    return ctx.inventory.get(workspace_id_of(resource.id))
 
 
 def workspace_kind(resource: Resource) -> str:

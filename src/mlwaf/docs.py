@@ -17,14 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from mlwaf import defaults as catalog
+from mlwaf import links
 from mlwaf.check import REQUEST, STATE, CheckSpec, Default, Rule
 from mlwaf.model import Pillar
 from mlwaf.registry import builtin_pack_dir, load, recommendation_ids
 
-POLICY_URL = "https://portal.azure.com/#view/Microsoft_Azure_Policy/PolicyDetailBlade/definitionId/" \
-    "%2Fproviders%2FMicrosoft.Authorization%2FpolicyDefinitions%2F{}"
-PSRULE_URL = "https://azure.github.io/PSRule.Rules.Azure/en/rules/{}/"
-CHECKOV_URL = "https://www.checkov.io/5.Policy%20Index/all.html"
 REASONS = ("process", "live only", "no signal")
 
 
@@ -85,9 +82,9 @@ def render_check(spec: CheckSpec, recs: dict[str, dict[str, Any]], pack: Path) -
         lines.append("")
     lines += ["## Remediation", "", spec.remediation, "", "## References", ""]
     lines += [f"- {d}" for d in refs.docs]
-    lines += [f"- Azure Policy: [{g}]({POLICY_URL.format(g)})" for g in refs.azure_policy]
-    lines += [f"- PSRule for Azure: [{n}]({PSRULE_URL.format(n)})" for n in refs.psrule]
-    lines += [f"- checkov: {c} ({CHECKOV_URL})" for c in refs.checkov]
+    lines += [f"- Azure Policy: [{g}]({links.policy_definition(g)})" for g in refs.azure_policy]
+    lines += [f"- PSRule for Azure: [{n}]({links.psrule_rule(n)})" for n in refs.psrule]
+    lines += [f"- checkov: {c} ({links.CHECKOV_INDEX})" for c in refs.checkov]
     lines.append("")
     if spec.differs:
         lines += ["## Differences from other tools", "", spec.differs, ""]

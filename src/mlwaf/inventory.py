@@ -12,14 +12,14 @@ from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from typing import Any
 
 from mlwaf import armid, armjson
+from mlwaf import resource_types as T
 from mlwaf.model import Resource
 
-DIAGNOSTIC_SETTINGS = "microsoft.insights/diagnosticsettings"
-PRIVATE_ENDPOINTS = "microsoft.network/privateendpoints"
-AUTOSCALE_SETTINGS = "microsoft.insights/autoscalesettings"
-ROLE_ASSIGNMENTS = "microsoft.authorization/roleassignments"
-WORKSPACES = "microsoft.machinelearningservices/workspaces"
-COMPUTES = "microsoft.machinelearningservices/workspaces/computes"
+# How each extension resource of resource_types.ATTACHED names what it attaches to (see _targets).
+_DIAGNOSTIC_SETTINGS = T.DIAGNOSTIC_SETTINGS.lower()
+_PRIVATE_ENDPOINTS = T.PRIVATE_ENDPOINT.lower()
+_AUTOSCALE_SETTINGS = T.AUTOSCALE.lower()
+_ROLE_ASSIGNMENTS = T.ROLE_ASSIGNMENT.lower()
 
 
 class Inventory:
@@ -255,19 +255,19 @@ def _targets(r: Resource) -> list[str]:
     t = r.type_key
     props = r.properties
     out: list[str] = []
-    if t in (DIAGNOSTIC_SETTINGS, ROLE_ASSIGNMENTS) or armid.scope_of_extension(r.id):
+    if t in (_DIAGNOSTIC_SETTINGS, _ROLE_ASSIGNMENTS) or armid.scope_of_extension(r.id):
         scope = armid.scope_of_extension(r.id)
         if scope:
             out.append(scope)
-        if t == ROLE_ASSIGNMENTS and isinstance(scope := armjson.at(props, "scope"), str):
+        if t == _ROLE_ASSIGNMENTS and isinstance(scope := armjson.at(props, "scope"), str):
             out.append(scope)
-    if t == PRIVATE_ENDPOINTS:
+    if t == _PRIVATE_ENDPOINTS:
         for key in ("privateLinkServiceConnections", "manualPrivateLinkServiceConnections"):
             connections = armjson.at(props, key)
             for conn in connections if isinstance(connections, list) else []:
                 target = armjson.at(conn, "properties", "privateLinkServiceId")
                 if isinstance(target, str):
                     out.append(target)
-    if t == AUTOSCALE_SETTINGS and isinstance(uri := armjson.at(props, "targetResourceUri"), str):
+    if t == _AUTOSCALE_SETTINGS and isinstance(uri := armjson.at(props, "targetResourceUri"), str):
         out.append(uri)
     return out

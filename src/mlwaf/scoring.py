@@ -8,11 +8,13 @@ are accepted risk: left out of score and coverage (neither pass nor fail) and co
 
 Scores are given for the whole scan and per scope, because one estate holds several teams'
 workspaces and a pipeline owner wants the figure for the part they deploy:
-- workspace: the workspace, everything below it (computes, endpoints, deployments, extension
-  resources at its scope), the resources it depends on (storage account, key vault, container
-  registry, Application Insights, customer-managed key vault, the clusters its computes attach)
-  and the extension resources attached to any of those (private endpoints, diagnostic settings,
-  autoscale settings, role assignments). A dependency shared by two workspaces counts in both.
+- workspace: `resource_types.workspace_members`, the list the HTML report shows beside the score:
+  the workspace, everything below it (computes, endpoints, deployments, extension resources at
+  its scope), what it depends on (storage account, key vault, container registry, Application
+  Insights, customer-managed key vault, the clusters its computes attach, a project's hub and
+  what the hub depends on) and the extension resources attached to any of those (private
+  endpoints, diagnostic settings, autoscale settings, role assignments). A dependency shared by
+  two workspaces counts in both.
 - resource group and subscription: every resource whose id lies in it.
 
 The sums are accumulated in one pass over the findings, per resource and pillar, and each scope
@@ -23,36 +25,17 @@ findings, for the same numbers (docs/performance.md).
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from mlwaf import armid
+from mlwaf import armid, resource_types
 from mlwaf.model import Finding, Pillar, Severity, Status
 
 if TYPE_CHECKING:
     from mlwaf.engine import Omitted
     from mlwaf.inventory import Inventory
-    from mlwaf.model import Resource
 
-WORKSPACE_TYPE = "microsoft.machinelearningservices/workspaces"
-# Properties of a workspace (or of a resource below it) that hold the id of a resource it needs.
-DEPENDENCY_PROPERTIES = (
-    "properties.storageAccount",
-    "properties.keyVault",
-    "properties.containerRegistry",
-    "properties.applicationInsights",
-    "properties.encryption.keyVaultProperties.keyVaultArmId",
-    "properties.resourceId",  # attached computes: the AKS cluster, VM, Synapse pool or HDInsight
-)
-ATTACHED_TYPES = (
-    "Microsoft.Network/privateEndpoints",
-    "Microsoft.Insights/diagnosticSettings",
-    "Microsoft.Insights/autoscaleSettings",
-    "Microsoft.Authorization/roleAssignments",
-)
-_WORKSPACE_PREFIX = re.compile(r"^(.*?/providers/microsoft\.machinelearningservices/workspaces/[^/]+)(?:/|$)")
 _STATUSES = tuple(Status)
 # One tally: weight of passes, weight of fails, assessed, not assessed, one count per status, suppressed.
 _PASS_W, _FAIL_W, _ASSESSED, _NOT_ASSESSED = range(4)
@@ -128,45 +111,6 @@ def _block(tallies: Iterable[Tally]) -> dict[str, Any]:
     }
 
 
-def workspace_members(inventory: Inventory, workspace: Resource, below: Iterable[str] | None = None) -> set[str]:
-    """The uids (`Resource.uid`) of the resources in a workspace's scope (see the module
-    docstring).
-
-    `below`: the uids of the resources under the workspace's id, when the caller indexed them
-    once for every workspace (else found here by walking the inventory).
-    """
-    if below is None:
-        below = (r.uid for r in inventory.resources if _workspace_of(inventory, r) is workspace)
-    own = {workspace.uid, *below}
-    members = set(own)
-    for uid in own:
-        resource = inventory.by_uid(uid)
-        if resource is None:
-            continue
-        for path in DEPENDENCY_PROPERTIES:
-            dep = inventory.linked(resource, path)
-            if dep is not None:
-                members.add(dep.uid)
-    for uid in list(members):
-        resource = inventory.by_uid(uid)
-        if resource is None:
-            continue
-        for extension_type in ATTACHED_TYPES:
-            members.update(r.uid for r in inventory.attached(resource, extension_type))
-    return members
-
-
-def _workspace_of(inventory: Inventory, resource: Resource) -> Resource | None:
-    """The workspace whose id a resource's id lies under (of its own deployment first)."""
-    m = _WORKSPACE_PREFIX.match(resource.key)
-    return inventory.get(m.group(1), resource.deployment) if m else None
-
-
-def workspace_order(inventory: Inventory) -> list[Resource]:
-    """The workspaces in the order of their scopes in `scores["scopes"]`."""
-    return sorted(inventory.of_type(WORKSPACE_TYPE), key=lambda r: (r.key, r.deployment or ""))
-
-
 def _scope_rows(
     inventory: Inventory | None, keys: Iterable[str]
 ) -> tuple[list[tuple[str, str]], dict[str, dict[str, Any]]]:
@@ -185,15 +129,11 @@ def _scope_rows(
             known = containers[sub, rg] = _containers(scopes, sub, rg)
         pairs.extend((scope, key) for scope in known if scope is not None)
     if inventory is not None:
-        below: dict[str, list[str]] = {}
-        for r in inventory.resources:
-            ws = _workspace_of(inventory, r)
-            if ws is not None:
-                below.setdefault(ws.uid, []).append(r.uid)
-        for ws in workspace_order(inventory):
+        below = resource_types.below_workspaces(inventory)
+        for ws in resource_types.workspace_order(inventory):
             scopes[ws.uid] = {"kind": "workspace", "id": ws.id, "name": ws.name}
-            members = workspace_members(inventory, ws, below.get(ws.uid, ()))
-            pairs.extend((ws.uid, member) for member in sorted(members))
+            members = resource_types.workspace_members(inventory, ws, below.get(ws.uid, ()))
+            pairs.extend((ws.uid, member.resource.uid) for member in members)
     return pairs, scopes
 
 

@@ -28,14 +28,13 @@ from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
-from mlwaf import __version__
+from mlwaf import __version__, links
 from mlwaf.check import CheckSpec
 from mlwaf.engine import Omitted, ScanResult
-from mlwaf.inventory import WORKSPACES, Inventory
 from mlwaf.model import Finding, Pillar, Resource, Severity, Status
 from mlwaf.report import ReportOptions
 from mlwaf.report import skipped as skipped_inputs
-from mlwaf.scoring import workspace_order
+from mlwaf.resource_types import WORKSPACE, below_workspaces, workspace_members, workspace_order
 
 EXTENSION = "html"
 
@@ -47,27 +46,6 @@ STATUS_LABEL = {
     Status.PASS: "Pass",
     Status.NOT_APPLICABLE: "Not applicable",
 }
-# Properties that hold the id of a resource a workspace (or a resource below it) depends on.
-DEPENDENCIES = {
-    "properties.storageAccount": "storage account",
-    "properties.keyVault": "key vault",
-    "properties.containerRegistry": "container registry",
-    "properties.applicationInsights": "Application Insights",
-    "properties.encryption.keyVaultProperties.keyVaultArmId": "customer-managed key vault",
-    "properties.hubResourceId": "hub workspace",
-    "properties.resourceId": "attached compute target",
-}
-ATTACHED = {
-    "Microsoft.Network/privateEndpoints": "private endpoint",
-    "Microsoft.Insights/diagnosticSettings": "diagnostic setting",
-    "Microsoft.Insights/autoscaleSettings": "autoscale setting",
-    "Microsoft.Authorization/roleAssignments": "role assignment",
-}
-_POLICY_URI = (
-    "https://portal.azure.com/#view/Microsoft_Azure_Policy/PolicyDetailBlade/definitionId/"
-    "%2Fproviders%2FMicrosoft.Authorization%2FpolicyDefinitions%2F{}"
-)
-_PSRULE_URI = "https://azure.github.io/PSRule.Rules.Azure/en/rules/{}/"
 UNKNOWN_EXAMPLES = 5
 
 
@@ -112,8 +90,8 @@ def _asset(name: str) -> str:
 def _references(spec: CheckSpec) -> list[dict[str, str]]:
     refs = spec.references
     out = [{"label": "Docs", "text": d, "href": d} for d in refs.docs]
-    out += [{"label": "Azure Policy", "text": g, "href": _POLICY_URI.format(g)} for g in refs.azure_policy]
-    out += [{"label": "PSRule for Azure", "text": n, "href": _PSRULE_URI.format(n)} for n in refs.psrule]
+    out += [{"label": "Azure Policy", "text": g, "href": links.policy_definition(g)} for g in refs.azure_policy]
+    out += [{"label": "PSRule for Azure", "text": n, "href": links.psrule_rule(n)} for n in refs.psrule]
     out += [{"label": "checkov", "text": c, "href": ""} for c in refs.checkov]
     return out
 
@@ -129,37 +107,6 @@ def _band_label(score: float | None) -> str:
 
 
 # --- per-workspace view -----------------------------------------------------------------------
-
-
-def _workspace_members(inventory: Inventory, ws: Resource) -> list[tuple[str, Resource]]:
-    """The workspace, what lies below it, what it depends on, and what is attached to those,
-    each with its role; in a stable order (role, then type, then name)."""
-    roles: dict[str, tuple[str, Resource]] = {ws.uid: ("workspace", ws)}
-    queue = [ws]
-    while queue:
-        current = queue.pop()
-        for child in inventory.children(current):
-            if child.uid not in roles:
-                roles[child.uid] = ("child", child)
-                queue.append(child)
-    for _key, (_, member) in list(roles.items()):
-        for path, label in DEPENDENCIES.items():
-            dep = inventory.linked(member, path)
-            if dep is not None and dep.uid not in roles:
-                roles[dep.uid] = (f"dependency: {label}", dep)
-    for _key, (_, member) in list(roles.items()):
-        for ext_type, label in ATTACHED.items():
-            for ext in inventory.attached(member, ext_type):
-                if ext.uid not in roles:
-                    roles[ext.uid] = (f"attached: {label}", ext)
-    order = {"workspace": 0, "child": 1}
-    return sorted(
-        roles.values(),
-        key=lambda rr: (
-            order.get(rr[0], 2 if rr[0].startswith("dependency") else 3), rr[1].type_key, rr[1].key,
-            rr[1].deployment or "",
-        ),
-    )
 
 
 def _workspace_kind(ws: Resource) -> str:
@@ -329,13 +276,15 @@ def context(result: ScanResult) -> dict[str, Any]:
     scope_scores = {ws.uid: s for ws, s in zip(workspace_order(result.inventory), ws_scopes, strict=False)}
     workspaces: list[dict[str, Any]] = []
     ws_members: list[set[str]] = []
-    for ws in sorted(result.inventory.of_type(WORKSPACES), key=lambda r: (r.name.lower(), r.key, r.deployment or "")):
-        members = _workspace_members(result.inventory, ws)
-        ws_members.append({m.uid for _, m in members})
+    below = below_workspaces(result.inventory)
+    for ws in sorted(result.inventory.of_type(WORKSPACE), key=lambda r: (r.name.lower(), r.key, r.deployment or "")):
+        members = workspace_members(result.inventory, ws, below.get(ws.uid, ()))
+        ws_members.append({m.resource.uid for m in members})
         scope = scope_scores.get(ws.uid, {})
         rows = []
         fails = unknowns = 0
-        for role, m in members:
+        for member in members:
+            role, m = member.role, member.resource
             counts = by_resource.get(m.uid, Counter())
             fails += counts.get("FAIL", 0)
             unknowns += counts.get("UNKNOWN", 0)

@@ -36,7 +36,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from mlwaf import __version__
+from mlwaf import __version__, links
 from mlwaf.check import CheckSpec
 from mlwaf.engine import ScanResult
 from mlwaf.model import Finding, Pillar, Severity, Status
@@ -65,18 +65,6 @@ PROBLEM_SEVERITY = {Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity
 # mlwaf has no "critical": high sits inside GitHub's high band, and so on.
 SECURITY_SEVERITY = {Severity.HIGH: "8.0", Severity.MEDIUM: "5.5", Severity.LOW: "3.0"}
 
-_WAF_PILLAR_URI = {
-    Pillar.RELIABILITY: "https://learn.microsoft.com/azure/well-architected/reliability/",
-    Pillar.SECURITY: "https://learn.microsoft.com/azure/well-architected/security/",
-    Pillar.COST_OPTIMIZATION: "https://learn.microsoft.com/azure/well-architected/cost-optimization/",
-    Pillar.OPERATIONAL_EXCELLENCE: "https://learn.microsoft.com/azure/well-architected/operational-excellence/",
-    Pillar.PERFORMANCE_EFFICIENCY: "https://learn.microsoft.com/azure/well-architected/performance-efficiency/",
-}
-_POLICY_URI = (
-    "https://portal.azure.com/#view/Microsoft_Azure_Policy/PolicyDetailBlade/definitionId/"
-    "%2Fproviders%2FMicrosoft.Authorization%2FpolicyDefinitions%2F{}"
-)
-_PSRULE_URI = "https://azure.github.io/PSRule.Rules.Azure/en/rules/{}/"
 
 
 # --- rules ------------------------------------------------------------------------------------
@@ -123,8 +111,8 @@ def help_markdown(spec: CheckSpec) -> str:
         lines.append("")
     refs = spec.references
     ref_lines = [f"- [{uri}]({uri})" for uri in refs.docs]
-    ref_lines += [f"- Azure Policy: [{g}]({_POLICY_URI.format(g)})" for g in refs.azure_policy]
-    ref_lines += [f"- PSRule for Azure: [{n}]({_PSRULE_URI.format(n)})" for n in refs.psrule]
+    ref_lines += [f"- Azure Policy: [{g}]({links.policy_definition(g)})" for g in refs.azure_policy]
+    ref_lines += [f"- PSRule for Azure: [{n}]({links.psrule_rule(n)})" for n in refs.psrule]
     ref_lines += [f"- checkov: `{c}`" for c in refs.checkov]
     if ref_lines:
         lines += ["**References**", "", *ref_lines, ""]
@@ -158,7 +146,7 @@ def rule(spec: CheckSpec) -> dict[str, Any]:
         "defaultConfiguration": {"level": LEVEL[spec.severity]},
         "properties": properties,
     }
-    help_uri = spec.references.docs[0] if spec.references.docs else _WAF_PILLAR_URI.get(spec.pillar)
+    help_uri = spec.references.docs[0] if spec.references.docs else links.WAF_PILLAR.get(spec.pillar)
     if help_uri:
         out["helpUri"] = help_uri
     return out

@@ -23,42 +23,25 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from mlwaf import resource_types as T
+
 if TYPE_CHECKING:
     from mlwaf.check import CheckSpec
 
-WORKSPACES = "microsoft.machinelearningservices/workspaces"
-DIAGNOSTIC_SETTINGS = "microsoft.insights/diagnosticsettings"
+WORKSPACES = T.WORKSPACE.lower()
+DIAGNOSTIC_SETTINGS = T.DIAGNOSTIC_SETTINGS.lower()
 
 # Types read from Azure Resource Graph whatever the checks: the estate's own types, and the
 # relations checks and scores follow (private endpoints, autoscale settings, replications).
-GRAPH_TYPES: tuple[str, ...] = (
-    "microsoft.machinelearningservices/workspaces",
-    "microsoft.machinelearningservices/workspaces/onlineendpoints",
-    "microsoft.machinelearningservices/workspaces/onlineendpoints/deployments",
-    "microsoft.machinelearningservices/workspaces/batchendpoints",
-    "microsoft.machinelearningservices/workspaces/batchendpoints/deployments",
-    "microsoft.machinelearningservices/registries",
-    "microsoft.storage/storageaccounts",
-    "microsoft.keyvault/vaults",
-    "microsoft.containerregistry/registries",
-    "microsoft.containerregistry/registries/replications",
-    "microsoft.insights/components",
-    "microsoft.cognitiveservices/accounts",
-    "microsoft.compute/virtualmachines",
-    "microsoft.compute/virtualmachinescalesets",
-    "microsoft.containerservice/managedclusters",
-    "microsoft.network/privateendpoints",
-    "microsoft.insights/autoscalesettings",
-)
+GRAPH_TYPES: tuple[str, ...] = tuple(t.lower() for t in (
+    T.WORKSPACE, T.ONLINE_ENDPOINT, T.ONLINE_DEPLOYMENT, T.BATCH_ENDPOINT, T.BATCH_DEPLOYMENT, T.REGISTRY, T.STORAGE,
+    T.KEY_VAULT, T.CONTAINER_REGISTRY, T.ACR_REPLICATION, T.APP_INSIGHTS, T.COGNITIVE, T.VM, T.VMSS, T.AKS,
+    T.PRIVATE_ENDPOINT, T.AUTOSCALE,
+))
 # Child types Resource Graph holds, added to the query when a check needs them.
-GRAPH_CHILD_TYPES: frozenset[str] = frozenset({
-    "microsoft.compute/virtualmachines/extensions",
-    "microsoft.containerregistry/registries/replications",
-    "microsoft.machinelearningservices/workspaces/onlineendpoints",
-    "microsoft.machinelearningservices/workspaces/onlineendpoints/deployments",
-    "microsoft.machinelearningservices/workspaces/batchendpoints",
-    "microsoft.machinelearningservices/workspaces/batchendpoints/deployments",
-})
+GRAPH_CHILD_TYPES: frozenset[str] = frozenset(t.lower() for t in (
+    T.VM_EXTENSION, T.ACR_REPLICATION, T.ONLINE_ENDPOINT, T.ONLINE_DEPLOYMENT, T.BATCH_ENDPOINT, T.BATCH_DEPLOYMENT,
+))
 # Workspace children Resource Graph does not hold, listed per workspace: (what, path segment).
 WORKSPACE_LISTS: tuple[tuple[str, str], ...] = (
     ("computes", "computes"),
@@ -71,17 +54,12 @@ LISTED_TYPES: frozenset[str] = frozenset(
 )
 # Resources whose diagnostic settings are read when no check list is given (the types with
 # checks about logs); each costs one call per resource, so only the types a check reads them for.
-DIAGNOSTIC_TYPES: tuple[str, ...] = (
-    "microsoft.machinelearningservices/workspaces",
-    "microsoft.machinelearningservices/workspaces/onlineendpoints",
-    "microsoft.machinelearningservices/registries",
-    "microsoft.cognitiveservices/accounts",
-)
+DIAGNOSTIC_TYPES: tuple[str, ...] = tuple(t.lower() for t in (T.WORKSPACE, T.ONLINE_ENDPOINT, T.REGISTRY, T.COGNITIVE))
 # Needed by a check, deliberately not collected, and why.
 NOT_COLLECTED: Mapping[str, str] = {
     f"{WORKSPACES}/jobs": "jobs are not listed: a workspace can hold many thousands; the checks on jobs judge "
     "them in files (exported job JSON, templates) only",
-    "microsoft.containerservice/managedclusters/agentpools": "not listed: the cluster's own "
+    T.AKS_POOL.lower(): "not listed: the cluster's own "
     "properties.agentPoolProfiles, which Resource Graph returns, describes every pool",
 }
 NO_COLLECTOR = "no live collector reads this type (Resource Graph does not hold it as a resource and no list is made)"

@@ -26,7 +26,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from mlwaf import armid
+from mlwaf import armid, resource_types
 from mlwaf.inventory import type_listing
 from mlwaf.model import InputError, Origin, Resource, ScannedInput
 from mlwaf.sources import SourceResult, coverage
@@ -45,7 +45,7 @@ from mlwaf.sources.live.record import Recorder
 T = TypeVar("T")
 R = TypeVar("R")
 
-WORKSPACES = "microsoft.machinelearningservices/workspaces"
+WORKSPACES = resource_types.WORKSPACE.lower()
 # Workspace children Resource Graph does not hold, listed per workspace. Checks that FAIL on an
 # absent child in a live scan (no monitoring schedule) rely on these lists being complete. Jobs
 # are left out: a workspace can hold many thousands (reported as not collected, see coverage).
