@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import json
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -291,6 +292,23 @@ class Evidence:
         if self.note:
             out["note"] = self.note
         return out
+
+    def text(self) -> str:
+        """One line for reports of text (CSV, JUnit), from the same redacted values as
+        `to_dict`: `path = <JSON value>`, `path = <expression> (unresolved)`, `path absent` or
+        `path absent, default <JSON value>`."""
+        shown = self.to_dict()
+        if "expression" in shown:
+            return f"{self.path} = {shown['expression']} (unresolved)"
+        if "value" in shown:
+            return f"{self.path} = {_json_text(shown['value'])}"
+        if "default_applied" in shown:
+            return f"{self.path} absent, default {_json_text(shown['default_applied'])}"
+        return f"{self.path} absent"
+
+
+def _json_text(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
 @dataclass(frozen=True, slots=True)

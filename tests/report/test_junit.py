@@ -90,7 +90,7 @@ def test_failure_text_has_location_evidence_and_remediation(result):
     assert case.get("file") == "dev/workspaces.json" and int(case.get("line")) > 0
     failure = case.find("failure")
     assert failure.get("type") == "high" and failure.get("message") == "Public network access is 'Enabled'"
-    assert "evidence: properties.publicNetworkAccess = Enabled" in failure.text
+    assert "evidence: properties.publicNetworkAccess = \"Enabled\"" in failure.text
     assert "remediation: Set properties.publicNetworkAccess to Disabled." in failure.text
 
 

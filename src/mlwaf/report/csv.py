@@ -13,11 +13,9 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from typing import Any
 
 from mlwaf.engine import ScanResult
-from mlwaf.model import Finding
 
 EXTENSION = "csv"
 COLUMNS = (
@@ -56,22 +54,6 @@ def safe(value: Any) -> str:
     return text
 
 
-def _evidence(f: Finding) -> str:
-    parts = []
-    for ev in f.evidence:
-        d = ev.to_dict()
-        if "expression" in d:
-            parts.append(f"{ev.path} = {d['expression']} (unresolved)")
-        elif "value" in d:
-            parts.append(f"{ev.path} = {json.dumps(d['value'], ensure_ascii=False, sort_keys=True)}")
-        else:
-            shown = f"{ev.path} absent"
-            if "default_applied" in d:
-                shown += f", default {json.dumps(d['default_applied'], ensure_ascii=False)}"
-            parts.append(shown)
-    return "; ".join(parts)
-
-
 def rows(result: ScanResult) -> list[dict[str, Any]]:
     specs = {s.id: s for s in result.checks}
     out = []
@@ -95,7 +77,7 @@ def rows(result: ScanResult) -> list[dict[str, Any]]:
                 "path": f.location.path,
                 "line": f.location.line,
                 "message": f.message,
-                "evidence": _evidence(f),
+                "evidence": "; ".join(ev.text() for ev in f.evidence),
                 "remediation": spec.remediation if spec else None,
                 "help_uri": spec.references.docs[0] if spec and spec.references.docs else None,
             }

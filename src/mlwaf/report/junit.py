@@ -48,12 +48,7 @@ def _details(f: Finding, remediation: str | None) -> str:
     lines = [f.message, f"resource: {f.resource.id}"]
     if f.location.path:
         lines.append(f"location: {f.location.path}" + (f":{f.location.line}" if f.location.line else ""))
-    for ev in f.evidence:
-        d = ev.to_dict()
-        shown = d.get("expression", d.get("value", "absent"))
-        if "default_applied" in d:
-            shown = f"absent, default {d['default_applied']}"
-        lines.append(f"evidence: {ev.path} = {shown}")
+    lines += [f"evidence: {ev.text()}" for ev in f.evidence]
     if remediation:
         lines.append(f"remediation: {remediation}")
     return "\n".join(lines)
