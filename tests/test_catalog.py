@@ -166,6 +166,18 @@ REST_DOCUMENTED: dict[str, dict[str, str]] = {
         for p in ("properties.enabled", "properties.targetResourceUri", "properties.profiles[*].capacity.minimum",
                   "properties.profiles[*].capacity.maximum", "properties.profiles[*].rules[*].scaleAction.direction")
     },
+    # Role assignments and definitions as REST, Resource Graph (authorizationresources) and
+    # `az role assignment list` (flat: the same names beside id) return them.
+    "microsoft.authorization/roleassignments": {
+        p: "https://learn.microsoft.com/rest/api/authorization/role-assignments/get"
+        for p in ("properties.principalId", "properties.principalType", "properties.roleDefinitionId",
+                  "properties.scope")
+    },
+    "microsoft.authorization/roledefinitions": {
+        p: "https://learn.microsoft.com/rest/api/authorization/role-definitions/get"
+        for p in ("properties.roleName", "properties.permissions[*].actions[*]",
+                  "properties.permissions[*].notActions[*]")
+    },
     "microsoft.insights/diagnosticsettings": {
         "properties.logs[*].category": "https://learn.microsoft.com/rest/api/monitor/diagnostic-settings/get",
     },
@@ -175,6 +187,9 @@ REST_DOCUMENTED: dict[str, dict[str, str]] = {
 # The ARM envelope every resource type shares.
 ENVELOPE = {
     "tags.*": "https://learn.microsoft.com/azure/azure-resource-manager/management/tag-resources",
+    # ManagedServiceIdentity (common-types): userAssignedIdentities maps ids to {principalId, clientId}.
+    "identity.userAssignedIdentities.*.principalId":
+        "https://learn.microsoft.com/rest/api/azureml/workspaces/get#userassignedidentity",
     "location": "https://learn.microsoft.com/rest/api/resources/resources/get-by-id",
 }
 

@@ -17,7 +17,7 @@ from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from mlwaf import armid
+from mlwaf import armid, armjson
 from mlwaf.model import Resource
 
 if TYPE_CHECKING:
@@ -150,6 +150,11 @@ class Grant:
                 "principalName": self.principal_name, "role": self.role_name, "scope": self.scope}
 
 
+def _get(obj: Any, name: str) -> Any:
+    """A key as ARM matches names (case-insensitively: PowerShell exports write PascalCase)."""
+    return armjson.key(obj, name, None) if isinstance(obj, dict) else None
+
+
 def _properties(assignment: Resource) -> Mapping[str, Any]:
     """az output is flat (principalId beside id); REST and Resource Graph nest it in properties."""
     props = assignment.properties
@@ -157,7 +162,7 @@ def _properties(assignment: Resource) -> Mapping[str, Any]:
 
 
 def scope_of(assignment: Resource) -> str:
-    scope = _properties(assignment).get("scope")
+    scope = _get(_properties(assignment), "scope")
     if isinstance(scope, str) and scope:
         return scope
     return armid.scope_of_extension(assignment.id) or "/"
@@ -168,7 +173,7 @@ def _scope_key(assignment: Resource) -> Hashable | None:
 
 
 def _principal_key(assignment: Resource) -> Hashable | None:
-    principal = _properties(assignment).get("principalId")
+    principal = _get(_properties(assignment), "principalId")
     return principal.lower() if isinstance(principal, str) and principal else None
 
 
@@ -181,24 +186,24 @@ def role(role_definition_id: str, inventory: Inventory) -> Role | None:
     guid = role_definition_id.rstrip("/").rsplit("/", 1)[-1].lower()
     for definition in inventory.grouped(ROLE_DEFINITIONS, _definition_key).get(guid, ()):
         props = definition.properties
-        found = props.get("permissions")
+        found = _get(props, "permissions")
         perms: list[Any] = found if isinstance(found, list) else []
-        actions = tuple(a for p in perms if isinstance(p, dict) for a in p.get("actions") or [] if isinstance(a, str))
-        not_actions = tuple(a for p in perms if isinstance(p, dict) for a in p.get("notActions") or []
+        actions = tuple(a for p in perms if isinstance(p, dict) for a in _get(p, "actions") or [] if isinstance(a, str))
+        not_actions = tuple(a for p in perms if isinstance(p, dict) for a in _get(p, "notActions") or []
                             if isinstance(a, str))
-        name = props.get("roleName")
+        name = _get(props, "roleName")
         return Role(guid, str(name) if name else guid, actions, not_actions,
-                    built_in=str(props.get("type", "")).lower() == "builtinrole")
+                    built_in=str(_get(props, "type") or "").lower() == "builtinrole")
     return BUILT_IN.get(guid)
 
 
 def grant(assignment: Resource, inventory: Inventory) -> Grant:
     props = _properties(assignment)
-    rdid = str(props.get("roleDefinitionId") or "")
-    name = props.get("principalName")
+    rdid = str(_get(props, "roleDefinitionId") or "")
+    name = _get(props, "principalName")
     return Grant(
-        assignment=assignment, principal=str(props.get("principalId") or "").lower(),
-        principal_type=str(props.get("principalType") or ""), principal_name=name if isinstance(name, str) else None,
+        assignment=assignment, principal=str(_get(props, "principalId") or "").lower(),
+        principal_type=str(_get(props, "principalType") or ""), principal_name=name if isinstance(name, str) else None,
         scope=scope_of(assignment), role_id=rdid.rstrip("/").rsplit("/", 1)[-1].lower(),
         role=role(rdid, inventory) if rdid else None,
     )

@@ -55,6 +55,19 @@ LISTED_TYPES: frozenset[str] = frozenset(
 # Resources whose diagnostic settings are read when no check list is given (the types with
 # checks about logs); each costs one call per resource, so only the types a check reads them for.
 DIAGNOSTIC_TYPES: tuple[str, ...] = tuple(t.lower() for t in (T.WORKSPACE, T.ONLINE_ENDPOINT, T.REGISTRY, T.COGNITIVE))
+# Types Resource Graph keeps in other tables than `resources` (authorizationresources, ...) or that
+# ARM lists return (usages, SKUs): read by the collectors of sources/live/facts.py, never through
+# the inventory's `resources` query.
+FACT_TYPES: frozenset[str] = frozenset({
+    "microsoft.authorization/roleassignments", "microsoft.authorization/roledefinitions",
+    "microsoft.advisor/recommendations", "microsoft.security/assessments",
+    "microsoft.policyinsights/policystates", "microsoft.authorization/policyassignments",
+    "microsoft.authorization/policyexemptions", "microsoft.authorization/policydefinitions",
+    "microsoft.authorization/policysetdefinitions", "microsoft.compute/locations/usages", "microsoft.compute/skus",
+    "microsoft.machinelearningservices/locations/usages", "microsoft.resources/providers",
+})
+FACTS_NOT_RUN = ("read by the collectors of sources/live/facts.py (Resource Graph authorizationresources, "
+                 "usages and SKUs), which live scans do not run yet")
 # Needed by a check, deliberately not collected, and why.
 NOT_COLLECTED: Mapping[str, str] = {
     f"{WORKSPACES}/jobs": "jobs are not listed: a workspace can hold many thousands; the checks on jobs judge "
@@ -89,7 +102,8 @@ def needed(checks: Iterable[CheckSpec]) -> dict[str, set[str]]:
 def graph_types(checks: Iterable[CheckSpec]) -> tuple[str, ...]:
     """The Resource Graph query's types: the fixed set, then every top-level type and every
     child type Graph holds that a check needs."""
-    wanted = sorted(t for t in needed(checks) if t.count("/") == 1 or t in GRAPH_CHILD_TYPES)
+    wanted = sorted(t for t in needed(checks)
+                    if (t.count("/") == 1 or t in GRAPH_CHILD_TYPES) and t not in FACT_TYPES)
     return tuple(dict.fromkeys([*GRAPH_TYPES, *wanted]))
 
 
@@ -114,7 +128,8 @@ def gaps(checks: Iterable[CheckSpec], got: Iterable[str]) -> list[Gap]:
     """The types the checks need that were not collected, each with why and by which checks."""
     have = {t.lower() for t in got}
     return [
-        Gap(rtype, NOT_COLLECTED.get(rtype, NO_COLLECTOR), tuple(sorted(ids)))
+        Gap(rtype, NOT_COLLECTED.get(rtype, FACTS_NOT_RUN if rtype in FACT_TYPES else NO_COLLECTOR),
+            tuple(sorted(ids)))
         for rtype, ids in sorted(needed(checks).items())
         if rtype not in have
     ]
