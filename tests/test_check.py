@@ -6,13 +6,11 @@ import pytest
 
 from mlwaf.check import flag, read, required
 from mlwaf.model import Resource, Status, Unresolved
-
-ACR = "Microsoft.ContainerRegistry/registries"
+from tests.arm import ACR, resource
 
 
 def _acr(**props) -> Resource:
-    rid = f"/subscriptions/s/resourceGroups/rg/providers/{ACR}/cr1"
-    return Resource(type=ACR, id=rid, name="cr1", raw={"id": rid, "type": ACR, "properties": props})
+    return resource(ACR, "cr1", props)
 
 
 def _admin(resource: Resource):

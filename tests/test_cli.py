@@ -36,12 +36,14 @@ def test_scan_sample_estate_writes_json_contract(sample_estate, tmp_path):
     for f in report["findings"]:
         assert keys <= set(f)
         assert f["status"] in {"PASS", "FAIL", "UNKNOWN", "NOT_APPLICABLE", "ERROR"}
-    # A real verdict of the estate: the dev workspace leaves public access enabled (by default parameter).
-    dev_public = [
+    # A real verdict of the estate: the dev workspace leaves public access enabled (its template's
+    # parameter default, resolved), so it fails with the value as evidence; never UNKNOWN.
+    (dev_public,) = [
         f for f in report["findings"]
         if f["check_id"] == "MLW-SEC-001" and f["resource_name"] == "mlw-fraud-dev"
     ]
-    assert [f["status"] for f in dev_public] in (["FAIL"], ["UNKNOWN"])
+    assert dev_public["status"] == "FAIL"
+    assert dev_public["evidence"] == [{"path": "properties.publicNetworkAccess", "value": "Enabled"}]
     assert set(report["scores"]["pillars"]) == {
         "reliability", "security", "cost_optimization", "operational_excellence", "performance_efficiency"
     }

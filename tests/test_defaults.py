@@ -24,8 +24,9 @@ from mlwaf.check import (
     spec,
     unresolved,
 )
-from mlwaf.model import Origin, Resource, Status
+from mlwaf.model import Resource, Status
 from mlwaf.sources import read_paths
+from tests import arm
 
 REPO = Path(__file__).resolve().parents[1]
 CHECK_SOURCES = [*sorted((REPO / "checks").glob("*.py")), REPO / "src" / "mlwaf" / "checklib.py"]
@@ -36,8 +37,9 @@ SRC = spec("specification/x/stable/2024-01-01/x.json", "X.y", "The default is on
 
 def resource(raw: dict | None = None, *, kind: str = "resource", api: str | None = None,
              rtype: str = STORAGE) -> Resource:
-    return Resource(type=rtype, id="/subscriptions/s/resourceGroups/g/providers/" + rtype + "/r", name="r",
-                    raw={"type": rtype, "properties": {}, **(raw or {})}, origin=Origin(kind=kind, api_version=api))
+    """A resource `r` of `rtype` with these top-level fields, read from an input of `kind`."""
+    top = dict(raw or {})
+    return arm.resource(rtype, "r", top.pop("properties", {}), origin_kind=kind, api_version=api, **top)
 
 
 # --- the catalog --------------------------------------------------------------------------------

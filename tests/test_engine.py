@@ -5,10 +5,9 @@ from __future__ import annotations
 from mlwaf import engine
 from mlwaf.check import CheckContext, check, passed
 from mlwaf.inventory import Inventory
-from mlwaf.model import Origin, Pillar, Resource, Severity, Status, Unresolved
+from mlwaf.model import Pillar, Resource, Severity, Status, Unresolved
 from mlwaf.registry import validate
-
-WS = "Microsoft.MachineLearningServices/workspaces"
+from tests.arm import STORAGE, WS, resource
 
 
 def _spec(fn):
@@ -16,9 +15,7 @@ def _spec(fn):
 
 
 def _ws(name: str, **props) -> Resource:
-    rid = f"/subscriptions/s/resourceGroups/rg/providers/{WS}/{name}"
-    raw = {"id": rid, "name": name, "type": WS, "properties": props}
-    return Resource(type=WS, id=rid, name=name, raw=raw, origin=Origin(path=f"{name}.json"))
+    return resource(WS, name, props, path=f"{name}.json")
 
 
 @check(
@@ -51,7 +48,7 @@ def test_unresolved_expression_gives_unknown_with_the_expression(sample_estate):
 
 
 def test_only_resources_of_the_checks_types():
-    other = Resource(type="Microsoft.Storage/storageAccounts", id="/x/sa", name="sa", raw={})
+    other = resource(STORAGE, "sa")
     findings = engine.run(Inventory([other, _ws("a")]), [_spec(_explodes)])
     assert [f.resource.name for f in findings] == ["a"]
 

@@ -1,9 +1,16 @@
-"""Inventory relations on the sample estate: children, linked dependencies, attached extensions."""
+"""Inventory relations on the sample estate: children, linked dependencies, attached extensions;
+and its indexed reverse look-ups: the same answers as a scan over every resource, kept fresh
+when resources are added."""
 
 from __future__ import annotations
 
 from mlwaf.inventory import Inventory
+from mlwaf.model import Resource
 from mlwaf.sources import ReadOptions, read_paths
+from tests.arm import KEY_VAULT as KV
+from tests.arm import WS, resource
+
+SUB = "6b1f3c2e-8d4a-4f7e-9c51-2a7d9e0b4c13"
 
 PROD = (
     "/subscriptions/6b1f3c2e-8d4a-4f7e-9c51-2a7d9e0b4c13/resourceGroups/rg-fraud-prod/providers/"
@@ -58,3 +65,45 @@ def test_duplicates_are_accounted(tmp_path, sample_estate):
     inv = Inventory(read_paths([tmp_path], ReadOptions(root=tmp_path)).resources)
     assert len(inv) == 1
     assert [d.origin.path for d in inv.duplicates] == ["b.json"]
+
+
+# --- indexed reverse look-ups -------------------------------------------------------------------
+
+
+def _ws(name: str, vault: str | None, team: str) -> Resource:
+    props = {"keyVault": resource(KV, vault, subscription=SUB, group="rg-ml").id} if vault else {}
+    return resource(WS, name, props, subscription=SUB, group="rg-ml", path="estate.json", tags={"team": team})
+
+
+def _kv(name: str) -> Resource:
+    return resource(KV, name, {}, subscription=SUB, group="rg-ml")
+
+
+def _team(r: Resource) -> str | None:
+    return r.raw.get("tags", {}).get("team")
+
+
+def test_referrers_match_linked_run_backwards(sample_estate):
+    inv = Inventory(read_paths([sample_estate], ReadOptions(root=sample_estate)).resources)
+    for vault in inv.of_type(KV):
+        expected = [w for w in inv.of_type(WS) if inv.linked(w, "properties.keyVault") is vault]
+        assert inv.referrers(vault, WS, "properties.keyVault") == expected
+    assert any(inv.referrers(v, WS, "properties.keyVault") for v in inv.of_type(KV)), "the estate links vaults"
+
+
+def test_referrers_are_case_insensitive_and_skip_absent_properties():
+    shared, own = _kv("kv-shared"), _kv("kv-own")
+    a, b, c = _ws("a", "KV-SHARED", "x"), _ws("b", "kv-shared/", "y"), _ws("c", None, "x")
+    inv = Inventory([shared, own, a, b, c])
+    assert inv.referrers(shared, WS, "properties.keyVault") == [a, b]
+    assert inv.referrers(own, WS, "properties.keyVault") == []
+
+
+def test_grouped_index_is_rebuilt_after_add():
+    a, b = _ws("a", None, "x"), _ws("b", None, "y")
+    inv = Inventory([a, b])
+    assert inv.grouped(WS, _team) == {"x": [a], "y": [b]}
+    c = _ws("c", None, "x")
+    inv.add(c)
+    assert inv.grouped(WS, _team)["x"] == [a, c], "a resource added later is found"
+    assert inv.grouped(KV, _team) == {}

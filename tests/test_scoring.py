@@ -7,13 +7,13 @@ import pytest
 
 from mlwaf import resource_types, scoring
 from mlwaf.inventory import Inventory
-from mlwaf.model import Finding, Origin, Pillar, Resource, Severity, Status
+from mlwaf.model import Finding, Pillar, Resource, Severity, Status
+from tests import arm
 from tests.gate_estate import SUB_A, SUB_B, WS, arm_id, build_estate, scan, write_pack
 
 
 def resource(rid: str, rtype: str, **raw) -> Resource:
-    return Resource(type=rtype, id=rid, name=rid.rsplit("/", 1)[-1], raw={"id": rid, "type": rtype, **raw},
-                    origin=Origin(path="estate.json", kind="rest-response"))
+    return arm.resource(rtype, rid.rsplit("/", 1)[-1], rid=rid, path="estate.json", origin_kind="rest-response", **raw)
 
 
 def finding(res: Resource, status: Status, severity: Severity = Severity.MEDIUM,

@@ -12,8 +12,9 @@ from typer.testing import CliRunner
 from mlwaf import suppressions
 from mlwaf.cli import app
 from mlwaf.gate import GateOptions
-from mlwaf.model import Finding, Origin, Pillar, Resource, Severity, Status
+from mlwaf.model import Finding, Pillar, Severity, Status
 from mlwaf.suppressions import Suppression, SuppressionError
+from tests.arm import resource
 from tests.gate_estate import WS, by, scan, template, write_json
 
 runner = CliRunner()
@@ -110,10 +111,8 @@ def test_template_metadata_suppresses_through_the_template_source(estate, pack):
 
 
 def _template_resource(metadata):
-    rid = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/mlwaf-template-rg/providers/" + WS + "/w"
-    return Resource(type=WS, id=rid, name="w", raw={"id": rid, "type": WS, "metadata": metadata,
-                                                    "properties": {"publicNetworkAccess": "Enabled"}},
-                    origin=Origin(path="main.json", pointer="/resources/0", kind="arm-template"))
+    return resource(WS, "w", {"publicNetworkAccess": "Enabled"}, template=True, group="mlwaf-template-rg",
+                    path="main.json", pointer="/resources/0", metadata=metadata)
 
 
 def _fail(resource, check_id="TST-SEC-001"):

@@ -1,6 +1,6 @@
 """The `mlwaf` command line.
 
-Exit codes (DESIGN.md): 0 gate passed, 1 gate failed, 2 usage or input error (nothing scanned or
+Exit codes: 0 gate passed, 1 gate failed, 2 usage or input error (nothing scanned or
 nothing assessed), 3 scan incomplete (some inputs could not be read), 4 mlwaf itself failed (an
 internal error: a bug to report, never a finding). When several apply: 2, then 1, then 3. With no
 gate options, findings alone never give 1.

@@ -1,6 +1,6 @@
 """The pre-production gate: turns a scan into a decision and an exit code a pipeline acts on.
 
-Exit codes (DESIGN.md):
+Exit codes:
   0  the scan ran and the gate passed;
   1  the gate failed (a rule below);
   2  usage or input error: nothing was scanned, or nothing was assessed (no check ran on any

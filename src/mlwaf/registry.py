@@ -47,7 +47,8 @@ def builtin_pack_dir() -> Path:
 
 
 def recommendation_ids() -> dict[str, dict[str, str]]:
-    """The ids of the guidance (RECOMMENDATIONS.md), shipped as data so `implements` is checked."""
+    """The ids of the guidance the checks implement, shipped as data (data/recommendations.json) so
+    `implements` is checked."""
     data = importlib_resources.files("mlwaf").joinpath("data/recommendations.json").read_text("utf-8")
     return {r["id"]: r for r in json.loads(data)["recommendations"]}
 

@@ -19,8 +19,8 @@ workspaces and a pipeline owner wants the figure for the part they deploy:
 
 The sums are accumulated in one pass over the findings, per resource and pillar, and each scope
 adds up the tallies of its resources. That is the whole computation (weighted sums, no joins), so
-it is plain Python: pandas cost 0.3 to 0.4 s of import in every process and 7 s at a million
-findings, for the same numbers (docs/performance.md).
+it is plain Python: pandas gave the same numbers at a higher cost, its import in every process
+included (measured in docs/performance.md).
 """
 
 from __future__ import annotations

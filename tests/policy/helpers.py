@@ -6,44 +6,18 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from mlwaf import armid
 from mlwaf.inventory import Inventory
-from mlwaf.model import Origin, Resource
+from mlwaf.model import Resource
 from mlwaf.policy import catalog as catalog_mod
 from mlwaf.policy.api import PolicyInputs, run
 from mlwaf.policy.catalog import Catalog
 from mlwaf.policy.model import Assignment, Definition, Exemption
 from mlwaf.policy.results import PolicyReport
+from tests.arm import COMPUTE, RG, SUB, WS, resource
 
-SUB = "11111111-1111-1111-1111-111111111111"
-RG = "rg1"
+__all__ = ["COMPUTE", "RG", "SUB", "WS", "assign", "builtin", "one", "outcome", "resource", "run_policies"]
+
 CLOCK = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
-WS = "Microsoft.MachineLearningServices/workspaces"
-COMPUTE = "Microsoft.MachineLearningServices/workspaces/computes"
-
-
-def resource(
-    rtype: str,
-    name: str,
-    properties: Mapping[str, Any] | None = None,
-    *,
-    template: bool = False,
-    api_version: str | None = None,
-    rid: str | None = None,
-    subscription: str = SUB,
-    group: str = RG,
-    **top: Any,
-) -> Resource:
-    """An ARM resource as a REST GET (or, with template=True, a template's request) has it."""
-    sub = armid.PLACEHOLDER_SUBSCRIPTION if template else subscription
-    rid = rid or armid.build(rtype, name, sub, group)
-    raw: dict[str, Any] = {"id": rid, "type": rtype, "name": name.rsplit("/", 1)[-1], **top}
-    if properties is not None:
-        raw["properties"] = dict(properties)
-    origin = Origin(
-        path="test.json", pointer="", kind="arm-template" if template else "resource", api_version=api_version
-    )
-    return Resource(type=rtype, id=rid, name=raw["name"], raw=raw, origin=origin)
 
 
 def builtin(guid: str) -> Definition:

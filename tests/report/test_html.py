@@ -8,6 +8,7 @@ import hashlib
 import json
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import time
@@ -362,12 +363,22 @@ def test_hostile_names_stay_inert(browser, hostile_result, tmp_path):
 
 @pytest.mark.browser
 def test_screenshot_of_the_sample_report(browser, sample_result, tmp_path):
+    """The screenshot is the whole page as rendered, with the first finding's details open."""
     page = open_report(browser, sample_result, tmp_path)
-    page.page.locator("#findings-body button.toggle").first.click()
+    toggle = page.page.locator("#findings-body button.toggle").first
+    toggle.click()
+    assert toggle.get_attribute("aria-expanded") == "true"
+    detail = page.page.locator("#" + str(toggle.get_attribute("aria-controls")))
+    assert detail.is_visible()
+    assert all(h in detail.inner_text().lower() for h in ("verdict", "evidence", "resource", "source"))
     ARTIFACTS.mkdir(exist_ok=True)
     target = ARTIFACTS / "html-report.png"
-    page.page.screenshot(path=str(target), full_page=True)
-    assert target.stat().st_size > 20_000
+    png = page.page.screenshot(path=str(target), full_page=True)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", png[16:24])  # the IHDR chunk: the image's size in pixels
+    full = page.page.evaluate("[document.documentElement.scrollWidth, document.documentElement.scrollHeight]")
+    assert [width, height] == full, "the screenshot holds the whole page"
+    assert height > 900, "the page is longer than the window: scores, filters and findings"
 
 
 def big_estate(root: Path, findings: int) -> Path:

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from mlwaf.cli import app
 from mlwaf.scan import ScanOptions, run_scan
 from mlwaf.sources import ReadOptions, read_paths
+from tests.sources.arm_template.templates import param_file, template, workspace, write
 
 SCHEMA = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"
 PARAMS_SCHEMA = "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#"
@@ -114,3 +115,24 @@ def test_the_command_line_exits_3_and_labels_each_environment(tmp_path, monkeypa
                          catch_exceptions=False)
     assert typo.exit_code == 3
     assert "did you mean 'location'" in out.read_text()
+
+
+def test_explicit_parameter_files_match_by_declared_names(tmp_path: Path) -> None:
+    """Each --parameters file is one deployment of the templates that declare all it sets (they
+    were merged, later ones winning, and a file that fit nothing was silently ignored)."""
+    params = {"name": {"type": "string"}, "replicas": {"type": "int", "defaultValue": 1}}
+    t = write(tmp_path / "infra" / "template.json", template([workspace(replicas="[parameters('replicas')]")], params))
+    good = write(tmp_path / "env" / "prod.json", param_file(name="prod-ws"))
+    later = write(tmp_path / "env" / "prod2.json", param_file(name="prod2-ws", replicas=3))
+    other = write(tmp_path / "env" / "other.json", param_file(zzz=1))
+    got = read_paths([t], ReadOptions(root=tmp_path, parameter_files=[good, other, later]))
+    by_file = {r.origin.parameters_file: r for r in got.resources}
+    assert sorted(by_file) == ["env/prod.json", "env/prod2.json"]
+    assert by_file["env/prod.json"].name == "prod-ws" and by_file["env/prod.json"].properties["replicas"] == 1
+    assert by_file["env/prod2.json"].properties["replicas"] == 3
+    assert [(e.path, e.message) for e in got.errors] == [
+        ("env/other.json", "--parameters file used by no scanned template: infra/template.json does not declare 'zzz'")
+    ]
+    # --param values are read as the declared type.
+    (ws,) = read_paths([t], ReadOptions(root=tmp_path, param_overrides={"name": "x", "replicas": "5"})).resources
+    assert ws.properties["replicas"] == 5

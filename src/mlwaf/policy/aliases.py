@@ -4,8 +4,8 @@ property path it reads in the resource's JSON (`sku.name`).
 Aliases are looked up by their full name, case-insensitively, never derived from it: the path
 is not always `properties.<suffix>` (top-level `sku.name`, `properties.properties.subnet.id` on
 ML computes, `[*]` elements wrapped in `properties`, renamed properties), and namespace-level
-aliases (`Microsoft.Compute/imagePublisher`) have a different path per resource type
-(../shared/policy/SEMANTICS.md, "Alias paths"). An alias the table does not know is not a
+aliases (`Microsoft.Compute/imagePublisher`) have a different path per resource type (the
+alias list of each resource provider says so). An alias the table does not know is not a
 missing property: Azure treats the definition as not applicable, and so does mlwaf, saying which.
 """
 

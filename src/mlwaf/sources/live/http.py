@@ -182,7 +182,7 @@ class Clients:
         self._session.mount("https://", adapter)
         # The environment (proxy, CA bundle) is read once here, not on every request: with
         # trust_env, requests looks for ~/.netrc, the proxy variables and the CA bundle variables
-        # on each call, a third of the scanner's CPU per request (docs/performance.md, live).
+        # on each call, a large share of the scanner's CPU per request (docs/performance.md, live).
         # Every call goes to this one endpoint (ReadOnlyPolicy), so its proxies are these.
         self._session.trust_env = False
         self._session.proxies = requests.utils.get_environ_proxies(options.endpoint)

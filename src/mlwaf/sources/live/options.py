@@ -36,7 +36,7 @@ CLOUDS: dict[str, tuple[str, str, str]] = {
 }
 
 # API versions of the calls a live scan makes. ML at the newest stable version with a full set of
-# REST examples (../shared/corpus), diagnostic settings at the version Monitor still serves them.
+# REST examples in azure-rest-api-specs, diagnostic settings at the version Monitor still serves them.
 API_SUBSCRIPTIONS = "2022-12-01"
 API_RESOURCE_GRAPH = "2024-04-01"
 API_ML = "2025-12-01"

@@ -25,7 +25,7 @@ from mlwaf.inventory import Inventory
 from mlwaf.model import Status
 from mlwaf.sources import read_paths
 
-FIXTURES = Path(__file__).resolve().parents[1] / "checks" / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "checks" / "fixtures"
 STATUSES = {
     "pass": Status.PASS,
     "fail": Status.FAIL,

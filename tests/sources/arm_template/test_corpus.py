@@ -4,7 +4,6 @@ templates and their parameter files, with the scanner's placeholder subscription
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -13,8 +12,7 @@ from mlwaf.sources import ReadOptions, read_paths
 from mlwaf.sources.arm_expressions import unique_string as u
 from mlwaf.sources.arm_template import evaluate_template
 from mlwaf.sources.document import Document
-
-from ..conftest import CORPUS
+from tests.conftest import CORPUS
 
 QS = "quickstarts/quickstarts/microsoft.machinelearningservices"
 AVM = "avm/avm/res/machine-learning-services"
@@ -205,7 +203,10 @@ def test_deployed_avm_compute_skips_the_existing_workspace(corpus: Path) -> None
     ) == []
 
 
-def test_avm_workspace_evaluates_well_under_a_second(corpus: Path) -> None:
+def test_evaluate_template_takes_a_document_of_its_own(corpus: Path) -> None:
+    """The entry point for a caller outside a scan: the largest template of the corpus (the AVM
+    workspace module), evaluated with no error into the workspace it deploys. How long it takes
+    is measured in bench/run.py (docs/performance.md), never here."""
     from mlwaf import jsontext
 
     path = corpus / f"{AVM}/workspace/main.json"
@@ -213,8 +214,6 @@ def test_avm_workspace_evaluates_well_under_a_second(corpus: Path) -> None:
     data = jsontext.loads(text)
     options = ReadOptions(root=CORPUS, param_overrides={"name": "ws1"})
     doc = Document(path=path, display="main.json", text=text, data=data, options=options)
-    start = time.perf_counter()
     result = evaluate_template(data, doc)
-    elapsed = time.perf_counter() - start
-    assert result.errors == [] and result.resources
-    assert elapsed < 0.5, f"AVM workspace took {elapsed:.3f}s"
+    assert result.errors == []
+    assert (WS, "ws1") in [(r.type, r.name) for r in result.resources]

@@ -16,7 +16,7 @@ from mlwaf import docs, registry
 from mlwaf.model import Pillar, iter_paths
 from mlwaf.sources import read_paths
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "checks" / "fixtures"
 DOCS = REPO / "docs"
 
@@ -246,7 +246,7 @@ def test_every_check_has_pass_and_fail_fixtures(specs):
         names = [p.name for p in (FIXTURES / s.id).glob("*.json")]
         assert any(n.startswith("pass") for n in names), f"{s.id} has no pass fixture"
         assert any(n.startswith("fail") for n in names), f"{s.id} has no fail fixture"
-    # _inputs holds companion inputs fixtures name in their sidecar's "with" (test_check_fixtures.py).
+    # _inputs holds companion inputs fixtures name in their sidecar's "with" (test_fixtures.py).
     stray = {p.name for p in FIXTURES.iterdir() if p.is_dir() and p.name != "_inputs"} - {s.id for s in specs}
     assert not stray, f"fixture folders without a check: {stray}"
 
