@@ -353,7 +353,7 @@ def aks_test_cluster_sku(resource: Resource, ctx: CheckContext) -> Verdict:
     unknown_names, short = [], []
     for key, cluster in sorted(found.test_clusters.items()):
         sizes = _sizes(cluster, ctx, user_only=False) if cluster is not None else None
-        if sizes is None:
+        if cluster is None or sizes is None:
             unknown_names.append(armid_name(key))
         elif prod.keys() <= sizes.keys():
             return passed(f"{cluster.name!r} has the production sizes {', '.join(sorted(prod.values()))}",

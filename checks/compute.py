@@ -6,6 +6,7 @@ from __future__ import annotations
 from mlwaf import defaults as D
 from mlwaf.check import (
     CheckContext,
+    Default,
     Guard,
     Param,
     References,
@@ -113,14 +114,13 @@ compute_local_auth = value_check(
 def compute_public_ip(resource: Resource, ctx: CheckContext) -> Verdict:
     if v := _only(resource, *MANAGED_COMPUTE):
         return v
+    path: str | Default = D.CLUSTER_NODE_PUBLIC_IP
     if compute_type(resource) == "computeinstance":
         seen = read(resource, "properties.properties.enableNodePublicIp")
         if seen.absent and not seen.unresolved:
             return unknown("enableNodePublicIp is not in the input, and the REST specification gives compute "
                            "instances no default", seen)
         path = "properties.properties.enableNodePublicIp"
-    else:
-        path = D.CLUSTER_NODE_PUBLIC_IP
     return flag(
         resource, path, want=False,
         ok="Nodes have no public IP",
@@ -265,8 +265,8 @@ def compute_idle_shutdown(resource: Resource, ctx: CheckContext) -> Verdict:
         return v
     idle = read(resource, D.INSTANCE_IDLE_SHUTDOWN)
     schedules = read(resource, "properties.properties.schedules.computeStartStop", default=[])
-    if idle.evidence.expression is not None:
-        return unresolved(idle)
+    if idle.evidence.expression is not None and (v := unresolved(idle)):
+        return v
     if v := unresolved(schedules):
         return v
     if idle.value:

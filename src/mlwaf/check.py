@@ -44,6 +44,7 @@ __all__ = [
     "CheckContext",
     "CheckSpec",
     "Default",
+    "Evidence",
     "Guard",
     "Param",
     "Pillar",
