@@ -23,9 +23,10 @@ T0 = time.perf_counter()
 def scan(paths: list[Path], out: Path, detail_limit: int | None = None) -> dict[str, float]:
     marks: dict[str, float] = {}
     t = time.perf_counter()
-    from mlwaf import engine, registry, scoring
+    from mlwaf import engine, gate, registry, scoring
     from mlwaf.inventory import Inventory
     from mlwaf.report import json as json_report
+    from mlwaf.results import Assessment, ScanResult
     from mlwaf.scan import DETAIL_LIMIT, ScanOptions, batch_gc, select_checks
     from mlwaf.sources import ReadOptions, read_paths
 
@@ -48,10 +49,10 @@ def scan(paths: list[Path], out: Path, detail_limit: int | None = None) -> dict[
         findings = engine.run(inventory, checks, options.check_params, omit=omitted)
         marks["run checks (+ locate lines)"] = time.perf_counter() - t
         t = time.perf_counter()
-        result = engine.ScanResult(inventory=inventory, findings=findings, scanned=source.scanned,
-                                   errors=list(source.errors), checks=checks, check_sources=reg.counts,
-                                   omitted=omitted)
-        result.scores = scoring.score(findings, inventory, omitted)
+        assessment = Assessment(inventory=inventory, findings=findings, scanned=source.scanned,
+                                errors=list(source.errors), checks=checks, check_sources=reg.counts,
+                                omitted=omitted, scores=scoring.score(findings, inventory, omitted))
+        result = ScanResult.decided(assessment, gate.evaluate(assessment))
         marks["scores"] = time.perf_counter() - t
         t = time.perf_counter()
         with out.open("w", encoding="utf-8") as fh:

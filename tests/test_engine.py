@@ -96,5 +96,5 @@ def test_a_check_that_returns_a_malformed_verdict_is_an_error_finding(tmp_path):
     assert findings["string"].message == "The check returned str, not a Verdict"
     assert "status of str" in findings["bad-status"].message
     result = evaluate(SourceResult(resources=[_ws(n) for n in names]), [_spec(_malformed)], ScanOptions())
-    for name in report.FORMATS:
-        assert report.render(report.renderer(name), result)
+    for fmt in report.FORMATS.values():
+        assert fmt.reporter().render(result)

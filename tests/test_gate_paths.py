@@ -109,7 +109,7 @@ def _run(monkeypatch, capsys, *args: str) -> tuple[int, str, str]:
 def test_a_crash_while_writing_reports_exits_4_and_the_written_reports_say_incomplete(
     tmp_path, sample_estate, monkeypatch, capsys
 ):
-    from mlwaf.report import sarif
+    from mlwaf.report import Whole, sarif
 
     out = tmp_path / "out"
     out.mkdir()
@@ -118,7 +118,7 @@ def test_a_crash_while_writing_reports_exits_4_and_the_written_reports_say_incom
     def broken(result, options=None):
         raise RuntimeError("renderer exploded\nover two lines")
 
-    monkeypatch.setattr(sarif, "render", broken)
+    monkeypatch.setattr(sarif, "REPORTER", Whole(broken))
     monkeypatch.delenv("MLWAF_DEBUG", raising=False)
     code, _, stderr = _run(monkeypatch, capsys, "scan", str(sample_estate), "-f", "json", "-f", "sarif",
                                 "-f", "html", "--output-dir", str(out), "--fail-on", "high")

@@ -79,7 +79,7 @@ def test_the_score_and_the_html_workspace_view_hold_the_same_resources(tmp_path)
     (tmp_path / "estate.json").write_text(json.dumps(estate()), encoding="utf-8")
     result = run_scan([tmp_path], ScanOptions())
     page = html.context(result)
-    for scope in (s for s in result.scores["scopes"] if s["kind"] == "workspace"):
+    for scope in (s for s in result.scores.to_dict()["scopes"] if s["kind"] == "workspace"):
         (view,) = [w for w in page["workspaces"] if w["id"] == scope["id"]]
         assert scope["resources"] == len(view["rows"]), scope["name"]
         assert view["score"] == scope["overall"]["score"]

@@ -7,7 +7,7 @@ import pytest
 
 from mlwaf import resource_types, scoring
 from mlwaf.inventory import Inventory
-from mlwaf.model import Finding, Pillar, Resource, Severity, Status
+from mlwaf.model import Finding, Pillar, Resource, Severity, Status, SuppressionKind, SuppressionMark
 from tests import arm
 from tests.gate_estate import SUB_A, SUB_B, WS, arm_id, build_estate, scan, write_pack
 
@@ -18,8 +18,9 @@ def resource(rid: str, rtype: str, **raw) -> Resource:
 
 def finding(res: Resource, status: Status, severity: Severity = Severity.MEDIUM,
             pillar: Pillar = Pillar.SECURITY, check_id: str = "TST-SEC-001", suppressed: bool = False) -> Finding:
+    mark = SuppressionMark("accepted", "mlwaf.toml", SuppressionKind.CONFIG) if suppressed else None
     return Finding(check_id=check_id, title="t", pillar=pillar, severity=severity, status=status, resource=res,
-                   message="m", suppressed=suppressed)
+                   message="m", suppression=mark)
 
 
 WS_A = resource(arm_id(SUB_A, "rg-a", WS, "ws-a"), WS)
@@ -33,7 +34,7 @@ def test_score_is_the_weighted_share_of_passes_and_unknown_lowers_coverage_only(
         finding(WS_A, Status.UNKNOWN, Severity.HIGH, check_id="T-4"),
         finding(WS_A, Status.NOT_APPLICABLE, Severity.HIGH, check_id="T-5"),
     ]
-    security = scoring.score(findings)["pillars"]["security"]
+    security = scoring.score(findings).to_dict()["pillars"]["security"]
     assert security["score"] == pytest.approx(round(100 * 5 / 9, 1))
     assert security["coverage"] == 75.0  # 3 assessed of 4 (N/A is neither)
     assert security["counts"] == {"pass": 1, "fail": 2, "unknown": 1, "not_applicable": 1, "error": 0, "suppressed": 0}
@@ -45,24 +46,24 @@ def test_suppressed_findings_leave_score_and_coverage_but_are_counted():
         finding(WS_A, Status.FAIL, Severity.HIGH, check_id="T-2", suppressed=True),
         finding(WS_A, Status.UNKNOWN, Severity.HIGH, check_id="T-3", suppressed=True),
     ]
-    overall = scoring.score(findings)["overall"]
+    overall = scoring.score(findings).to_dict()["overall"]
     assert overall["score"] == 100.0 and overall["coverage"] == 100.0
     assert overall["counts"]["suppressed"] == 2 and overall["counts"]["fail"] == 1
 
 
 def test_check_errors_count_as_not_assessed():
     findings = [finding(WS_A, Status.PASS, check_id="T-1"), finding(WS_A, Status.ERROR, check_id="T-2")]
-    overall = scoring.score(findings)["overall"]
+    overall = scoring.score(findings).to_dict()["overall"]
     assert overall["score"] == 100.0 and overall["coverage"] == 50.0 and overall["counts"]["error"] == 1
 
 
 def test_nothing_assessed_gives_no_score_rather_than_zero_or_full():
-    empty = scoring.score([])
+    empty = scoring.score([]).to_dict()
     assert empty["overall"] == {"score": None, "coverage": None, "counts": dict.fromkeys(
         ["pass", "fail", "unknown", "not_applicable", "error", "suppressed"], 0)}
-    only_unknown = scoring.score([finding(WS_A, Status.UNKNOWN)])["overall"]
+    only_unknown = scoring.score([finding(WS_A, Status.UNKNOWN)]).to_dict()["overall"]
     assert only_unknown["score"] is None and only_unknown["coverage"] == 0.0
-    assert set(scoring.score([])["pillars"]) == {p.value for p in Pillar}
+    assert set(scoring.score([]).to_dict()["pillars"]) == {p.value for p in Pillar}
 
 
 def _scope(scores, kind, name):
@@ -108,7 +109,7 @@ def test_workspace_scope_holds_children_dependencies_and_attached_resources():
         finding(unrelated, Status.FAIL, Severity.HIGH, check_id="T-ST"),
         finding(ws_b, Status.PASS, Severity.LOW, check_id="T-WS", pillar=Pillar.RELIABILITY),
     ]
-    scores = scoring.score(findings, inv)
+    scores = scoring.score(findings, inv).to_dict()
     a = _scope(scores, "workspace", "ws-a")
     assert a["resources"] == 8 and a["overall"]["score"] == 50.0  # storage FAIL 5, private endpoint PASS 5
     b = _scope(scores, "workspace", "ws-b")
@@ -126,14 +127,14 @@ def test_workspace_scope_holds_children_dependencies_and_attached_resources():
 
 def test_scopes_of_a_scanned_estate(tmp_path):
     result = scan(build_estate(tmp_path / "e"), write_pack(tmp_path / "p"))
-    prod = _scope(result.scores, "workspace", "mlw-prod")
+    prod = _scope(result.scores.to_dict(), "workspace", "mlw-prod")
     assert prod["resources"] == 5  # the workspace, two clusters, its storage account and Application Insights
     assert prod["overall"]["counts"]["pass"] == 4 and prod["overall"]["counts"]["fail"] == 1
-    assert _scope(result.scores, "resource_group", "rg-prod")["overall"] == prod["overall"]
-    dev = _scope(result.scores, "workspace", "mlw-dev")
+    assert _scope(result.scores.to_dict(), "resource_group", "rg-prod")["overall"] == prod["overall"]
+    dev = _scope(result.scores.to_dict(), "workspace", "mlw-dev")
     assert dev["overall"]["score"] == 0.0
-    whole = result.scores["overall"]["counts"]
-    per_sub = [s["overall"]["counts"] for s in result.scores["scopes"] if s["kind"] == "subscription"]
+    whole = result.scores.to_dict()["overall"]["counts"]
+    per_sub = [s["overall"]["counts"] for s in result.scores.to_dict()["scopes"] if s["kind"] == "subscription"]
     assert sum(c["fail"] for c in per_sub) == whole["fail"]  # every finding lies in exactly one subscription
 
 
@@ -161,12 +162,12 @@ def test_scores_match_an_independent_pandas_computation(sample_estate):
     def got(block: dict) -> tuple[float | None, float | None]:
         return block["score"], block["coverage"]
 
-    assert got(result.scores["overall"]) == expect(df)
+    assert got(result.scores.to_dict()["overall"]) == expect(df)
     for pillar, rows in df.groupby("pillar"):
-        assert got(result.scores["pillars"][pillar]) == expect(rows), pillar
+        assert got(result.scores.to_dict()["pillars"][pillar]) == expect(rows), pillar
     inv = result.inventory
     checked = 0
-    for scope in result.scores["scopes"]:
+    for scope in result.scores.to_dict()["scopes"]:
         if scope["kind"] == "workspace":
             ws = inv.get(scope["id"])
             keys = {m.resource.uid for m in resource_types.workspace_members(inv, ws)}

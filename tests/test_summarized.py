@@ -68,7 +68,7 @@ def test_a_baseline_entry_fixed_since_is_reported_with_its_status_now(sample_est
     without = run_scan([sample_estate], ScanOptions(detail_limit=0, baseline=baseline))
     assert with_limit.baseline == without.baseline
     where = {"deployment": passing.resource.deployment} if passing.resource.deployment else {}
-    assert with_limit.baseline["fixed"] == [
+    assert with_limit.baseline.to_dict()["fixed"] == [
         {"check_id": passing.check_id, "resource_id": passing.resource.key, **where, "was": "FAIL", "now": "PASS"}]
 
 

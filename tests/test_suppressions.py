@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from mlwaf import suppressions
 from mlwaf.cli import app
 from mlwaf.gate import GateOptions
-from mlwaf.model import Finding, Pillar, Severity, Status
+from mlwaf.model import Finding, Pillar, Severity, Status, SuppressionKind
 from mlwaf.suppressions import Suppression, SuppressionError
 from tests.arm import resource
 from tests.gate_estate import WS, by, scan, template, write_json
@@ -26,14 +26,14 @@ def test_check_glob_and_resource_glob_select_what_is_suppressed(estate, pack):
     result = scan(estate, pack, suppressions=[rule])
     dev, lab = by(result, "TST-SEC-001", "mlw-dev"), by(result, "TST-SEC-001", "mlw-lab")
     assert dev.suppressed and lab.suppressed  # dev-sandbox and dev-lab, case-insensitive globs
-    assert dev.suppression_reason == "Dev sandboxes hold no customer data"
-    assert dev.suppression_source == "mlwaf.toml #1"
+    assert dev.suppression.reason == "Dev sandboxes hold no customer data"
+    assert dev.suppression.source == "mlwaf.toml #1" and dev.suppression.kind is SuppressionKind.CONFIG
     assert not by(result, "TST-OPS-001", "mlw-dev").suppressed  # another check
     assert not by(result, "TST-SEC-001", "mlw-tmpl").suppressed  # another resource group
     assert not by(result, "TST-SEC-001", "mlw-prod").suppressed  # a PASS needs no exception
-    assert result.suppressions["rules"][0]["matched"] == 2
-    assert result.scores["pillars"]["security"]["counts"]["suppressed"] == 2
-    assert result.scores["pillars"]["security"]["score"] == 100.0  # the accepted risks leave the score
+    assert result.suppressions.rules[0].matched == 2
+    assert result.scores.pillar(Pillar.SECURITY).counts.suppressed == 2
+    assert result.scores.pillar(Pillar.SECURITY).score == 100.0  # the accepted risks leave the score
     # Still in the report, marked.
     shown = dev.to_dict()
     assert shown["status"] == "FAIL" and shown["suppressed"] is True
@@ -47,11 +47,11 @@ def test_expiry_is_inclusive_then_the_suppression_stops_and_says_so(estate, pack
     after = scan(estate, pack, suppressions=[rule], today=dt.date(2027, 2, 1), gate=GateOptions(fail_on=Severity.HIGH))
     f = by(after, "TST-SEC-001", "mlw-dev")
     assert not f.suppressed
-    assert f.suppression_reason == "until the migration" and f.suppression_expires == "2027-01-31"
+    assert f.suppression.reason == "until the migration" and f.suppression.expires == dt.date(2027, 1, 31)
     assert f.to_dict()["suppression"]["expired"] is True
-    (listed,) = after.suppressions["rules"]
+    (listed,) = after.suppressions.to_dict()["rules"]
     assert listed["expired"] is True and listed["matched"] == 2 and listed["expires"] == "2027-01-31"
-    assert after.gate["exit_code"] == 1  # the expired exception no longer shields the gate
+    assert after.gate.exit_code == 1  # the expired exception no longer shields the gate
 
 
 def test_an_active_rule_wins_over_an_expired_one(estate, pack):
@@ -59,8 +59,8 @@ def test_an_active_rule_wins_over_an_expired_one(estate, pack):
     new = Suppression("TST-SEC-*", "*/resourcegroups/dev-sandbox/*", "renewed exception")
     result = scan(estate, pack, suppressions=[old, new], today=dt.date(2026, 6, 1))
     dev, lab = by(result, "TST-SEC-001", "mlw-dev"), by(result, "TST-SEC-001", "mlw-lab")
-    assert dev.suppressed and dev.suppression_reason == "renewed exception"
-    assert not lab.suppressed and lab.suppression_reason == "old exception"
+    assert dev.suppressed and dev.suppression.reason == "renewed exception"
+    assert not lab.suppressed and lab.suppression.reason == "old exception"
 
 
 def test_resource_tag_suppresses_only_its_resource_and_can_be_turned_off(estate, pack):
@@ -73,12 +73,12 @@ def test_resource_tag_suppresses_only_its_resource_and_can_be_turned_off(estate,
     for check_id in ("TST-SEC-001", "TST-OPS-001", "TST-COST-001"):
         assert by(result, check_id, "mlw-dev").suppressed, check_id
     sec = by(result, "TST-SEC-001", "mlw-dev")
-    assert sec.suppression_reason == "exploration only" and sec.suppression_expires == "2030-12-31"
-    assert sec.suppression_source == "tag mlwaf-suppress on mlw-dev"
+    assert sec.suppression.reason == "exploration only" and sec.suppression.expires == dt.date(2030, 12, 31)
+    assert sec.suppression.source == "tag mlwaf-suppress on mlw-dev" and sec.suppression.kind is SuppressionKind.TAG
     assert not by(result, "TST-SEC-001", "mlw-lab").suppressed
     off = scan(estate, pack, inline_suppressions=False, today=dt.date(2026, 6, 1))
     assert not any(f.suppressed for f in off.findings)
-    assert off.suppressions["inline"] == "ignored (3 found)"
+    assert off.suppressions.inline == "ignored (3 found)"
 
 
 def test_template_tags_suppress_through_the_template_source(estate, pack):
@@ -91,7 +91,7 @@ def test_template_tags_suppress_through_the_template_source(estate, pack):
     result = scan(estate, pack, gate=GateOptions(fail_on_unknown=True))
     f = by(result, "TST-SEC-001", "mlw-tmpl")
     assert f.status == Status.UNKNOWN and f.suppressed
-    assert result.gate["exit_code"] == 0
+    assert result.gate.exit_code == 0
 
 
 def test_template_metadata_suppresses_through_the_template_source(estate, pack):
@@ -105,7 +105,8 @@ def test_template_metadata_suppresses_through_the_template_source(estate, pack):
     (estate / "tmpl" / "azuredeploy.json").write_text(json.dumps(data))
     f = by(scan(estate, pack), "TST-SEC-001", "mlw-meta")
     assert f.status == Status.FAIL and f.suppressed
-    assert f.suppression_reason == "exposed on purpose: public demo (RISK-7)"
+    assert f.suppression.reason == "exposed on purpose: public demo (RISK-7)"
+    assert f.suppression.kind is SuppressionKind.METADATA
     off = by(scan(estate, pack, inline_suppressions=False), "TST-SEC-001", "mlw-meta")
     assert off.status == Status.FAIL and not off.suppressed
 
@@ -125,10 +126,12 @@ def test_template_metadata_objects_and_strings():
         "TST-OPS-*: monitoring comes from the platform",
     ]})
     findings = [_fail(res), _fail(res, "TST-OPS-001"), _fail(res, "TST-COST-001")]
-    summary = suppressions.apply(findings, today=dt.date(2026, 1, 1))
-    assert [f.suppressed for f in findings] == [True, True, False]
-    assert findings[0].suppression_source == "template metadata mlwaf-suppress #1 on w"
-    assert summary["suppressed"] == 2 and summary["invalid"] == []
+    annotated, summary = suppressions.apply(findings, today=dt.date(2026, 1, 1))
+    assert [f.suppressed for f in annotated] == [True, True, False]
+    assert not any(f.suppressed for f in findings)  # annotated copies: the engine's findings never change
+    assert annotated[0].suppression.source == "template metadata mlwaf-suppress #1 on w"
+    assert annotated[0].suppression.kind is annotated[1].suppression.kind is SuppressionKind.METADATA
+    assert summary.suppressed == 2 and summary.invalid == ()
 
 
 @pytest.mark.parametrize(
@@ -143,10 +146,10 @@ def test_template_metadata_objects_and_strings():
 def test_bad_inline_suppressions_are_reported_and_suppress_nothing(metadata, needle):
     res = _template_resource(metadata)
     finding = _fail(res)
-    summary = suppressions.apply([finding])
-    assert not finding.suppressed
-    (bad,) = summary["invalid"]
-    assert needle in bad["message"] and bad["resource_id"] == res.id
+    (annotated,), summary = suppressions.apply([finding])
+    assert not annotated.suppressed
+    (bad,) = summary.invalid
+    assert needle in bad.message and bad.resource_id == res.id
 
 
 def test_config_suppressions_require_check_resource_and_reason():

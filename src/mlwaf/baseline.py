@@ -28,8 +28,8 @@ The file is JSON, sorted, without timestamps, so it diffs cleanly when committed
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -139,12 +139,35 @@ class Baseline:
             entries[entry.identity] = entry
         return cls(entries, repository.relative(path), version)
 
-    def apply(self, findings: Iterable[Finding]) -> dict[str, Any]:
-        """Mark known findings `in_baseline`; returns counts, the fixed and the moved entries."""
-        findings = list(findings)
+    def apply(self, findings: Sequence[Finding]) -> tuple[list[Finding], BaselineDiff]:
+        """The findings, the known ones annotated `in_baseline`, and the diff: counts, the
+        fixed and the moved entries."""
         now: dict[str, str] = {f.identity: f.status.value for f in findings}
+        carried, moved = self._carried(findings, now)
+        out = list(findings)
+        new = known = 0
+        for i, f in enumerate(out):
+            if f.status not in RECORDED:
+                continue
+            recorded = self.rows.get(f.identity) or carried.get(f.identity)
+            if recorded is not None and recorded.status == f.status.value:
+                out[i] = replace(f, in_baseline=True)
+                known += 1
+            else:
+                new += 1
+        moved_from = {e.identity for e in carried.values()}
+        fixed = tuple(
+            Fixed(entry, now.get(identity, "not found"))
+            for identity, entry in sorted(self.rows.items(), key=lambda kv: _order(kv[1]))
+            if now.get(identity) != entry.status and identity not in moved_from
+        )
+        return out, BaselineDiff(self.path, len(self.rows), known, new, fixed, tuple(moved))
+
+    def _carried(self, findings: Sequence[Finding], now: Mapping[str, str]) -> tuple[dict[str, Entry], list[Moved]]:
+        """Entries of a moved template: finding identity -> the entry it carries over (module
+        docstring), with the list the report shows."""
         # Entries whose identity the scan no longer has, and findings the baseline does not
-        # name, by (check, resource, status): one of each is a moved template (module docstring).
+        # name, by (check, resource, status): one of each is a moved template.
         gone: dict[tuple[str, str, str], list[Entry]] = {}
         for identity, entry in self.rows.items():
             if identity not in now:
@@ -159,27 +182,52 @@ class Baseline:
             entries = gone.get(loose, [])
             if len(candidates) == 1 and len(entries) == 1:
                 carried[candidates[0].identity] = entries[0]
-                moved.append({**_where(entries[0]), "now_in": candidates[0].resource.deployment})
-        new = known = 0
-        for f in findings:
-            if f.status not in RECORDED:
-                continue
-            recorded = self.rows.get(f.identity) or carried.get(f.identity)
-            if recorded is not None and recorded.status == f.status.value:
-                f.in_baseline = True
-                known += 1
-            else:
-                new += 1
-        moved_from = {e.identity for e in carried.values()}
-        fixed = []
-        for identity, entry in sorted(self.rows.items(), key=lambda kv: _order(kv[1])):
-            if now.get(identity) == entry.status or identity in moved_from:
-                continue
-            fixed.append({**_where(entry), "was": entry.status, "now": now.get(identity, "not found")})
-        return {
-            "path": self.path, "recorded": len(self.rows), "known": known, "new": new, "fixed": fixed,
-            **({"moved": moved} if moved else {}),
+                moved.append(Moved(entries[0], candidates[0].resource.deployment))
+        return carried, moved
+
+
+@dataclass(frozen=True, slots=True)
+class Fixed:
+    """A baseline entry the scan no longer has with its recorded status, and what it has now
+    (PASS, NOT_APPLICABLE, another status, or "not found": resource removed or check not run)."""
+
+    entry: Entry
+    now: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {**_where(self.entry), "was": self.entry.status, "now": self.now}
+
+
+@dataclass(frozen=True, slots=True)
+class Moved:
+    """A baseline entry carried over to the finding of a moved template."""
+
+    entry: Entry
+    now_in: str | None  # the finding's deployment now
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**_where(self.entry), "now_in": self.now_in}
+
+
+@dataclass(frozen=True, slots=True)
+class BaselineDiff:
+    """What a scan with --baseline found: the report's `baseline` section."""
+
+    path: str | None
+    recorded: int
+    known: int
+    new: int
+    fixed: tuple[Fixed, ...] = ()
+    moved: tuple[Moved, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "path": self.path, "recorded": self.recorded, "known": self.known, "new": self.new,
+            "fixed": [f.to_dict() for f in self.fixed],
         }
+        if self.moved:
+            out["moved"] = [m.to_dict() for m in self.moved]
+        return out
 
 
 def _order(entry: Entry) -> tuple[str, str, str]:

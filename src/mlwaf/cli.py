@@ -1,10 +1,4 @@
-"""The `mlwaf` command line.
-
-Exit codes: 0 gate passed, 1 gate failed, 2 usage or input error (nothing scanned or
-nothing assessed), 3 scan incomplete (some inputs could not be read), 4 mlwaf itself failed (an
-internal error: a bug to report, never a finding). When several apply: 2, then 1, then 3. With no
-gate options, findings alone never give 1.
-"""
+"""The `mlwaf` command line. Exit codes: mlwaf.exit_codes."""
 
 from __future__ import annotations
 
@@ -17,21 +11,13 @@ from typing import Annotated, Any
 import typer
 
 from mlwaf import __version__
+from mlwaf.exit_codes import ExitCode
 from mlwaf.history import cli as history_cli
 from mlwaf.policy import cli as policy_cli
 
-EXIT_OK = 0
-EXIT_GATE_FAILED = 1
-EXIT_USAGE = 2
-EXIT_INCOMPLETE = 3
-# An unexpected exception: not a finding, so never 1 (a pipeline would read it as "the estate
-# failed the gate"), and not 2 or 3, which say something about the inputs.
-EXIT_INTERNAL = 4
 DEBUG_ENV = "MLWAF_DEBUG"
 ISSUES_URL = "https://github.com/OWNER/mlwaf/issues"
 
-DEFAULT_FORMATS = ("json",)
-REPORT_BASENAME = "mlwaf"
 
 app = typer.Typer(
     name="mlwaf",
@@ -52,7 +38,7 @@ app.add_typer(history_cli.app, name="history")
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"mlwaf {__version__}")
-        raise typer.Exit(EXIT_OK)
+        raise typer.Exit(ExitCode.OK)
 
 
 @app.callback()
@@ -81,7 +67,7 @@ def _load_registry(checks_dirs: list[Path]):  # noqa: ANN202 - registry type imp
         return registry.load(checks_dirs)
     except registry.CheckLoadError as err:
         _err(str(err))
-        raise typer.Exit(EXIT_USAGE) from None
+        raise typer.Exit(ExitCode.USAGE) from None
 
 
 PARAMETERS_OPTION = typer.Option(
@@ -100,13 +86,13 @@ def _param_overrides(parameters_files: list[Path] | None, param: list[str] | Non
     missing_params = [str(p) for p in parameters_files or [] if not p.is_file()]
     if missing_params:
         _err(f"no such parameter file: {', '.join(missing_params)}")
-        raise typer.Exit(EXIT_USAGE)
+        raise typer.Exit(ExitCode.USAGE)
     overrides: dict[str, object] = {}
     for item in param or []:
         name, sep, value = item.partition("=")
         if not sep or not name.strip():
             _err(f"--param takes name=value, got {item!r}")
-            raise typer.Exit(EXIT_USAGE)
+            raise typer.Exit(ExitCode.USAGE)
         overrides[name.strip()] = value
     return overrides
 
@@ -147,7 +133,7 @@ def _configure(  # noqa: ANN202 - ScanOptions and Config are imported lazily
         return cfg.apply(options, reg.sorted(), load_baseline=load_baseline), cfg
     except config.ConfigError as err:
         _err(str(err))
-        raise typer.Exit(EXIT_USAGE) from None
+        raise typer.Exit(ExitCode.USAGE) from None
 
 
 @app.command()
@@ -275,6 +261,7 @@ def scan(
 ) -> None:
     """Scan files and folders of ARM JSON and write reports."""
     from mlwaf import report
+    from mlwaf.report import output as report_output
     from mlwaf.scan import ScanOptions, batch_gc, evaluate, run_sources, select_checks
     from mlwaf.sources import ReadOptions
 
@@ -282,22 +269,22 @@ def scan(
     live_scope = bool(subscription or all_subscriptions or management_group or resource_group or record)
     if live_scope and paths:
         _err("give files or folders to scan, or a live scope (--subscription ...), not both")
-        raise typer.Exit(EXIT_USAGE)
+        raise typer.Exit(ExitCode.USAGE)
     if not live_scope and not paths:
         _err("give files or folders to scan, or --subscription ID / --all-subscriptions / --management-group NAME")
-        raise typer.Exit(EXIT_USAGE)
+        raise typer.Exit(ExitCode.USAGE)
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         _err(f"no such file or folder: {', '.join(missing)}")
-        raise typer.Exit(EXIT_USAGE)
+        raise typer.Exit(ExitCode.USAGE)
     formats = list(fmt or report.FORMATS)
     for name in formats:
         if name not in report.FORMATS:
             _err(f"unknown format {name!r}; choose from {', '.join(report.FORMATS)}")
-            raise typer.Exit(EXIT_USAGE)
+            raise typer.Exit(ExitCode.USAGE)
     if output is not None and len(formats) != 1:
         _err("--output writes one report: give exactly one --format with it (or use --output-dir)")
-        raise typer.Exit(EXIT_USAGE)
+        raise typer.Exit(ExitCode.USAGE)
 
     overrides = _param_overrides(parameters_files, param)
     _check_outputs(output, output_dir)
@@ -307,7 +294,7 @@ def scan(
     options = ScanOptions(
         read=ReadOptions(
             root=root, parameter_files=list(parameters_files or []), param_overrides=overrides,
-            exclude=list(exclude or []), outputs=_own_outputs(output, output_dir), skip_non_arm=skip_non_arm,
+            exclude=list(exclude or []), outputs=report_output.own_files(output, output_dir), skip_non_arm=skip_non_arm,
         ),
         checks_dirs=list(checks_dir or []),
         reproducible=reproducible,
@@ -344,29 +331,18 @@ def scan(
         else:
             source = run_sources(paths, options)
         result = evaluate(source, checks_run, options, check_sources=reg.counts, live=live_scope)
-        written = _write_reports(result, formats, output, output_dir, report_options)
+        written = report_output.write_all(result, formats, output, output_dir, report_options)
     summary_to = sys.stderr if output == Path("-") else sys.stdout
     if not quiet:
         from mlwaf.report import console
 
         console.print_summary(result, written, file=summary_to)
 
-    from mlwaf import gate
-
-    code = result.gate["exit_code"]
-    if not quiet or code != EXIT_OK:
+    code = result.gate.exit_code
+    if not quiet or code != ExitCode.OK:
         # The decision with the summary; a gate that did not pass says why on stderr.
-        typer.echo("\n".join(gate.describe(result.gate)), err=quiet or output == Path("-") or code != EXIT_OK)
+        typer.echo("\n".join(result.gate.describe()), err=quiet or output == Path("-") or code != ExitCode.OK)
     raise typer.Exit(code)
-
-
-def _own_outputs(output: Path | None, output_dir: Path) -> list[Path]:
-    """The files this run writes (every format's, in case an earlier run wrote others): a scan of
-    a folder that holds them never reads them as input."""
-    from mlwaf import report
-
-    own = [output_dir / f"{REPORT_BASENAME}.{report.renderer(name).EXTENSION}" for name in report.FORMATS]
-    return own + ([output] if output is not None and output != Path("-") else [])
 
 
 def _live_source(**live: object):  # noqa: ANN202 - SourceResult is imported lazily
@@ -375,15 +351,15 @@ def _live_source(**live: object):  # noqa: ANN202 - SourceResult is imported laz
         from mlwaf.sources.live import AuthError, LiveOptions, LiveUsageError, read_live
     except ImportError as err:
         _err(f"live scans need the Azure SDK: pip install 'mlwaf[live]' ({err})")
-        raise typer.Exit(EXIT_USAGE) from None
+        raise typer.Exit(ExitCode.USAGE) from None
     try:
         return read_live(LiveOptions(**live))  # type: ignore[arg-type]
     except LiveUsageError as err:
         _err(str(err))
-        raise typer.Exit(EXIT_USAGE) from None
+        raise typer.Exit(ExitCode.USAGE) from None
     except AuthError as err:
         _err(f"authentication failed: {err}")
-        raise typer.Exit(EXIT_USAGE) from None
+        raise typer.Exit(ExitCode.USAGE) from None
 
 
 def _source_prefix(root: Path) -> str:
@@ -398,104 +374,14 @@ def _source_prefix(root: Path) -> str:
 
 
 def _check_outputs(output: Path | None, output_dir: Path) -> None:
-    """Exit 2, naming the path, when a report could not be written there: before the scan, not
-    after minutes of it. The folder is created now (as writing would), so what is checked is
-    what will be used."""
-    if output == Path("-"):
-        return
-    folder = output.parent if output is not None else output_dir
-    option = "--output" if output is not None else "--output-dir"
-    shown = output if output is not None else output_dir
-    if output is not None and output.is_dir():
-        _err(f"--output {output} is a folder; give a file name (or use --output-dir)")
-        raise typer.Exit(EXIT_USAGE)
+    """Exit 2, naming the path, when a report could not be written there (before the scan)."""
+    from mlwaf.report import output as report_output
+
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except FileExistsError:
-        _err(f"{option} {shown}: {folder} is a file, not a folder")
-        raise typer.Exit(EXIT_USAGE) from None
-    except OSError as err:
-        _err(f"{option} {shown}: cannot create {folder} ({err.strerror or err})")
-        raise typer.Exit(EXIT_USAGE) from None
-    if not os.access(folder, os.W_OK | os.X_OK) or (
-        output is not None and output.exists() and not os.access(output, os.W_OK)
-    ):
-        _err(f"{option} {shown}: not writable")
-        raise typer.Exit(EXIT_USAGE)
-
-
-def _write_reports(
-    result,  # noqa: ANN001 - ScanResult is imported lazily
-    formats: list[str],
-    output: Path | None,
-    output_dir: Path,
-    options: Any = None,  # a report.ReportOptions
-) -> list[str]:
-    """Write each report whole or not at all (through a temporary file). A reporter that fails
-    is an internal error: the reports written before it are written again saying the scan is
-    incomplete, so none of them passes for a complete scan, and the error goes on to `run`."""
-    from mlwaf import report
-
-    written: list[tuple[str, Path]] = []
-    for name in formats:
-        module = report.renderer(name)
-        if output == Path("-"):
-            report.write(module, result, sys.stdout, options)
-            continue
-        target = output if output is not None else output_dir / f"{REPORT_BASENAME}.{module.EXTENSION}"
-        try:
-            _write_whole(target, module, result, options)
-        except Exception as err:
-            _say_incomplete(result, written, name, err, options)
-            raise
-        written.append((name, target))
-    return [str(target) for _, target in written]
-
-
-def _write_whole(target: Path, module: object, result, options: object) -> None:  # noqa: ANN001
-    """One report into a temporary file beside `target`, then renamed over it. On failure
-    neither the partial file nor an older report of the same name is left: a report found
-    there after a failed run would pass for this run's."""
-    from mlwaf import report
-
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.partial")
-    try:
-        with partial.open("w", encoding="utf-8") as out:
-            report.write(module, result, out, options)  # type: ignore[arg-type]
-        os.replace(partial, target)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        target.unlink(missing_ok=True)
-        raise
-
-
-def _say_incomplete(result, written: list[tuple[str, Path]], failed: str, err: Exception, options: object) -> None:  # noqa: ANN001
-    """Rewrite the reports already written with the internal error in `errors` and the gate."""
-    from mlwaf import report
-    from mlwaf.model import InputError
-
-    what = f"{type(err).__name__}: {err}"
-    message = (
-        f"mlwaf stopped with an internal error while writing the {failed} report ({what}); the scan is "
-        f"incomplete: the {failed} report and those after it were not written"
-    )
-    result.errors.append(InputError(path=f"report: {failed}", message=message))
-    gate = dict(result.gate)
-    gate.update(decision="incomplete", exit_code=EXIT_INTERNAL,
-                reasons=[{"rule": "internal-error", "message": message}, *gate.get("reasons", [])])
-    result.gate = gate
-    kept = []
-    for name, target in written:
-        try:
-            _write_whole(target, report.renderer(name), result, options)
-            kept.append(str(target))
-        except Exception:  # noqa: BLE001 - removed rather than left saying the scan was complete
-            pass
-    err.add_note(
-        f"while writing the {failed} report; "
-        + (f"{', '.join(kept)} now say the scan is incomplete" if kept else "no report was written")
-    )
+        report_output.check_writable(output, output_dir)
+    except report_output.OutputError as err:
+        _err(str(err))
+        raise typer.Exit(ExitCode.USAGE) from None
 
 
 @checks_app.command("list")
@@ -511,7 +397,7 @@ def checks_list(
         return
     if fmt != "table":
         _err("--format takes table or json")
-        raise typer.Exit(EXIT_USAGE)
+        raise typer.Exit(ExitCode.USAGE)
     from rich.table import Table
 
     from mlwaf.report import console
@@ -536,7 +422,7 @@ def checks_show(
     spec = reg.get(check_id)
     if spec is None:
         _err(f"no check {check_id!r}; `mlwaf checks list` shows them all")
-        raise typer.Exit(EXIT_USAGE)
+        raise typer.Exit(ExitCode.USAGE)
     if fmt == "json":
         typer.echo(json.dumps(spec.to_dict(), indent=2))
         return
@@ -599,7 +485,7 @@ def baseline_create(
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         _err(f"no such file or folder: {', '.join(missing)}")
-        raise typer.Exit(EXIT_USAGE)
+        raise typer.Exit(ExitCode.USAGE)
     overrides = _param_overrides(parameters_files, param)
     reg = _load_registry(list(checks_dir or []))
     root = paths[0] if len(paths) == 1 and paths[0].is_dir() else Path.cwd()
@@ -610,7 +496,7 @@ def baseline_create(
     target = output or cfg.baseline
     if target is None:
         _err("give the file to write with --output (or set baseline = \"...\" in the config file)")
-        raise typer.Exit(EXIT_USAGE)
+        raise typer.Exit(ExitCode.USAGE)
     options.read.outputs.append(target)
     _check_outputs(target, target.parent)
     result = evaluate(run_sources(paths, options), select_checks(reg, options), options, check_sources=reg.counts)
@@ -618,15 +504,15 @@ def baseline_create(
         typer.echo(f"mlwaf: could not read {e.path}: {e.message}", err=True)
     if gate.nothing_scanned(result):
         _err("nothing could be scanned; no baseline written")
-        raise typer.Exit(EXIT_USAGE)
+        raise typer.Exit(ExitCode.USAGE)
     empty = gate.nothing_assessed(result)
     if empty is not None:
         _err(f"{empty}; no baseline written")
-        raise typer.Exit(EXIT_USAGE)
+        raise typer.Exit(ExitCode.USAGE)
     recorded = baseline.Baseline.from_findings(result.findings)
     recorded.write(target)
     typer.echo(f"wrote {target}: {len(recorded.entries)} findings recorded")
-    raise typer.Exit(EXIT_INCOMPLETE if result.errors else EXIT_OK)
+    raise typer.Exit(ExitCode.INCOMPLETE if result.errors else ExitCode.OK)
 
 
 def run() -> None:
@@ -666,11 +552,11 @@ def _internal_error(err: BaseException) -> int:
     reason = " ".join(f"{type(err).__name__}: {err}".split())[:300]
     notes = "".join(f"; {' '.join(str(n).split())}" for n in getattr(err, "__notes__", ()))
     typer.echo(
-        f"mlwaf: internal error, not a finding (exit code {EXIT_INTERNAL}): {reason}{where}{notes}. "
+        f"mlwaf: internal error, not a finding (exit code {int(ExitCode.INTERNAL)}): {reason}{where}{notes}. "
         f"Please report it at {ISSUES_URL} with the output of {DEBUG_ENV}=1 mlwaf ...",
         err=True,
     )
-    return EXIT_INTERNAL
+    return ExitCode.INTERNAL
 
 
 if __name__ == "__main__":

@@ -17,47 +17,14 @@ from mlwaf.inventory import Inventory
 from mlwaf.model import (
     Evidence,
     Finding,
-    InputError,
     Location,
     Pillar,
     Resource,
-    ScannedInput,
     Severity,
     Status,
     Verdict,
     identity,
 )
-
-
-@dataclass
-class ScanResult:
-    """Everything reporters render: what was read, what could not be, and the findings."""
-
-    inventory: Inventory
-    findings: list[Finding]
-    scanned: list[ScannedInput] = field(default_factory=list)
-    errors: list[InputError] = field(default_factory=list)
-    checks: list[CheckSpec] = field(default_factory=list)
-    check_sources: dict[str, int] = field(default_factory=dict)
-    # Filled by the scoring step: {"overall": {...}, "pillars": {...}, "scopes": [...]}.
-    scores: dict[str, Any] = field(default_factory=dict)
-    meta: dict[str, Any] = field(default_factory=dict)
-    # Filled after scoring (mlwaf.gate): decision, exit code, reasons; in every report.
-    gate: dict[str, Any] = field(default_factory=dict)
-    # What suppressions did (mlwaf.suppressions.apply): rules, matches, expired ones.
-    suppressions: dict[str, Any] = field(default_factory=dict)
-    # With --baseline (mlwaf.baseline): counts of known and new findings, the fixed ones.
-    baseline: dict[str, Any] | None = None
-    # Set when the scan was too large to list every finding: what was counted but not kept.
-    omitted: Omitted | None = None
-    # Live scans and their replays: the resource types the checks need that were not collected,
-    # with why (mlwaf.sources.coverage.Gap); None for files.
-    not_collected: list[Any] | None = None
-
-    @property
-    def incomplete(self) -> bool:
-        return bool(self.errors)
-
 
 # Statuses a summarized scan counts instead of keeping: nothing to act on, and most of a scan.
 SUMMARIZED = (Status.PASS, Status.NOT_APPLICABLE)

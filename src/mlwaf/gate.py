@@ -1,12 +1,7 @@
 """The pre-production gate: turns a scan into a decision and an exit code a pipeline acts on.
 
-Exit codes:
-  0  the scan ran and the gate passed;
-  1  the gate failed (a rule below);
-  2  usage or input error: nothing was scanned, or nothing was assessed (no check ran on any
-     resource: an empty folder, only .bicep files, only a parameter file, no check selected);
-  3  the scan is incomplete: some inputs could not be read (the report says which).
-When several apply: 2, then 1, then 3. With no gate options, findings alone never give 1.
+Exit codes are mlwaf.exit_codes.ExitCode: 0 passed, 1 a rule below failed, 2 nothing scanned
+or nothing assessed, 3 incomplete (some inputs could not be read); 2, then 1, then 3.
 
 Rules, each optional:
   fail-on SEVERITY   any FAIL at or above the severity that is neither suppressed nor in the
@@ -22,20 +17,18 @@ findings are new, not how good the estate is.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from mlwaf.model import Finding, Severity, Status
+from mlwaf.exit_codes import ExitCode
+from mlwaf.model import Finding, Pillar, Severity, Status
 from mlwaf.selection import pillar_named
 
 if TYPE_CHECKING:
-    from mlwaf.engine import ScanResult
+    from mlwaf.results import Assessment
 
-EXIT_OK = 0
-EXIT_GATE_FAILED = 1
-EXIT_USAGE = 2
-EXIT_INCOMPLETE = 3
 OVERALL = "overall"
 # How many findings a reason names in its text; the full list is in `findings`.
 _NAMED = 5
@@ -114,24 +107,84 @@ def parse_min_scores(items: Iterable[str]) -> dict[str, float]:
     return out
 
 
+class Decision(enum.StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    INCOMPLETE = "incomplete"  # passed, but some inputs could not be read
+    ERROR = "error"  # nothing scanned or nothing assessed
+
+
+@dataclass(frozen=True, slots=True)
+class Named:
+    """A finding a reason is about."""
+
+    check_id: str
+    resource_id: str
+    severity: Severity
+    status: Status
+
+    def to_dict(self) -> dict[str, str]:
+        return {"check_id": self.check_id, "resource_id": self.resource_id, "severity": self.severity.value,
+                "status": self.status.value}
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """Why the gate did not pass: the rule, what it found, and the findings behind it."""
+
+    rule: str  # fail-on, min-score, fail-on-unknown, input, nothing-assessed, internal-error
+    message: str
+    findings: tuple[Named, ...] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"rule": self.rule, "message": self.message}
+        if self.findings is not None:
+            out["findings"] = [f.to_dict() for f in self.findings]
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class GateDecision:
+    """The report's `gate` section: the decision, the exit code, the reasons and notes, the
+    options applied."""
+
+    decision: Decision
+    exit_code: ExitCode
+    reasons: tuple[Reason, ...] = ()
+    notes: tuple[str, ...] = ()
+    options: GateOptions = field(default_factory=lambda: GateOptions())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "decision": self.decision.value,
+            "exit_code": int(self.exit_code),
+            "reasons": [r.to_dict() for r in self.reasons],
+            "notes": list(self.notes),
+            "options": self.options.to_dict(),
+        }
+
+    def describe(self) -> list[str]:
+        """Console lines: the decision, then each reason and note."""
+        lines = [f"gate: {self.decision.value} (exit code {int(self.exit_code)})"]
+        lines += [f"  - {r.message}" for r in self.reasons]
+        lines += [f"  note: {n}" for n in self.notes if not n.startswith("no gate options")]
+        return lines
+
+    def internal_error(self, message: str) -> GateDecision:
+        """This decision once mlwaf failed while writing the reports: incomplete, exit code 4."""
+        return replace(self, decision=Decision.INCOMPLETE, exit_code=ExitCode.INTERNAL,
+                       reasons=(Reason("internal-error", message), *self.reasons))
+
+
 def _counted(f: Finding) -> bool:
     """Findings a rule may fail on: neither accepted (suppressed) nor known (baseline)."""
     return not f.suppressed and not f.in_baseline
 
 
-def _reason(rule: str, message: str, findings: list[Finding] | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {"rule": rule, "message": message}
-    if findings is not None:
-        out["findings"] = [
-            {
-                "check_id": f.check_id,
-                "resource_id": f.resource.id,
-                "severity": f.severity.value,
-                "status": f.status.value,
-            }
-            for f in findings
-        ]
-    return out
+def _reason(rule: str, message: str, findings: list[Finding] | None = None) -> Reason:
+    if findings is None:
+        return Reason(rule, message)
+    return Reason(rule, message, tuple(Named(f.check_id, f.resource.id, f.severity, f.status) for f in findings))
 
 
 def _named(findings: list[Finding]) -> str:
@@ -140,12 +193,12 @@ def _named(findings: list[Finding]) -> str:
     return names + (f" and {more} more" if more > 0 else "")
 
 
-def nothing_scanned(result: ScanResult) -> bool:
+def nothing_scanned(result: Assessment) -> bool:
     """Inputs were named but none could be read (skipped non-JSON files are not reads)."""
     return bool(result.errors) and not any(s.kind != "skipped" for s in result.scanned)
 
 
-def nothing_assessed(result: ScanResult) -> str | None:
+def nothing_assessed(result: Assessment) -> str | None:
     """Why no check ran on any resource, or None when one did.
 
     An empty folder, a folder of `.bicep` files, selectors that leave no check, a commit whose
@@ -181,13 +234,42 @@ def nothing_assessed(result: ScanResult) -> str | None:
     return "nothing assessed: " + "; ".join(parts)
 
 
-def evaluate(result: ScanResult, options: GateOptions | None = None) -> dict[str, Any]:
-    """The gate section of every report: decision, reasons, exit code, the options applied."""
+def evaluate(result: Assessment, options: GateOptions | None = None) -> GateDecision:
+    """The gate's decision on an assessed scan."""
     options = options or GateOptions()
-    reasons: list[dict[str, Any]] = []
     notes: list[str] = []
-    baseline = getattr(result, "baseline", None)
-    new_only = " and not in the baseline" if baseline else ""
+    reasons = _rules(result, options, notes)
+    empty = None if nothing_scanned(result) else nothing_assessed(result)
+    if empty is not None and options.candidates and not result.errors and not any(
+        s.kind != "skipped" for s in result.scanned
+    ):
+        notes.append(f"no ARM file among the {len(result.scanned)} named (--skip-non-arm): nothing to assess")
+        empty = None
+    if nothing_scanned(result):
+        decision, code = Decision.ERROR, ExitCode.USAGE
+        reasons.insert(0, _reason("input", f"nothing could be scanned: {len(result.errors)} input(s) unreadable"))
+    elif empty is not None:
+        decision, code = Decision.ERROR, ExitCode.USAGE
+        reasons.insert(0, _reason("nothing-assessed", empty))
+    elif reasons:
+        decision, code = Decision.FAILED, ExitCode.GATE_FAILED
+    elif result.errors and options.allow_incomplete:
+        decision, code = Decision.PASSED, ExitCode.OK
+        notes.append(f"allow-incomplete: {len(result.errors)} input(s) could not be read (see errors), accepted")
+    elif result.errors:
+        decision, code = Decision.INCOMPLETE, ExitCode.INCOMPLETE
+        reasons.append(_reason("input", f"{len(result.errors)} input(s) could not be read; the scan is incomplete"))
+    else:
+        decision, code = Decision.PASSED, ExitCode.OK
+    if not options.active:
+        notes.append("no gate options: findings alone do not fail the scan")
+    return GateDecision(decision, code, tuple(reasons), tuple(notes), options)
+
+
+def _rules(result: Assessment, options: GateOptions, notes: list[str]) -> list[Reason]:
+    """The reasons of the rules that failed (fail-on, min-score, fail-on-unknown), in that order."""
+    reasons: list[Reason] = []
+    new_only = " and not in the baseline" if result.baseline is not None else ""
     if options.fail_on is not None:
         bad = [
             f
@@ -204,17 +286,14 @@ def evaluate(result: ScanResult, options: GateOptions | None = None) -> dict[str
                     bad,
                 )
             )
-    scores = result.scores or {}
     for key, minimum in sorted(options.min_score.items()):
-        block = scores.get(OVERALL, {}) if key == OVERALL else scores.get("pillars", {}).get(key, {})
-        value = block.get("score")
+        block = result.scores.overall if key == OVERALL else result.scores.pillar(Pillar(key))
         label = "overall score" if key == OVERALL else f"{key} score"
-        if value is None:
+        if block.score is None:
             notes.append(f"min-score {key}={minimum:g}: no {label} (nothing was assessed), not compared")
-        elif value < minimum:
-            coverage = block.get("coverage")
-            cov = f" (coverage {coverage:g}%)" if coverage is not None else ""
-            reasons.append(_reason("min-score", f"{label} {value:g} is below the minimum {minimum:g}{cov}"))
+        elif block.score < minimum:
+            cov = f" (coverage {block.coverage:g}%)" if block.coverage is not None else ""
+            reasons.append(_reason("min-score", f"{label} {block.score:g} is below the minimum {minimum:g}{cov}"))
     if options.fail_on_unknown:
         gaps = [f for f in result.findings if f.status in (Status.UNKNOWN, Status.ERROR) and _counted(f)]
         gaps.sort(key=lambda f: (f.check_id, f.resource.key))
@@ -227,42 +306,4 @@ def evaluate(result: ScanResult, options: GateOptions | None = None) -> dict[str
                     gaps,
                 )
             )
-    empty = None if nothing_scanned(result) else nothing_assessed(result)
-    if empty is not None and options.candidates and not result.errors and not any(
-        s.kind != "skipped" for s in result.scanned
-    ):
-        notes.append(f"no ARM file among the {len(result.scanned)} named (--skip-non-arm): nothing to assess")
-        empty = None
-    if nothing_scanned(result):
-        decision, code = "error", EXIT_USAGE
-        reasons.insert(0, _reason("input", f"nothing could be scanned: {len(result.errors)} input(s) unreadable"))
-    elif empty is not None:
-        decision, code = "error", EXIT_USAGE
-        reasons.insert(0, _reason("nothing-assessed", empty))
-    elif reasons:
-        decision, code = "failed", EXIT_GATE_FAILED
-    elif result.errors and options.allow_incomplete:
-        decision, code = "passed", EXIT_OK
-        notes.append(f"allow-incomplete: {len(result.errors)} input(s) could not be read (see errors), accepted")
-    elif result.errors:
-        decision, code = "incomplete", EXIT_INCOMPLETE
-        reasons.append(_reason("input", f"{len(result.errors)} input(s) could not be read; the scan is incomplete"))
-    else:
-        decision, code = "passed", EXIT_OK
-    if not options.active:
-        notes.append("no gate options: findings alone do not fail the scan")
-    return {
-        "decision": decision,
-        "exit_code": code,
-        "reasons": reasons,
-        "notes": notes,
-        "options": options.to_dict(),
-    }
-
-
-def describe(gate: Mapping[str, Any]) -> list[str]:
-    """Console lines: the decision, then each reason."""
-    lines = [f"gate: {gate.get('decision', '?')} (exit code {gate.get('exit_code', '?')})"]
-    lines += [f"  - {r['message']}" for r in gate.get("reasons", [])]
-    lines += [f"  note: {n}" for n in gate.get("notes", []) if not n.startswith("no gate options")]
-    return lines
+    return reasons

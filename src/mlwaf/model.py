@@ -8,6 +8,7 @@ user sees in the portal's JSON view, the REST docs and their own templates.
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import functools
 import json
@@ -329,6 +330,31 @@ class Location:
         return {"path": self.path, "line": self.line}
 
 
+class SuppressionKind(enum.StrEnum):
+    """Where a suppression was written: in mlwaf's config, or in the scanned file itself (a
+    resource's tag, a template resource's metadata), which SARIF calls in source."""
+
+    CONFIG = "config"
+    TAG = "tag"
+    METADATA = "metadata"
+
+    @property
+    def in_source(self) -> bool:
+        return self is not SuppressionKind.CONFIG
+
+
+@dataclass(frozen=True, slots=True)
+class SuppressionMark:
+    """The suppression that covers a finding (the first in force, else an expired one, so the
+    report can say the exception ran out)."""
+
+    reason: str
+    source: str  # where it was written, shown beside the finding
+    kind: SuppressionKind
+    expires: dt.date | None = None  # the last day it holds
+    active: bool = True  # False: it expired, and the finding counts again
+
+
 def identity(check_id: str, resource_id: str, deployment: str | None = None) -> str:
     """A finding's stable identity, never a line number: the check id and the normalized
     resource id, and for a described resource (a template's) its deployment, the template's
@@ -352,12 +378,16 @@ class Finding:
     message: str
     evidence: tuple[Evidence, ...] = ()
     location: Location = field(default_factory=lambda: Location(None))
-    suppressed: bool = False
-    suppression_reason: str | None = None
-    suppression_source: str | None = None
-    # The last day the matching suppression held (ISO date); with suppressed False it has expired.
-    suppression_expires: str | None = None
+    # Annotations of the passes after the engine, which return annotated copies
+    # (dataclasses.replace) and never change a finding: the suppression covering it (mlwaf.suppressions),
+    # whether the baseline knows it (mlwaf.baseline).
+    suppression: SuppressionMark | None = None
     in_baseline: bool = False
+
+    @property
+    def suppressed(self) -> bool:
+        """Covered by a suppression in force: accepted risk, out of the score and the gate."""
+        return self.suppression is not None and self.suppression.active
 
     @property
     def resource_id(self) -> str:
@@ -381,15 +411,13 @@ class Finding:
             "evidence": [e.to_dict() for e in self.evidence],
             "location": self.location.to_dict(),
         }
-        if self.suppressed or self.suppression_reason:
-            out["suppressed"] = self.suppressed
-            out["suppression"] = {
-                "reason": self.suppression_reason,
-                "source": self.suppression_source,
-            }
-            if self.suppression_expires:
-                out["suppression"]["expires"] = self.suppression_expires
-                out["suppression"]["expired"] = not self.suppressed
+        mark = self.suppression
+        if mark is not None:
+            out["suppressed"] = mark.active
+            out["suppression"] = {"reason": mark.reason, "source": mark.source}
+            if mark.expires is not None:
+                out["suppression"]["expires"] = mark.expires.isoformat()
+                out["suppression"]["expired"] = not mark.active
         if self.in_baseline:
             out["in_baseline"] = True
         return out

@@ -17,10 +17,10 @@ from typing import Any
 from mlwaf import engine, gate, registry, scoring, suppressions
 from mlwaf.baseline import Baseline
 from mlwaf.check import CheckSpec
-from mlwaf.engine import ScanResult
 from mlwaf.gate import GateOptions
 from mlwaf.inventory import Inventory
 from mlwaf.model import InputError
+from mlwaf.results import Assessment, ScanResult
 from mlwaf.sources import ReadOptions, SourceResult, read_paths
 from mlwaf.suppressions import Suppression
 
@@ -124,30 +124,34 @@ def evaluate(
         omitted = engine.summarize_above(inventory, checks, options.detail_limit)
         keep = options.baseline.entries if options.baseline is not None and omitted is not None else ()
         findings = engine.run(inventory, checks, options.check_params, live=live, omit=omitted, keep=keep)
-        result = ScanResult(
-            inventory=inventory,
-            findings=findings,
-            scanned=source.scanned,
-            errors=errors,
-            checks=checks,
-            check_sources=dict(check_sources or {}),
-            omitted=omitted,
-        )
-        if source.collected is not None:
-            from mlwaf.sources import coverage
-
-            result.not_collected = coverage.gaps(checks, source.collected)
-        result.suppressions = suppressions.apply(
+        # The passes after the engine, in this order; each returns the findings it annotated.
+        findings, suppressed = suppressions.apply(
             findings, options.suppressions, inline_suppressions=options.inline_suppressions, today=options.today,
             known_checks=options.known_checks,
         )
+        diff = None
         if options.baseline is not None:
-            result.baseline = options.baseline.apply(findings)
-        result.scores = scoring.score(findings, inventory, omitted)
-        result.gate = gate.evaluate(result, options.gate)
-        if not options.reproducible:
-            result.meta["generated_at"] = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
-        return result
+            findings, diff = options.baseline.apply(findings)
+        not_collected = None
+        if source.collected is not None:
+            from mlwaf.sources import coverage
+
+            not_collected = coverage.gaps(checks, source.collected)
+        assessment = Assessment(
+            inventory=inventory,
+            findings=findings,
+            checks=checks,
+            check_sources=dict(check_sources or {}),
+            scanned=source.scanned,
+            errors=errors,
+            scores=scoring.score(findings, inventory, omitted),
+            suppressions=suppressed,
+            baseline=diff,
+            omitted=omitted,
+            not_collected=not_collected,
+            generated_at=None if options.reproducible else dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+        )
+        return ScanResult.decided(assessment, gate.evaluate(assessment, options.gate))
 
 
 def run_scan(paths: Iterable[Path], options: ScanOptions | None = None) -> ScanResult:

@@ -25,8 +25,10 @@ included (measured in docs/performance.md).
 
 from __future__ import annotations
 
+import enum
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mlwaf import armid, resource_types
@@ -42,7 +44,8 @@ _PASS_W, _FAIL_W, _ASSESSED, _NOT_ASSESSED = range(4)
 _STATUS_AT = {status: 4 + i for i, status in enumerate(_STATUSES)}
 _SUPPRESSED = 4 + len(_STATUSES)
 _WIDTH = _SUPPRESSED + 1
-_COUNT_NAMES = tuple((status.value.lower(), _STATUS_AT[status]) for status in _STATUSES)
+_PASS, _FAIL, _UNKNOWN, _NA, _ERROR = (_STATUS_AT[s] for s in (Status.PASS, Status.FAIL, Status.UNKNOWN,
+                                                           Status.NOT_APPLICABLE, Status.ERROR))
 _PILLARS = tuple(Pillar)
 # A resource's tallies, one after another in pillar order, in one flat list: a scope's sums are
 # then one C-level zip over its resources' lists.
@@ -90,33 +93,131 @@ def _tallies(findings: Iterable[Finding], omitted: Omitted | None = None) -> dic
     return out
 
 
-def _summary(t: Tally) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """Findings per status, and how many of them were suppressed."""
+
+    passed: int = 0
+    failed: int = 0
+    unknown: int = 0
+    not_applicable: int = 0
+    error: int = 0
+    suppressed: int = 0
+
+    def to_dict(self) -> dict[str, int]:
+        return {
+            "pass": self.passed, "fail": self.failed, "unknown": self.unknown,
+            "not_applicable": self.not_applicable, "error": self.error, "suppressed": self.suppressed,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    """One score: `score` 0..100 (None: nothing passed or failed), `coverage` 0..100 (None:
+    nothing could have been assessed), and the counts behind them."""
+
+    score: float | None = None
+    coverage: float | None = None
+    counts: Counts = Counts()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"score": self.score, "coverage": self.coverage, "counts": self.counts.to_dict()}
+
+
+_NO_SCORE = Score()
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """Overall and per-pillar scores of some findings (the whole scan, or one scope)."""
+
+    overall: Score = _NO_SCORE
+    pillars: Mapping[Pillar, Score] = field(default_factory=dict)  # every pillar, in Pillar order
+
+    def pillar(self, pillar: Pillar) -> Score:
+        return self.pillars.get(pillar, _NO_SCORE)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"overall": self.overall.to_dict(), "pillars": {p.value: s.to_dict() for p, s in self.pillars.items()}}
+
+
+class ScopeKind(enum.StrEnum):
+    SUBSCRIPTION = "subscription"
+    RESOURCE_GROUP = "resource_group"
+    WORKSPACE = "workspace"
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeScore:
+    """The scores of a subscription, a resource group or a workspace."""
+
+    kind: ScopeKind
+    id: str
+    name: str
+    resources: int  # how many resources of the scan the scope holds
+    block: Block
+    # The scope's key: a normalized id; a workspace's `Resource.uid` (its deployment after a "|").
+    key: str = ""
+    # A workspace's members with their roles (resource_types.workspace_members): what it counts.
+    members: tuple[resource_types.Member, ...] = ()
+
+    @property
+    def overall(self) -> Score:
+        return self.block.overall
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind.value, "id": self.id, "name": self.name, "resources": self.resources,
+                **self.block.to_dict()}
+
+
+@dataclass(frozen=True, slots=True)
+class Scores:
+    """The report's `scores`: the whole scan (`overall`, `pillars`) and each scope."""
+
+    total: Block = Block()
+    scopes: tuple[ScopeScore, ...] = ()
+
+    @property
+    def overall(self) -> Score:
+        return self.total.overall
+
+    def pillar(self, pillar: Pillar) -> Score:
+        return self.total.pillar(pillar)
+
+    def workspaces(self) -> dict[str, ScopeScore]:
+        """The workspace scopes by the workspace's `Resource.uid`."""
+        return {s.key: s for s in self.scopes if s.kind is ScopeKind.WORKSPACE}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.total.to_dict(), "scopes": [s.to_dict() for s in self.scopes]}
+
+
+def _summary(t: Tally) -> Score:
     """Score, coverage and counts of one pillar's (or the overall) tally."""
     passed_w, failed_w, assessed, not_assessed = t[_PASS_W], t[_FAIL_W], t[_ASSESSED], t[_NOT_ASSESSED]
     score = round(100.0 * passed_w / (passed_w + failed_w), 1) if passed_w + failed_w else None
     coverage = round(100.0 * assessed / (assessed + not_assessed), 1) if assessed + not_assessed else None
-    counts = {name: t[at] for name, at in _COUNT_NAMES}
-    counts["suppressed"] = t[_SUPPRESSED]
-    return {"score": score, "coverage": coverage, "counts": counts}
+    return Score(score, coverage, Counts(t[_PASS], t[_FAIL], t[_UNKNOWN], t[_NA], t[_ERROR], t[_SUPPRESSED]))
 
 
-def _block(tallies: Iterable[Tally]) -> dict[str, Any]:
-    """{"overall": ..., "pillars": {...}} of the resources whose tallies are given."""
+def _block(tallies: Iterable[Tally]) -> Block:
+    """The overall and per-pillar scores of the resources whose tallies are given."""
     total = list(map(sum, zip(*tallies, strict=True))) or [0] * _FLAT
     pillars = [total[i : i + _WIDTH] for i in range(0, _FLAT, _WIDTH)]
     overall = list(map(sum, zip(*pillars, strict=True)))
-    return {
-        "overall": _summary(overall),
-        "pillars": {pillar.value: _summary(t) for pillar, t in zip(_PILLARS, pillars, strict=True)},
-    }
+    return Block(_summary(overall), {pillar: _summary(t) for pillar, t in zip(_PILLARS, pillars, strict=True)})
+
+
+_Described = tuple[ScopeKind, str, str]  # kind, id, name
 
 
 def _scope_rows(
     inventory: Inventory | None, keys: Iterable[str]
-) -> tuple[list[tuple[str, str]], dict[str, dict[str, Any]]]:
-    """(scope key, resource uid) membership pairs, and each scope's description."""
+) -> tuple[list[tuple[str, str]], dict[str, _Described], dict[str, list[resource_types.Member]]]:
+    """(scope key, resource uid) membership pairs, each scope's description, and each
+    workspace's members."""
     pairs: list[tuple[str, str]] = []
-    scopes: dict[str, dict[str, Any]] = {}
+    scopes: dict[str, _Described] = {}
     # (subscription, resource group) as written -> their scope keys: resources share a few.
     containers: dict[tuple[str | None, str | None], tuple[str | None, str | None]] = {}
     for key in sorted(set(keys)):
@@ -128,56 +229,48 @@ def _scope_rows(
         if known is None:
             known = containers[sub, rg] = _containers(scopes, sub, rg)
         pairs.extend((scope, key) for scope in known if scope is not None)
+    workspaces: dict[str, list[resource_types.Member]] = {}
     if inventory is not None:
         below = resource_types.below_workspaces(inventory)
         for ws in resource_types.workspace_order(inventory):
-            scopes[ws.uid] = {"kind": "workspace", "id": ws.id, "name": ws.name}
-            members = resource_types.workspace_members(inventory, ws, below.get(ws.uid, ()))
+            scopes[ws.uid] = (ScopeKind.WORKSPACE, ws.id, ws.name)
+            members = workspaces[ws.uid] = resource_types.workspace_members(inventory, ws, below.get(ws.uid, ()))
             pairs.extend((ws.uid, member.resource.uid) for member in members)
-    return pairs, scopes
+    return pairs, scopes, workspaces
 
 
-def _containers(
-    scopes: dict[str, dict[str, Any]], sub: str | None, rg: str | None
-) -> tuple[str | None, str | None]:
+def _containers(scopes: dict[str, _Described], sub: str | None, rg: str | None) -> tuple[str | None, str | None]:
     """The keys of a subscription and resource group scope, described in `scopes` on first sight."""
     if not sub:
         return None, None
     sid = f"/subscriptions/{sub}"
-    scopes.setdefault(armid.normalize(sid), {"kind": "subscription", "id": sid, "name": sub})
+    scopes.setdefault(armid.normalize(sid), (ScopeKind.SUBSCRIPTION, sid, sub))
     if not rg:
         return armid.normalize(sid), None
     gid = f"/subscriptions/{sub}/resourceGroups/{rg}"
-    scopes.setdefault(armid.normalize(gid), {"kind": "resource_group", "id": gid, "name": rg})
+    scopes.setdefault(armid.normalize(gid), (ScopeKind.RESOURCE_GROUP, gid, rg))
     return armid.normalize(sid), armid.normalize(gid)
 
 
-_KIND_ORDER = {"subscription": 0, "resource_group": 1, "workspace": 2}
+_KIND_ORDER = {ScopeKind.SUBSCRIPTION: 0, ScopeKind.RESOURCE_GROUP: 1, ScopeKind.WORKSPACE: 2}
 
 
-def score(
-    findings: Sequence[Finding], inventory: Inventory | None = None, omitted: Omitted | None = None
-) -> dict[str, Any]:
-    """Scores of the whole scan (`overall`, `pillars`) and, with the inventory, per scope.
-
-    `scopes` lists subscriptions, resource groups and workspaces, each with `resources` (how
-    many resources of the scan it holds) and its own `overall` and `pillars`. A summarized scan
-    passes what it counted without keeping as `omitted`: the scores are the same either way.
-    """
+def score(findings: Sequence[Finding], inventory: Inventory | None = None, omitted: Omitted | None = None) -> Scores:
+    """Scores of the whole scan and, with the inventory, per scope: subscriptions, resource
+    groups and workspaces, each with how many resources of the scan it holds. A summarized scan
+    passes what it counted without keeping as `omitted`: the scores are the same either way."""
     tallies = _tallies(findings, omitted)
-    out = _block(tallies.values())
     keys = [r.uid for r in inventory.resources] if inventory is not None else list(tallies)
-    pairs, scopes = _scope_rows(inventory, keys)
+    pairs, scopes, workspaces = _scope_rows(inventory, keys)
     members: dict[str, set[str]] = {}
     for sid, key in pairs:
         members.setdefault(sid, set()).add(key)
-    out["scopes"] = [
-        {
-            **scopes[sid],
-            "resources": len(members.get(sid, ())),
-            **_block(tallies[k] for k in members.get(sid, ()) if k in tallies),
-        }
-        # Scope keys are normalized ids, a template's workspace's with its deployment after a "|".
-        for sid in sorted(scopes, key=lambda s: (_KIND_ORDER[scopes[s]["kind"]], *s.partition("|")[::2]))
-    ]
-    return out
+    # Scope keys are normalized ids, a template's workspace's with its deployment after a "|".
+    order = sorted(scopes, key=lambda s: (_KIND_ORDER[scopes[s][0]], *s.partition("|")[::2]))
+    return Scores(_block(tallies.values()), tuple(
+        ScopeScore(
+            *scopes[sid], len(members.get(sid, ())), _block(tallies[k] for k in members.get(sid, ()) if k in tallies),
+            key=sid, members=tuple(workspaces.get(sid, ())),
+        )
+        for sid in order
+    ))

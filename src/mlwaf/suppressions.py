@@ -27,11 +27,11 @@ import datetime as dt
 import fnmatch
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from mlwaf import armid
-from mlwaf.model import Finding, Resource, Status
+from mlwaf.model import Finding, Resource, Status, SuppressionKind, SuppressionMark
 
 TAG = "mlwaf-suppress"
 SUPPRESSIBLE = frozenset({Status.FAIL, Status.UNKNOWN, Status.ERROR})
@@ -54,9 +54,13 @@ class Suppression:
     reason: str
     expires: dt.date | None = None  # the last day it suppresses
     source: str = "config"  # where it was written, shown beside every finding it covers
+    kind: SuppressionKind = SuppressionKind.CONFIG
 
     def expired(self, today: dt.date) -> bool:
         return self.expires is not None and today > self.expires
+
+    def mark(self, active: bool) -> SuppressionMark:
+        return SuppressionMark(self.reason, self.source, self.kind, self.expires, active)
 
     def matches(self, finding: Finding) -> bool:
         return fnmatch.fnmatchcase(finding.check_id.upper(), self.check.upper()) and fnmatch.fnmatchcase(
@@ -93,7 +97,8 @@ def _text(entry: Mapping[str, Any], name: str, where: str) -> str:
 
 
 def from_mapping(
-    entry: Any, where: str, *, resource: str | None = None, allowed: Sequence[str] = FIELDS
+    entry: Any, where: str, *, resource: str | None = None, allowed: Sequence[str] = FIELDS,
+    kind: SuppressionKind = SuppressionKind.CONFIG,
 ) -> Suppression:
     """One suppression from a config table or a metadata object. With `resource` given (inline
     suppressions), the entry may not name a resource of its own: it covers the one it is on."""
@@ -109,6 +114,7 @@ def from_mapping(
         reason=_text(entry, "reason", where),
         expires=expires,
         source=where,
+        kind=kind,
     )
 
 
@@ -133,7 +139,7 @@ def from_config(entries: Any, where: str) -> list[Suppression]:
     return [from_mapping(e, f"{where} [[suppressions]] #{i}") for i, e in enumerate(entries, start=1)]
 
 
-def parse_inline_text(text: str, resource: Resource, where: str) -> list[Suppression]:
+def parse_inline_text(text: str, resource: Resource, where: str, kind: SuppressionKind) -> list[Suppression]:
     """`CHECKS: REASON (expires YYYY-MM-DD)` -> one suppression per check id or glob."""
     m = _TAG_VALUE.match(text)
     if not m or not m.group("reason"):
@@ -142,14 +148,26 @@ def parse_inline_text(text: str, resource: Resource, where: str) -> list[Suppres
         )
     expires = parse_date(m.group("expires"), where) if m.group("expires") else None
     checks = [c.strip() for c in m.group("checks").split(",") if c.strip()]
-    return [Suppression(c, resource.id, m.group("reason"), expires, where) for c in checks]
+    return [Suppression(c, resource.id, m.group("reason"), expires, where, kind) for c in checks]
 
 
-def inline(resource: Resource) -> tuple[list[Suppression], list[dict[str, str]]]:
+@dataclass(frozen=True, slots=True)
+class Invalid:
+    """An inline suppression that could not be read or names no loaded check: not applied."""
+
+    resource_id: str
+    source: str
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"resource_id": self.resource_id, "source": self.source, "message": self.message}
+
+
+def inline(resource: Resource) -> tuple[list[Suppression], list[Invalid]]:
     """The suppressions a resource carries in its tags and template metadata, and the ones that
     could not be read (reported, never fatal: a bad tag must not stop the scan)."""
     found: list[Suppression] = []
-    invalid: list[dict[str, str]] = []
+    invalid: list[Invalid] = []
     for name, value in sorted(resource.tags.items()):
         lowered = str(name).lower()
         if lowered != TAG and not lowered.startswith(TAG + "-"):
@@ -158,9 +176,9 @@ def inline(resource: Resource) -> tuple[list[Suppression], list[dict[str, str]]]
         try:
             if not isinstance(value, str):
                 raise SuppressionError(f"{where}: the tag value must be a string, got {value!r}")
-            found.extend(parse_inline_text(value, resource, where))
+            found.extend(parse_inline_text(value, resource, where, SuppressionKind.TAG))
         except SuppressionError as err:
-            invalid.append({"resource_id": resource.id, "source": where, "message": str(err)})
+            invalid.append(Invalid(resource.id, where, str(err)))
     metadata = resource.raw.get("metadata")
     if isinstance(metadata, Mapping):
         for name, value in metadata.items():
@@ -171,36 +189,106 @@ def inline(resource: Resource) -> tuple[list[Suppression], list[dict[str, str]]]
                 where = f"template metadata {name} #{i} on {resource.name}"
                 try:
                     if isinstance(item, str):
-                        found.extend(parse_inline_text(item, resource, where))
+                        found.extend(parse_inline_text(item, resource, where, SuppressionKind.METADATA))
                     else:
-                        found.append(from_mapping(item, where, resource=resource.id, allowed=_INLINE_FIELDS))
+                        found.append(from_mapping(item, where, resource=resource.id, allowed=_INLINE_FIELDS,
+                                                  kind=SuppressionKind.METADATA))
                 except SuppressionError as err:
-                    invalid.append({"resource_id": resource.id, "source": where, "message": str(err)})
+                    invalid.append(Invalid(resource.id, where, str(err)))
     return found, invalid
 
 
+@dataclass(frozen=True, slots=True)
+class RuleUse:
+    """A suppression rule of the scan and what it did."""
+
+    rule: Suppression
+    expired: bool
+    matched: int  # findings it covers (in force) or would cover (expired)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.rule.to_dict(), "expired": self.expired, "matched": self.matched}
+
+
+@dataclass(frozen=True, slots=True)
+class SuppressionReport:
+    """What suppressions did in a scan: the report's `suppressions` section."""
+
+    inline_honored: bool = True
+    inline_found: int = 0  # inline suppressions seen (read or not understood)
+    suppressed: int = 0  # findings suppressed
+    rules: tuple[RuleUse, ...] = ()  # config rules first, then inline ones, in written order
+    invalid: tuple[Invalid, ...] = ()
+
+    @property
+    def inline(self) -> str:
+        return "honored" if self.inline_honored else f"ignored ({self.inline_found} found)"
+
+    @property
+    def stale(self) -> list[RuleUse]:
+        """Expired rules that match no finding any more: to be removed."""
+        return [use for use in self.rules if use.expired and not use.matched]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "inline": self.inline,
+            "suppressed": self.suppressed,
+            "rules": [use.to_dict() for use in self.rules],
+            "invalid": [i.to_dict() for i in self.invalid],
+        }
+
+
 def apply(
-    findings: Iterable[Finding],
+    findings: Sequence[Finding],
     rules: Sequence[Suppression] = (),
     *,
     inline_suppressions: bool = True,
     today: dt.date | None = None,
     known_checks: Sequence[str] = (),
-) -> dict[str, Any]:
-    """Mark the findings each suppression covers; returns what the report says about them.
+) -> tuple[list[Finding], SuppressionReport]:
+    """The findings, those a suppression covers annotated with it, and what the report says.
 
     The first rule in force that matches wins (config rules before inline ones, in written
     order). A finding matched only by expired rules stays unsuppressed and carries the expired
-    rule's reason, source and date, so the report can say the exception ran out. With
-    `known_checks` (every loaded check id), an inline suppression naming none of them is listed
-    as invalid, not applied.
+    rule's mark, so the report can say the exception ran out. With `known_checks` (every loaded
+    check id), an inline suppression naming none of them is listed as invalid, not applied.
     """
     today = today or dt.date.today()
-    findings = list(findings)
     config_rules = list(rules)
-    inline_rules: dict[str, list[Suppression]] = {}
-    invalid: list[dict[str, str]] = []
-    inline_seen = 0
+    inline_rules, invalid, inline_seen = _inline_rules(findings, inline_suppressions, known_checks)
+    used: dict[int, int] = {}
+    out = list(findings)
+    suppressed = 0
+    for i, f in enumerate(out):
+        if f.status not in SUPPRESSIBLE:
+            continue
+        candidates = [r for r in (*config_rules, *inline_rules.get(f.resource.uid, ())) if r.matches(f)]
+        if not candidates:
+            continue
+        active = next((r for r in candidates if not r.expired(today)), None)
+        rule = active or candidates[0]
+        used[id(rule)] = used.get(id(rule), 0) + 1
+        out[i] = replace(f, suppression=rule.mark(active is not None))
+        suppressed += active is not None
+    listed = [*config_rules, *(r for rs in inline_rules.values() for r in rs)]
+    report = SuppressionReport(
+        inline_honored=inline_suppressions,
+        inline_found=inline_seen,
+        suppressed=suppressed,
+        rules=tuple(RuleUse(r, r.expired(today), used.get(id(r), 0)) for r in listed),
+        invalid=tuple(invalid),
+    )
+    return out, report
+
+
+def _inline_rules(
+    findings: Iterable[Finding], honored: bool, known_checks: Sequence[str]
+) -> tuple[dict[str, list[Suppression]], list[Invalid], int]:
+    """Per resource uid, the inline suppressions in force (when honored), the invalid ones, and
+    how many were seen in all."""
+    rules: dict[str, list[Suppression]] = {}
+    invalid: list[Invalid] = []
+    seen = 0
     seen_resources: set[str] = set()
     for f in findings:
         if f.resource.uid in seen_resources:
@@ -211,33 +299,9 @@ def apply(
             problem = unknown_check(rule.check, known_checks)
             if problem:
                 found.remove(rule)
-                message = f"{rule.source}: {problem}"
-                bad.append({"resource_id": f.resource.id, "source": rule.source, "message": message})
-        inline_seen += len(found) + len(bad)
-        if inline_suppressions:
-            inline_rules[f.resource.uid] = found
+                bad.append(Invalid(f.resource.id, rule.source, f"{rule.source}: {problem}"))
+        seen += len(found) + len(bad)
+        if honored:
+            rules[f.resource.uid] = found
             invalid.extend(bad)
-    used: dict[int, int] = {}
-    for f in findings:
-        if f.status not in SUPPRESSIBLE:
-            continue
-        candidates = [r for r in (*config_rules, *inline_rules.get(f.resource.uid, ())) if r.matches(f)]
-        if not candidates:
-            continue
-        active = next((r for r in candidates if not r.expired(today)), None)
-        rule = active or candidates[0]
-        used[id(rule)] = used.get(id(rule), 0) + 1
-        f.suppressed = active is not None
-        f.suppression_reason = rule.reason
-        f.suppression_source = rule.source
-        if rule.expires is not None:
-            f.suppression_expires = rule.expires.isoformat()
-    listed = [*config_rules, *(r for rs in inline_rules.values() for r in rs)]
-    return {
-        "inline": "honored" if inline_suppressions else f"ignored ({inline_seen} found)",
-        "suppressed": sum(1 for f in findings if f.suppressed),
-        "rules": [
-            {**r.to_dict(), "expired": r.expired(today), "matched": used.get(id(r), 0)} for r in listed
-        ],
-        "invalid": invalid,
-    }
+    return rules, invalid, seen

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from mlwaf.engine import ScanResult
+from mlwaf.results import ScanResult
 from mlwaf.scan import ScanOptions, run_scan
 from mlwaf.sources import ReadOptions
 

@@ -4,6 +4,7 @@ browser (Debian's chromium driven by Playwright; never a downloaded browser)."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import json
 import re
@@ -19,9 +20,9 @@ from typing import Any
 
 import pytest
 
-from mlwaf.engine import ScanResult
 from mlwaf.model import Status
 from mlwaf.report import html
+from mlwaf.results import ScanResult
 
 from .conftest import XSS_ATTR, XSS_SCRIPT, compute_instance, scan, workspace, write_json
 
@@ -142,15 +143,7 @@ def test_failed_live_calls_are_shown_with_scope_call_and_status(hostile_result):
         "Microsoft.MachineLearningServices/workspaces?api-version=2025-12-01",
         status=403,
     )
-    result = ScanResult(
-        inventory=hostile_result.inventory,
-        findings=hostile_result.findings,
-        scanned=hostile_result.scanned,
-        errors=[*hostile_result.errors, err],
-        checks=hostile_result.checks,
-        check_sources=hostile_result.check_sources,
-        scores=hostile_result.scores,
-    )
+    result = dataclasses.replace(hostile_result, errors=[*hostile_result.errors, err])
     text = html.render(result)
     section = text[text.index('id="not-assessed"') : text.index('id="inputs"')]
     assert "AuthorizationFailed" in section and ">403<" in section and "api-version=2025-12-01" in section
@@ -423,7 +416,7 @@ def test_twenty_thousand_findings_stay_responsive(browser, tmp_path):
 
 def test_gate_and_suppressions_are_shown(hostile_result):
     ctx = html.context(hostile_result)
-    assert ctx["gate"]["decision"] == hostile_result.gate["decision"]
+    assert ctx["gate"]["decision"] == hostile_result.gate.decision
     (rule,) = ctx["suppression_rules"]
     assert rule["check"] == "MLW-SEC-001" and rule["matched"] == 1 and not rule["expired"]
     assert rule["source"].startswith("tag mlwaf-suppress")

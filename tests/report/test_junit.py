@@ -10,7 +10,7 @@ import pytest
 import xmlschema
 
 from mlwaf.gate import GateOptions
-from mlwaf.model import Severity
+from mlwaf.model import Pillar, Severity
 from mlwaf.report import junit
 from tests.gate_estate import report_inputs, scan
 
@@ -75,8 +75,8 @@ def test_one_case_per_check_and_resource_with_outcomes_matching_the_gate(result)
     security = root.find("./testsuite[@name='mlwaf.security']")
     props = {p.get("name"): p.get("value") for p in security.findall("./properties/property")}
     assert props == {
-        "score": f"{result.scores['pillars']['security']['score']:g}",
-        "coverage": f"{result.scores['pillars']['security']['coverage']:g}",
+        "score": f"{result.scores.pillar(Pillar.SECURITY).score:g}",
+        "coverage": f"{result.scores.pillar(Pillar.SECURITY).coverage:g}",
     }
 
 

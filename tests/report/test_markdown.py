@@ -55,10 +55,10 @@ def test_renders_headings_and_tables(result):
     assert any(h.startswith("Top findings (") for h in headings)
     pillars, scopes, top, suppressed = _tables(tokens)
     assert pillars[0] == ["Pillar", "Score", "Coverage", "Pass", "Fail", "Unknown", "Suppressed"]
-    overall = result.scores["overall"]
-    assert pillars[-1][:3] == ["Overall", f"{overall['score']:g}", f"{overall['coverage']:g}%"]
+    overall = result.scores.overall
+    assert pillars[-1][:3] == ["Overall", f"{overall.score:g}", f"{overall.coverage:g}%"]
     assert len(pillars) == 7  # header, five pillars, overall
-    assert all(len(r) == 6 for r in scopes) and len(scopes) == 1 + len(result.scores["scopes"])
+    assert all(len(r) == 6 for r in scopes) and len(scopes) == 1 + len(result.scores.scopes)
     fails = [f for f in result.findings if f.status.value == "FAIL" and not f.suppressed]
     assert len(top) == 1 + len(fails) and top[1][0] == "high"
     assert all(len(r) == 5 for r in top)  # no cell broke out of its column
@@ -97,4 +97,4 @@ def test_caps_long_lists_and_reports_baseline_and_expiry(estate):
     assert len(top) == 4 and top[0][-1] == "New"
     assert [r[-1] for r in top[1:]] == ["new", "new", "new"]  # new findings first
     assert "more in the full report." in text
-    assert "### Baseline" in text and f"{result.baseline['new']} new" in text
+    assert "### Baseline" in text and f"{result.baseline.new} new" in text

@@ -15,10 +15,10 @@ import pytest
 from typer.testing import CliRunner
 
 from mlwaf.cli import app
-from mlwaf.engine import ScanResult
 from mlwaf.model import Origin, Resource, Severity, Status
 from mlwaf.registry import load
 from mlwaf.report import ReportOptions, sarif
+from mlwaf.results import ScanResult
 from mlwaf.scan import ScanOptions, evaluate, run_scan, select_checks
 from mlwaf.sources import ReadOptions, SourceResult
 

@@ -171,7 +171,7 @@ def test_deep_nesting_is_exit_3_with_reports_not_a_traceback(tmp_path):
     _write(tmp_path, "good.json", json.dumps(_workspace()))
     result = run_scan([tmp_path], ScanOptions(read=ReadOptions(root=tmp_path), reproducible=True))
     assert [e.path for e in result.errors] == ["deep.json"]
-    assert result.gate["exit_code"] == 3
+    assert result.gate.exit_code == 3
     out = tmp_path / "out"
     cli = CliRunner().invoke(app, ["scan", str(tmp_path / "deep.json"), str(tmp_path / "good.json"),
                                    "--output-dir", str(out)], catch_exceptions=False)

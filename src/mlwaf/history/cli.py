@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 import typer
 
-from mlwaf.gate import EXIT_GATE_FAILED, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
+from mlwaf.exit_codes import ExitCode
 
 SEVERITIES = ("high", "medium", "low")
 
@@ -73,16 +73,16 @@ def diff(
 
     if fmt not in diff_output.FORMATS:
         _err(f"--format takes {', '.join(diff_output.FORMATS)}, not {fmt!r}")
-        raise typer.Exit(EXIT_USAGE)
+        raise typer.Exit(ExitCode.USAGE)
     if fail_on_new is not None and fail_on_new.lower() not in SEVERITIES:
         _err(f"--fail-on-new takes {', '.join(SEVERITIES)}, not {fail_on_new!r}")
-        raise typer.Exit(EXIT_USAGE)
+        raise typer.Exit(ExitCode.USAGE)
     try:
         with batch_gc():
             result = diffing.compute(load(old), load(new), still_failing=still_failing)
     except ReportError as err:
         _err(str(err))
-        raise typer.Exit(EXIT_USAGE) from None
+        raise typer.Exit(ExitCode.USAGE) from None
     if fmt == "table":
         _print_table(diff_output.print_table, result, output)
     else:
@@ -94,12 +94,12 @@ def diff(
             typer.echo(f"  {f.severity} {f.check_id} {f.resource_id} ({f.change}, was {f.was})", err=True)
         if len(worse) > 20:
             typer.echo(f"  ... and {len(worse) - 20} more", err=True)
-        raise typer.Exit(EXIT_GATE_FAILED)
+        raise typer.Exit(ExitCode.GATE_FAILED)
     if result.incomplete and not allow_incomplete:
         typer.echo("mlwaf: a run was incomplete: findings where it could not look are 'not assessed', not fixed "
                    "(exit 3; --allow-incomplete exits 0)", err=True)
-        raise typer.Exit(EXIT_INCOMPLETE)
-    raise typer.Exit(EXIT_OK)
+        raise typer.Exit(ExitCode.INCOMPLETE)
+    raise typer.Exit(ExitCode.OK)
 
 
 # --- mlwaf history ----------------------------------------------------------------------------
@@ -126,7 +126,7 @@ def _usage_errors() -> Iterator[None]:
         yield
     except (HistoryError, ReportError) as err:
         _err(str(err))
-        raise typer.Exit(EXIT_USAGE) from None
+        raise typer.Exit(ExitCode.USAGE) from None
 
 
 def _times(reports: list[Path], at: str | None, mtime: bool) -> list[tuple[int, Path, str | None, str]]:
@@ -191,7 +191,7 @@ def _table_command(compute: Callable[..., Any], title: str, history: Path, since
 
     if fmt not in tables.FORMATS:
         _err(f"--format takes {', '.join(tables.FORMATS)}, not {fmt!r}")
-        raise typer.Exit(EXIT_USAGE)
+        raise typer.Exit(ExitCode.USAGE)
     with _usage_errors():
         if not history.is_file():
             raise analysis.HistoryError(f"{history}: no such history file (`mlwaf history import` creates one)")

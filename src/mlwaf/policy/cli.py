@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+from mlwaf.exit_codes import ExitCode
 
 app = typer.Typer(help="Azure Policy: list and explain the built-ins, unit-test your own.", no_args_is_help=True)
 
@@ -24,7 +24,7 @@ def _err(message: str) -> None:
 def _check_format(fmt: str, allowed: tuple[str, ...]) -> None:
     if fmt not in allowed:
         _err(f"--format takes {' or '.join(allowed)}")
-        raise typer.Exit(EXIT_USAGE)
+        raise typer.Exit(ExitCode.USAGE)
 
 
 @app.command("list")
@@ -100,7 +100,7 @@ def show(
             )
             hint = f"; did you mean: {'; '.join(near[:5])}" if near else "; `mlwaf policy list` shows them"
             _err(f"no built-in definition or initiative {name!r}{hint}")
-            raise typer.Exit(EXIT_USAGE) from None
+            raise typer.Exit(ExitCode.USAGE) from None
         info = describe.initiative_info(initiative)
         info["description"] = initiative.description
         info["member_list"] = [
@@ -134,7 +134,7 @@ def test(
     _check_format(fmt, ("table", "json"))
     if not path.exists():
         _err(f"{path}: no such file or folder")
-        raise typer.Exit(EXIT_USAGE)
+        raise typer.Exit(ExitCode.USAGE)
     cases, problems = testing.run(path)
     if junit is not None:
         junit.parent.mkdir(parents=True, exist_ok=True)
@@ -158,5 +158,5 @@ def test(
     for p in problems:
         _err(p)
     if problems:
-        raise typer.Exit(EXIT_USAGE)
-    raise typer.Exit(EXIT_OK if all(c.passed for c in cases) else EXIT_FAILED)
+        raise typer.Exit(ExitCode.USAGE)
+    raise typer.Exit(ExitCode.OK if all(c.passed for c in cases) else ExitCode.GATE_FAILED)

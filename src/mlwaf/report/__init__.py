@@ -1,38 +1,26 @@
-"""Reporters render a ScanResult. Each format is a module with `EXTENSION` and `render(result)`;
-they are imported only when asked for, so a JSON-only scan never loads Jinja2."""
+"""Report formats: each renders a ScanResult, and is registered once, in `FORMATS`.
+
+A format is a module that exposes `REPORTER`, a `Reporter`: `render` gives the whole report as
+text; `write` puts it in an open file, streamed where the format can (the JSON report writes a
+million findings without holding them as one string). Modules are imported only when their
+format is asked for, so a JSON-only scan never loads Jinja2. Adding a format: CONTRIBUTING.md.
+"""
 
 from __future__ import annotations
 
 import importlib
-import inspect
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Protocol, cast
 
-# format name -> module that renders it
-FORMATS: dict[str, str] = {
-    "json": "mlwaf.report.json",
-    "csv": "mlwaf.report.csv",
-    "junit": "mlwaf.report.junit",
-    "markdown": "mlwaf.report.markdown",
-    "sarif": "mlwaf.report.sarif",
-    "html": "mlwaf.report.html",
-}
-
-
-def renderer(name: str) -> Any:
-    try:
-        return importlib.import_module(FORMATS[name])
-    except KeyError:
-        raise ValueError(f"unknown report format {name!r}; choose from {', '.join(sorted(FORMATS))}") from None
+if TYPE_CHECKING:
+    from mlwaf.results import ScanResult
 
 
 @dataclass(frozen=True)
 class ReportOptions:
-    """What the command line tells reporters beyond the ScanResult itself.
-
-    Kept out of `ScanResult.meta` because meta is written into the JSON report, and these are
-    choices about how to render, not facts about the scan.
-    """
+    """What the command line tells reporters beyond the ScanResult itself: choices about how to
+    render, not facts about the scan (those are in the result, and in the JSON report)."""
 
     # SARIF `automationDetails.id` category, so several scans of one repository upload side by side.
     sarif_category: str = "mlwaf"
@@ -41,6 +29,70 @@ class ReportOptions:
     # The scan root relative to the working directory ("infra/" for `mlwaf scan infra`): code
     # scanning reads relative paths from the repository root, so SARIF prefixes them with it.
     source_prefix: str = ""
+
+
+class Reporter(Protocol):
+    def render(self, result: ScanResult, options: ReportOptions | None = None) -> str: ...
+
+    def write(self, result: ScanResult, out: IO[str], options: ReportOptions | None = None) -> None: ...
+
+
+Render = Callable[["ScanResult", "ReportOptions | None"], str]
+Write = Callable[["ScanResult", IO[str], "ReportOptions | None"], None]
+
+
+@dataclass(frozen=True)
+class Whole:
+    """A reporter that renders the whole report, then writes it."""
+
+    render_report: Render
+
+    def render(self, result: ScanResult, options: ReportOptions | None = None) -> str:
+        return self.render_report(result, options)
+
+    def write(self, result: ScanResult, out: IO[str], options: ReportOptions | None = None) -> None:
+        out.write(self.render_report(result, options))
+
+
+@dataclass(frozen=True)
+class Streamed(Whole):
+    """A reporter that writes its report piece by piece (the same bytes as `render`)."""
+
+    write_report: Write
+
+    def write(self, result: ScanResult, out: IO[str], options: ReportOptions | None = None) -> None:
+        self.write_report(result, out, options)
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str  # --format NAME
+    extension: str  # reports/mlwaf.EXTENSION
+    module: str  # exposes REPORTER
+
+    def reporter(self) -> Reporter:
+        return cast("Reporter", importlib.import_module(self.module).REPORTER)
+
+
+# Every format, in the order a scan writes them by default.
+FORMATS: Mapping[str, Format] = {
+    f.name: f
+    for f in (
+        Format("json", "json", "mlwaf.report.json"),
+        Format("csv", "csv", "mlwaf.report.csv"),
+        Format("junit", "junit.xml", "mlwaf.report.junit"),
+        Format("markdown", "md", "mlwaf.report.markdown"),
+        Format("sarif", "sarif", "mlwaf.report.sarif"),
+        Format("html", "html", "mlwaf.report.html"),
+    )
+}
+
+
+def format_named(name: str) -> Format:
+    try:
+        return FORMATS[name]
+    except KeyError:
+        raise ValueError(f"unknown report format {name!r}; choose from {', '.join(FORMATS)}") from None
 
 
 @dataclass(frozen=True)
@@ -57,7 +109,7 @@ class Skipped:
         return self.path if self.pointer is None else f"{self.path}#{self.pointer}"
 
 
-def skipped(result: Any) -> list[Skipped]:
+def skipped(result: ScanResult) -> list[Skipped]:
     """Every input the scan skipped, in the order it was met (mlwaf.sources.walk, documents)."""
     out = []
     for s in result.scanned:
@@ -65,19 +117,3 @@ def skipped(result: Any) -> list[Skipped]:
             out.append(Skipped(s.path, None, s.note or ""))
         out.extend(Skipped(s.path, item.pointer, item.reason) for item in s.skipped)
     return out
-
-
-def write(module: Any, result: Any, out: IO[str], options: ReportOptions | None = None) -> None:
-    """Write a report to an open file: streamed where the reporter can (`write(result, out)`),
-    so a large scan's report never has to exist as one string in memory."""
-    if hasattr(module, "write"):
-        module.write(result, out)
-        return
-    out.write(render(module, result, options))
-
-
-def render(module: Any, result: Any, options: ReportOptions | None = None) -> str:
-    """Render with a reporter module, passing the options to those whose `render` takes them."""
-    if options is not None and len(inspect.signature(module.render).parameters) > 1:
-        return module.render(result, options)
-    return module.render(result)

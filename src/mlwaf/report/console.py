@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from typing import IO, TYPE_CHECKING, Any
 
 from mlwaf.model import Pillar
 
 if TYPE_CHECKING:
-    from mlwaf.engine import ScanResult
+    from mlwaf.results import ScanResult
+    from mlwaf.scoring import Score
 
 # Wider than any line mlwaf writes: when the output is a CI log, rich (and click's help) would
 # otherwise wrap at 80 columns and break paths, URLs, check titles and option names mid-word.
@@ -32,6 +34,11 @@ def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f}"
 
 
+def _row(s: Score) -> list[str]:
+    c = s.counts
+    return [str(c.passed), str(c.failed), str(c.unknown), str(c.not_applicable), _fmt(s.score), _fmt(s.coverage)]
+
+
 def print_summary(result: ScanResult, written: list[str], file: IO[str]) -> None:
     from rich.table import Table
 
@@ -52,31 +59,9 @@ def print_summary(result: ScanResult, written: list[str], file: IO[str]) -> None
     table = Table(show_edge=False)
     for col in ("pillar", "pass", "fail", "unknown", "n/a", "score", "coverage %"):
         table.add_column(col, justify="right" if col != "pillar" else "left")
-    pillars = result.scores.get("pillars", {})
     for p in Pillar:
-        s = pillars.get(p.value, {})
-        c = s.get("counts", {})
-        table.add_row(
-            p.label,
-            str(c.get("pass", 0)),
-            str(c.get("fail", 0)),
-            str(c.get("unknown", 0)),
-            str(c.get("not_applicable", 0)),
-            _fmt(s.get("score")),
-            _fmt(s.get("coverage")),
-        )
-    overall = result.scores.get("overall", {})
-    oc = overall.get("counts", {})
-    table.add_row(
-        "Overall",
-        str(oc.get("pass", 0)),
-        str(oc.get("fail", 0)),
-        str(oc.get("unknown", 0)),
-        str(oc.get("not_applicable", 0)),
-        _fmt(overall.get("score")),
-        _fmt(overall.get("coverage")),
-        style="bold",
-    )
+        table.add_row(p.label, *_row(result.scores.pillar(p)))
+    table.add_row("Overall", *_row(result.scores.overall), style="bold")
     console.print(table)
     if result.omitted is not None:
         console.print(
@@ -84,7 +69,7 @@ def print_summary(result: ScanResult, written: list[str], file: IO[str]) -> None
             f"{result.omitted.expected} findings is above the detail limit of {result.omitted.limit} "
             "(--detail-limit 0 lists all)[/yellow]"
         )
-    errored = oc.get("error", 0)
+    errored = result.scores.overall.counts.error
     if errored:
         console.print(f"[yellow]{errored} check runs raised an error (see the report)[/yellow]")
     _suppression_lines(result, console)
@@ -105,17 +90,19 @@ def print_summary(result: ScanResult, written: list[str], file: IO[str]) -> None
 def _suppression_lines(result: ScanResult, console: Any) -> None:
     """Suppressions that stopped suppressing or were never understood: said where the person
     who wrote them looks first, not only in the reports."""
-    expired = [f for f in result.findings if not f.suppressed and f.suppression_expires]
-    info = result.suppressions or {}
-    stale = [r for r in info.get("rules", []) if r.get("expired") and not r.get("matched")]
-    invalid = info.get("invalid", [])
+    expired = [(f, f.suppression) for f in result.findings if f.suppression is not None and not f.suppression.active]
+    stale = [use.rule for use in result.suppressions.stale]
+    invalid = result.suppressions.invalid
     _listed(console, f"{len(expired)} finding(s) no longer suppressed: the suppression expired",
-            [f"{f.check_id} on {f.resource.name}: expired {f.suppression_expires} ({f.suppression_source})"
-             for f in expired])
+            [f"{f.check_id} on {f.resource.name}: expired {_day(mark.expires)} ({mark.source})" for f, mark in expired])
     _listed(console, f"{len(stale)} expired suppression(s) match no finding any more (remove them):",
-            [f"{r['source']}: {r['check']} (expired {r.get('expires')})" for r in stale])
+            [f"{r.source}: {r.check} (expired {_day(r.expires)})" for r in stale])
     _listed(console, f"{len(invalid)} inline suppression(s) not understood, not applied:",
-            [str(i["message"]) for i in invalid])
+            [i.message for i in invalid])
+
+
+def _day(day: dt.date | None) -> str | None:
+    return day.isoformat() if day is not None else None
 
 
 def _listed(console: Any, header: str, lines: list[str]) -> None:

@@ -15,9 +15,9 @@ import csv
 import io
 from typing import Any
 
-from mlwaf.engine import ScanResult
+from mlwaf.report import Reporter, ReportOptions, Whole
+from mlwaf.results import ScanResult
 
-EXTENSION = "csv"
 COLUMNS = (
     "check_id",
     "title",
@@ -58,7 +58,7 @@ def rows(result: ScanResult) -> list[dict[str, Any]]:
     specs = {s.id: s for s in result.checks}
     out = []
     for f in result.findings:
-        spec = specs.get(f.check_id)
+        spec, mark = specs.get(f.check_id), f.suppression
         out.append(
             {
                 "check_id": f.check_id,
@@ -67,9 +67,9 @@ def rows(result: ScanResult) -> list[dict[str, Any]]:
                 "severity": f.severity.value,
                 "status": f.status.value,
                 "suppressed": f.suppressed,
-                "suppression_reason": f.suppression_reason,
-                "suppression_source": f.suppression_source,
-                "suppression_expires": f.suppression_expires,
+                "suppression_reason": mark.reason if mark else None,
+                "suppression_source": mark.source if mark else None,
+                "suppression_expires": mark.expires.isoformat() if mark and mark.expires else None,
                 "in_baseline": f.in_baseline,
                 "resource_id": f.resource.id,
                 "resource_type": f.resource.type,
@@ -85,10 +85,13 @@ def rows(result: ScanResult) -> list[dict[str, Any]]:
     return out
 
 
-def render(result: ScanResult) -> str:
+def render(result: ScanResult, options: ReportOptions | None = None) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)
     for row in rows(result):
         writer.writerow([safe(row[c]) for c in COLUMNS])
     return buffer.getvalue()
+
+
+REPORTER: Reporter = Whole(render)

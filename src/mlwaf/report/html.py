@@ -30,13 +30,13 @@ from typing import Any
 
 from mlwaf import __version__, links
 from mlwaf.check import CheckSpec
-from mlwaf.engine import Omitted, ScanResult
+from mlwaf.engine import Omitted
 from mlwaf.model import Finding, Pillar, Resource, Severity, Status
-from mlwaf.report import ReportOptions
+from mlwaf.report import Reporter, ReportOptions, Whole
 from mlwaf.report import skipped as skipped_inputs
-from mlwaf.resource_types import WORKSPACE, below_workspaces, workspace_members, workspace_order
-
-EXTENSION = "html"
+from mlwaf.resource_types import WORKSPACE, Member
+from mlwaf.results import ScanResult
+from mlwaf.scoring import ScopeScore, Score
 
 STATUS_ORDER = [Status.FAIL, Status.ERROR, Status.UNKNOWN, Status.PASS, Status.NOT_APPLICABLE]
 STATUS_LABEL = {
@@ -141,10 +141,11 @@ def _finding_record(f: Finding, check_index: int, resource_index: int, workspace
         out["p"] = f.location.path
     if f.location.line:
         out["l"] = f.location.line
-    if f.suppressed:
-        out["x"] = f.suppression_reason or "suppressed"
-        if f.suppression_source:
-            out["xs"] = f.suppression_source
+    mark = f.suppression
+    if mark is not None and mark.active:
+        out["x"] = mark.reason or "suppressed"
+        if mark.source:
+            out["xs"] = mark.source
     if f.in_baseline:
         out["b"] = 1
     if workspaces:
@@ -239,31 +240,79 @@ def _chart(pillars: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def context(result: ScanResult) -> dict[str, Any]:
+    """What the template renders: every value from the scan, none of it marked safe."""
     specs = sorted(result.checks, key=lambda s: s.id)
-    spec_by_id = {s.id: s for s in specs}
-    scores = result.scores or {}
-    overall = scores.get("overall", {})
-    pillar_scores = scores.get("pillars", {})
-    pillars = []
-    for p in Pillar:
-        s = pillar_scores.get(p.value, {})
-        c = s.get("counts", {})
-        pillars.append(
-            {
-                "id": p.value,
-                "title": p.label,
-                "score": s.get("score"),
-                "coverage": s.get("coverage"),
-                "band": _band(s.get("score")),
-                "band_label": _band_label(s.get("score")),
-                "pass": c.get("pass", 0),
-                "fail": c.get("fail", 0),
-                "unknown": c.get("unknown", 0),
-                "not_applicable": c.get("not_applicable", 0),
-            }
-        )
+    pillars = [_pillar(p, result.scores.pillar(p)) for p in Pillar]
+    workspaces, ws_members = _workspaces(result)
+    unknown = _unknown(result, {s.id: s for s in specs})
+    return {
+        "omitted": result.omitted.to_dict() if result.omitted is not None else None,
+        "gate": {
+            "decision": result.gate.decision.value,
+            "exit_code": int(result.gate.exit_code),
+            "reasons": [r.message for r in result.gate.reasons],
+            "notes": list(result.gate.notes),
+        },
+        **_suppressions(result),
+        "version": __version__,
+        "generated_at": result.generated_at,
+        "resources": len(result.inventory),
+        "inputs": [
+            {"path": s.path, "kind": s.kind, "resources": s.resources, "note": s.note or ""}
+            for s in result.scanned
+            if s.kind != "skipped"
+        ],
+        "skipped": [{"path": s.where, "note": s.reason} for s in skipped_inputs(result)],
+        "checks": len(specs),
+        "check_sources": sorted(result.check_sources.items()),
+        "overall": {
+            "score": result.scores.overall.score,
+            "coverage": result.scores.overall.coverage,
+            "band": _band(result.scores.overall.score),
+            "band_label": _band_label(result.scores.overall.score),
+        },
+        "counts": _counts(result.findings, result.omitted),
+        "pillars": pillars,
+        "chart": _chart(pillars),
+        "workspaces": workspaces,
+        "errors": [
+            {"path": e.path, "message": e.message, "scope": e.scope, "call": e.call, "status": e.status}
+            for e in result.errors
+        ],
+        "not_collected": [g.to_dict() for g in result.not_collected or []],
+        "raised": [
+            {"check": f.check_id, "name": f.resource.name, "type": f.resource.type, "message": f.message}
+            for f in result.findings
+            if f.status is Status.ERROR
+        ],
+        "unknown": unknown,
+        "unknown_total": sum(g["count"] for g in unknown),
+        "incomplete": result.incomplete,
+        "statuses": [(s.value, STATUS_LABEL[s]) for s in STATUS_ORDER],
+        "severities": [(s.value, s.value.capitalize()) for s in Severity],
+        "resource_types": sorted({f.resource.type for f in result.findings}, key=str.lower),
+        "data": _page_data(result, specs, ws_members),
+    }
 
-    # Workspaces: the workspace, its children and dependencies, with their findings.
+
+def _pillar(p: Pillar, s: Score) -> dict[str, Any]:
+    return {
+        "id": p.value,
+        "title": p.label,
+        "score": s.score,
+        "coverage": s.coverage,
+        "band": _band(s.score),
+        "band_label": _band_label(s.score),
+        "pass": s.counts.passed,
+        "fail": s.counts.failed,
+        "unknown": s.counts.unknown,
+        "not_applicable": s.counts.not_applicable,
+    }
+
+
+def _workspaces(result: ScanResult) -> tuple[list[dict[str, Any]], list[set[str]]]:
+    """Each workspace with the resources its score counts (scoring's members, with their role)
+    and their findings; and each one's member uids, for the page's workspace filter."""
     by_resource: dict[str, Counter[str]] = defaultdict(Counter)
     for f in result.findings:
         if not f.suppressed:
@@ -271,146 +320,86 @@ def context(result: ScanResult) -> dict[str, Any]:
     if result.omitted is not None:  # PASS and NOT_APPLICABLE findings counted, not listed
         for (key, _pillar, status, _severity), n in result.omitted.rows.items():
             by_resource[key][status.value] += n
-    # The workspace scopes, in scoring's order (two templates may declare one workspace id).
-    ws_scopes = [s for s in scores.get("scopes", []) if s.get("kind") == "workspace"]
-    scope_scores = {ws.uid: s for ws, s in zip(workspace_order(result.inventory), ws_scopes, strict=False)}
+    scopes = result.scores.workspaces()
     workspaces: list[dict[str, Any]] = []
     ws_members: list[set[str]] = []
-    below = below_workspaces(result.inventory)
     for ws in sorted(result.inventory.of_type(WORKSPACE), key=lambda r: (r.name.lower(), r.key, r.deployment or "")):
-        members = workspace_members(result.inventory, ws, below.get(ws.uid, ()))
+        scope = scopes.get(ws.uid)
+        members = scope.members if scope is not None else (Member("workspace", ws),)
         ws_members.append({m.resource.uid for m in members})
-        scope = scope_scores.get(ws.uid, {})
-        rows = []
-        fails = unknowns = 0
-        for member in members:
-            role, m = member.role, member.resource
-            counts = by_resource.get(m.uid, Counter())
-            fails += counts.get("FAIL", 0)
-            unknowns += counts.get("UNKNOWN", 0)
-            line, _ = m.position()
-            source = f"{m.origin.path}:{line}" if m.origin.path and line else (m.origin.path or m.origin.request or "")
-            rows.append(
-                {
-                    "role": role,
-                    "name": m.name,
-                    "type": m.type,
-                    "fail": counts.get("FAIL", 0),
-                    "unknown": counts.get("UNKNOWN", 0),
-                    "pass": counts.get("PASS", 0),
-                    "source": source,
-                }
-            )
-        ws_overall = scope.get("overall", {})
-        workspaces.append(
-            {
-                "index": len(workspaces),
-                "name": ws.name,
-                "id": ws.id,
-                "kind": _workspace_kind(ws),
-                "location": ws.location or "",
-                "score": ws_overall.get("score"),
-                "coverage": ws_overall.get("coverage"),
-                "band_label": _band_label(ws_overall.get("score")),
-                "fail": fails,
-                "unknown": unknowns,
-                "rows": rows,
-            }
-        )
+        workspaces.append(_workspace(len(workspaces), ws, scope, members, by_resource))
+    return workspaces, ws_members
 
-    # Not assessed: unreadable inputs and failed calls, checks that raised, UNKNOWN verdicts.
-    unknown_groups: dict[str, list[Finding]] = defaultdict(list)
-    raised: list[Finding] = []
+
+def _workspace(
+    index: int, ws: Resource, scope: ScopeScore | None, members: Iterable[Member], by_resource: dict[str, Counter[str]]
+) -> dict[str, Any]:
+    rows = []
+    for member in members:
+        m = member.resource
+        counts = by_resource.get(m.uid, Counter())
+        line, _ = m.position()
+        source = f"{m.origin.path}:{line}" if m.origin.path and line else (m.origin.path or m.origin.request or "")
+        rows.append({
+            "role": member.role, "name": m.name, "type": m.type, "fail": counts.get("FAIL", 0),
+            "unknown": counts.get("UNKNOWN", 0), "pass": counts.get("PASS", 0), "source": source,
+        })
+    overall = scope.overall if scope is not None else Score()
+    return {
+        "index": index,
+        "name": ws.name,
+        "id": ws.id,
+        "kind": _workspace_kind(ws),
+        "location": ws.location or "",
+        "score": overall.score,
+        "coverage": overall.coverage,
+        "band_label": _band_label(overall.score),
+        "fail": sum(r["fail"] for r in rows),
+        "unknown": sum(r["unknown"] for r in rows),
+        "rows": rows,
+    }
+
+
+def _unknown(result: ScanResult, spec_by_id: dict[str, CheckSpec]) -> list[dict[str, Any]]:
+    """UNKNOWN verdicts per check, with a few examples each."""
+    groups: dict[str, list[Finding]] = defaultdict(list)
     for f in result.findings:
         if f.status is Status.UNKNOWN:
-            unknown_groups[f.check_id].append(f)
-        elif f.status is Status.ERROR:
-            raised.append(f)
-    unknown = []
-    for check_id in sorted(unknown_groups):
-        group = unknown_groups[check_id]
+            groups[f.check_id].append(f)
+    out = []
+    for check_id in sorted(groups):
+        group = groups[check_id]
         spec = spec_by_id.get(check_id)
-        unknown.append(
-            {
-                "id": check_id,
-                "title": spec.title if spec else check_id,
-                "count": len(group),
-                "examples": [
-                    {"name": f.resource.name, "type": f.resource.type, "message": f.message}
-                    for f in group[:UNKNOWN_EXAMPLES]
-                ],
-                "more": max(0, len(group) - UNKNOWN_EXAMPLES),
-            }
-        )
-    errors = [
-        {"path": e.path, "message": e.message, "scope": e.scope, "call": e.call, "status": e.status}
-        for e in result.errors
-    ]
-    skipped = [{"path": s.where, "note": s.reason} for s in skipped_inputs(result)]
-    inputs = [
-        {"path": s.path, "kind": s.kind, "resources": s.resources, "note": s.note or ""}
-        for s in result.scanned
-        if s.kind != "skipped"
-    ]
+        out.append({
+            "id": check_id,
+            "title": spec.title if spec else check_id,
+            "count": len(group),
+            "examples": [
+                {"name": f.resource.name, "type": f.resource.type, "message": f.message}
+                for f in group[:UNKNOWN_EXAMPLES]
+            ],
+            "more": max(0, len(group) - UNKNOWN_EXAMPLES),
+        })
+    return out
 
-    resource_types = sorted({f.resource.type for f in result.findings}, key=str.lower)
-    gate = result.gate or {}
-    suppressions = result.suppressions or {}
+
+def _suppressions(result: ScanResult) -> dict[str, Any]:
+    report = result.suppressions
     return {
-        "omitted": result.omitted.to_dict() if result.omitted is not None else None,
-        "gate": {
-            "decision": str(gate.get("decision", "")),
-            "exit_code": gate.get("exit_code"),
-            "reasons": [str(r.get("message", r)) if isinstance(r, dict) else str(r) for r in gate.get("reasons", [])],
-            "notes": [str(n) for n in gate.get("notes", [])],
-        },
         "suppression_rules": [
             {
-                "check": str(r.get("check", "")),
-                "resource": str(r.get("resource", "")),
-                "reason": str(r.get("reason", "")),
-                "expires": str(r.get("expires") or ""),
-                "source": str(r.get("source", "")),
-                "matched": int(r.get("matched", 0)),
-                "expired": bool(r.get("expired")),
+                "check": use.rule.check,
+                "resource": use.rule.resource,
+                "reason": use.rule.reason,
+                "expires": use.rule.expires.isoformat() if use.rule.expires else "",
+                "source": use.rule.source,
+                "matched": use.matched,
+                "expired": use.expired,
             }
-            for r in suppressions.get("rules", [])
+            for use in report.rules
         ],
-        "suppressions_invalid": [
-            {"source": str(i.get("source", "")), "message": str(i.get("message", ""))}
-            for i in suppressions.get("invalid", [])
-        ],
-        "inline_suppressions": str(suppressions.get("inline", "")),
-        "version": __version__,
-        "generated_at": result.meta.get("generated_at"),
-        "resources": len(result.inventory),
-        "inputs": inputs,
-        "skipped": skipped,
-        "checks": len(specs),
-        "check_sources": sorted(result.check_sources.items()),
-        "overall": {
-            "score": overall.get("score"),
-            "coverage": overall.get("coverage"),
-            "band": _band(overall.get("score")),
-            "band_label": _band_label(overall.get("score")),
-        },
-        "counts": _counts(result.findings, result.omitted),
-        "pillars": pillars,
-        "chart": _chart(pillars),
-        "workspaces": workspaces,
-        "errors": errors,
-        "not_collected": [g.to_dict() for g in result.not_collected or []],
-        "raised": [
-            {"check": f.check_id, "name": f.resource.name, "type": f.resource.type, "message": f.message}
-            for f in raised
-        ],
-        "unknown": unknown,
-        "unknown_total": sum(g["count"] for g in unknown),
-        "incomplete": result.incomplete,
-        "statuses": [(s.value, STATUS_LABEL[s]) for s in STATUS_ORDER],
-        "severities": [(s.value, s.value.capitalize()) for s in Severity],
-        "resource_types": resource_types,
-        "data": _page_data(result, specs, ws_members),
+        "suppressions_invalid": [{"source": i.source, "message": i.message} for i in report.invalid],
+        "inline_suppressions": report.inline,
     }
 
 
@@ -427,3 +416,6 @@ def render(result: ScanResult, options: ReportOptions | None = None) -> str:
     )
     data = embed_json(ctx.pop("data"))
     return _environment().get_template("report.html.j2").render(**ctx, css=css, js=js, csp=csp, data=data)
+
+
+REPORTER: Reporter = Whole(render)

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from mlwaf import __version__
-from mlwaf.engine import ScanResult
+from mlwaf.report import Reporter, ReportOptions, Streamed
+from mlwaf.results import ScanResult
 
-EXTENSION = "json"
 SCHEMA_VERSION = 1
 
 
@@ -42,7 +42,8 @@ def _head(result: ScanResult) -> dict[str, Any]:
         "checks": len(result.checks),
         "check_sources": dict(result.check_sources),
     }
-    tool.update({k: v for k, v in result.meta.items() if k not in tool})
+    if result.generated_at is not None:
+        tool["generated_at"] = result.generated_at
     return {
         "tool": tool,
         "scanned": [s.to_dict() for s in result.scanned],
@@ -76,15 +77,17 @@ def _tail(result: ScanResult) -> dict[str, Any]:
         # A scan above the detail limit counts its PASS and NOT_APPLICABLE findings instead of
         # listing them (mlwaf.engine.Omitted); null when every finding is listed.
         "omitted": result.omitted.to_dict() if result.omitted is not None else None,
-        "scores": result.scores,
+        "scores": result.scores.to_dict(),
         # The pre-production gate: decision, exit code, reasons (mlwaf.gate).
-        "gate": result.gate,
-        "suppressions": result.suppressions,
-        "baseline": result.baseline,
+        "gate": result.gate.to_dict(),
+        "suppressions": result.suppressions.to_dict(),
+        "baseline": result.baseline.to_dict() if result.baseline is not None else None,
+        # Azure Policy results, when policies were evaluated (mlwaf.policy; docs/policy.md).
+        **({"policy": result.policy.to_dict()} if result.policy is not None else {}),
     }
 
 
-def write(result: ScanResult, out: IO[str]) -> None:
+def write(result: ScanResult, out: IO[str], options: ReportOptions | None = None) -> None:
     """Stream the report to a file, one resource and one finding at a time.
 
     The same bytes as `render`, without holding the whole report (a dict per finding, then one
@@ -139,8 +142,11 @@ def _indented(text: str, prefix: str, *, first: bool) -> str:
     return (prefix if first else "") + text.replace("\n", "\n" + prefix)
 
 
-def render(result: ScanResult) -> str:
+def render(result: ScanResult, options: ReportOptions | None = None) -> str:
     return dumps(to_dict(result))
+
+
+REPORTER: Reporter = Streamed(render, write)
 
 
 def dumps(data: Any) -> str:

@@ -18,11 +18,11 @@ import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from mlwaf.engine import ScanResult
+from mlwaf.exit_codes import ExitCode
 from mlwaf.model import Finding, Pillar, Status
-from mlwaf.report import skipped
+from mlwaf.report import Reporter, ReportOptions, Whole, skipped
+from mlwaf.results import ScanResult
 
-EXTENSION = "junit.xml"
 # Characters XML 1.0 cannot carry, even escaped; scanned files may hold them in names and values.
 _INVALID_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -67,7 +67,8 @@ def _case(suite: ET.Element, f: Finding, remediation: str | None) -> str:
     )
     details = _details(f, remediation)
     if f.status in (Status.FAIL, Status.UNKNOWN, Status.ERROR) and f.suppressed:
-        _el(case, "skipped", details, message=f"suppressed ({f.status.value}): {f.suppression_reason}")
+        reason = f.suppression.reason if f.suppression is not None else ""
+        _el(case, "skipped", details, message=f"suppressed ({f.status.value}): {reason}")
         return "skipped"
     if f.status in (Status.FAIL, Status.UNKNOWN, Status.ERROR) and f.in_baseline:
         _el(case, "skipped", details, message=f"in the baseline ({f.status.value}): {f.message}")
@@ -99,25 +100,25 @@ def _fmt(value: Any) -> str:
 def to_element(result: ScanResult) -> ET.Element:
     root = ET.Element("testsuites", {"name": "mlwaf"})
     all_outcomes: list[str] = []
-    gate = result.gate or {}
-    overall = (result.scores or {}).get("overall", {})
+    gate = result.gate
+    overall = result.scores.overall
 
     suite = _el(root, "testsuite", name="mlwaf.gate")
     _properties(
         suite,
         {
-            "decision": gate.get("decision"),
-            "exit_code": gate.get("exit_code"),
-            "overall_score": _fmt(overall.get("score")),
-            "overall_coverage": _fmt(overall.get("coverage")),
+            "decision": gate.decision.value,
+            "exit_code": int(gate.exit_code),
+            "overall_score": _fmt(overall.score),
+            "overall_coverage": _fmt(overall.coverage),
             # A summarized scan (--detail-limit) has no test case for its PASS/NOT_APPLICABLE findings.
             **({"omitted": result.omitted.to_dict()["reason"]} if result.omitted is not None else {}),
         },
     )
     case = _el(suite, "testcase", name="pre-production gate", classname="mlwaf.gate", time="0")
-    reasons = "\n".join(r["message"] for r in gate.get("reasons", []))
-    if gate.get("exit_code") in (1, 2):
-        _el(case, "failure", reasons, message=f"gate {gate.get('decision')}", type="gate")
+    reasons = "\n".join(r.message for r in gate.reasons)
+    if gate.exit_code in (ExitCode.GATE_FAILED, ExitCode.USAGE):
+        _el(case, "failure", reasons, message=f"gate {gate.decision.value}", type="gate")
         outcomes = ["failure"]
     else:
         outcomes = ["passed"]
@@ -125,14 +126,13 @@ def to_element(result: ScanResult) -> ET.Element:
     all_outcomes += outcomes
 
     specs = {s.id: s for s in result.checks}
-    pillars = (result.scores or {}).get("pillars", {})
     for pillar in Pillar:
         findings = [f for f in result.findings if f.pillar == pillar]
         if not findings:
             continue
         suite = _el(root, "testsuite", name=f"mlwaf.{pillar.value}")
-        block = pillars.get(pillar.value, {})
-        _properties(suite, {"score": _fmt(block.get("score")), "coverage": _fmt(block.get("coverage"))})
+        block = result.scores.pillar(pillar)
+        _properties(suite, {"score": _fmt(block.score), "coverage": _fmt(block.coverage)})
         outcomes = []
         for f in findings:
             spec = specs.get(f.check_id)
@@ -160,7 +160,10 @@ def to_element(result: ScanResult) -> ET.Element:
     return root
 
 
-def render(result: ScanResult) -> str:
+def render(result: ScanResult, options: ReportOptions | None = None) -> str:
     root = to_element(result)
     ET.indent(root)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+REPORTER: Reporter = Whole(render)

@@ -9,15 +9,18 @@ escaped, so a template cannot inject links, HTML or table breaks into the summar
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from mlwaf.engine import ScanResult
+from mlwaf.baseline import Entry
+from mlwaf.exit_codes import ExitCode
 from mlwaf.model import Finding, Pillar, Status
-from mlwaf.report import skipped
+from mlwaf.report import Reporter, ReportOptions, Whole, skipped
+from mlwaf.results import ScanResult
+from mlwaf.scoring import Score
 
-EXTENSION = "md"
 TOP_FINDINGS = 25
 TOP_SCOPES = 20
 TOP_LIST = 20
@@ -59,16 +62,11 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[Any]], align: str) -> 
     return out
 
 
-def _score_row(label: str, block: dict[str, Any]) -> list[str]:
-    c = block.get("counts", {})
+def _score_row(label: str, block: Score) -> list[str]:
+    c = block.counts
     return [
-        label,
-        _num(block.get("score")),
-        _pct(block.get("coverage")),
-        str(c.get("pass", 0)),
-        str(c.get("fail", 0)),
-        str(c.get("unknown", 0) + c.get("error", 0)),
-        str(c.get("suppressed", 0)),
+        label, _num(block.score), _pct(block.coverage), str(c.passed), str(c.failed), str(c.unknown + c.error),
+        str(c.suppressed),
     ]
 
 
@@ -82,82 +80,87 @@ def _more(total: int, shown: int) -> list[str]:
     return ["", f"… and {total - shown} more in the full report."] if total > shown else []
 
 
-def render(result: ScanResult) -> str:
-    gate = result.gate or {}
-    scores = result.scores or {}
-    decision = "internal-error" if gate.get("exit_code") == 4 else gate.get("decision", "")
-    lines = [f"## mlwaf: gate {_DECISION.get(decision, esc(decision))}", ""]
+def render(result: ScanResult, options: ReportOptions | None = None) -> str:
+    lines = _heading(result) + _scores(result) + _top_findings(result)
+    lines += _suppression_lines(result)
+    lines += _baseline_lines(result)
+    lines += _gaps(result)
+    return "\n".join(lines) + "\n"
+
+
+def _heading(result: ScanResult) -> list[str]:
+    gate = result.gate
+    decision = "internal-error" if gate.exit_code == ExitCode.INTERNAL else gate.decision.value
     files = sum(1 for s in result.scanned if s.kind != "skipped")
+    lines = [f"## mlwaf: gate {_DECISION.get(decision, esc(decision))}", ""]
     lines.append(
         f"{len(result.inventory)} resources from {files} files, {len(result.checks)} checks, "
-        f"{len(result.findings)} findings; exit code {gate.get('exit_code', '-')}."
+        f"{len(result.findings)} findings; exit code {int(gate.exit_code)}."
     )
-    if gate.get("reasons"):
-        lines += ["", "**Why:**", ""] + [f"- {esc(r['message'])}" for r in gate["reasons"]]
-    for note in gate.get("notes", []):
+    if gate.reasons:
+        lines += ["", "**Why:**", ""] + [f"- {esc(r.message)}" for r in gate.reasons]
+    for note in gate.notes:
         lines += ["", f"_{esc(note)}_"]
+    return lines
 
-    lines += ["", "### Pillar scores", ""]
-    rows = [_score_row(Pillar(p).label, scores.get("pillars", {}).get(p, {})) for p in (x.value for x in Pillar)]
-    rows.append(["**" + c + "**" for c in _score_row("Overall", scores.get("overall", {}))])
-    lines += _table(
-        ["Pillar", "Score", "Coverage", "Pass", "Fail", "Unknown", "Suppressed"], rows, "lrrrrrr"
-    )
+
+def _scores(result: ScanResult) -> list[str]:
+    scores = result.scores
+    lines = ["", "### Pillar scores", ""]
+    rows = [_score_row(p.label, scores.pillar(p)) for p in Pillar]
+    rows.append(["**" + c + "**" for c in _score_row("Overall", scores.overall)])
+    lines += _table(["Pillar", "Score", "Coverage", "Pass", "Fail", "Unknown", "Suppressed"], rows, "lrrrrrr")
     lines += [
         "",
         "Score: weighted share of passed checks (high 5, medium 3, low 1). Coverage: share of checks "
         "that could be assessed (not UNKNOWN).",
     ]
-
-    scopes = scores.get("scopes", [])
-    if scopes:
-        shown = scopes[:TOP_SCOPES]
+    if scores.scopes:
+        shown = scores.scopes[:TOP_SCOPES]
         lines += ["", "### Scores by scope", ""]
         lines += _table(
             ["Scope", "Name", "Resources", "Score", "Coverage", "Fail"],
             (
-                [
-                    s["kind"].replace("_", " "),
-                    esc(s["name"]),
-                    str(s.get("resources", 0)),
-                    _num(s["overall"].get("score")),
-                    _pct(s["overall"].get("coverage")),
-                    str(s["overall"].get("counts", {}).get("fail", 0)),
-                ]
+                [s.kind.value.replace("_", " "), esc(s.name), str(s.resources), _num(s.overall.score),
+                 _pct(s.overall.coverage), str(s.overall.counts.failed)]
                 for s in shown
             ),
             "llrrrr",
         )
-        lines += _more(len(scopes), len(shown))
+        lines += _more(len(scores.scopes), len(shown))
+    return lines
 
+
+def _top_findings(result: ScanResult) -> list[str]:
     failed = [f for f in result.findings if f.status == Status.FAIL and not f.suppressed]
     failed.sort(key=lambda f: (f.in_baseline, -f.severity.rank, f.check_id, f.resource.key))
-    lines += ["", f"### Top findings ({len(failed)} failed, not suppressed)", ""]
-    if failed:
-        shown_f = failed[:TOP_FINDINGS]
-        has_baseline = result.baseline is not None
-        header = ["Severity", "Check", "Resource", "Where", "Message"] + (["New"] if has_baseline else [])
-        lines += _table(
-            header,
-            (
-                [
-                    f.severity.value,
-                    f"{esc(f.check_id)} {esc(f.title)}",
-                    esc(f.resource.name),
-                    _where(f),
-                    esc(f.message),
-                    *(["known" if f.in_baseline else "**new**"] if has_baseline else []),
-                ]
-                for f in shown_f
-            ),
-            "lllll" + ("l" if has_baseline else ""),
-        )
-        lines += _more(len(failed), len(shown_f))
-    else:
-        lines.append("No failed checks.")
+    lines = ["", f"### Top findings ({len(failed)} failed, not suppressed)", ""]
+    if not failed:
+        return [*lines, "No failed checks."]
+    shown = failed[:TOP_FINDINGS]
+    has_baseline = result.baseline is not None
+    header = ["Severity", "Check", "Resource", "Where", "Message"] + (["New"] if has_baseline else [])
+    lines += _table(
+        header,
+        (
+            [
+                f.severity.value,
+                f"{esc(f.check_id)} {esc(f.title)}",
+                esc(f.resource.name),
+                _where(f),
+                esc(f.message),
+                *(["known" if f.in_baseline else "**new**"] if has_baseline else []),
+            ]
+            for f in shown
+        ),
+        "lllll" + ("l" if has_baseline else ""),
+    )
+    return lines + _more(len(failed), len(shown))
 
-    lines += _suppression_lines(result)
-    lines += _baseline_lines(result)
+
+def _gaps(result: ScanResult) -> list[str]:
+    """What the scan could not see: summarized findings, types not collected, inputs not read or skipped."""
+    lines: list[str] = []
     if result.omitted is not None:
         o = result.omitted
         lines += ["", f"_Summarized: {o.total} PASS and NOT_APPLICABLE findings are counted in the scores, not "
@@ -173,74 +176,73 @@ def render(result: ScanResult) -> str:
     if passed_over:
         lines += ["", f"### Inputs skipped ({len(passed_over)})", ""]
         lines += _bullets(passed_over, lambda s: f"{esc(s.where)}: {esc(s.reason)}")
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def _suppression_lines(result: ScanResult) -> list[str]:
     lines: list[str] = []
-    suppressed = [f for f in result.findings if f.suppressed]
-    expired = [f for f in result.findings if not f.suppressed and f.suppression_expires]
-    info = result.suppressions or {}
+    marked = [(f, f.suppression) for f in result.findings if f.suppression is not None]
+    suppressed = [(f, m) for f, m in marked if m.active]
+    expired = [(f, m) for f, m in marked if not m.active]
     if expired:
         lines += ["", f"### ⚠️ Expired suppressions ({len(expired)} findings no longer suppressed)", ""]
-        lines += _bullets(expired, lambda f: f"{esc(f.check_id)} on {esc(f.resource.name)}: expired "
-                          f"{esc(f.suppression_expires)} ({esc(f.suppression_reason)}; {esc(f.suppression_source)})")
+        lines += _bullets(expired, lambda fm: f"{esc(fm[0].check_id)} on {esc(fm[0].resource.name)}: expired "
+                          f"{esc(_day(fm[1].expires))} ({esc(fm[1].reason)}; {esc(fm[1].source)})")
     if suppressed:
         lines += ["", f"### Suppressed ({len(suppressed)})", ""]
         lines += _table(
             ["Check", "Resource", "Status", "Reason", "Source", "Expires"],
             (
-                [
-                    esc(f.check_id),
-                    esc(f.resource.name),
-                    f.status.value,
-                    esc(f.suppression_reason),
-                    esc(f.suppression_source),
-                    esc(f.suppression_expires) or "-",
-                ]
-                for f in suppressed[:TOP_LIST]
+                [esc(f.check_id), esc(f.resource.name), f.status.value, esc(m.reason), esc(m.source),
+                 esc(_day(m.expires)) or "-"]
+                for f, m in suppressed[:TOP_LIST]
             ),
             "llllll",
         )
         lines += _more(len(suppressed), min(len(suppressed), TOP_LIST))
-    stale = [r for r in info.get("rules", []) if r.get("expired") and not r.get("matched")]
+    stale = [use.rule for use in result.suppressions.stale]
     if stale:
         lines += ["", f"### Expired suppressions that match no finding ({len(stale)}; remove them)", ""]
-        lines += _bullets(stale, lambda r: f"{esc(r['source'])}: {esc(r['check'])} (expired {esc(r.get('expires'))})")
-    invalid = info.get("invalid", [])
+        lines += _bullets(stale, lambda r: f"{esc(r.source)}: {esc(r.check)} (expired {esc(_day(r.expires))})")
+    invalid = result.suppressions.invalid
     if invalid:
         lines += ["", f"### Inline suppressions not understood ({len(invalid)}; not applied)", ""]
-        lines += _bullets(invalid, lambda i: esc(i["message"]))
+        lines += _bullets(invalid, lambda i: esc(i.message))
     return lines
+
+
+def _day(day: dt.date | None) -> str | None:
+    return day.isoformat() if day is not None else None
 
 
 def _baseline_lines(result: ScanResult) -> list[str]:
     b = result.baseline
-    if not b:
+    if b is None:
         return []
-    fixed = b.get("fixed", [])
     lines = [
         "",
         "### Baseline",
         "",
-        f"{b.get('known', 0)} known findings, {b.get('new', 0)} new, {len(fixed)} fixed "
-        f"(baseline {esc(b.get('path'))}, {b.get('recorded', 0)} recorded).",
+        f"{b.known} known findings, {b.new} new, {len(b.fixed)} fixed "
+        f"(baseline {esc(b.path)}, {b.recorded} recorded).",
     ]
-    if fixed:
-        lines += ["", *_bullets(fixed, lambda x: f"{_entry(x)}: was {x['was']}, now {esc(x['now'])}")]
-    moved = b.get("moved", [])
-    if moved:
-        lines += ["", f"Carried over from a moved template ({len(moved)}; re-create the baseline to record it):", ""]
-        lines += _bullets(moved, lambda x: f"{_entry(x)}, now in {esc(x['now_in'])}")
+    if b.fixed:
+        lines += ["", *_bullets(b.fixed, lambda x: f"{_entry(x.entry)}: was {x.entry.status}, now {esc(x.now)}")]
+    if b.moved:
+        lines += ["", f"Carried over from a moved template ({len(b.moved)}; re-create the baseline to record it):", ""]
+        lines += _bullets(b.moved, lambda x: f"{_entry(x.entry)}, now in {esc(x.now_in)}")
     return lines
 
 
-def _entry(x: dict[str, Any]) -> str:
+def _entry(x: Entry) -> str:
     """A baseline entry: check, resource and, for a template's resource, its deployment."""
-    where = f" in {esc(x['deployment'])}" if x.get("deployment") else ""
-    return f"{esc(x['check_id'])} on {esc(x['resource_id'])}{where}"
+    where = f" in {esc(x.deployment)}" if x.deployment else ""
+    return f"{esc(x.check_id)} on {esc(x.resource_id)}{where}"
 
 
 def _bullets(items: Sequence[Any], line: Callable[[Any], str]) -> list[str]:
     """The first TOP_LIST items as a bullet list, and how many more the full report has."""
     return [f"- {line(x)}" for x in items[:TOP_LIST]] + _more(len(items), min(len(items), TOP_LIST))
+
+
+REPORTER: Reporter = Whole(render)

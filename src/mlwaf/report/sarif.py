@@ -38,11 +38,9 @@ from typing import Any
 
 from mlwaf import __version__, links
 from mlwaf.check import CheckSpec
-from mlwaf.engine import ScanResult
-from mlwaf.model import Finding, Pillar, Severity, Status
-from mlwaf.report import ReportOptions, skipped
-
-EXTENSION = "sarif"
+from mlwaf.model import Finding, Pillar, Severity, Status, SuppressionMark
+from mlwaf.report import Reporter, ReportOptions, Whole, skipped
+from mlwaf.results import ScanResult
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -197,16 +195,14 @@ def _message(finding: Finding) -> str:
     return f"{text} ({kind} '{finding.resource.name}')"
 
 
-def _suppression(finding: Finding) -> dict[str, Any]:
-    source = (finding.suppression_source or "").lower()
+def _suppression(mark: SuppressionMark) -> dict[str, Any]:
     # A suppression written in the scanned file itself (a tag or the template metadata of the
     # resource) is "inSource"; one from mlwaf's config file is "external" to the analysed file.
-    kind = "inSource" if source.startswith(("tag ", "template metadata")) else "external"
-    out: dict[str, Any] = {"kind": kind, "status": "accepted"}
-    if finding.suppression_reason:
-        out["justification"] = finding.suppression_reason
-    if finding.suppression_source:
-        out["properties"] = {"source": finding.suppression_source}
+    out: dict[str, Any] = {"kind": "inSource" if mark.kind.in_source else "external", "status": "accepted"}
+    if mark.reason:
+        out["justification"] = mark.reason
+    if mark.source:
+        out["properties"] = {"source": mark.source}
     return out
 
 
@@ -224,8 +220,8 @@ def result(finding: Finding, rule_index: int, prefix: str, baseline_compared: bo
     out["message"] = {"text": _message(finding)}
     out["locations"] = [_location(finding, prefix)]
     out["partialFingerprints"] = {FINGERPRINT_KEY: fingerprint(finding)}
-    if finding.suppressed:
-        out["suppressions"] = [_suppression(finding)]
+    if finding.suppression is not None and finding.suppression.active:
+        out["suppressions"] = [_suppression(finding.suppression)]
     if baseline_compared:
         out["baselineState"] = "unchanged" if finding.in_baseline else "new"
     out["properties"] = {
@@ -321,33 +317,31 @@ def _run(
 ) -> dict[str, Any]:
     category = (options.sarif_category or DEFAULT_CATEGORY).strip().strip("/") or DEFAULT_CATEGORY
     invocation: dict[str, Any] = {"executionSuccessful": bool(scan.scanned) or not scan.errors}
-    if scan.meta.get("generated_at"):
-        invocation["startTimeUtc"] = _utc(str(scan.meta["generated_at"]))
+    if scan.generated_at:
+        invocation["startTimeUtc"] = _utc(scan.generated_at)
     notifications = _notifications(scan, options.source_prefix)
     if limits:
         warning = {"level": "warning", "message": {"text": limits["message"]}, "descriptor": {"id": "limits"}}
         notifications.insert(0, warning)
     if notifications:
         invocation["toolExecutionNotifications"] = notifications
-    overall = scan.scores.get("overall", {})
+    overall = scan.scores.overall
     properties: dict[str, Any] = {
         "scores": {
-            "overall": {"score": overall.get("score"), "coverage": overall.get("coverage")},
+            "overall": {"score": overall.score, "coverage": overall.coverage},
             "pillars": {
-                p: {"score": s.get("score"), "coverage": s.get("coverage")}
-                for p, s in scan.scores.get("pillars", {}).items()
+                p.value: {"score": s.score, "coverage": s.coverage} for p, s in scan.scores.total.pillars.items()
             },
         },
         "incomplete": scan.incomplete,
-    }
-    if scan.gate:
         # The pre-production gate's decision travels with the results, so a SARIF consumer sees
         # why a pipeline stopped without opening another report.
-        properties["gate"] = {
-            "decision": scan.gate.get("decision"),
-            "exitCode": scan.gate.get("exit_code"),
-            "reasons": [r["message"] for r in scan.gate.get("reasons", []) if isinstance(r, dict)],
-        }
+        "gate": {
+            "decision": scan.gate.decision.value,
+            "exitCode": int(scan.gate.exit_code),
+            "reasons": [r.message for r in scan.gate.reasons],
+        },
+    }
     if limits:
         properties["limits"] = {k: v for k, v in limits.items() if k != "message"}
     if scan.omitted is not None:
@@ -393,7 +387,7 @@ def _encode(scan: ScanResult, options: ReportOptions | None) -> tuple[dict[str, 
     specs = sorted(scan.checks, key=lambda s: s.id)
     index = {s.id: i for i, s in enumerate(specs)}
     chosen = [f for f in selected(scan.findings, options.sarif_include_pass) if f.check_id in index]
-    baseline_compared = getattr(scan, "baseline", None) is not None
+    baseline_compared = scan.baseline is not None
     by_priority = sorted(range(len(chosen)), key=lambda i: (*_priority(chosen[i]), i))
 
     def build(keep: int, limits: dict[str, Any] | None) -> dict[str, Any]:
@@ -451,3 +445,6 @@ def render(result_: ScanResult, options: ReportOptions | None = None) -> str:
         # Said where a person running the scan sees it, not only inside the file.
         print(f"mlwaf: warning: SARIF: {limits['message']}", file=sys.stderr)
     return text
+
+
+REPORTER: Reporter = Whole(render)
