@@ -289,6 +289,10 @@ class MockArm:
         self.tokens = set(tokens)
         self.faults: dict[tuple[str, str], list[Fault]] = {}
         self.log: list[Logged] = []
+        # Requests being answered now, and the most there ever were at once (a client's bound on
+        # requests in flight shows here).
+        self.in_flight = 0
+        self.peak_in_flight = 0
         self._lock = threading.Lock()
         self._dir = tempfile.TemporaryDirectory(prefix="mlwaf-mock-arm-")
         self.ca_bundle = Path(self._dir.name) / "ca.pem"
@@ -393,6 +397,7 @@ class _Handler(BaseHTTPRequestHandler):
         for k, v in (headers or {}).items():
             self.send_header(k, v)
         self.end_headers()
+        self._done()
         self.wfile.write(payload)
         self.server_mock._record(Logged(time.monotonic(), self.command, self.path, status, logged))
 
@@ -412,6 +417,25 @@ class _Handler(BaseHTTPRequestHandler):
         self._handle()
 
     def _handle(self) -> None:
+        mock = self.server_mock
+        with mock._lock:
+            mock.in_flight += 1
+            mock.peak_in_flight = max(mock.peak_in_flight, mock.in_flight)
+        self._counted = True
+        try:
+            self._answer()
+        finally:
+            self._done()
+
+    def _done(self) -> None:
+        """No longer in flight: said before the answer is sent, so a client that starts its next
+        request on reading it is never counted beside this one."""
+        if getattr(self, "_counted", False):
+            self._counted = False
+            with self.server_mock._lock:
+                self.server_mock.in_flight -= 1
+
+    def _answer(self) -> None:
         mock = self.server_mock
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
@@ -526,11 +550,15 @@ class _Handler(BaseHTTPRequestHandler):
             requested = {s.lower() for s in body.get("subscriptions") or []}
             mgs = set(body.get("managementGroups") or [])
             types = set(re.findall(r"'([^']+)'", _clause(query, "type")))
+            # `resourceGroup in~ (...) or isempty(resourceGroup)`: those groups and the rows above them
+            groups = {g.lower() for g in re.findall(r"'([^']+)'", _clause(query, "resourceGroup"))}
+            tenant = "isnotempty(subscriptionId)" not in query
             rows = [r for r in estate.tables[table]
                     if ((r["subscriptionId"] in requested and r["subscriptionId"] not in estate.forbidden)
-                        or (not r["subscriptionId"] and not r.get("managementGroup") and requested)
+                        or (not r["subscriptionId"] and not r.get("managementGroup") and requested and tenant)
                         or (r.get("managementGroup") in mgs))
-                    and (not types or r["type"] in types)]
+                    and (not types or r["type"] in types)
+                    and (not groups or not r.get("resourceGroup") or r["resourceGroup"].lower() in groups)]
             rows.sort(key=lambda r: r["id"].lower())
         else:
             requested = {s.lower() for s in body.get("subscriptions") or []}

@@ -85,7 +85,8 @@ def test_a_live_scan_collects_scale_sets_reports_what_it_does_not_and_replays_th
     assert judged == targeting
 
     # The custom pack's top-level type joins the Graph query; its child type cannot be collected.
-    query = next(e.body["query"] for e in arm.requests() if e.method == "POST" and "resources" in e.body["query"])
+    query = next(e.body["query"] for e in arm.requests()
+                 if e.method == "POST" and e.body["query"].startswith("resources"))
     assert "'microsoft.sql/servers'" in query and "'microsoft.compute/virtualmachinescalesets'" in query
     gaps = {g["type"]: g for g in report["not_collected"]}
     assert gaps["microsoft.acme/widgets/parts"]["reason"] == coverage.NO_COLLECTOR
@@ -94,7 +95,9 @@ def test_a_live_scan_collects_scale_sets_reports_what_it_does_not_and_replays_th
     checks = registry.load([tmp_path / "pack"]).sorted()
     collected = set(json.loads((rec / "mlwaf-recording.json").read_text())["collected"])
     assert set(coverage.needed(checks)) <= collected | set(gaps)
-
+    # What Azure already knows (role assignments for the access checks, ...) is collected now.
+    assert not set(gaps) & coverage.FACT_TYPES
+    assert "microsoft.authorization/roleassignments" in collected
 
     replay_out = tmp_path / "replay.json"
     replay = _scan(str(rec), "--checks-dir", str(tmp_path / "pack"), "-f", "json", "-o", str(replay_out),

@@ -15,7 +15,7 @@ from mlwaf.inventory import type_listing
 from mlwaf.sources import read_paths
 from mlwaf.sources.live import auth, read_live
 from mlwaf.sources.live.collectors import Session
-from mlwaf.sources.live.facts import collect
+from mlwaf.sources.live.facts import COLLECTORS, collect
 from mlwaf.sources.live.http import Budget, Caller, Clients
 from mlwaf.sources.live.options import LiveOptions
 from mlwaf.sources.live.record import Recorder
@@ -25,6 +25,8 @@ from tests.live.server import Fault
 pytestmark = pytest.mark.corpus
 
 GRAPH = "/providers/Microsoft.ResourceGraph/resources"
+COLLECTED = {t for types in COLLECTORS.values() for t in types} | {
+    "microsoft.advisor/recommendations", "microsoft.security/assessments"}
 TABLES = ("authorizationresources", "advisorresources", "securityresources", "policyresources")
 
 
@@ -38,9 +40,14 @@ def _allowed(estate) -> list[str]:
     return sorted(s for s in estate.subscriptions if s not in estate.forbidden)
 
 
-def _read(arm, estate, tmp_path=None, **kw):
+def _read(arm, estate, tmp_path=None, plan=None, **kw):
+    """The collectors alone, on the inventory a live scan read first (`plan` queues faults then)."""
     subs = _allowed(estate)
-    inventory = read_live(LiveOptions(subscriptions=subs, arm_endpoint=arm.url, progress=False)).resources
+    inventory = [r for r in read_live(LiveOptions(subscriptions=subs, arm_endpoint=arm.url, progress=False)).resources
+                 if r.origin.kind in ("live/resource-graph", "live/list-page") and "/providers/Microsoft.Authorization"
+                 not in r.id and r.type_key not in COLLECTED]
+    if plan is not None:
+        plan()
     before = len(arm.requests())
     recorder = Recorder(tmp_path / "rec", LiveOptions(subscriptions=subs, arm_endpoint=arm.url)) if tmp_path else None
     session = _session(arm, subs, recorder, **kw)
@@ -130,16 +137,18 @@ def test_every_source_is_read_once_per_table_and_region(arm, estate, tmp_path):
 
 
 def test_a_429_on_every_table_and_list_is_retried(arm, estate):
-    for table in (*TABLES, "resourcecontainers"):
-        arm.fail("POST", GRAPH, Fault(429, retry_after=0.05, table=table))
-    sid = _allowed(estate)[0]
-    region = "eastus2"
-    for path in (f"/subscriptions/{sid}/providers/Microsoft.Compute/locations/{region}/usages",
-                 f"/subscriptions/{sid}/providers/Microsoft.Compute/skus",
-                 f"/subscriptions/{sid}/providers/Microsoft.MachineLearningServices/locations/{region}/usages",
-                 "/providers/Microsoft.MachineLearningServices"):
-        arm.fail("GET", path, Fault(429, retry_after=0.05))
-    got, calls, _ = _read(arm, estate)
+    def plan():
+        for table in (*TABLES, "resourcecontainers"):
+            arm.fail("POST", GRAPH, Fault(429, retry_after=0.05, table=table))
+        sid = _allowed(estate)[0]
+        region = "eastus2"
+        for path in (f"/subscriptions/{sid}/providers/Microsoft.Compute/locations/{region}/usages",
+                     f"/subscriptions/{sid}/providers/Microsoft.Compute/skus",
+                     f"/subscriptions/{sid}/providers/Microsoft.MachineLearningServices/locations/{region}/usages",
+                     "/providers/Microsoft.MachineLearningServices"):
+            arm.fail("GET", path, Fault(429, retry_after=0.05))
+
+    got, calls, _ = _read(arm, estate, plan=plan)
     assert got.errors == []
     assert sum(c.status == 429 for c in calls) == 9
     assert all(queue == [] for queue in arm.faults.values())
@@ -148,8 +157,7 @@ def test_a_429_on_every_table_and_list_is_retried(arm, estate):
 @pytest.mark.parametrize("table", ["securityresources", "authorizationresources"])
 def test_a_403_on_one_source_leaves_the_others(arm, estate, table):
     clean, _, _ = _read(arm, estate)
-    estate.forbidden_tables.add(table)
-    got, _, _ = _read(arm, estate)
+    got, _, _ = _read(arm, estate, plan=lambda: estate.forbidden_tables.add(table))
     lost = {"securityresources": "microsoft.security/assessments",
             "authorizationresources": "microsoft.authorization/roleassignments"}[table]
     assert {e.status for e in got.errors} == {403}
@@ -160,3 +168,28 @@ def test_a_403_on_one_source_leaves_the_others(arm, estate, table):
     kept = [r for r in clean.resources if r.type_key not in gone]
     assert sorted(r.key for r in got.resources) == sorted(r.key for r in kept)
     assert not any(type_listing(s, lost) in got.listed for s in _allowed(estate))
+
+
+@pytest.mark.parametrize("limit", [1, 3])
+def test_requests_in_flight_stay_within_max_concurrency(arm, estate, limit):
+    """The collectors run side by side, each over its own workers; one semaphore of the session
+    holds the requests in flight, the inventory's and the collectors' together, to --max-concurrency."""
+    arm.latency = 0.02  # answers overlap only if they take a while
+    found = read_live(LiveOptions(subscriptions=_allowed(estate), arm_endpoint=arm.url, progress=False,
+                                  max_concurrency=limit))
+    assert found.errors == []
+    assert any(r.type_key == "microsoft.security/assessments" for r in found.resources)
+    assert arm.peak_in_flight == limit
+
+
+def test_tenant_level_rows_are_read_by_one_batch_only(arm, estate):
+    """Every batch of subscriptions gets the tenant's built-in role definitions back: only the
+    first asks for them, so none is read twice (a duplicate in every report)."""
+    got, calls, _ = _read(arm, estate, subscription_batch=1)
+    assert got.errors == []
+    definitions = [r.key for r in got.resources if r.type_key == "microsoft.authorization/roledefinitions"]
+    assert len(definitions) == len(set(definitions)) == len(planted.BUILT_IN)
+    first = [c.body["query"] for c in calls if c.method == "POST" and not c.body["options"].get("$skipToken")
+             and c.body["query"].startswith("authorizationresources")]
+    assert len(first) == len(_allowed(estate)) == 2
+    assert sum("isnotempty(subscriptionId)" in q for q in first) == 1

@@ -19,7 +19,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from typer.testing import CliRunner
 
+from mlwaf import armid
 from mlwaf.cli import app
+from mlwaf.sources import coverage
 from mlwaf.sources.live import AuthError, LiveOptions, LiveUsageError, read_live
 from tests.live.server import EXPIRED_TOKEN, VALID_TOKEN, Fault, MockArm
 
@@ -70,9 +72,24 @@ def _expected_requests(estate, subs: list[str], mock: MockArm) -> Counter:
     return want
 
 
+_FACT_TABLES = ("authorizationresources", "advisorresources", "securityresources", "policyresources")
+_FACT_LISTS = ("/usages", "/skus", "/quotas")
+
+
+def _fact_call(entry) -> bool:
+    """A call of the collectors of what Azure already knows (counted in tests/live/test_facts.py)."""
+    path = urlsplit(entry.path).path.lower()
+    if entry.method == "POST":
+        query = str((entry.body or {}).get("query", ""))
+        return query.startswith(_FACT_TABLES) or "project id, subscriptionId, properties" in query
+    return path.endswith(_FACT_LISTS) or path.startswith("/providers/microsoft.")
+
+
 def _seen_requests(mock: MockArm) -> Counter:
     seen: Counter = Counter()
     for entry in mock.requests():
+        if _fact_call(entry):
+            continue
         path = urlsplit(entry.path).path
         seen[(entry.method, path if entry.method == "POST" else path.lower())] += 1
     return seen
@@ -136,7 +153,7 @@ def test_live_scan_is_complete_read_only_and_replays(arm, estate, tmp_path):
     want[("GET", f"{ws_plain}/connections".lower())] += 1
     assert _seen_requests(arm) == want
     assert all(e.method in ("GET", "POST") for e in arm.requests())
-    graph_bodies = [e.body for e in arm.requests() if e.method == "POST" and e.status == 200]
+    graph_bodies = [e.body for e in arm.requests() if e.method == "POST" and e.status == 200 and not _fact_call(e)]
     assert all(b["subscriptions"] == allowed for b in graph_bodies)
     assert sorted(bool(b["options"].get("$skipToken")) for b in graph_bodies).count(False) == 1
 
@@ -197,7 +214,7 @@ def test_all_subscriptions_batches_and_management_group(arm, estate):
     assert [s.path for s in found.scanned] == [f"/subscriptions/{s}" for s in allowed]
     assert len([e for e in arm.requests() if e.method == "GET" and urlsplit(e.path).path == "/subscriptions"]) == 2
     batches = [tuple(e.body["subscriptions"]) for e in arm.requests()
-               if e.method == "POST" and not e.body["options"].get("$skipToken")]
+               if e.method == "POST" and not _fact_call(e) and not e.body["options"].get("$skipToken")]
     assert sorted(batches) == [(s,) for s in allowed]
     ids = {r.id for r in found.resources}
     assert {r["id"] for r in _rows(estate, set(allowed))} <= ids
@@ -213,8 +230,22 @@ def test_resource_group_scope(arm, estate):
     # The progress bar on: its updates from many workers must not disturb the scan.
     found = read_live(LiveOptions(subscriptions=allowed, resource_groups=["rg-ml-0"], progress=True))
     assert found.resources
-    assert {r.id.split("/")[4] for r in found.resources} == {"rg-ml-0"}
-    assert "resourceGroup in~ ('rg-ml-0')" in next(e.body["query"] for e in arm.requests() if e.method == "POST")
+    # Resources in a group are in rg-ml-0; what the collectors of Azure's facts read above any group
+    # (role assignments and policy assignments at the subscription, usages, tenant-level roles) stays.
+    groups = {armid.resource_group_of(r.id) for r in found.resources}
+    assert groups == {"rg-ml-0", None}
+    above = {r.type_key for r in found.resources if armid.resource_group_of(r.id) is None}
+    assert "microsoft.authorization/policyassignments" in above
+    assert above <= coverage.FACT_TYPES | {"microsoft.machinelearningservices/vmfamily/quotas"}
+    planted = [r for r in estate.tables["authorizationresources"] if r["resourceGroup"] not in ("", "rg-ml-0")
+               and r["subscriptionId"] in allowed]
+    assert planted and not {r["id"].lower() for r in planted} & {r.key for r in found.resources}
+    posts = [e.body["query"] for e in arm.requests() if e.method == "POST"]
+    assert "resourceGroup in~ ('rg-ml-0')" in next(q for q in posts if q.startswith("resources"))
+    fact_tables = [q for q in posts if q.startswith(_FACT_TABLES) and "/managementgroups/" not in q]
+    assert fact_tables and all("resourceGroup in~ ('rg-ml-0') or isempty(resourceGroup)" in q for q in fact_tables)
+    # Not listed in full: a principal's assignments in other groups were not read.
+    assert not any("roleassignments" in p for p in found.listed)
 
 
 def test_time_budget_bounds_a_slow_scan(arm, estate):
@@ -360,7 +391,7 @@ def test_graph_query_pages_and_types(arm, estate):
     """Every Resource Graph page is asked for with the previous page's skip token."""
     allowed = _allowed(estate)
     read_live(LiveOptions(subscriptions=allowed, arm_endpoint=arm.url, progress=False))
-    posts = [e.body for e in arm.requests() if e.method == "POST"]
+    posts = [e.body for e in arm.requests() if e.method == "POST" and not _fact_call(e)]
     tokens = [b["options"].get("$skipToken") for b in posts]
     assert tokens[0] is None and all(tokens[1:])
     assert len(set(tokens)) == len(tokens)
@@ -370,7 +401,7 @@ def test_graph_query_pages_and_types(arm, estate):
     query = posts[0]["query"]
     assert "'microsoft.machinelearningservices/workspaces'" in query and "order by id asc" in query
     assert all(parse_qs(urlsplit(e.path).query)["api-version"] == ["2024-04-01"]
-               for e in arm.requests() if e.method == "POST")
+               for e in arm.requests() if e.method == "POST" and not _fact_call(e))
 
 
 def test_progress_bar_off_without_a_terminal():
@@ -385,8 +416,19 @@ def test_path_reports_live_scan_is_marked(arm, estate, tmp_path):
     allowed = _allowed(estate)
     found = read_live(LiveOptions(subscriptions=allowed, arm_endpoint=arm.url, progress=False))
     counts = {s.path: s.resources for s in found.scanned}
+    asked = set()  # the fact lists read (usages, quotas, SKUs by region): those of the regions used
+    for e in arm.requests():
+        parts = urlsplit(e.path)
+        region = parse_qs(parts.query).get("$filter", [""])[0].removeprefix("location eq ").strip("'")
+        asked.add(parts.path.lower() + (f"#{region}" if parts.path.lower().endswith("/skus") else ""))
     for sid in allowed:
         served = [i for i in estate.all_ids() if i.lower().startswith(f"/subscriptions/{sid}/")]
+        # and what Azure knows about it: table rows, usage counters and quotas, a resource per SKU page
+        served += [r["id"] for rows in estate.tables.values() for r in rows if r["subscriptionId"] == sid]
+        for path in estate.fact_lists & asked:
+            if path.startswith(f"/subscriptions/{sid}/"):
+                items = estate.lists[path]
+                served += ["sku page"] * math.ceil(len(items) / arm.list_page) if "/skus#" in path else items
         assert counts[f"/subscriptions/{sid}"] == len(served)
     assert all(s.kind == "live-subscription" for s in found.scanned)
     assert Path(tmp_path).exists()
@@ -427,8 +469,12 @@ def test_a_failed_listing_is_unknown_never_fail(arm, estate, tmp_path):
     assert verdict[broken.lower()] == "UNKNOWN"
     assert verdict[listed.lower()] == "FAIL"
     assert any(e["scope"].lower() == broken.lower() and e["status"] == 403 for e in report["errors"])
-    # Live resources say which subscription they were read from.
-    assert {r["origin"]["subscription"].lower() for r in report["resources"]} == {s.lower() for s in allowed}
+    # Live resources say which subscription they were read from; tenant-level ones (built-in role
+    # definitions, management-group policy objects, providers) belong to none.
+    in_subscriptions = [r for r in report["resources"] if r["id"].lower().startswith("/subscriptions/")]
+    assert {r["origin"]["subscription"].lower() for r in in_subscriptions} == {s.lower() for s in allowed}
+    tenant = [r for r in report["resources"] if not r["id"].lower().startswith("/subscriptions/")]
+    assert tenant and all("subscription" not in r["origin"] for r in tenant)
 
 
 def test_child_lists_start_while_resource_graph_pages_still_come(arm, estate):
@@ -439,7 +485,7 @@ def test_child_lists_start_while_resource_graph_pages_still_come(arm, estate):
     found = read_live(LiveOptions(subscriptions=allowed, max_concurrency=8, arm_endpoint=arm.url, progress=False))
     assert found.errors == []
     log = arm.requests()
-    posts = [e.at for e in log if e.method == "POST"]
+    posts = [e.at for e in log if e.method == "POST" and not _fact_call(e)]
     assert len(posts) >= 4, "the estate must need several Resource Graph pages"
     children = [e.at for e in log if e.method == "GET" and "/workspaces/" in e.path.lower()]
     assert sum(at < max(posts) for at in children) >= 3
@@ -483,4 +529,4 @@ def test_an_authentication_failure_stops_resource_graph_paging(arm, estate):
     with pytest.raises(AuthError, match="ExpiredAuthenticationToken"):
         read_live(LiveOptions(subscriptions=allowed, max_concurrency=4, arm_endpoint=arm.url, progress=False))
     pages = math.ceil(len(_rows(estate, set(allowed))) / arm.graph_page)
-    assert len([e for e in arm.requests() if e.method == "POST"]) < pages - 2
+    assert len([e for e in arm.requests() if e.method == "POST" and not _fact_call(e)]) < pages - 2

@@ -66,8 +66,9 @@ FACT_TYPES: frozenset[str] = frozenset({
     "microsoft.authorization/policysetdefinitions", "microsoft.compute/locations/usages", "microsoft.compute/skus",
     "microsoft.machinelearningservices/locations/usages", "microsoft.resources/providers",
 })
-FACTS_NOT_RUN = ("read by the collectors of sources/live/facts.py (Resource Graph authorizationresources, "
-                 "usages and SKUs), which live scans do not run yet")
+FACTS_NOT_RUN = ("read by the collectors of what Azure already knows (sources/live/facts.py: Resource Graph "
+                 "authorizationresources, usages and SKUs); this scan or recording did not run them (a recording "
+                 "made before they did)")
 # Needed by a check, deliberately not collected, and why.
 NOT_COLLECTED: Mapping[str, str] = {
     f"{WORKSPACES}/jobs": "jobs are not listed: a workspace can hold many thousands; the checks on jobs judge "

@@ -11,6 +11,9 @@
    the diagnostic settings of the resources that have checks about logs. Paged with nextLink.
    These start as soon as the Resource Graph page holding their parent arrives, on the same
    pool of --max-concurrency workers, so the serial skip-token paging overlaps them.
+4. What Azure already knows about the subscriptions read in full (mlwaf.sources.live.facts):
+   role assignments, Advisor, Defender, Azure Policy objects and states, quotas and SKUs, and the
+   aliases the assigned custom policies read; each source's failures its own.
 
 Every failed call becomes an InputError (path, message, scope, call, status): nothing is lost
 silently. Order is deterministic (submission order, not completion order), so two scans of the
@@ -28,7 +31,7 @@ from mlwaf import armid, resource_types
 from mlwaf.inventory import type_listing
 from mlwaf.model import InputError, Resource, ScannedInput
 from mlwaf.sources import SourceResult, coverage
-from mlwaf.sources.live import auth, subscriptions
+from mlwaf.sources.live import auth, facts, subscriptions
 from mlwaf.sources.live.collectors import GRAPH_FILE_PATH, Collected, Session
 from mlwaf.sources.live.http import Budget, Caller, CallFailed, Clients, Reply
 from mlwaf.sources.live.options import API_DIAGNOSTIC_SETTINGS, API_ML, API_RESOURCE_GRAPH, LiveOptions
@@ -216,6 +219,11 @@ class LiveScan:
             result.resources = inventory.resources + children.resources
             result.listed = inventory.listed | children.listed
             result.collected = coverage.collected(self.options.graph_types, self.options.diagnostic_types)
+            known = facts.collect(self.session, sorted(done), result.resources)
+            result.resources += known.resources
+            result.errors.extend(known.errors)
+            result.listed |= known.listed
+            result.collected |= known.collected
         finally:
             self.session.clients.close()
         counts: dict[str, int] = dict.fromkeys(found, 0)

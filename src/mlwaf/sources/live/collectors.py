@@ -149,11 +149,21 @@ class GraphTable:
     types: tuple[str, ...]
     where: str = ""
 
-    def query(self) -> str:
+    def query(self, groups: Sequence[str] = (), tenant: bool = True) -> str:
+        """The query; `groups` keeps the rows of those resource groups and the rows above any
+        group (subscription and tenant level: an assignment at the subscription reaches the
+        group's resources); `tenant=False` leaves out tenant-level rows (built-in role
+        definitions), which every batch of subscriptions returns, so a later batch does not
+        read them again."""
         types = ", ".join(f"'{t.lower()}'" for t in self.types)
         lines = [self.table, f"| where type in~ ({types})"]
         if self.where:
             lines.append(f"| where {self.where}")
+        if groups:
+            names = ", ".join(f"'{g}'" for g in groups)
+            lines.append(f"| where resourceGroup in~ ({names}) or isempty(resourceGroup)")
+        if not tenant:
+            lines.append("| where isnotempty(subscriptionId)")
         lines.append("| order by id asc")
         return "\n".join(lines)
 
@@ -161,23 +171,28 @@ class GraphTable:
 def read_table(session: Session, spec: GraphTable, subscriptions: Sequence[str],
                management_groups: Sequence[str] = ()) -> Collected:
     """A table for every batch of subscriptions (or, given management groups, at those groups),
-    paged; each batch's failure a not-assessed entry per subscription, the others intact."""
+    paged; each batch's failure a not-assessed entry per subscription, the others intact.
+
+    With --resource-group, the rows of those groups and those above any group are read, and no
+    table counts as listed in full (as the inventory: a principal's assignments elsewhere in the
+    subscription were not read, so "none" is not known)."""
     out = Collected(collected={t.lower() for t in spec.types})
+    groups = session.options.resource_groups
     if management_groups:
-        scopes: list[tuple[str, dict[str, Any], list[str]]] = [
-            ("mg", {"managementGroups": list(management_groups)}, [])]
+        scopes: list[tuple[str, dict[str, Any], list[str], str]] = [
+            ("mg", {"managementGroups": list(management_groups)}, [], spec.query())]
     else:
-        scopes = [(f"batch-{n}", {"subscriptions": subs}, subs)
+        scopes = [(f"batch-{n}", {"subscriptions": subs}, subs, spec.query(groups, tenant=n == 1))
                   for n, subs in enumerate(session.batches(subscriptions), start=1)]
 
-    def one(item: tuple[str, dict[str, Any], list[str]]) -> Collected:
-        label, scope, subs = item
+    def one(item: tuple[str, dict[str, Any], list[str], str]) -> Collected:
+        label, scope, subs, query = item
         got = Collected()
         page = 0
         url = session.caller.url(GRAPH_FILE_PATH, API_RESOURCE_GRAPH)
         arm_path = f"{GRAPH_FILE_PATH}/{spec.table}-{label}"
         try:
-            for reply in session.graph_pages({**scope, "query": spec.query()}):
+            for reply in session.graph_pages({**scope, "query": query}):
                 page += 1
                 rows = reply.data.get("data") if isinstance(reply.data, dict) else None
                 if not isinstance(rows, list):
@@ -197,7 +212,8 @@ def read_table(session: Session, spec: GraphTable, subscriptions: Sequence[str],
                     scope=scope_id, call=f"POST {url}", status=err.status,
                 ))
             return got
-        got.listed = {type_listing(s, t.lower()) for s in subs for t in spec.types}
+        if not groups:
+            got.listed = {type_listing(s, t.lower()) for s in subs for t in spec.types}
         return got
 
     for part in session.parallel(one, scopes):

@@ -32,8 +32,10 @@ MG_PREFIX = "/providers/microsoft.management/managementgroups/"
 def subscription_table(types: Sequence[str]) -> GraphTable:
     kinds = ", ".join(f"'{t.lower()}'" for t in types)
     # States only of the types the scan collects; custom definitions only (built-ins ship with mlwaf).
+    kinds_of_definitions = f"'{DEFINITIONS}', '{SET_DEFINITIONS}'"
     return GraphTable("Azure Policy", "policyresources", READS,
-                      f"type != '{STATES}' or tolower(tostring(properties.resourceType)) in ({kinds})")
+                      f"(type != '{STATES}' or tolower(tostring(properties.resourceType)) in ({kinds})) "
+                      f"and not(type in ({kinds_of_definitions}) and tostring(properties.policyType) =~ 'BuiltIn')")
 
 
 MG_TABLE = GraphTable("Azure Policy (management groups)", "policyresources", OBJECTS,
