@@ -21,46 +21,37 @@ T0 = time.perf_counter()
 
 
 def scan(paths: list[Path], out: Path, detail_limit: int | None = None) -> dict[str, float]:
+    """`mlwaf scan -f json` in this process, through the one entry point (mlwaf.scan.run_scan),
+    which tells each phase's end."""
     marks: dict[str, float] = {}
     t = time.perf_counter()
-    from mlwaf import engine, gate, registry, scoring
-    from mlwaf.inventory import Inventory
-    from mlwaf.report import json as json_report
-    from mlwaf.results import Assessment, ScanResult
-    from mlwaf.scan import DETAIL_LIMIT, ScanOptions, batch_gc, select_checks
-    from mlwaf.sources import ReadOptions, read_paths
+    from mlwaf import report
+    from mlwaf.scan import DETAIL_LIMIT, ScanOptions, batch_gc, run_scan
+    from mlwaf.sources import ReadOptions
 
     marks["import"] = time.perf_counter() - t
-    t = time.perf_counter()
-    reg = registry.load([])
-    checks = select_checks(reg)
-    marks["load checks"] = time.perf_counter() - t
+    names = {"checks loaded": "load checks", "read": "read + parse + detect", "inventory": "inventory",
+             "checks run": "run checks (+ locate lines)", "scores": "scores (+ suppressions, baseline)"}
+
+    def phase(name: str) -> None:
+        nonlocal t
+        now = time.perf_counter()
+        marks[names.get(name, name)] = now - t
+        t = now
+
     root = paths[0] if len(paths) == 1 and paths[0].is_dir() else Path.cwd()
-    options = ScanOptions(read=ReadOptions(root=root), reproducible=True)
+    options = ScanOptions(read=ReadOptions(root=root), reproducible=True,
+                          detail_limit=DETAIL_LIMIT if detail_limit is None else detail_limit)
+    t = time.perf_counter()
     with batch_gc():  # as `mlwaf scan` does, from the first file read to the last report
-        t = time.perf_counter()
-        source = read_paths(paths, options.read)
-        marks["read + parse + detect"] = time.perf_counter() - t
-        t = time.perf_counter()
-        inventory = Inventory(source.resources)
-        marks["inventory"] = time.perf_counter() - t
-        t = time.perf_counter()
-        omitted = engine.summarize_above(inventory, checks, DETAIL_LIMIT if detail_limit is None else detail_limit)
-        findings = engine.run(inventory, checks, options.check_params, omit=omitted)
-        marks["run checks (+ locate lines)"] = time.perf_counter() - t
-        t = time.perf_counter()
-        assessment = Assessment(inventory=inventory, findings=findings, scanned=source.scanned,
-                                errors=list(source.errors), checks=checks, check_sources=reg.counts,
-                                omitted=omitted, scores=scoring.score(findings, inventory, omitted))
-        result = ScanResult.decided(assessment, gate.evaluate(assessment))
-        marks["scores"] = time.perf_counter() - t
-        t = time.perf_counter()
+        result = run_scan(paths, options, phases=phase)
+        phase("gate")
         with out.open("w", encoding="utf-8") as fh:
-            json_report.write(result, fh)
-        marks["JSON report"] = time.perf_counter() - t
-    marks["resources"] = len(inventory)
-    marks["findings"] = len(findings)
-    marks["findings counted, not listed"] = omitted.total if omitted is not None else 0
+            report.FORMATS["json"].reporter().write(result, fh)
+        phase("JSON report")
+    marks["resources"] = len(result.inventory)
+    marks["findings"] = len(result.findings)
+    marks["findings counted, not listed"] = result.omitted.total if result.omitted is not None else 0
     return marks
 
 

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from mlwaf import __version__
+from mlwaf.config import Config
 from mlwaf.exit_codes import ExitCode
+from mlwaf.settings import with_options
+
+if TYPE_CHECKING:
+    from mlwaf.registry import Registry
+    from mlwaf.results import ScanResult
+    from mlwaf.scan import Live, ScanOptions
 from mlwaf.history import cli as history_cli
 from mlwaf.policy import cli as policy_cli
 
@@ -60,7 +68,7 @@ def _err(message: str) -> None:
     typer.echo(f"mlwaf: error: {message}", err=True)
 
 
-def _load_registry(checks_dirs: list[Path]):  # noqa: ANN202 - registry type imported lazily
+def _load_registry(checks_dirs: list[Path]) -> Registry:
     from mlwaf import registry
 
     try:
@@ -79,6 +87,48 @@ PARAM_OPTION = typer.Option(
     "--param", help="Template parameter value, name=value (JSON for objects and arrays); "
     "repeatable; wins over parameter files."
 )
+SKIP_NON_ARM_OPTION = typer.Option(
+    "--skip-non-arm", help="Read the files named like files found in a folder: JSON that is not ARM (no $schema, "
+    "id, type, resources, value or data) is listed as skipped, not an error, and when none of them is ARM there "
+    "is nothing to assess (exit 0). For hooks that pass every changed JSON file, e.g. pre-commit."
+)
+CONFIG_OPTION = typer.Option(
+    "--config", help="Config file: mlwaf.toml, or pyproject.toml with a tool.mlwaf table. Default: found from "
+    "the working directory up to the top of the git repository."
+)
+CHECKS_DIR_OPTION = typer.Option("--checks-dir", help="Also load the checks in this folder.")
+PATHS_ARGUMENT = typer.Argument(help="Files or folders to scan (folders are walked); none for a live scan.")
+FORMAT_OPTION = typer.Option("--format", "-f", help="Report format; repeat for several. Default: every format.")
+OUTPUT_OPTION = typer.Option("--output", "-o", help="Write the (single) report to this file; '-' for stdout.")
+OUTPUT_DIR_OPTION = typer.Option("--output-dir", help="Folder for the reports (one file per format).")
+REPRODUCIBLE_OPTION = typer.Option("--reproducible", help="Leave timestamps out, for byte-identical reports.")
+QUIET_OPTION = typer.Option("--quiet", "-q", help="No console summary.")
+SARIF_CATEGORY_OPTION = typer.Option(
+    "--sarif-category", help="SARIF automationDetails category, so several scans of one repository upload side by side."
+)
+SARIF_PASS_OPTION = typer.Option("--sarif-include-pass", help="Also write PASS results to SARIF (kind: pass).")
+# Live scans (mlwaf.sources.live.LiveOptions): each option's name is the LiveOptions field it sets.
+LIVE = "Live"
+SUBSCRIPTION_OPTION = typer.Option("--subscription", help="Live: scan this subscription (id); repeatable.",
+                                   rich_help_panel=LIVE)
+ALL_SUBSCRIPTIONS_OPTION = typer.Option("--all-subscriptions", help="Live: every subscription the identity can "
+                                        "read.", rich_help_panel=LIVE)
+MANAGEMENT_GROUP_OPTION = typer.Option("--management-group", help="Live: every subscription below this management "
+                                       "group.", rich_help_panel=LIVE)
+RESOURCE_GROUP_OPTION = typer.Option("--resource-group", help="Live: only these resource groups; repeatable.",
+                                     rich_help_panel=LIVE)
+CLOUD_OPTION = typer.Option("--cloud", help="Live: AzureCloud, AzureUSGovernment or AzureChinaCloud.",
+                            rich_help_panel=LIVE)
+ARM_ENDPOINT_OPTION = typer.Option("--arm-endpoint", envvar="MLWAF_ARM_ENDPOINT", rich_help_panel=LIVE,
+                                   help="Live: send every call (Resource Graph too) to this ARM endpoint.")
+TENANT_OPTION = typer.Option("--tenant", help="Live: sign in to this tenant.", rich_help_panel=LIVE)
+MAX_CONCURRENCY_OPTION = typer.Option("--max-concurrency", help="Live: requests in flight at most.",
+                                      rich_help_panel=LIVE)
+TIME_BUDGET_OPTION = typer.Option("--time-budget", help="Live: seconds for all calls; what is left unread is "
+                                  "reported as not assessed.", rich_help_panel=LIVE)
+RECORD_OPTION = typer.Option("--record", help="Live: write every response read to this (new) folder; `mlwaf scan "
+                             "FOLDER` replays it offline.", rich_help_panel=LIVE)
+NO_PROGRESS_OPTION = typer.Option("--no-progress", help="Live: no progress bar on stderr.", rich_help_panel=LIVE)
 
 
 def _param_overrides(parameters_files: list[Path] | None, param: list[str] | None) -> dict[str, object]:
@@ -97,186 +147,31 @@ def _param_overrides(parameters_files: list[Path] | None, param: list[str] | Non
     return overrides
 
 
-SKIP_NON_ARM_OPTION = typer.Option(
-    "--skip-non-arm", help="Read the files named like files found in a folder: JSON that is not ARM (no $schema, "
-    "id, type, resources, value or data) is listed as skipped, not an error, and when none of them is ARM there "
-    "is nothing to assess (exit 0). For hooks that pass every changed JSON file, e.g. pre-commit."
-)
-EXCLUDE_OPTION = typer.Option(
-    "--exclude", help="Do not read walked files or folders matching this pattern (.gitignore syntax, relative to "
-    "the scanned folder); repeatable; added to exclude in mlwaf.toml and .mlwafignore files."
-)
-CONFIG_OPTION = typer.Option(
-    "--config", help="Config file: mlwaf.toml, or pyproject.toml with a tool.mlwaf table. Default: found from "
-    "the working directory up to the top of the git repository."
-)
-CHECKS_OPTION = typer.Option(
-    "--checks", help="Run only these checks: ids, globs, pillars, severities or tags (repeatable, or "
-    "comma-separated), e.g. MLW-SEC-* or security."
-)
-SKIP_CHECKS_OPTION = typer.Option("--skip-checks", help="Do not run these checks (same selectors as --checks).")
-
-
-def _configure(  # noqa: ANN202 - ScanOptions and Config are imported lazily
-    options,  # noqa: ANN001
-    reg,  # noqa: ANN001
-    config_file: Path | None,
-    *,
-    load_baseline: bool = True,
-    **cli: Any,
-):
-    """The config file with the command line over it, applied to the scan options (exit 2 on errors)."""
+def _configure(
+    options: ScanOptions, reg: Registry, config_file: Path | None, *, load_baseline: bool = True, **given: Any
+) -> tuple[ScanOptions, Config]:
+    """The config file with the command line's settings over it, applied to the scan options (exit 2
+    on errors)."""
     from mlwaf import config
 
     try:
-        cfg = config.load(config_file).with_options(**cli)
+        cfg = config.load(config_file).with_options(**given)
         return cfg.apply(options, reg.sorted(), load_baseline=load_baseline), cfg
     except config.ConfigError as err:
         _err(str(err))
         raise typer.Exit(ExitCode.USAGE) from None
 
 
-@app.command()
-def scan(
-    paths: Annotated[
-        list[Path] | None,
-        typer.Argument(help="Files or folders to scan (folders are walked); none for a live scan."),
-    ] = None,
-    fmt: Annotated[
-        list[str] | None,
-        typer.Option("--format", "-f", help="Report format; repeat for several. Default: every format."),
-    ] = None,
-    output: Annotated[
-        Path | None,
-        typer.Option("--output", "-o", help="Write the (single) report to this file; '-' for stdout."),
-    ] = None,
-    output_dir: Annotated[
-        Path, typer.Option("--output-dir", help="Folder for the reports (one file per format).")
-    ] = Path("reports"),
-    checks_dir: Annotated[
-        list[Path] | None, typer.Option("--checks-dir", help="Also load the checks in this folder.")
-    ] = None,
-    reproducible: Annotated[
-        bool, typer.Option("--reproducible", help="Leave timestamps out, for byte-identical reports.")
-    ] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No console summary.")] = False,
-    detail_limit: Annotated[
-        int | None,
-        typer.Option("--detail-limit", min=0, show_default="250000",
-                     help="Above this many findings, reports list every FAIL, UNKNOWN and ERROR and count "
-                     "PASS and NOT_APPLICABLE ones instead of listing them; 0 lists all. Scores and the "
-                     "gate are the same either way."),
-    ] = None,
-    sarif_category: Annotated[
-        str,
-        typer.Option(
-            "--sarif-category",
-            help="SARIF automationDetails category, so several scans of one repository upload side by side.",
-        ),
-    ] = "mlwaf",
-    sarif_include_pass: Annotated[
-        bool, typer.Option("--sarif-include-pass", help="Also write PASS results to SARIF (kind: pass).")
-    ] = False,
-    config_file: Annotated[Path | None, CONFIG_OPTION] = None,
-    fail_on: Annotated[
-        str | None,
-        typer.Option("--fail-on", help="Gate: exit 1 on any unsuppressed FAIL of this severity or higher "
-                     "(high, medium, low)."),
-    ] = None,
-    min_score: Annotated[
-        list[str] | None,
-        typer.Option("--min-score", help="Gate: exit 1 when a pillar's score (or overall) is below N: "
-                     "PILLAR=N, repeatable, e.g. security=80 overall=70."),
-    ] = None,
-    fail_on_unknown: Annotated[
-        bool | None,
-        typer.Option("--fail-on-unknown/--no-fail-on-unknown",
-                     help="Gate: exit 1 when any check could not be assessed (UNKNOWN or ERROR)."),
-    ] = None,
-    checks: Annotated[list[str] | None, CHECKS_OPTION] = None,
-    skip_checks: Annotated[list[str] | None, SKIP_CHECKS_OPTION] = None,
-    inline_suppressions: Annotated[
-        bool | None,
-        typer.Option("--inline-suppressions/--no-inline-suppressions",
-                     help="Honor mlwaf-suppress tags and template metadata (default: yes). Pipelines "
-                     "that must not let a template suppress itself turn this off."),
-    ] = None,
-    baseline: Annotated[
-        Path | None,
-        typer.Option("--baseline", help="Gate only on findings not in this baseline file; report fixed ones."),
-    ] = None,
-    parameters_files: Annotated[list[Path] | None, PARAMETERS_OPTION] = None,
-    param: Annotated[list[str] | None, PARAM_OPTION] = None,
-    exclude: Annotated[list[str] | None, EXCLUDE_OPTION] = None,
-    skip_non_arm: Annotated[bool, SKIP_NON_ARM_OPTION] = False,
-    subscription: Annotated[
-        list[str] | None,
-        typer.Option("--subscription", help="Live: scan this subscription (id); repeatable.", rich_help_panel="Live"),
-    ] = None,
-    all_subscriptions: Annotated[
-        bool, typer.Option("--all-subscriptions", help="Live: every subscription the identity can read.",
-                           rich_help_panel="Live"),
-    ] = False,
-    management_group: Annotated[
-        list[str] | None,
-        typer.Option("--management-group", help="Live: every subscription below this management group.",
-                     rich_help_panel="Live"),
-    ] = None,
-    resource_group: Annotated[
-        list[str] | None,
-        typer.Option("--resource-group", help="Live: only these resource groups; repeatable.", rich_help_panel="Live"),
-    ] = None,
-    cloud: Annotated[
-        str, typer.Option("--cloud", help="Live: AzureCloud, AzureUSGovernment or AzureChinaCloud.",
-                          rich_help_panel="Live"),
-    ] = "AzureCloud",
-    arm_endpoint: Annotated[
-        str | None,
-        typer.Option("--arm-endpoint", envvar="MLWAF_ARM_ENDPOINT", rich_help_panel="Live",
-                     help="Live: send every call (Resource Graph too) to this ARM endpoint."),
-    ] = None,
-    tenant: Annotated[
-        str | None, typer.Option("--tenant", help="Live: sign in to this tenant.", rich_help_panel="Live")
-    ] = None,
-    max_concurrency: Annotated[
-        int, typer.Option("--max-concurrency", help="Live: requests in flight at most.", rich_help_panel="Live")
-    ] = 16,
-    time_budget: Annotated[
-        float, typer.Option("--time-budget", help="Live: seconds for all calls; what is left unread is reported "
-                            "as not assessed.", rich_help_panel="Live"),
-    ] = 1800.0,
-    record: Annotated[
-        Path | None,
-        typer.Option("--record", help="Live: write every response read to this (new) folder; `mlwaf scan "
-                     "FOLDER` replays it offline.", rich_help_panel="Live"),
-    ] = None,
-    allow_incomplete: Annotated[
-        bool | None,
-        typer.Option("--allow-incomplete/--no-allow-incomplete", help="Exit 0 rather than 3 when some inputs or "
-                     "calls could not be read (they stay in the report)."),
-    ] = None,
-    no_progress: Annotated[
-        bool, typer.Option("--no-progress", help="Live: no progress bar on stderr.", rich_help_panel="Live")
-    ] = False,
-) -> None:
-    """Scan files and folders of ARM JSON and write reports."""
-    from mlwaf import report
-    from mlwaf.report import output as report_output
-    from mlwaf.scan import ScanOptions, batch_gc, evaluate, run_sources, select_checks
-    from mlwaf.sources import ReadOptions
-
-    paths = list(paths or [])
-    live_scope = bool(subscription or all_subscriptions or management_group or resource_group or record)
-    if live_scope and paths:
-        _err("give files or folders to scan, or a live scope (--subscription ...), not both")
-        raise typer.Exit(ExitCode.USAGE)
-    if not live_scope and not paths:
-        _err("give files or folders to scan, or --subscription ID / --all-subscriptions / --management-group NAME")
-        raise typer.Exit(ExitCode.USAGE)
+def _missing(paths: list[Path]) -> None:
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         _err(f"no such file or folder: {', '.join(missing)}")
         raise typer.Exit(ExitCode.USAGE)
+
+
+def _formats(fmt: list[str] | None, output: Path | None) -> list[str]:
+    from mlwaf import report
+
     formats = list(fmt or report.FORMATS)
     for name in formats:
         if name not in report.FORMATS:
@@ -285,81 +180,134 @@ def scan(
     if output is not None and len(formats) != 1:
         _err("--output writes one report: give exactly one --format with it (or use --output-dir)")
         raise typer.Exit(ExitCode.USAGE)
+    return formats
+
+
+def _scan_options(
+    paths: list[Path], checks_dir: list[Path] | None, parameters_files: list[Path] | None, param: list[str] | None,
+    **read: Any,
+) -> tuple[ScanOptions, Path]:
+    """The scan's options before the config file and the settings (exit 2 on a missing parameter
+    file or a bad --param); and the scan root."""
+    from mlwaf.scan import ScanOptions
+    from mlwaf.sources import ReadOptions
 
     overrides = _param_overrides(parameters_files, param)
-    _check_outputs(output, output_dir)
-
-    reg = _load_registry(list(checks_dir or []))
     root = paths[0] if len(paths) == 1 and paths[0].is_dir() else Path.cwd()
-    options = ScanOptions(
-        read=ReadOptions(
-            root=root, parameter_files=list(parameters_files or []), param_overrides=overrides,
-            exclude=list(exclude or []), outputs=report_output.own_files(output, output_dir), skip_non_arm=skip_non_arm,
-        ),
-        checks_dirs=list(checks_dir or []),
-        reproducible=reproducible,
-    )
-    options, cfg = _configure(
-        options, reg, config_file, fail_on=fail_on, min_score=min_score, fail_on_unknown=fail_on_unknown,
-        allow_incomplete=allow_incomplete, checks=checks, skip_checks=skip_checks,
-        inline_suppressions=inline_suppressions, baseline=baseline, detail_limit=detail_limit,
-    )
-    if skip_non_arm:
-        import dataclasses
+    read_options = ReadOptions(root=root, parameter_files=list(parameters_files or []), param_overrides=overrides,
+                               **read)
+    return ScanOptions(read=read_options, checks_dirs=list(checks_dir or [])), root
 
+
+@app.command()
+@with_options(*(s for s in Config.declared() if s.flag is not None))
+def scan(
+    paths: Annotated[list[Path] | None, PATHS_ARGUMENT] = None,
+    fmt: Annotated[list[str] | None, FORMAT_OPTION] = None,
+    output: Annotated[Path | None, OUTPUT_OPTION] = None,
+    output_dir: Annotated[Path, OUTPUT_DIR_OPTION] = Path("reports"),
+    checks_dir: Annotated[list[Path] | None, CHECKS_DIR_OPTION] = None,
+    reproducible: Annotated[bool, REPRODUCIBLE_OPTION] = False,
+    quiet: Annotated[bool, QUIET_OPTION] = False,
+    sarif_category: Annotated[str, SARIF_CATEGORY_OPTION] = "mlwaf",
+    sarif_include_pass: Annotated[bool, SARIF_PASS_OPTION] = False,
+    config_file: Annotated[Path | None, CONFIG_OPTION] = None,
+    parameters_files: Annotated[list[Path] | None, PARAMETERS_OPTION] = None,
+    param: Annotated[list[str] | None, PARAM_OPTION] = None,
+    skip_non_arm: Annotated[bool, SKIP_NON_ARM_OPTION] = False,
+    *,  # the settings' flags come here (mlwaf.config.Config, added by with_options), then the live scope
+    subscription: Annotated[list[str] | None, SUBSCRIPTION_OPTION] = None,
+    all_subscriptions: Annotated[bool, ALL_SUBSCRIPTIONS_OPTION] = False,
+    management_group: Annotated[list[str] | None, MANAGEMENT_GROUP_OPTION] = None,
+    resource_group: Annotated[list[str] | None, RESOURCE_GROUP_OPTION] = None,
+    cloud: Annotated[str, CLOUD_OPTION] = "AzureCloud",
+    arm_endpoint: Annotated[str | None, ARM_ENDPOINT_OPTION] = None,
+    tenant: Annotated[str | None, TENANT_OPTION] = None,
+    max_concurrency: Annotated[int, MAX_CONCURRENCY_OPTION] = 16,
+    time_budget: Annotated[float, TIME_BUDGET_OPTION] = 1800.0,
+    record: Annotated[Path | None, RECORD_OPTION] = None,
+    no_progress: Annotated[bool, NO_PROGRESS_OPTION] = False,
+    **settings: Any,
+) -> None:
+    """Scan files and folders of ARM JSON and write reports."""
+    from mlwaf import scan as pipeline
+    from mlwaf.report import ReportOptions
+    from mlwaf.report import output as report_output
+
+    paths = list(paths or [])
+    live = _live_target(paths, subscriptions=list(subscription or []), all_subscriptions=all_subscriptions,
+                        management_groups=list(management_group or []), resource_groups=list(resource_group or []),
+                        cloud=cloud, arm_endpoint=arm_endpoint, tenant=tenant, max_concurrency=max_concurrency,
+                        time_budget=time_budget, record=record, progress=False if no_progress else None)
+    _missing(paths)
+    formats = _formats(fmt, output)
+    options, root = _scan_options(paths, checks_dir, parameters_files, param, skip_non_arm=skip_non_arm,
+                                  outputs=report_output.own_files(output, output_dir))
+    _check_outputs(output, output_dir)
+    reg = _load_registry(list(checks_dir or []))
+    options, cfg = _configure(dataclasses.replace(options, reproducible=reproducible), reg, config_file, **settings)
+    if skip_non_arm:
         options = dataclasses.replace(options, gate=dataclasses.replace(options.gate, candidates=True))
     if cfg.baseline is not None:
         options.read.outputs.append(cfg.baseline)
-    report_options = report.ReportOptions(
-        sarif_category=sarif_category,
-        sarif_include_pass=sarif_include_pass,
-        source_prefix=_source_prefix(root),
-    )
-    checks_run = select_checks(reg, options)
-    with batch_gc():  # from the first file read to the last report written
-        if live_scope:
-            from mlwaf.sources import coverage
-
-            source = _live_source(
-                subscriptions=list(subscription or []), all_subscriptions=all_subscriptions,
-                management_groups=list(management_group or []), resource_groups=list(resource_group or []),
-                cloud=cloud, arm_endpoint=arm_endpoint, tenant=tenant, max_concurrency=max_concurrency,
-                time_budget=time_budget, record=record, progress=False if no_progress else None,
-                # What to collect: what the checks that will run assess and read.
-                graph_types=coverage.graph_types(checks_run), diagnostic_types=coverage.diagnostic_types(checks_run),
-            )
-        else:
-            source = run_sources(paths, options)
-        result = evaluate(source, checks_run, options, check_sources=reg.counts, live=live_scope)
+    report_options = ReportOptions(sarif_category, sarif_include_pass, _source_prefix(root))
+    with pipeline.batch_gc():  # from the first file read to the last report written
+        result = _run(live or paths, options, reg)
         written = report_output.write_all(result, formats, output, output_dir, report_options)
-    summary_to = sys.stderr if output == Path("-") else sys.stdout
-    if not quiet:
-        from mlwaf.report import console
-
-        console.print_summary(result, written, file=summary_to)
-
-    code = result.gate.exit_code
-    if not quiet or code != ExitCode.OK:
-        # The decision with the summary; a gate that did not pass says why on stderr.
-        typer.echo("\n".join(result.gate.describe()), err=quiet or output == Path("-") or code != ExitCode.OK)
-    raise typer.Exit(code)
+    _finish(result, written, quiet=quiet, to_stdout=output == report_output.STDOUT)
 
 
-def _live_source(**live: object):  # noqa: ANN202 - SourceResult is imported lazily
-    """Read a live estate (mlwaf.sources.live); bad options or no usable identity exit 2."""
+def _live_target(paths: list[Path], **live: Any) -> Live | None:
+    """The live scope the options name (None: files), or exit 2: both or neither given, or no SDK."""
+    from mlwaf.scan import Live
+
+    scoped = bool(live["subscriptions"] or live["all_subscriptions"] or live["management_groups"]
+                  or live["resource_groups"] or live["record"])
+    if scoped and paths:
+        _err("give files or folders to scan, or a live scope (--subscription ...), not both")
+        raise typer.Exit(ExitCode.USAGE)
+    if not scoped and not paths:
+        _err("give files or folders to scan, or --subscription ID / --all-subscriptions / --management-group NAME")
+        raise typer.Exit(ExitCode.USAGE)
+    if not scoped:
+        return None
     try:
-        from mlwaf.sources.live import AuthError, LiveOptions, LiveUsageError, read_live
+        from mlwaf.sources.live import LiveOptions
     except ImportError as err:
         _err(f"live scans need the Azure SDK: pip install 'mlwaf[live]' ({err})")
         raise typer.Exit(ExitCode.USAGE) from None
+    return Live(LiveOptions(**live))
+
+
+def _run(target: list[Path] | Live, options: ScanOptions, reg: Registry) -> ScanResult:
+    """The scan; for a live scope, bad options or no usable identity exit 2."""
+    from mlwaf.scan import Live, run_scan
+
+    if not isinstance(target, Live):
+        return run_scan(target, options, checks=reg)
+    from mlwaf.sources.live import AuthError, LiveUsageError
+
     try:
-        return read_live(LiveOptions(**live))  # type: ignore[arg-type]
+        return run_scan(target, options, checks=reg)
     except LiveUsageError as err:
         _err(str(err))
         raise typer.Exit(ExitCode.USAGE) from None
     except AuthError as err:
         _err(f"authentication failed: {err}")
         raise typer.Exit(ExitCode.USAGE) from None
+
+
+def _finish(result: ScanResult, written: list[str], *, quiet: bool, to_stdout: bool) -> None:
+    """The console summary and the gate's decision (its reasons on stderr when it did not pass),
+    then exit with the gate's code."""
+    if not quiet:
+        from mlwaf.report import console
+
+        console.print_summary(result, written, file=sys.stderr if to_stdout else sys.stdout)
+    code = result.gate.exit_code
+    if not quiet or code != ExitCode.OK:
+        typer.echo("\n".join(result.gate.describe()), err=quiet or to_stdout or code != ExitCode.OK)
+    raise typer.Exit(code)
 
 
 def _source_prefix(root: Path) -> str:
@@ -387,7 +335,7 @@ def _check_outputs(output: Path | None, output_dir: Path) -> None:
 @checks_app.command("list")
 def checks_list(
     fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
-    checks_dir: Annotated[list[Path] | None, typer.Option("--checks-dir")] = None,
+    checks_dir: Annotated[list[Path] | None, CHECKS_DIR_OPTION] = None,
 ) -> None:
     """List every check with its pillar, severity and resource types."""
     reg = _load_registry(list(checks_dir or []))
@@ -460,6 +408,7 @@ def checks_show(
 
 
 @baseline_app.command("create")
+@with_options(Config.checks, Config.skip_checks, Config.exclude)
 def baseline_create(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders to scan (folders are walked).")],
     output: Annotated[
@@ -467,39 +416,28 @@ def baseline_create(
         typer.Option("--output", "-o", help="The baseline file to write (default: the config's baseline)."),
     ] = None,
     config_file: Annotated[Path | None, CONFIG_OPTION] = None,
-    checks_dir: Annotated[
-        list[Path] | None, typer.Option("--checks-dir", help="Also load the checks in this folder.")
-    ] = None,
-    checks: Annotated[list[str] | None, CHECKS_OPTION] = None,
-    skip_checks: Annotated[list[str] | None, SKIP_CHECKS_OPTION] = None,
+    checks_dir: Annotated[list[Path] | None, CHECKS_DIR_OPTION] = None,
     parameters_files: Annotated[list[Path] | None, PARAMETERS_OPTION] = None,
     param: Annotated[list[str] | None, PARAM_OPTION] = None,
-    exclude: Annotated[list[str] | None, EXCLUDE_OPTION] = None,
+    **settings: Any,  # --checks, --skip-checks, --exclude (mlwaf.config.Config)
 ) -> None:
     """Scan, then record every finding that is not a pass (check id + resource id, and a template's
     path; never a line) so that `mlwaf scan --baseline FILE` gates only on new findings."""
     from mlwaf import baseline, gate
-    from mlwaf.scan import ScanOptions, evaluate, run_sources, select_checks
-    from mlwaf.sources import ReadOptions
+    from mlwaf.scan import run_scan
 
-    missing = [str(p) for p in paths if not p.exists()]
-    if missing:
-        _err(f"no such file or folder: {', '.join(missing)}")
-        raise typer.Exit(ExitCode.USAGE)
-    overrides = _param_overrides(parameters_files, param)
+    _missing(paths)
+    options, _ = _scan_options(paths, checks_dir, parameters_files, param)
     reg = _load_registry(list(checks_dir or []))
-    root = paths[0] if len(paths) == 1 and paths[0].is_dir() else Path.cwd()
-    read = ReadOptions(root=root, parameter_files=list(parameters_files or []), param_overrides=overrides,
-                       exclude=list(exclude or []))
-    options = ScanOptions(read=read, checks_dirs=list(checks_dir or []), reproducible=True)
-    options, cfg = _configure(options, reg, config_file, load_baseline=False, checks=checks, skip_checks=skip_checks)
+    options, cfg = _configure(dataclasses.replace(options, reproducible=True), reg, config_file,
+                              load_baseline=False, **settings)
     target = output or cfg.baseline
     if target is None:
         _err("give the file to write with --output (or set baseline = \"...\" in the config file)")
         raise typer.Exit(ExitCode.USAGE)
     options.read.outputs.append(target)
     _check_outputs(target, target.parent)
-    result = evaluate(run_sources(paths, options), select_checks(reg, options), options, check_sources=reg.counts)
+    result = run_scan(paths, options, checks=reg)
     for e in result.errors:
         typer.echo(f"mlwaf: could not read {e.path}: {e.message}", err=True)
     if gate.nothing_scanned(result):

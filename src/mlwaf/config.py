@@ -27,7 +27,12 @@ git repository). Written in TOML (read with the standard library's tomllib):
     expires = 2027-01-31
 
 An unknown key anywhere is an error that names it (a typo must not quietly disable a gate). A
-command-line option replaces the file's value for its key; `--min-score` replaces it per pillar.
+command-line option replaces the file's value for its key; `--min-score` replaces it per pillar,
+`--exclude` adds to the file's patterns.
+
+Each setting is declared once, as an attribute of `Config` (mlwaf.settings.Setting): its key,
+flag, type, check, help and where it lands in the scan's options. The parser below, the command
+line's options (mlwaf.cli) and their overlay are derived from those declarations.
 """
 
 from __future__ import annotations
@@ -35,68 +40,238 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import re
-import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlwaf import gate, repository, suppressions
+from mlwaf import gate
 from mlwaf.model import Severity
-from mlwaf.params import ParamError
+from mlwaf.settings import ConfigError, Flag, Setting, Where, given
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the command line reads the declarations at start-up: the rest loads when used
     from mlwaf.check import CheckSpec
     from mlwaf.scan import ScanOptions
+    from mlwaf.suppressions import Suppression
+
+__all__ = ["Config", "ConfigError", "find", "load", "parse"]
 
 FILE_NAME = "mlwaf.toml"
 PYPROJECT = "pyproject.toml"
-KEYS = (
-    "fail-on",
-    "min-score",
-    "fail-on-unknown",
-    "allow-incomplete",
-    "checks",
-    "skip-checks",
-    "inline-suppressions",
-    "baseline",
-    "detail-limit",
-    "exclude",
-    "max-file-size",
-    "params",
-    "suppressions",
-)
 _CHECK_ID = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$")
+_TYPE_NAMES = {str: "a string", bool: "true or false", list: "an array", dict: "a table"}
 
 
-class ConfigError(ValueError):
-    """A config file that cannot be used: the message names the file and the key."""
+def _typed(value: Any, kind: type, where: Where) -> Any:
+    if not isinstance(value, kind):
+        raise ConfigError(f"{where.at} must be {_TYPE_NAMES[kind]}, got {value!r}")
+    return value
 
 
-@dataclass
+def _flag(value: Any, where: Where) -> bool:
+    return bool(_typed(value, bool, where))
+
+
+def _strings(value: Any, where: Where) -> list[str]:
+    values = _typed(value, list, where)
+    if not all(isinstance(v, str) and v.strip() for v in values):
+        raise ConfigError(f"{where.at} must be a list of strings, got {values!r}")
+    return list(values)
+
+
+def _severity(value: Any, where: Where) -> Severity:
+    try:
+        return gate.parse_severity(_typed(value, str, where), where.at)
+    except gate.GateOptionError as err:
+        raise ConfigError(str(err)) from None
+
+
+def _min_scores(value: Any, where: Where) -> dict[str, float]:
+    out: dict[str, float] = {}
+    try:
+        for name, minimum in _typed(value, dict, where).items():
+            key_where = f"{where.file}: 'min-score.{name}'"
+            out[gate.score_key(name, key_where)] = gate.threshold(minimum, key_where)
+    except gate.GateOptionError as err:
+        raise ConfigError(str(err)) from None
+    return out
+
+
+def _min_scores_given(items: Any, option: str) -> dict[str, float]:
+    try:
+        return gate.parse_min_scores(items)
+    except gate.GateOptionError as err:
+        raise ConfigError(str(err)) from None
+
+
+def _severity_given(value: Any, option: str) -> Severity:
+    try:
+        return gate.parse_severity(value, option)
+    except gate.GateOptionError as err:
+        raise ConfigError(str(err)) from None
+
+
+def _whole_number(value: Any, where: Where) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ConfigError(f"{where.at} must be a whole number of findings (0: list all), got {value!r}")
+    return value
+
+
+def _relative_path(value: Any, where: Where) -> Path:
+    return where.base / _typed(value, str, where)
+
+
+def _max_file_size(value: Any, where: Where) -> int:
+    return _size(value, where.file)
+
+
+@dataclass(frozen=True)
+class Params:
+    """`[params]`: values shared by name by every check that declares the name, and each
+    check's own table (`[params."MLW-REL-001"]`), over the shared ones."""
+
+    shared: Mapping[str, Any] = field(default_factory=dict)
+    by_check: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+def _params(value: Any, where: Where) -> Params:
+    shared: dict[str, Any] = {}
+    by_check: dict[str, dict[str, Any]] = {}
+    for name, table in _typed(value, dict, where).items():
+        if _CHECK_ID.match(name):
+            if not isinstance(table, dict):
+                raise ConfigError(f"{where.file}: [params.\"{name}\"] must be a table of that check's parameters")
+            by_check[name] = dict(table)
+        else:
+            shared[name] = table
+    return Params(shared, by_check)
+
+
+def _suppressions(value: Any, where: Where) -> list[Suppression]:
+    from mlwaf import suppressions
+
+    try:
+        return suppressions.from_config(value, where.file)
+    except suppressions.SuppressionError as err:
+        raise ConfigError(str(err)) from None
+
+
+def _gate(option: str) -> Callable[[ScanOptions, Any], ScanOptions]:
+    """`into` for a gate option: the scan's gate options with this one set."""
+    return lambda o, v: dataclasses.replace(o, gate=dataclasses.replace(o.gate, **{option: v}))
+
+
+def _read(option: str) -> Callable[[ScanOptions, Any], ScanOptions]:
+    """`into` for a reading option: the scan's read options with this one set (None: left as is)."""
+    return lambda o, v: o if v is None else dataclasses.replace(o, read=dataclasses.replace(o.read, **{option: v}))
+
+
+CHECKS_HELP = ("Run only these checks: ids, globs, pillars, severities or tags (repeatable, or comma-separated), "
+               "e.g. MLW-SEC-* or security.")
+
+
 class Config:
-    path: Path | None = None  # None: no config file, command-line options only
-    fail_on: Severity | None = None
-    min_score: dict[str, float] = field(default_factory=dict)
-    fail_on_unknown: bool = False
-    allow_incomplete: bool = False
-    checks: list[str] = field(default_factory=list)
-    skip_checks: list[str] = field(default_factory=list)
-    inline_suppressions: bool = True
-    detail_limit: int | None = None  # None: the scan's default (mlwaf.scan.DETAIL_LIMIT)
-    baseline: Path | None = None
-    exclude: list[str] = field(default_factory=list)  # gitignore-style patterns (mlwaf.sources.walk)
-    max_file_bytes: int | None = None  # None: mlwaf.sources.files.MAX_FILE_BYTES
-    params: dict[str, Any] = field(default_factory=dict)  # shared by name
-    check_params: dict[str, dict[str, Any]] = field(default_factory=dict)  # check id -> own values
-    suppressions: list[suppressions.Suppression] = field(default_factory=list)
+    """The settings of a scan: the config file's values, with the command line's over them."""
+
+    fail_on = Setting[Severity | None](
+        "fail-on", None, parse=_severity,
+        help="Gate: exit 1 on any unsuppressed FAIL of this severity or higher (high, medium, low).",
+        flag=Flag(("--fail-on",), str, parse=_severity_given), into=_gate("fail_on"),
+    )
+    min_score = Setting[dict[str, float]](
+        "min-score", {}, parse=_min_scores,
+        help="Gate: exit 1 when a pillar's score (or overall) is below N: PILLAR=N, repeatable, e.g. security=80 "
+        "overall=70.",
+        flag=Flag(("--min-score",), list[str], parse=_min_scores_given, merge=lambda file, cli: {**file, **cli}),
+        into=_gate("min_score"),
+    )
+    fail_on_unknown = Setting[bool](
+        "fail-on-unknown", False, parse=_flag,
+        help="Gate: exit 1 when any check could not be assessed (UNKNOWN or ERROR).",
+        flag=Flag(("--fail-on-unknown/--no-fail-on-unknown",), bool), into=_gate("fail_on_unknown"),
+    )
+    allow_incomplete = Setting[bool](
+        "allow-incomplete", False, parse=_flag,
+        help="Exit 0 rather than 3 when some inputs or calls could not be read (they stay in the report).",
+        flag=Flag(("--allow-incomplete/--no-allow-incomplete",), bool), into=_gate("allow_incomplete"),
+    )
+    checks = Setting[list[str]](
+        "checks", [], parse=_strings, help=CHECKS_HELP, flag=Flag(("--checks",), list[str]),
+        into=lambda o, v: dataclasses.replace(o, checks=list(v)),
+    )
+    skip_checks = Setting[list[str]](
+        "skip-checks", [], parse=_strings, help="Do not run these checks (same selectors as --checks).",
+        flag=Flag(("--skip-checks",), list[str]), into=lambda o, v: dataclasses.replace(o, skip_checks=list(v)),
+    )
+    inline_suppressions = Setting[bool](
+        "inline-suppressions", True, parse=_flag,
+        help="Honor mlwaf-suppress tags and template metadata (default: yes). Pipelines that must not let a "
+        "template suppress itself turn this off.",
+        flag=Flag(("--inline-suppressions/--no-inline-suppressions",), bool),
+        into=lambda o, v: dataclasses.replace(o, inline_suppressions=v),
+    )
+    baseline = Setting[Path | None](
+        "baseline", None, parse=_relative_path,
+        help="Gate only on findings not in this baseline file; report fixed ones.",
+        flag=Flag(("--baseline",), Path),  # loaded by Config.apply
+    )
+    detail_limit = Setting[int | None](
+        "detail-limit", None, parse=_whole_number,
+        help="Above this many findings, reports list every FAIL, UNKNOWN and ERROR and count PASS and "
+        "NOT_APPLICABLE ones instead of listing them; 0 lists all. Scores and the gate are the same either way.",
+        flag=Flag(("--detail-limit",), int, option={"min": 0, "show_default": "250000"}),
+        into=lambda o, v: o if v is None else dataclasses.replace(o, detail_limit=v),
+    )
+    exclude = Setting[list[str]](
+        "exclude", [], parse=_strings,
+        help="Do not read walked files or folders matching this pattern (.gitignore syntax, relative to the "
+        "scanned folder); repeatable; added to exclude in mlwaf.toml and .mlwafignore files.",
+        flag=Flag(("--exclude",), list[str], merge=lambda file, cli: [*file, *cli]),
+        into=_read("exclude"),
+    )
+    max_file_bytes = Setting[int | None](
+        "max-file-size", None, parse=_max_file_size,
+        help="Input files larger than this (bytes, or a size such as \"512MiB\") are reported, not read.",
+        into=_read("max_file_bytes"),
+    )
+    params = Setting[Params](
+        "params", Params(), parse=_params,
+        help="Check parameters: shared by name, or per check ([params.\"ID\"]); see `mlwaf checks show`.",
+    )  # checked against the loaded checks by Config.apply
+    suppressions = Setting["list[Suppression]"](
+        "suppressions", [], parse=_suppressions, help="Accepted risks: check, resource, reason, expires.",
+        into=lambda o, v: dataclasses.replace(o, suppressions=list(v)),
+    )
+
+    def __init__(self, path: Path | None = None, **values: Any) -> None:
+        self.path = path  # None: no config file, command-line options only
+        self._values = {name: value for name, value in values.items() if _declared(name)}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Config) and (self.path, self._values) == (other.path, other._values)
+
+    def __repr__(self) -> str:
+        return f"Config({self.path!r}, {self._values!r})"
+
+    @classmethod
+    def declared(cls) -> list[Setting[Any]]:
+        """Every setting, in declaration order."""
+        return [v for v in vars(cls).values() if isinstance(v, Setting)]
 
     @property
     def where(self) -> str:
+        from mlwaf import repository
+
         return repository.relative(self.path) if self.path else "the command line"
 
-    def gate_options(self) -> gate.GateOptions:
-        return gate.GateOptions(self.fail_on, dict(self.min_score), self.fail_on_unknown, self.allow_incomplete)
+    def with_options(self, **given_on_command_line: Any) -> Config:
+        """This config with the command line's options over it (None or []: not given)."""
+        values = dict(self._values)
+        for s in Config.declared():
+            value = given_on_command_line.get(s.name)
+            if given(value):
+                values[s.name] = s.from_command_line(value, s.__get__(self, Config))
+        return Config(self.path, **values)
 
     def params_for(self, specs: Sequence[CheckSpec]) -> dict[str, dict[str, Any]]:
         """`ctx.params` of each check: the shared values of the names in its `params`, updated by
@@ -104,14 +279,14 @@ class Config:
         does not take (mlwaf.params), is an error naming it."""
         by_id = {s.id: s for s in specs}
         declared = {name for s in specs for name in s.params}
-        for name in self.params:
+        for name in self.params.shared:
             if name not in declared:
                 raise ConfigError(
                     f"{self.where}: [params] has {name!r}, a parameter no loaded check takes"
                     + _suggest(name, declared)
                     + (f" (parameters: {', '.join(sorted(declared))})" if declared else "")
                 )
-        for check_id, table in self.check_params.items():
+        for check_id, table in self.params.by_check.items():
             spec = by_id.get(check_id)
             if spec is None:
                 raise ConfigError(
@@ -127,29 +302,32 @@ class Config:
         out: dict[str, dict[str, Any]] = {}
         for spec in specs:
             values = {
-                name: self._param(spec, name, self.params[name], f"[params] {name!r}")
-                for name in spec.params if name in self.params
+                name: self._param(spec, name, self.params.shared[name], f"[params] {name!r}")
+                for name in spec.params if name in self.params.shared
             }
-            for name, value in self.check_params.get(spec.id, {}).items():
+            for name, value in self.params.by_check.get(spec.id, {}).items():
                 values[name] = self._param(spec, name, value, f"[params.\"{spec.id}\"] {name!r}")
             if values:
                 out[spec.id] = values
         return out
 
     def _param(self, spec: CheckSpec, name: str, value: Any, key: str) -> Any:
+        from mlwaf.params import ParamError
+
         try:
             return spec.params[name].value(value)
         except ParamError as err:
             raise ConfigError(f"{self.where}: {key} {err} ({spec.id}: {spec.params[name]})") from None
 
     def apply(self, options: ScanOptions, specs: Sequence[CheckSpec], *, load_baseline: bool = True) -> ScanOptions:
-        """`options` with this config's gate, selection, parameters, suppressions and baseline.
+        """`options` with every setting placed (each setting's `into`), checked against the loaded
+        checks first.
 
         Everything is validated here, before any input is read, so a broken config costs the
         user a second, not a scan: unknown parameters, selectors that match no check, an
         unreadable baseline all raise ConfigError (exit code 2).
         """
-        from mlwaf import selection
+        from mlwaf import selection, suppressions
         from mlwaf.baseline import Baseline, BaselineError
 
         try:
@@ -165,60 +343,26 @@ class Config:
             baseline = Baseline.load(self.baseline) if self.baseline is not None and load_baseline else None
         except BaselineError as err:
             raise ConfigError(str(err)) from None
-        return dataclasses.replace(
-            options,
-            check_params={**self.params_for(specs), **options.check_params},
-            gate=self.gate_options(),
-            suppressions=list(self.suppressions),
-            inline_suppressions=self.inline_suppressions,
-            detail_limit=options.detail_limit if self.detail_limit is None else self.detail_limit,
-            baseline=baseline,
-            checks=list(self.checks),
-            skip_checks=list(self.skip_checks),
-            read=dataclasses.replace(
-                options.read,
-                exclude=[*self.exclude, *options.read.exclude],
-                max_file_bytes=options.read.max_file_bytes if self.max_file_bytes is None else self.max_file_bytes,
-            ),
-            known_checks=ids,
-        )
+        check_params = {**self.params_for(specs), **options.check_params}
+        for s in Config.declared():
+            if s.into is not None:
+                options = s.into(options, s.__get__(self, Config))
+        return dataclasses.replace(options, check_params=check_params, baseline=baseline, known_checks=ids)
 
-    def with_options(
-        self,
-        *,
-        fail_on: str | None = None,
-        min_score: Sequence[str] | None = None,
-        fail_on_unknown: bool | None = None,
-        allow_incomplete: bool | None = None,
-        checks: Sequence[str] | None = None,
-        skip_checks: Sequence[str] | None = None,
-        inline_suppressions: bool | None = None,
-        detail_limit: int | None = None,
-        baseline: Path | None = None,
-    ) -> Config:
-        """This config with the command line's options over it (None: not given)."""
-        try:
-            changes: dict[str, Any] = {}
-            if fail_on is not None:
-                changes["fail_on"] = gate.parse_severity(fail_on)
-            if min_score:
-                changes["min_score"] = {**self.min_score, **gate.parse_min_scores(min_score)}
-        except gate.GateOptionError as err:
-            raise ConfigError(str(err)) from None
-        for name, value in (
-            ("fail_on_unknown", fail_on_unknown),
-            ("allow_incomplete", allow_incomplete),
-            ("inline_suppressions", inline_suppressions),
-            ("detail_limit", detail_limit),
-            ("baseline", baseline),
-        ):
-            if value is not None:
-                changes[name] = value
-        if checks:
-            changes["checks"] = list(checks)
-        if skip_checks:
-            changes["skip_checks"] = list(skip_checks)
-        return dataclasses.replace(self, **changes)
+
+def _declared(name: str) -> bool:
+    return isinstance(vars(Config).get(name), Setting)
+
+
+def parse(data: Mapping[str, Any], where: str, path: Path | None = None) -> Config:
+    """Validate a config table: every key known, every value of the right kind."""
+    by_key = {s.key: s for s in Config.declared()}
+    for key in data:
+        if key not in by_key:
+            raise ConfigError(f"{where}: unknown key {key!r}" + _suggest(key.replace("_", "-"), by_key))
+    base = path.parent if path is not None else Path.cwd()
+    values = {s.name: s.parse(data[key], Where(where, key, base)) for key, s in by_key.items() if key in data}
+    return Config(path, **values)
 
 
 def _suggest(name: str, known: Any) -> str:
@@ -243,6 +387,8 @@ def find(start: Path) -> Path | None:
 
 
 def _has_tool_table(path: Path) -> bool:
+    import tomllib
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
@@ -252,6 +398,10 @@ def _has_tool_table(path: Path) -> bool:
 
 def load(path: Path | None = None, *, search_from: Path | None = None) -> Config:
     """The config of `path`, or of the file found from `search_from`; an empty Config if none."""
+    import tomllib
+
+    from mlwaf import repository
+
     if path is None:
         path = find(search_from or Path.cwd())
         if path is None:
@@ -279,61 +429,6 @@ def load(path: Path | None = None, *, search_from: Path | None = None) -> Config
     return parse(data, where, path)
 
 
-def parse(data: Mapping[str, Any], where: str, path: Path | None = None) -> Config:
-    """Validate a config table: every key known, every value of the right kind."""
-    for key in data:
-        if key not in KEYS:
-            raise ConfigError(f"{where}: unknown key {key!r}" + _suggest(key.replace("_", "-"), KEYS))
-    base = path.parent if path is not None else Path.cwd()
-    cfg = Config(path=path)
-    try:
-        if "fail-on" in data:
-            cfg.fail_on = gate.parse_severity(_typed(data, "fail-on", str, where), f"{where}: 'fail-on'")
-        if "min-score" in data:
-            table = _typed(data, "min-score", dict, where)
-            for name, value in table.items():
-                key_where = f"{where}: 'min-score.{name}'"
-                cfg.min_score[gate.score_key(name, key_where)] = gate.threshold(value, key_where)
-    except gate.GateOptionError as err:
-        raise ConfigError(str(err)) from None
-    if "fail-on-unknown" in data:
-        cfg.fail_on_unknown = _typed(data, "fail-on-unknown", bool, where)
-    if "allow-incomplete" in data:
-        cfg.allow_incomplete = _typed(data, "allow-incomplete", bool, where)
-    if "detail-limit" in data:
-        limit = data["detail-limit"]
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
-            raise ConfigError(f"{where}: 'detail-limit' must be a whole number of findings (0: list all), "
-                              f"got {limit!r}")
-        cfg.detail_limit = limit
-    if "inline-suppressions" in data:
-        cfg.inline_suppressions = _typed(data, "inline-suppressions", bool, where)
-    for key in ("checks", "skip-checks", "exclude"):
-        if key in data:
-            values = _typed(data, key, list, where)
-            if not all(isinstance(v, str) and v.strip() for v in values):
-                raise ConfigError(f"{where}: {key!r} must be a list of strings, got {values!r}")
-            setattr(cfg, key.replace("-", "_"), list(values))
-    if "baseline" in data:
-        cfg.baseline = base / _typed(data, "baseline", str, where)
-    if "max-file-size" in data:
-        cfg.max_file_bytes = _size(data["max-file-size"], where)
-    if "params" in data:
-        for name, value in _typed(data, "params", dict, where).items():
-            if _CHECK_ID.match(name):
-                if not isinstance(value, dict):
-                    raise ConfigError(f"{where}: [params.\"{name}\"] must be a table of that check's parameters")
-                cfg.check_params[name] = dict(value)
-            else:
-                cfg.params[name] = value
-    if "suppressions" in data:
-        try:
-            cfg.suppressions = suppressions.from_config(data["suppressions"], where)
-        except suppressions.SuppressionError as err:
-            raise ConfigError(str(err)) from None
-    return cfg
-
-
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|KIB|MB|MIB|GB|GIB)?\s*$", re.I)
 _SCALE = {"B": 1, "KB": 1000, "KIB": 1024, "MB": 1000**2, "MIB": 1024**2, "GB": 1000**3, "GIB": 1024**3}
 
@@ -353,11 +448,3 @@ def _size(value: Any, where: str) -> int:
     return size
 
 
-_TYPE_NAMES = {str: "a string", bool: "true or false", list: "an array", dict: "a table"}
-
-
-def _typed(data: Mapping[str, Any], key: str, kind: type, where: str) -> Any:
-    value = data[key]
-    if not isinstance(value, kind):
-        raise ConfigError(f"{where}: {key!r} must be {_TYPE_NAMES[kind]}, got {value!r}")
-    return value

@@ -1,7 +1,8 @@
-"""One scan, start to finish: sources -> inventory -> checks -> findings -> scores.
+"""One scan, start to finish: sources -> inventory -> checks -> findings -> passes -> scores -> gate.
 
-The CLI, the benchmarks and the tests all go through `run_scan`, so what they measure and test
-is what a user runs.
+`run_scan` is the one entry point: the command line (`mlwaf scan`, `mlwaf baseline create`), the
+benchmarks (bench/phases.py) and the tests call it, so what they measure and test is what a user
+runs. Files or a live scope is the only branch (`read`); everything after it is the same.
 """
 
 from __future__ import annotations
@@ -9,20 +10,22 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import gc
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlwaf import engine, gate, registry, scoring, suppressions
 from mlwaf.baseline import Baseline
 from mlwaf.check import CheckSpec
 from mlwaf.gate import GateOptions
 from mlwaf.inventory import Inventory
-from mlwaf.model import InputError
 from mlwaf.results import Assessment, ScanResult
 from mlwaf.sources import ReadOptions, SourceResult, read_paths
 from mlwaf.suppressions import Suppression
+
+if TYPE_CHECKING:
+    from mlwaf.sources.live import LiveOptions
 
 # About 25,000 resources. The reports of a larger estate list every FAIL, UNKNOWN and ERROR, and
 # count the rest: at 100k resources listing all would be a million findings (docs/performance.md).
@@ -31,11 +34,14 @@ DETAIL_LIMIT = 250_000
 
 @dataclass
 class ScanOptions:
+    """What a scan is told (mlwaf.config.Config.apply fills it from the config file and the
+    command line)."""
+
     read: ReadOptions = field(default_factory=ReadOptions)
     checks_dirs: Sequence[Path] = ()
     check_params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     reproducible: bool = False
-    # Gate, suppressions and baseline (mlwaf.config builds these from the config file and CLI).
+    # Gate, suppressions and baseline.
     gate: GateOptions = field(default_factory=GateOptions)
     suppressions: Sequence[Suppression] = ()
     inline_suppressions: bool = True
@@ -48,6 +54,53 @@ class ScanOptions:
     known_checks: Sequence[str] = ()
     # Above this many findings, PASS and NOT_APPLICABLE ones are counted, not listed (0: never).
     detail_limit: int = DETAIL_LIMIT
+
+
+# Told the name of each phase as it ends (bench/phases.py times them).
+Phases = Callable[[str], None]
+
+
+def _no_phases(name: str) -> None:
+    pass
+
+
+@dataclass(frozen=True)
+class Live:
+    """A live scope to scan (the checks that will run decide what is collected)."""
+
+    options: LiveOptions
+
+
+def run_scan(
+    target: Iterable[Path] | Live,
+    options: ScanOptions | None = None,
+    *,
+    checks: registry.Registry | None = None,
+    phases: Phases = _no_phases,
+) -> ScanResult:
+    """Scan files and folders (paths) or a live scope (`Live`): load and select the checks
+    (or take the registry given), read, judge. Raises selection.SelectionError for a selector
+    that matches no check, and for a live scope LiveUsageError or AuthError (nothing scanned)."""
+    options = options or ScanOptions()
+    reg = checks if checks is not None else registry.load(options.checks_dirs)
+    selected = select_checks(reg, options)
+    phases("checks loaded")
+    with batch_gc():
+        source = read(target, options, selected)
+        phases("read")
+        return evaluate(source, selected, options, check_sources=reg.counts, live=isinstance(target, Live),
+                        phases=phases)
+
+
+def read(target: Iterable[Path] | Live, options: ScanOptions, checks: Sequence[CheckSpec]) -> SourceResult:
+    """The estate: files and folders, or a live scope collecting what these checks assess and read."""
+    if not isinstance(target, Live):
+        return run_sources(target, options)
+    from mlwaf.sources import coverage
+    from mlwaf.sources.live import read_live
+
+    return read_live(replace(target.options, graph_types=coverage.graph_types(checks),
+                             diagnostic_types=coverage.diagnostic_types(checks)))
 
 
 def select_checks(reg: registry.Registry, options: ScanOptions | None = None) -> list[CheckSpec]:
@@ -113,18 +166,25 @@ def evaluate(
     *,
     check_sources: Mapping[str, int] | None = None,
     live: bool = False,
+    phases: Phases = _no_phases,
 ) -> ScanResult:
+    """Judge what was read: the engine, then the passes that annotate its findings (suppressions,
+    then the baseline), the scores and the gate, in that order.
+
+    A pass to come (history annotations) is one more step here, between the baseline and the
+    scores: a function that takes the findings and returns them annotated with its report, which
+    becomes an Assessment field (see mlwaf.results). Azure Policy results join the same way."""
     from mlwaf.sources.recording import replays_live
 
     inventory = Inventory(source.resources, source.listed)
-    errors: list[InputError] = list(source.errors)
+    phases("inventory")
     # A replayed live recording is judged as the live scan was: it holds every listing made.
     live = live or replays_live(source)
     with batch_gc():
         omitted = engine.summarize_above(inventory, checks, options.detail_limit)
         keep = options.baseline.entries if options.baseline is not None and omitted is not None else ()
         findings = engine.run(inventory, checks, options.check_params, live=live, omit=omitted, keep=keep)
-        # The passes after the engine, in this order; each returns the findings it annotated.
+        phases("checks run")
         findings, suppressed = suppressions.apply(
             findings, options.suppressions, inline_suppressions=options.inline_suppressions, today=options.today,
             known_checks=options.known_checks,
@@ -132,31 +192,29 @@ def evaluate(
         diff = None
         if options.baseline is not None:
             findings, diff = options.baseline.apply(findings)
-        not_collected = None
-        if source.collected is not None:
-            from mlwaf.sources import coverage
-
-            not_collected = coverage.gaps(checks, source.collected)
+        scores = scoring.score(findings, inventory, omitted)
+        phases("scores")
         assessment = Assessment(
             inventory=inventory,
             findings=findings,
             checks=checks,
             check_sources=dict(check_sources or {}),
             scanned=source.scanned,
-            errors=errors,
-            scores=scoring.score(findings, inventory, omitted),
+            errors=list(source.errors),
+            scores=scores,
             suppressions=suppressed,
             baseline=diff,
             omitted=omitted,
-            not_collected=not_collected,
+            not_collected=_not_collected(source, checks),
             generated_at=None if options.reproducible else dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         )
         return ScanResult.decided(assessment, gate.evaluate(assessment, options.gate))
 
 
-def run_scan(paths: Iterable[Path], options: ScanOptions | None = None) -> ScanResult:
-    options = options or ScanOptions()
-    reg = registry.load(options.checks_dirs)
-    with batch_gc():
-        source = run_sources(paths, options)
-        return evaluate(source, select_checks(reg, options), options, check_sources=reg.counts)
+def _not_collected(source: SourceResult, checks: Sequence[CheckSpec]) -> list[Any] | None:
+    """Live scans and their replays: the types the checks need that were not collected."""
+    if source.collected is None:
+        return None
+    from mlwaf.sources import coverage
+
+    return list(coverage.gaps(checks, source.collected))
