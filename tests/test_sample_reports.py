@@ -1,10 +1,12 @@
-"""The sample reports in reports/ are what `mlwaf scan` writes for fixtures/sample-estate today.
+"""The sample reports in docs/sample-reports/ are what `mlwaf scan` writes for fixtures/sample-estate
+today: the README's first command writes the same bytes to reports/, the default output folder,
+where no committed file lives (a scan from the repository root never changes the samples).
 
 They are regenerated here, with the command a user runs, and compared byte for byte: a change to
 a check, a reporter or the estate that changes a report must come with the regenerated reports,
 so the committed samples never drift from the code. To regenerate, from the repository root:
 
-    mlwaf scan fixtures/sample-estate --reproducible --output-dir reports -q
+    mlwaf scan fixtures/sample-estate --reproducible --output-dir docs/sample-reports -q
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-COMMITTED = REPO / "reports"
+COMMITTED = REPO / "docs" / "sample-reports"
 SCAN = ["scan", "fixtures/sample-estate", "--reproducible"]
-REGENERATE = "mlwaf " + " ".join(SCAN) + " --output-dir reports -q"
+REGENERATE = "mlwaf " + " ".join(SCAN) + " --output-dir docs/sample-reports -q"
 
 
 def regenerate(out: Path) -> subprocess.CompletedProcess[str]:
@@ -44,7 +46,7 @@ def test_committed_sample_reports_match_a_fresh_scan(tmp_path):
             diff = difflib.unified_diff(
                 old.decode("utf-8", "replace").splitlines(),
                 new.decode("utf-8", "replace").splitlines(),
-                f"reports/{name}",
+                f"docs/sample-reports/{name}",
                 "fresh scan",
                 lineterm="",
                 n=1,
@@ -58,3 +60,18 @@ def test_sample_reports_carry_no_timestamp_or_local_path():
         text = path.read_text(encoding="utf-8")
         assert "generated_at" not in text and "startTimeUtc" not in text, path.name
         assert str(REPO) not in text and "file://" not in text, path.name
+
+
+def test_the_readme_first_command_is_this_scan_and_writes_to_reports():
+    """The README's first command runs the scan compared above, into the default output folder,
+    reports/: not the folder of the committed samples, and not committed (.gitignore)."""
+    import inspect
+
+    from mlwaf import cli
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    (first,) = [line for line in readme.splitlines() if line.startswith("python3 -m venv .venv &&")]
+    assert first.endswith("&& mlwaf " + " ".join(SCAN))
+    assert inspect.signature(cli.scan).parameters["output_dir"].default == Path("reports")
+    assert "/reports/" in (REPO / ".gitignore").read_text(encoding="utf-8").splitlines()
+    assert COMMITTED != REPO / "reports"

@@ -12,7 +12,7 @@ import pytest
 from mlwaf.history import reading, store
 
 BENCH = Path(__file__).resolve().parents[2] / "bench"
-SAMPLE = Path(__file__).resolve().parents[2] / "reports" / "mlwaf.json"
+SAMPLE = Path(__file__).resolve().parents[2] / "docs" / "sample-reports" / "mlwaf.json"
 
 
 @pytest.fixture(scope="module")
