@@ -168,6 +168,9 @@ def _advisor_defender_policy(estate: Estate, sid: str, ws: dict[str, Any], w: in
                              "displayName": "..."}},
         }, sid, rg))
     public = str(ws["properties"].get("publicNetworkAccess", "")).lower() == "enabled"
+    # The first subscription's public workspace was opened after Azure last evaluated it: Azure's
+    # state is stale (Compliant), mlwaf's evaluation of the same assignment says NonCompliant.
+    stale = public and sid == next(iter(estate.subscriptions))
     assignment = f"/subscriptions/{sid}/providers/Microsoft.Authorization/policyAssignments/ml-public-access"
     estate.tables["policyresources"].append(_row({
         "id": f"{wid}/providers/Microsoft.PolicyInsights/policyStates/{_guid(w, 30)}", "name": _guid(w, 30),
@@ -180,7 +183,8 @@ def _advisor_defender_policy(estate: Estate, sid: str, ws: dict[str, Any], w: in
             "policyDefinitionId": f"/providers/Microsoft.Authorization/policyDefinitions/{ML_PUBLIC_ACCESS}",
             "policyDefinitionName": ML_PUBLIC_ACCESS, "policyDefinitionAction": "audit",
             "policySetDefinitionId": "", "policyDefinitionReferenceId": "",
-            "complianceState": "NonCompliant" if public else "Compliant", "isCompliant": not public},
+            "complianceState": "NonCompliant" if public and not stale else "Compliant",
+            "isCompliant": not public or stale},
     }, sid, rg))
 
 

@@ -81,7 +81,7 @@ def _fact_call(entry) -> bool:
     path = urlsplit(entry.path).path.lower()
     if entry.method == "POST":
         query = str((entry.body or {}).get("query", ""))
-        return query.startswith(_FACT_TABLES) or "project id, subscriptionId, properties" in query
+        return query.startswith(_FACT_TABLES) or "project id, name, type, subscriptionId, properties" in query
     return path.endswith(_FACT_LISTS) or path.startswith("/providers/microsoft.")
 
 
@@ -425,6 +425,7 @@ def test_path_reports_live_scan_is_marked(arm, estate, tmp_path):
         served = [i for i in estate.all_ids() if i.lower().startswith(f"/subscriptions/{sid}/")]
         # and what Azure knows about it: table rows, usage counters and quotas, a resource per SKU page
         served += [r["id"] for rows in estate.tables.values() for r in rows if r["subscriptionId"] == sid]
+        served.append(f"/subscriptions/{sid}")  # the subscription itself, with its management groups
         for path in estate.fact_lists & asked:
             if path.startswith(f"/subscriptions/{sid}/"):
                 items = estate.lists[path]

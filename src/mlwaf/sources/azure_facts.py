@@ -15,7 +15,11 @@ region is in the request URL). This module gives each a stable identity from the
 - a page of resource SKUs is one `Microsoft.Compute/skus` resource (a region lists a thousand SKUs
   of every resource type: one resource each would swamp every report), its SKUs under
   `properties.value`;
-- a provider is `Microsoft.Resources/providers` with id `/providers/{namespace}`.
+- a provider is `Microsoft.Resources/providers` with id `/providers/{namespace}`;
+- a policy state of `az policy state list` (or a PolicyInsights query results page) is
+  `Microsoft.PolicyInsights/policyStates`, an extension of the resource it judges, named by its
+  assignment, definition and reference in an initiative (as Resource Graph's `policyresources`
+  holds it, the state's fields under `properties`).
 
 The live collectors and the document reader both build them here, from the response and the path it
 was read from (a recording names its files by that path: `.../locations/westeurope/usages.json`),
@@ -24,6 +28,7 @@ so a replay holds exactly what the live scan held. Offline on purpose: no Azure 
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,7 +39,8 @@ COMPUTE_USAGES = "Microsoft.Compute/locations/usages"
 ML_USAGES = "Microsoft.MachineLearningServices/locations/usages"
 SKUS = "Microsoft.Compute/skus"
 PROVIDERS = "Microsoft.Resources/providers"
-TYPES = (COMPUTE_USAGES, ML_USAGES, SKUS, PROVIDERS)
+POLICY_STATES = "Microsoft.PolicyInsights/policyStates"
+TYPES = (COMPUTE_USAGES, ML_USAGES, SKUS, PROVIDERS, POLICY_STATES)
 
 # The request path (or a recording's file path, which is that path) of a usage or SKU list.
 _PLACE = re.compile(
@@ -95,12 +101,20 @@ def is_provider(item: Any) -> bool:
             and isinstance(item.get("resourceTypes"), list) and "type" not in item)
 
 
+def is_policy_state(item: Any) -> bool:
+    """A PolicyState as `az policy state list` prints it (flat, no id or type) or the REST query
+    results return it: the resource judged, the assignment and the compliance state."""
+    return (isinstance(item, dict) and "type" not in item and "id" not in item
+            and all(isinstance(item.get(k), str) and item[k] for k in ("resourceId", "policyAssignmentId"))
+            and ("complianceState" in item or "isCompliant" in item))
+
+
 def kind_of(items: list[Any]) -> str | None:
     """The kind of fact every element of a non-empty list is, or None."""
     if not items:
         return None
     for kind, test in (("compute-usages", is_compute_usage), ("ml-usages", is_ml_usage), ("resource-skus", is_sku),
-                       ("providers", is_provider)):
+                       ("providers", is_provider), ("policy-states", is_policy_state)):
         if all(test(i) for i in items):
             return kind
     return None
@@ -125,6 +139,10 @@ def build(kind: str, items: list[Any], place: Place | None, pointers: list[str])
     if kind == "providers":
         for pointer, item in zip(pointers, items, strict=True):
             out.objects.append((pointer, provider(item)))
+        return out
+    if kind == "policy-states":
+        for pointer, item in zip(pointers, items, strict=True):
+            out.objects.append((pointer, policy_state(item)))
         return out
     if kind == "resource-skus":
         by_location: dict[str, list[Any]] = {}
@@ -199,6 +217,15 @@ def sku_page(skus: list[Any], place: Place) -> dict[str, Any]:
 def provider(item: dict[str, Any]) -> dict[str, Any]:
     ns = str(item["namespace"])
     return {"id": f"/providers/{ns}", "type": PROVIDERS, "name": ns, "properties": item}
+
+
+def policy_state(item: dict[str, Any]) -> dict[str, Any]:
+    """One (assignment, definition, reference) state of one resource, its fields as properties."""
+    key = "|".join(str(item.get(k) or "").lower()
+                   for k in ("policyAssignmentId", "policyDefinitionId", "policyDefinitionReferenceId"))
+    name = hashlib.sha256(key.encode()).hexdigest()[:32]
+    return {"id": f"{str(item['resourceId']).rstrip('/')}/providers/{POLICY_STATES}/{name}", "type": POLICY_STATES,
+            "name": name, "properties": item}
 
 
 def items_of(data: Any, ptr: str = "") -> tuple[list[Any], list[str]] | None:

@@ -65,6 +65,7 @@ FACT_TYPES: frozenset[str] = frozenset({
     "microsoft.authorization/policyexemptions", "microsoft.authorization/policydefinitions",
     "microsoft.authorization/policysetdefinitions", "microsoft.compute/locations/usages", "microsoft.compute/skus",
     "microsoft.machinelearningservices/locations/usages", "microsoft.resources/providers",
+    "microsoft.machinelearningservices/vmfamily/quotas", "microsoft.resources/subscriptions",
 })
 FACTS_NOT_RUN = ("read by the collectors of what Azure already knows (sources/live/facts.py: Resource Graph "
                  "authorizationresources, usages and SKUs); this scan or recording did not run them (a recording "

@@ -25,7 +25,7 @@ EXEMPTIONS = "microsoft.authorization/policyexemptions"
 DEFINITIONS = "microsoft.authorization/policydefinitions"
 SET_DEFINITIONS = "microsoft.authorization/policysetdefinitions"
 OBJECTS = (ASSIGNMENTS, EXEMPTIONS, DEFINITIONS, SET_DEFINITIONS)
-READS = (STATES, *OBJECTS)
+READS = (STATES, *OBJECTS)  # and the subscriptions' management-group chains (SUBSCRIPTIONS)
 MG_PREFIX = "/providers/microsoft.management/managementgroups/"
 
 
@@ -42,40 +42,52 @@ MG_TABLE = GraphTable("Azure Policy (management groups)", "policyresources", OBJ
                       f"tolower(id) startswith '{MG_PREFIX}'")
 
 
-def management_groups(session: Session, subscriptions: Sequence[str]) -> tuple[list[str], list[InputError]]:
-    """The management groups above the subscriptions (nearest first, the root last)."""
+SUBSCRIPTIONS = "microsoft.resources/subscriptions"
+
+
+def management_groups(session: Session, subscriptions: Sequence[str]) -> tuple[list[str], Collected]:
+    """The management groups above the subscriptions (nearest first, the root last), and the
+    subscriptions as resources (`properties.managementGroupAncestorsChain`): an assignment at a
+    management group applies only to the subscriptions below it (mlwaf.azure_policy), live and on
+    replay."""
     groups: dict[str, None] = {}
-    errors: list[InputError] = []
+    out = Collected(collected={SUBSCRIPTIONS})
     query = ("resourcecontainers | where type =~ 'microsoft.resources/subscriptions' "
-             "| project id, subscriptionId, properties | order by subscriptionId asc")
-    for subs in session.batches(subscriptions):
+             "| project id, name, type, subscriptionId, properties | order by subscriptionId asc")
+    url = session.caller.url(GRAPH_FILE_PATH, API_RESOURCE_GRAPH)
+    for number, subs in enumerate(session.batches(subscriptions), start=1):
         page = 0
         try:
             for reply in session.graph_pages({"subscriptions": subs, "query": query}):
                 page += 1
                 rows = reply.data.get("data") if isinstance(reply.data, dict) else None
-                if session.recorder is not None:  # holds no resource of the scan: the manifest keeps it
-                    session.recorder.context(reply)
-                for row in rows if isinstance(rows, list) else []:
-                    props = row.get("properties") if isinstance(row, dict) else None
+                if not isinstance(rows, list):
+                    raise CallFailed("the answer held no row list ('data'); was resultFormat ignored?")
+                path = session.record(f"{GRAPH_FILE_PATH}/resourcecontainers-batch-{number}", page, reply, len(rows))
+                for i, row in enumerate(rows):
+                    if not isinstance(row, dict):
+                        continue
+                    if isinstance(row.get("id"), str) and isinstance(row.get("type"), str):
+                        out.resources.append(session.resource(row, path, f"/data/{i}", "resource-graph",
+                                                              API_RESOURCE_GRAPH, reply.request))
+                    props = row.get("properties")
                     chain = props.get("managementGroupAncestorsChain") if isinstance(props, dict) else None
                     for mg in chain if isinstance(chain, list) else []:
                         if isinstance(mg, dict) and isinstance(mg.get("name"), str):
                             groups[mg["name"]] = None
         except CallFailed as err:
-            url = session.caller.url(GRAPH_FILE_PATH, API_RESOURCE_GRAPH)
             for sid in subs:
                 scope = f"/subscriptions/{sid}"
-                errors.append(InputError(
+                out.errors.append(InputError(
                     scope, f"management groups of the subscription not read (policy assignments there not "
                     f"assessed): {err.message}", scope=scope, call=f"POST {url}", status=err.status))
-    return list(groups), errors
+    return list(groups), out
 
 
 def collect(session: Session, subscriptions: Sequence[str]) -> Collected:
     out = read_table(session, subscription_table(session.options.graph_types), subscriptions)
-    groups, errors = management_groups(session, subscriptions)
-    out.errors.extend(errors)
+    groups, chains = management_groups(session, subscriptions)
+    out.add(chains)
     if groups:
         out.add(read_table(session, MG_TABLE, (), groups))
     return out
