@@ -197,3 +197,27 @@ def test_cli_reads_the_config_file_and_reports_its_errors(tmp_path, pack):
     bad_params = write(tmp_path / "params.toml", '[params]\nregion_allow_list = ["westeurope"]\n')
     result = runner.invoke(app, [*base, "--config", str(bad_params), "--checks", "TST-*"])
     assert result.exit_code == 2 and "'region_allow_list'" in result.output
+
+
+def test_the_readme_example_sets_every_declared_setting_and_parses():
+    """Each setting is declared once (config.Config); the README's example is its documentation, so
+    a new setting without it fails here, and so does an example the parser refuses."""
+    import tomllib
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Configuration file"):]
+    example = section[section.index("```toml") + len("```toml"):section.index("```", section.index("```toml") + 7)]
+    data = tomllib.loads(example)
+    assert set(data) == {s.key for s in config.Config.declared()}
+    parsed = config.parse(data, "README.md")
+    assert parsed.detail_limit == 250000 and parsed.max_file_bytes == 256 * 1024**2
+
+
+def test_every_flag_is_a_command_line_option_of_scan():
+    from typer.main import get_command
+
+    options = {o for p in get_command(app).commands["scan"].params for o in p.opts}
+    for s in config.Config.declared():
+        if s.flag is not None:
+            assert s.flag.name in options, s.key

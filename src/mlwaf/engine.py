@@ -50,6 +50,11 @@ class Omitted:
     def total(self) -> int:
         return sum(self.by_check.values())
 
+    @property
+    def reason(self) -> str:
+        return (f"{self.expected} findings expected, above the detail limit of {self.limit}: "
+                "PASS and NOT_APPLICABLE findings are counted, not listed (--detail-limit 0 lists all)")
+
     def to_dict(self) -> dict[str, Any]:
         counts = {s.value: 0 for s in SUMMARIZED}
         by_check: dict[str, dict[str, int]] = {}
@@ -57,8 +62,7 @@ class Omitted:
             counts[status.value] += n
             by_check.setdefault(check_id, {})[status.value] = n
         return {
-            "reason": f"{self.expected} findings expected, above the detail limit of {self.limit}: "
-            "PASS and NOT_APPLICABLE findings are counted, not listed (--detail-limit 0 lists all)",
+            "reason": self.reason,
             "limit": self.limit,
             "expected": self.expected,
             "statuses": [s.value for s in SUMMARIZED],

@@ -112,7 +112,7 @@ def to_element(result: ScanResult) -> ET.Element:
             "overall_score": _fmt(overall.score),
             "overall_coverage": _fmt(overall.coverage),
             # A summarized scan (--detail-limit) has no test case for its PASS/NOT_APPLICABLE findings.
-            **({"omitted": result.omitted.to_dict()["reason"]} if result.omitted is not None else {}),
+            **({"omitted": result.omitted.reason} if result.omitted is not None else {}),
         },
     )
     case = _el(suite, "testcase", name="pre-production gate", classname="mlwaf.gate", time="0")
