@@ -9,6 +9,8 @@ from typing import IO, TYPE_CHECKING, Any
 from mlwaf.model import Pillar
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from mlwaf.results import ScanResult
     from mlwaf.scoring import Score
 
@@ -18,7 +20,7 @@ UNWRAPPED = 1_000_000
 _SHOWN = 20  # lines of a list before "see the report"
 
 
-def make(file: IO[str] | None = None):  # noqa: ANN201 - rich is imported lazily
+def make(file: IO[str] | None = None) -> Console:
     """A rich console for `file` (default stdout) that never wraps or truncates when it is not
     a terminal: tables are as wide as their content, text lines are never broken."""
     from rich.console import Console

@@ -26,7 +26,7 @@ import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlwaf import __version__, links
 from mlwaf.check import CheckSpec
@@ -37,6 +37,9 @@ from mlwaf.report import skipped as skipped_inputs
 from mlwaf.resource_types import WORKSPACE, Member
 from mlwaf.results import ScanResult
 from mlwaf.scoring import ScopeScore, Score
+
+if TYPE_CHECKING:  # a JSON-only scan never loads Jinja2
+    import jinja2
 
 STATUS_ORDER = [Status.FAIL, Status.ERROR, Status.UNKNOWN, Status.PASS, Status.NOT_APPLICABLE]
 STATUS_LABEL = {
@@ -67,7 +70,7 @@ def _csp_hash(text: str) -> str:
 
 
 @cache
-def _environment() -> Any:
+def _environment() -> jinja2.Environment:
     import jinja2
 
     return jinja2.Environment(
