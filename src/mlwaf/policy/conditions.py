@@ -12,87 +12,14 @@ EvaluationError; aliases the table lacks raise UnknownAlias.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
-from mlwaf.model import Resource, Unresolved
+from mlwaf import armjson
+from mlwaf.model import Unresolved
 from mlwaf.policy import fields, functions, operators
-from mlwaf.policy.aliases import AliasTable
 from mlwaf.policy.errors import EvaluationError
-
-Result = bool | Unresolved
-
-
-@dataclass(frozen=True, slots=True)
-class Seen:
-    """One condition evaluated: what it read and what it compared with (the evidence)."""
-
-    field: str  # the field or value expression as written
-    path: str  # the property path read ("" for value conditions)
-    value: Any
-    operator: str
-    expected: Any
-    result: Result
-
-    def to_dict(self) -> dict[str, Any]:
-        from mlwaf.model import redact
-
-        out: dict[str, Any] = {"field": self.field}
-        if self.path:
-            out["path"] = self.path
-        if isinstance(self.value, Unresolved):
-            out["expression"] = self.value.expression
-        elif self.value is fields.MISSING:
-            out["present"] = False
-        else:
-            out["value"] = redact(self.path or self.field, _plain(self.value))
-        out["condition"] = {self.operator: redact(self.path or self.field, _plain(self.expected))}
-        out["result"] = self.result if isinstance(self.result, bool) else "unknown"
-        return out
-
-
-def _plain(value: Any) -> Any:
-    if value is fields.MISSING:
-        return None
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, Unresolved):
-        return value.expression
-    return value
-
-
-@dataclass
-class Env:
-    """What stays the same while one definition is evaluated on one resource."""
-
-    aliases: AliasTable
-    parameters: Mapping[str, Any]  # lower-case name -> value
-    api_version: str | Unresolved  # unresolved: a template resource with no apiVersion
-    policy: Mapping[str, str] = field(default_factory=dict)  # what policy() returns
-    clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)
-    seen: list[Seen] = field(default_factory=list)
-    record: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class Scope:
-    """Where a condition is evaluated: the resource `field` conditions read, the resource
-    `field()` reads (the `if` resource, also inside `existenceCondition`), and the members the
-    enclosing counts are at."""
-
-    env: Env
-    resource: Resource
-    if_resource: Resource
-    bindings: Mapping[tuple[str, ...], tuple[Any]] = field(default_factory=dict)
-    names: Mapping[str, Any] = field(default_factory=dict)  # value-count name -> current item
-    anonymous: tuple[Any] | None = None  # the item of an unnamed value count, for current()
-    count_depth: int = 0
-
-    @staticmethod
-    def of(env: Env, resource: Resource, if_resource: Resource | None = None) -> Scope:
-        return Scope(env, resource, if_resource or resource)
+from mlwaf.policy.scope import Result, Scope, Seen
 
 
 def merge(results: list[Result], all_of: bool) -> Result:
@@ -161,14 +88,8 @@ def _has(cond: dict[str, Any], key: str) -> bool:
 
 
 def get(obj: Mapping[str, Any], key: str, default: Any = None) -> Any:
-    """A key of a rule object, case-insensitively (Azure accepts `AllOf`, `Like`, ...)."""
-    if key in obj:
-        return obj[key]
-    low = key.lower()
-    for k, v in obj.items():
-        if k.lower() == low:
-            return v
-    return default
+    """A key of a rule object, as ARM reads names (Azure accepts `AllOf`, `Like`, ...)."""
+    return armjson.key(obj, key, default)
 
 
 def _logical(nodes: list[Node], all_of: bool) -> Node:

@@ -19,10 +19,10 @@ from mlwaf import armid
 from mlwaf.inventory import Inventory
 from mlwaf.model import Resource, Unresolved
 from mlwaf.policy import fields, functions
-from mlwaf.policy.conditions import Scope
 from mlwaf.policy.errors import EvaluationError
 from mlwaf.policy.operators import equal
 from mlwaf.policy.parse import get
+from mlwaf.policy.scope import Scope
 
 # Extension resource types: they live at `{resource id}/providers/{type}/{name}`, so an
 # existence effect finds them on the evaluated resource itself.

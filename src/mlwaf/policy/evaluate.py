@@ -28,12 +28,12 @@ from mlwaf.inventory import Inventory
 from mlwaf.model import Resource, Unresolved
 from mlwaf.policy import applicability, conditions, effects, index
 from mlwaf.policy.aliases import AliasTable, UnknownAlias, default_table
-from mlwaf.policy.conditions import Env, Scope
 from mlwaf.policy.errors import EvaluationError
 from mlwaf.policy.model import Exemption, in_scope
 from mlwaf.policy.parse import get
 from mlwaf.policy.plan import NotEvaluated, Plan, Target, canonical_effect
 from mlwaf.policy.results import PolicyReport, PolicyResult, State
+from mlwaf.policy.scope import Env, Scope
 
 # Compliance evaluation of an existing resource uses the latest API version of its type; the
 # alias data does not say which that is, so it stands as a version after every dated one.

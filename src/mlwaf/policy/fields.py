@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from mlwaf import armid
+from mlwaf import armid, armjson
 from mlwaf.model import Resource, Unresolved
 from mlwaf.policy.aliases import AliasTable
 
@@ -83,18 +83,12 @@ def split_path(path: str) -> tuple[str, ...]:
 
 
 def child(value: Any, key: str) -> Any:
-    """`value[key]` for ARM JSON: keys match case-insensitively; MISSING when absent."""
+    """`value[key]` for ARM JSON (names match as ARM reads them); MISSING when absent."""
     if isinstance(value, Unresolved):
         return value
     if not isinstance(value, dict):
         return MISSING
-    if key in value:
-        return value[key]
-    lowered = key.lower()
-    for k, v in value.items():
-        if k.lower() == lowered:
-            return v
-    return MISSING
+    return armjson.key(value, key, MISSING)
 
 
 def walk(root: Any, segments: tuple[str, ...], bindings: Bindings | None = None) -> tuple[Any, bool, Unresolved | None]:

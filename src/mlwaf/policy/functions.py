@@ -30,7 +30,7 @@ from mlwaf.policy.errors import EvaluationError
 from mlwaf.sources import arm_expressions as arm
 
 if TYPE_CHECKING:
-    from mlwaf.policy.conditions import Scope
+    from mlwaf.policy.scope import Scope
 
 REJECTED = frozenset(
     {

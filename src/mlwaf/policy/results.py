@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlwaf.model import InputError, Location, Resource
-from mlwaf.policy.conditions import Seen
 from mlwaf.policy.effects import Change
 from mlwaf.policy.model import Assignment
 from mlwaf.policy.plan import NotEvaluated
+from mlwaf.policy.scope import Seen
 
 
 class State(enum.StrEnum):
