@@ -44,6 +44,7 @@ from mlwaf.checklib import (
     tag,
     vm_size,
 )
+from mlwaf.resource_types import SHUTDOWN_SCHEDULE
 
 IAAS = "https://learn.microsoft.com/azure/well-architected/ai/infrastructure"
 SIZES = "https://learn.microsoft.com/azure/virtual-machines/sizes/retirement/retired-sizes-list"
@@ -376,3 +377,67 @@ def gpu_orchestrated(resource: Resource, ctx: CheckContext) -> Verdict:
     if vmss.value or managed.value:
         return passed("Part of a scale set or managed by an orchestrator", vmss, managed)
     return fail(f"Standalone {size.value} VM", vmss, managed)
+
+
+_POWER_PATHS = ("properties.extended.instanceView.powerState.code", "properties.instanceView.statuses[*].code")
+_NOT_BILLED = ("powerstate/deallocated", "powerstate/deallocating")
+
+
+def _power_state(resource: Resource) -> Seen:
+    """The VM's power state: Resource Graph's `properties.extended.instanceView.powerState`, or a
+    GET with `$expand=instanceView` (`properties.instanceView.statuses`)."""
+    graph = read(resource, _POWER_PATHS[0])
+    if not graph.absent:
+        return graph
+    statuses = read(resource, "properties.instanceView.statuses", default=[])
+    codes = [value_at(s, "code") for s in statuses.value] if isinstance(statuses.value, list) else []
+    power = next((c for c in codes if isinstance(c, str) and c.lower().startswith("powerstate/")), None)
+    return graph if power is None else Seen(power, statuses.evidence)
+
+
+@check(
+    id="MLW-COST-030",
+    title="Running GPU VMs have an auto-shutdown schedule",
+    severity=Severity.MEDIUM,
+    resource_types=[VM],
+    implements=["PLAT-05"],
+    remediation="Enable auto-shutdown on the VM (portal: Operations, Auto-shutdown; or a "
+    "Microsoft.DevTestLab/schedules resource named shutdown-computevm-<vm> with taskType ComputeVmShutdownTask and "
+    "status Enabled), or deallocate it when idle.",
+    references=References(docs=["https://learn.microsoft.com/azure/virtual-machines/auto-shutdown-vm", IAAS]),
+    rationale="A GPU VM left running overnight or over a weekend is the largest idle cost in an AI estate; a stopped "
+    "but allocated VM is still billed. Auto-shutdown stops it every day at a set time.",
+    absent="Needs the VM's power state (Resource Graph rows carry it; a GET with $expand=instanceView too): "
+    "without it UNKNOWN. Deallocated VMs are not billed for compute (not applicable). A VM without an enabled "
+    "schedule fails only where the subscription's schedules were listed (a live scan); offline UNKNOWN. A schedule "
+    "without status is not known to be enabled (UNKNOWN).",
+    reads=["properties.hardwareProfile.vmSize", *_POWER_PATHS],
+    reads_related={SHUTDOWN_SCHEDULE.lower(): ["properties.targetResourceId", "properties.status",
+                                               "properties.taskType", "properties.dailyRecurrence.time"]},
+)
+def gpu_auto_shutdown(resource: Resource, ctx: CheckContext) -> Verdict:
+    verdict, size = _gpu_vm(resource)
+    if verdict is not None:
+        return verdict
+    power = _power_state(resource)
+    if v := unresolved(power):
+        return v
+    if not isinstance(power.value, str) or not power.value:
+        return unknown("The VM's power state is not in the input (Resource Graph and a GET with "
+                       "$expand=instanceView give it)", size, power)
+    if power.value.lower() in _NOT_BILLED:
+        return not_applicable(f"{power.value}: not billed for compute", power)
+    schedules = [s for s in ctx.inventory.referrers(resource, SHUTDOWN_SCHEDULE, "properties.targetResourceId")
+                 if str(value_at(s.raw, "properties.taskType") or "").lower() == "computevmshutdowntask"]
+    states = [read(s, "properties.status") for s in schedules]
+    if any(str(st.value).lower() == "enabled" for st in states):
+        at = value_at(schedules[0].raw, "properties.dailyRecurrence.time")
+        return passed(f"{power.value}, shut down daily by an enabled schedule (at {at})", power, *states)
+    if any(st.absent for st in states):
+        return unknown("An auto-shutdown schedule without status targets the VM", power, *states)
+    if states:
+        return fail(f"{size.value} VM {power.value} with its auto-shutdown schedule disabled", power, *states)
+    if not ctx.inventory.type_listed(SHUTDOWN_SCHEDULE, resource):
+        return unknown("No auto-shutdown schedule for this VM in the input (a live scan lists them; offline, include "
+                       "the subscription's Microsoft.DevTestLab/schedules)", power)
+    return fail(f"{size.value} VM {power.value} with no auto-shutdown schedule", power)

@@ -88,6 +88,11 @@ class Inventory:
         or a failed call says nothing about what else exists, and that is UNKNOWN, not FAIL."""
         return armid.normalize(f"{resource.id}/{suffix}") in self._listed
 
+    def is_listed(self, path: str) -> bool:
+        """True when the input holds the list at this ARM path in full (a live scan read a
+        region's resource SKUs to the last page)."""
+        return armid.normalize(path) in self._listed
+
     def type_listed(self, resource_type: str, resource: Resource) -> bool:
         """True when every resource of a type in the resource's subscription was listed (a live
         scan's Resource Graph inventory of that subscription completed)."""

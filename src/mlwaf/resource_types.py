@@ -48,6 +48,12 @@ AUTOSCALE = "Microsoft.Insights/autoscalesettings"
 PRIVATE_ENDPOINT = "Microsoft.Network/privateEndpoints"
 ROLE_ASSIGNMENT = "Microsoft.Authorization/roleAssignments"
 DEPLOYMENT = "Microsoft.Resources/deployments"
+# A virtual machine's auto-shutdown schedule (targetResourceId: the VM).
+SHUTDOWN_SCHEDULE = "Microsoft.DevTestLab/schedules"
+# What Azure reports about capacity (mlwaf.sources.azure_facts gives them ids; mlwaf.capacity reads them).
+RESOURCE_SKUS = "Microsoft.Compute/skus"
+COMPUTE_USAGES = "Microsoft.Compute/locations/usages"
+ML_USAGES = "Microsoft.MachineLearningServices/locations/usages"
 
 # Properties of a workspace (or of a resource below it) that hold the id of a resource it needs,
 # and what that resource is to it. A project's hub is one: a project inherits the hub's network

@@ -128,7 +128,29 @@ REST_DOCUMENTED: dict[str, dict[str, str]] = {
         "managedBy": "https://learn.microsoft.com/rest/api/compute/virtual-machines/get",
         "tags.*": "https://learn.microsoft.com/rest/api/compute/virtual-machines/get",
         "location": "https://learn.microsoft.com/rest/api/compute/virtual-machines/get",
+        "zones[*]": "https://learn.microsoft.com/rest/api/compute/virtual-machines/get",
+        # GET with $expand=instanceView: VirtualMachineInstanceView.statuses (PowerState/running, ...)
+        "properties.instanceView.statuses[*].code": "https://learn.microsoft.com/rest/api/compute/virtual-machines/get",
+        # Resource Graph's resources table adds the power state to every VM row
+        "properties.extended.instanceView.powerState.code":
+            "https://learn.microsoft.com/azure/governance/resource-graph/samples/samples-by-category",
     },
+    "microsoft.devtestlab/schedules": {
+        # Global Schedules - Get: a VM's auto-shutdown schedule
+        "properties.targetResourceId": "https://learn.microsoft.com/rest/api/dtl/global-schedules/get",
+        "properties.status": "https://learn.microsoft.com/rest/api/dtl/global-schedules/get",
+        "properties.taskType": "https://learn.microsoft.com/rest/api/dtl/global-schedules/get",
+        "properties.dailyRecurrence.time": "https://learn.microsoft.com/rest/api/dtl/global-schedules/get",
+    },
+    # mlwaf.sources.azure_facts: a region's resource SKUs (Resource Skus - List) under properties.value,
+    # and Azure ML usages (Usages - List) as properties of one resource each.
+    "microsoft.compute/skus": {f"properties.value[*].{p}": "https://learn.microsoft.com/rest/api/compute/resource-skus/list"
+                               for p in ("name", "resourceType", "family", "capabilities[*].value",
+                                         "locationInfo[*].zones[*]", "restrictions[*].type",
+                                         "restrictions[*].reasonCode", "restrictions[*].restrictionInfo.zones[*]")},
+    "microsoft.machinelearningservices/locations/usages": {
+        p: "https://learn.microsoft.com/rest/api/azureml/usages/list"
+        for p in ("properties.name.value", "properties.currentValue", "properties.limit", "properties.type")},
     "microsoft.compute/virtualmachinescalesets": {
         "sku.name": "https://learn.microsoft.com/rest/api/compute/virtual-machine-scale-sets/get",
         "properties.virtualMachineProfile.priority":
@@ -137,6 +159,7 @@ REST_DOCUMENTED: dict[str, dict[str, str]] = {
             "https://learn.microsoft.com/rest/api/compute/virtual-machine-scale-sets/get",
         "tags.*": "https://learn.microsoft.com/rest/api/compute/virtual-machine-scale-sets/get",
         "location": "https://learn.microsoft.com/rest/api/compute/virtual-machine-scale-sets/get",
+        "zones[*]": "https://learn.microsoft.com/rest/api/compute/virtual-machine-scale-sets/get",
     },
     "microsoft.compute/virtualmachines/extensions": {
         "properties.type": "https://learn.microsoft.com/rest/api/compute/virtual-machine-extensions/get",

@@ -99,11 +99,13 @@ def plant(estate: Estate) -> None:
     estate.tables["authorizationresources"].extend(_row(role_definition(guid), "") for guid in BUILT_IN)
     regions: dict[str, set[str]] = {}
     for sid in estate.subscriptions:
+        _gpu_vms(estate, sid)
         workspaces = sorted((r for r in estate.graph_rows if r["subscriptionId"] == sid
                              and r["type"] == "microsoft.machinelearningservices/workspaces"), key=lambda r: r["id"])
         for w, ws in enumerate(workspaces):
             _access(estate, sid, ws, w)
             _advisor_defender_policy(estate, sid, ws, w)
+            _sizes(estate, ws, w)
         for r in estate.graph_rows:
             if r["subscriptionId"] == sid and isinstance(r.get("location"), str):
                 regions.setdefault(sid, set()).add(r["location"].lower())
@@ -220,6 +222,19 @@ def _policy_objects(estate: Estate) -> None:
                            "policyDefinitionId": f"{base}/policyDefinitions/ml-tags", "notScopes": [],
                            "enforcementMode": "Default"},
         }, ""), "managementGroup": mg})
+
+
+def _sizes(estate: Estate, ws: dict[str, Any], w: int) -> None:
+    """Real sizes where the REST examples hold placeholders, and one GPU cluster per subscription
+    that may grow beyond the family's quota (the second workspace's: 4 x 6 vCPUs, 12 left)."""
+    for row in estate.graph_rows:
+        if row["type"] == "microsoft.machinelearningservices/workspaces/onlineendpoints/deployments" \
+                and row["id"].lower().startswith(ws["id"].lower() + "/"):
+            row["properties"]["instanceType"] = "Standard_DS3_v2"
+    if w == 1:
+        for compute in estate.lists.get(f"{ws['id']}/computes".lower(), []):
+            if compute["properties"]["computeType"] == "AmlCompute":
+                compute["properties"]["properties"]["scaleSettings"]["maxNodeCount"] = 4
 
 
 def _gpu_vms(estate: Estate, sid: str) -> None:

@@ -157,6 +157,8 @@ def build(kind: str, items: list[Any], place: Place | None, pointers: list[str])
                        place.page if place else 1)
             out.objects.append((pointers[0].rsplit("/", 1)[0] if pointers else "", sku_page(skus, at)))
         return out
+    if place is None and kind == "ml-usages":
+        place = _ml_place(items)
     if place is None:
         out.problem = (
             "a usage list does not say its region: read it from a recording, or save "
@@ -174,6 +176,19 @@ def build(kind: str, items: list[Any], place: Place | None, pointers: list[str])
         else:
             out.objects.append((pointer, obj))
     return out
+
+
+def _ml_place(items: list[Any]) -> Place | None:
+    """Azure ML usages say their region themselves (`amlWorkspaceLocation`, the 2025-12-01 Usage
+    definition) and their subscription in their ids: a list of one region and one subscription
+    needs no path to be placed."""
+    regions = {str(i.get("amlWorkspaceLocation") or "").replace(" ", "").lower() for i in items}
+    subs = {(re.match(r"/subscriptions/([0-9A-Fa-f-]{36})/", str(i.get("id") or "")) or [None, None])[1]
+            for i in items}
+    if len(regions) != 1 or "" in regions or len(subs) != 1:
+        return None
+    sub = next(iter(subs))
+    return Place(sub.lower() if sub else None, next(iter(regions)), "Microsoft.MachineLearningServices", "usages")
 
 
 def _sku_location(item: dict[str, Any]) -> str | None:
