@@ -211,22 +211,19 @@ def write_report(run: RunReport, base: Path, out: Path) -> None:
     replaced (other sections as they were)."""
     data = json.loads(base.read_bytes())
     data["tool"]["generated_at"] = run.generated_at
-    data["resources"] = [{"id": r.id, "type": r.type, "name": r.name, "origin": _origin(r)}
-                         for r in run.resources.values()]
+    data["resources"] = [{"id": r.id, "type": r.type, "name": r.name, "origin": {"path": r.path},
+                          **_deployment(r.deployment)} for r in run.resources.values()]
     data["findings"] = [{"check_id": f.check_id, "title": f.title, "pillar": f.pillar, "severity": f.severity,
                          "status": f.status, "resource_id": f.resource_id, "resource_type": f.resource_type,
-                         "resource_name": f.resource_name, "message": f.message, "evidence": [],
-                         "location": {"path": f.path}} for f in run.findings.values()]
+                         "resource_name": f.resource_name, **_deployment(f.deployment), "message": f.message,
+                         "evidence": [], "location": {"path": f.path}} for f in run.findings.values()]
     data["scores"] = run.scores
     out.write_bytes(json.dumps(data, indent=2).encode())
 
 
-def _origin(r: ResourceRow) -> dict[str, Any]:
-    """Enough of the origin for the resource to read back with the same uid."""
-    if r.deployment is None:
-        return {"path": r.path}
-    _, _, parameters = r.deployment.partition(" with ")
-    return {"path": r.path, "kind": "arm-template", **({"parameters_file": parameters} if parameters else {})}
+def _deployment(deployment: str | None) -> dict[str, str]:
+    """A template resource's deployment, as the report writes it on the resource and its findings."""
+    return {} if deployment is None else {"deployment": deployment}
 
 
 def simulate(path: Path, base: RunReport, days: int, seed: int, sizes: list[tuple[int, int, float]] | None = None

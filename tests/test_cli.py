@@ -29,7 +29,9 @@ def test_scan_sample_estate_writes_json_contract(sample_estate, tmp_path):
     scanned = {s["path"]: s for s in report["scanned"]}
     assert scanned["prod/computes.json"] == {"path": "prod/computes.json", "kind": "list-page", "resources": 4}
     for r in report["resources"]:
-        assert set(r) == {"id", "type", "name", "location", "origin"}
+        # deployment: a template's resources (repository-relative template and parameter files).
+        templated = r["origin"].get("kind") == "arm-template"
+        assert set(r) == {"id", "type", "name", "location", "origin"} | ({"deployment"} if templated else set())
         assert r["origin"]["path"] and isinstance(r["origin"]["line"], int)
     keys = {"check_id", "title", "pillar", "severity", "status", "resource_id", "resource_type",
             "resource_name", "message", "evidence", "location"}

@@ -407,10 +407,13 @@ class Finding:
             "resource_id": self.resource.id,
             "resource_type": self.resource.type,
             "resource_name": self.resource.name,
-            "message": self.message,
-            "evidence": [e.to_dict() for e in self.evidence],
-            "location": self.location.to_dict(),
         }
+        deployment = self.resource.deployment
+        if deployment is not None:  # a template's resource: the third part of the identity
+            out["deployment"] = deployment
+        out["message"] = self.message
+        out["evidence"] = [e.to_dict() for e in self.evidence]
+        out["location"] = self.location.to_dict()
         mark = self.suppression
         if mark is not None:
             out["suppressed"] = mark.active

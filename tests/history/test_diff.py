@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -12,8 +13,11 @@ from typer.testing import CliRunner
 from mlwaf.cli import app
 from mlwaf.history import diff, runreport
 from mlwaf.history.compare import Change
+from mlwaf.report import json as json_report
+from mlwaf.scan import ScanOptions, run_scan
+from mlwaf.sources import ReadOptions
 
-from .conftest import computes, edit, scan_report, write
+from .conftest import SAMPLE, computes, edit, scan_report, write
 
 runner = CliRunner()
 PROD_WS = "prod/workspace.json"
@@ -28,7 +32,7 @@ def changed(d: diff.Diff, change: Change) -> set[tuple[str, str]]:
 
 
 def test_the_same_estate_scanned_twice_has_no_change(estate, sample_report):
-    d = compare(sample_report, scan_report(estate))
+    d = compare(scan_report(estate), scan_report(estate))
     counts = d.counts()
     assert counts["new"] == counts["regressed"] == counts["fixed"] == counts["not_assessed"] == 0
     assert counts["still_failing"] == sum(1 for f in sample_report["findings"] if f["status"] == "FAIL") > 0
@@ -200,3 +204,46 @@ def test_bad_options_are_usage_errors(tmp_path, sample_report):
     assert runner.invoke(app, ["diff", str(good), str(good), "-f", "xml"]).exit_code == 2
     assert runner.invoke(app, ["diff", str(good), str(good), "--fail-on-new", "critical"]).exit_code == 2
     assert runner.invoke(app, ["diff", str(good), str(tmp_path / "missing.json")]).exit_code == 2
+
+
+def test_history_identity_is_the_scans_from_any_scanned_folder(tmp_path, monkeypatch):
+    """The report writes each template resource's deployment in repository terms, on the resource
+    and its findings; the diff reads it there. Scanning the repository or one folder of it gives
+    the same identities (before, they were rebuilt from paths relative to each scan's root, and
+    every template finding was 'moved')."""
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    shutil.copytree(SAMPLE / "dev", repo / "infra" / "dev")
+    monkeypatch.chdir(repo)
+    whole, folder = scan_report(repo), scan_report(repo / "infra" / "dev")
+    deployment = "infra/dev/azuredeploy.json with infra/dev/azuredeploy.parameters.json"
+    assert {r.get("deployment") for r in folder["resources"]} == {deployment}
+    assert {f.get("deployment") for f in folder["findings"]} == {deployment}
+    assert folder["resources"][0]["origin"]["path"] == "azuredeploy.json"  # the scan root's view, unchanged
+    d = compare(whole, folder)
+    assert d.notes == () and d.of(Change.NEW) == d.of(Change.FIXED) == []
+    assert d.counts()["still_failing"] > 0
+
+
+def test_one_template_with_two_parameter_files_is_two_deployments(tmp_path):
+    """A finding of the prod deployment is told from the dev deployment's of the same template:
+    a regression in one is that deployment's alone."""
+    folder = Path(shutil.copytree(SAMPLE / "dev", tmp_path / "dev"))
+    params = json.loads((folder / "azuredeploy.parameters.json").read_text())
+    (folder / "azuredeploy.parameters.json").rename(folder / "azuredeploy.dev.parameters.json")
+    params["parameters"]["publicNetworkAccess"] = {"value": "Disabled"}
+    (folder / "azuredeploy.prod.parameters.json").write_text(json.dumps(params))
+
+    def report() -> dict:
+        options = ScanOptions(read=ReadOptions(root=folder, parameter_files=[
+            folder / "azuredeploy.dev.parameters.json", folder / "azuredeploy.prod.parameters.json"]),
+            reproducible=True)
+        return json.loads(json_report.render(run_scan([folder], options)))
+
+    old = report()
+    edit(folder / "azuredeploy.prod.parameters.json",
+         lambda p: p["parameters"].update(publicNetworkAccess={"value": "Enabled"}))
+    new = report()
+    (regressed,) = diff.compute(runreport.from_dict(old), runreport.from_dict(new)).of(Change.REGRESSED)
+    assert (regressed.check_id, regressed.resource_name) == ("MLW-SEC-001", "mlw-fraud-dev")
+    assert regressed.identity.endswith("|azuredeploy.json with azuredeploy.prod.parameters.json"), regressed.identity

@@ -7,9 +7,11 @@ and keeps frozen rows of the few fields a diff or the history uses.
 
 Identity is the baseline's (`mlwaf.model.identity`): the check, the normalized resource id and,
 for a resource a template describes (`model.describes`), its deployment: the template and
-parameter files, as the report names them (relative to the scan root; the scan itself uses
-repository-relative paths, which the JSON report does not carry). A template that moved or was
-renamed changes those identities; `compare.moved` matches them again the way the baseline does.
+parameter files in repository terms, as the report writes it on the resource and each of its
+findings (`deployment`). Reports written before that key existed have it rebuilt from the
+resource's origin (paths relative to that scan's root; a finding goes to the template its
+location is in). A template that moved or was renamed changes those identities; `compare.moved`
+matches them again the way the baseline does.
 
 A summarized report (above the detail limit) lists no PASS or NOT_APPLICABLE findings; `counted`
 says which checks had such findings, so "absent from the list" is read as "counted", not "gone".
@@ -204,10 +206,13 @@ class Builder:
         origin = item.get("origin") or {}
         share = self._strings.setdefault
         path = share(origin.get("path"), origin.get("path"))
-        deployment = None
-        if model.describes(str(origin.get("kind") or "")):
-            label = model.deployment_label(path, origin.get("parameters_file"))
-            deployment = share(label, label)
+        deployment = item.get("deployment")
+        if deployment is None and model.describes(str(origin.get("kind") or "")):
+            # A report written before resources carried their deployment: rebuilt from the origin,
+            # whose paths are relative to that scan's root, not to the repository.
+            deployment = model.deployment_label(path, origin.get("parameters_file"))
+        if deployment is not None:
+            deployment = share(deployment, deployment)
         row = ResourceRow(key, rid, share(item.get("type"), item.get("type")) or "", str(item.get("name") or ""),
                           path, deployment)
         self.resources[row.uid] = row
@@ -235,9 +240,13 @@ class Builder:
         if (resource := self._by_key.get(key)) is not None:
             key = resource.key
             rid = resource.id if resource.id == rid else rid
-        deployment = self._deployment(key, location.get("path")) if self._described else None
-        identity = model.identity(str(check_id), key, deployment)  # as finding_identity, the id normalized once
         share = self._strings.setdefault
+        deployment = item.get("deployment")
+        if deployment is not None:
+            deployment = share(deployment, deployment)
+        elif self._described:
+            deployment = self._deployment(key, location.get("path"))
+        identity = model.identity(str(check_id), key, deployment)  # as finding_identity, the id normalized once
         written: Any = item.get("status")
         status: str = share(written, written)
         listed = self.findings.get(identity)

@@ -26,7 +26,12 @@ def _resource(r: Any) -> dict[str, Any]:
         origin["subscription"] = r.origin.subscription
     if r.origin.parameters_file:
         origin["parameters_file"] = r.origin.parameters_file
-    return {"id": r.id, "type": r.type, "name": r.name, "location": r.location, "origin": origin}
+    out = {"id": r.id, "type": r.type, "name": r.name, "location": r.location, "origin": origin}
+    if r.deployment is not None:
+        # A template's resource: the template and parameter files in repository terms, the third
+        # part of its findings' identity (mlwaf.model.identity), as baselines and SARIF have it.
+        out["deployment"] = r.deployment
+    return out
 
 
 def to_dict(result: ScanResult) -> dict[str, Any]:
