@@ -449,6 +449,20 @@ LIVE_LIST_PAGE = 2
 # The tests' Resource Graph page (tests/live/server.py): measured once more at the default
 # concurrency, to show what serial skip-token paging costs when pages are small.
 LIVE_SMALL_GRAPH_PAGE = 4
+LIVE_SMALL_PAGES = True  # --live-quick leaves the small-page row (and concurrencies but the default) out
+
+
+# What the collectors of Azure's own facts ask for (sources/live/facts.py): the other Resource Graph
+# tables, the subscriptions' management-group chains, usages, SKUs, quotas and providers.
+_FACT_TABLES = ("authorizationresources", "advisorresources", "securityresources", "policyresources")
+
+
+def _fact_request(entry: Any) -> bool:
+    if entry.method == "POST":
+        query = str((entry.body or {}).get("query", ""))
+        return query.startswith(_FACT_TABLES) or (query.startswith("resourcecontainers") and "properties" in query)
+    path = entry.path.split("?", 1)[0].lower()
+    return path.endswith(("/usages", "/skus", "/quotas")) or path.startswith("/providers/microsoft.")
 
 
 def part_live(rep: Report, concurrencies: tuple[int, ...] = (1, 8, 16, 32), workspaces: int = 1000,
@@ -468,7 +482,8 @@ def part_live(rep: Report, concurrencies: tuple[int, ...] = (1, 8, 16, 32), work
     from tests.live.server import Corpus, MockArm, build_estate, iter_env
 
     corpus = Corpus(CORPUS)
-    layouts = [(1, workspaces), (10, workspaces // 10)]  # same workspaces, 1 vs 10 subscriptions
+    # the same workspaces in 1 and 10 subscriptions, and a tenth of them in one
+    layouts = [(1, workspaces), (10, workspaces // 10), (1, workspaces // 10)]
     estates = {layout: build_estate(corpus, subscriptions=layout[0], workspaces=layout[1], forbidden=())
                for layout in layouts}
     rows: list[list[str]] = []
@@ -495,21 +510,27 @@ def part_live(rep: Report, concurrencies: tuple[int, ...] = (1, 8, 16, 32), work
             if run.rc not in (0, 1):
                 raise SystemExit(f"live scan failed (exit {run.rc}): {run.stderr[-2000:]}")
             report = json.loads(out.read_text())
-            requests, resources = len(mock.requests()), len(report["resources"])
+            log = mock.requests()
+            requests, resources = len(log), len(report["resources"])
+            facts = sum(1 for e in log if _fact_request(e))
         finally:
             mock.stop()
         if layout == layouts[0] and concurrency == default_concurrency and graph_page == LIVE_GRAPH_PAGE:
             default_wall = run.wall
+        count = layout[0] * layout[1]
         rows.append([
             f"{layout[0]} x {layout[1]:,}", str(concurrency), f"{graph_page:,}", secs(run.wall), f"{requests:,}",
-            f"{requests / run.wall:,.0f}", f"{requests / workspaces:.2f}", f"{resources:,}",
-            secs(scanner_cpu), secs(server_cpu), mib(run.rss_kib),
+            f"{facts:,}", f"{requests / run.wall:,.0f}", f"{requests / count:.2f}",
+            f"{(requests - facts) / count:.2f}", f"{resources:,}", secs(scanner_cpu), secs(server_cpu),
+            mib(run.rss_kib),
         ])
 
     for concurrency in concurrencies:
         one(layouts[0], concurrency, LIVE_GRAPH_PAGE)
     one(layouts[1], default_concurrency, LIVE_GRAPH_PAGE)
-    one(layouts[0], default_concurrency, LIVE_SMALL_GRAPH_PAGE)
+    one(layouts[2], default_concurrency, LIVE_GRAPH_PAGE)
+    if LIVE_SMALL_PAGES:
+        one(layouts[0], default_concurrency, LIVE_SMALL_GRAPH_PAGE)
     rep.add(
         "5. Live scan",
         f"`mlwaf scan --subscription ... --max-concurrency N -f json` against tests/live/server.py "
@@ -519,16 +540,21 @@ def part_live(rep: Report, concurrencies: tuple[int, ...] = (1, 8, 16, 32), work
         f"The default concurrency is {default_concurrency}. Requests are counted by the server. "
         f"Resource Graph pages hold {LIVE_GRAPH_PAGE:,} rows (the scanner asks for $top={LIVE_GRAPH_PAGE:,}, "
         f"the most Resource Graph returns per page); ARM list pages hold {LIVE_LIST_PAGE} items, so a "
-        f"workspace's three computes take two calls. The last row serves Resource Graph pages of "
-        f"{LIVE_SMALL_GRAPH_PAGE} rows, as the tests do: skip-token pages come one after the other. "
-        "Scanner CPU is the scan process's user+system time; server CPU is the benchmark process's, "
+        f"workspace's three computes take two calls. "
+        + (f"The last row serves Resource Graph pages of {LIVE_SMALL_GRAPH_PAGE} rows, as the tests do: "
+           "skip-token pages come one after the other. " if LIVE_SMALL_PAGES else "")
+        + "Scanner CPU is the scan process's user+system time; server CPU is the benchmark process's, "
         "where the mock server runs (both share the machine's cores).\n\n"
         + table(["subscriptions x workspaces", "concurrency", "Resource Graph page", "wall", "requests",
-                 "requests/s", "requests per workspace", "resources", "scanner CPU", "server CPU",
-                 "peak RSS"], rows)
+                 "of which Azure's facts", "requests/s", "requests per workspace",
+                 "per workspace without the facts", "resources", "scanner CPU", "server CPU", "peak RSS"], rows)
         + "\n\nRequests per workspace stay the same with 1 or 10 subscriptions: Resource Graph answers "
         "for all subscriptions in one paged query, and the per-workspace ARM lists (computes, "
-        "connections, datastores, schedules, diagnostic settings) do not depend on the subscription count.",
+        "connections, datastores, schedules, diagnostic settings) do not depend on the subscription count. "
+        "Azure's facts (role assignments, Advisor, Defender, policy, management-group chains: one paged query "
+        "per table per batch of subscriptions; usages, SKUs and quotas: four lists per subscription and region; "
+        "aliases: one call per namespace custom policies read) grow with subscriptions and regions, not "
+        "workspaces.",
     )
     if default_wall is not None:
         rep.row(f"live, {workspaces:,} workspaces @ {latency_ms:g} ms (concurrency {default_concurrency})",
@@ -549,6 +575,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--no-profile", action="store_true", help="skip the cProfile summary of the scan")
     ap.add_argument("--out", type=Path, help="results file (default bench/results/<date>.md)")
+    ap.add_argument("--live-quick", action="store_true", help="live part: the default concurrency only, no "
+                    "small-page row (the layouts' requests per workspace and the 60 s target)")
     ap.add_argument("--tree", type=Path, help="measure the mlwaf source tree in this folder (its src/ and "
                     "checks/), e.g. a copy with a proposed fix; results then say so")
     args = ap.parse_args(argv)
@@ -570,7 +598,9 @@ def main(argv: list[str] | None = None) -> int:
         part_scaling(rep, sizes, args.repeat, args.seed, "scaling" in parts, "parse" in parts,
                      profile=not args.no_profile)
     if "live" in parts:
-        part_live(rep)
+        global LIVE_SMALL_PAGES
+        LIVE_SMALL_PAGES = not args.live_quick
+        part_live(rep, concurrencies=(16,) if args.live_quick else (1, 8, 16, 32))
 
     today = dt.date.today().isoformat()
     out = args.out or RESULTS / (f"{today}.md" if TREE is None else f"{today}-{TREE.name}.md")

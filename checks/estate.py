@@ -4,7 +4,7 @@ check whose configuration is not given is not applicable rather than failing."""
 
 from __future__ import annotations
 
-from mlwaf.armid import subscription_of
+from mlwaf.armid import name_of, subscription_of
 from mlwaf.check import (
     CheckContext,
     Param,
@@ -184,10 +184,10 @@ def dev_prod_separation(resource: Resource, ctx: CheckContext) -> Verdict:
 
 
 def _cluster_named_by(compute: Resource) -> str | None:
-    """Grouping key: the cluster id an attached compute names (as written, normalized); the
+    """Grouping key: the cluster id an attached AKS compute names (as written, normalized); the
     cluster itself need not be in the scan."""
     rid = read(compute, "properties.resourceId").value
-    return rid.lower().rstrip("/") if isinstance(rid, str) and rid else None
+    return rid.lower().rstrip("/") if isinstance(rid, str) and rid and compute_type(compute) == "aks" else None
 
 
 @check(
@@ -223,13 +223,13 @@ def aks_single_workspace(resource: Resource, ctx: CheckContext) -> Verdict:
     if not target.value:
         return not_applicable("No cluster resource id", target)
     key = str(target.value).lower().rstrip("/")
-    owners = set()
-    for c in ctx.inventory.grouped(COMPUTE, _cluster_named_by).get(key, ()):
-        if compute_type(c) == "aks":
-            ws = workspace_of(c, ctx)
-            owners.add(ws.name if ws is not None else c.id.lower().split("/computes/")[0])
+    # The workspace of each compute attaching the cluster, from the compute's own id (a string
+    # operation: a cluster attached to a thousand workspaces is compared a million times).
+    owners = {c.key.rsplit("/computes/", 1)[0] for c in ctx.inventory.grouped(COMPUTE, _cluster_named_by).get(key, ())}
     if len(owners) > 1:
-        return fail(f"The cluster is attached to {len(owners)} workspaces: {', '.join(sorted(owners))}", target)
+        named = sorted(name_of(o) for o in owners)
+        more = f" and {len(named) - 10} more" if len(named) > 10 else ""
+        return fail(f"The cluster is attached to {len(owners)} workspaces: {', '.join(named[:10])}{more}", target)
     return passed("The cluster is attached to this workspace only", target)
 
 
