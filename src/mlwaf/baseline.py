@@ -22,19 +22,29 @@ both are new, as a regression in a second template must be. The same rule reads 
 format 1 (written before templates carried their deployment): their entries still match
 resources with real ids exactly, and a template's resource when only one template declares it.
 
+Azure Policy results are recorded beside the findings (`policy`, when the scan evaluated any):
+each non-compliant or failed result's identity (`model.policy_identity`: assignment, definition,
+reference in an initiative, resource id, a template's deployment) and state. A scan with
+`--baseline` marks the known ones `in_baseline` (`--fail-on-policy` counts only the others) and
+reports the recorded results that no longer fail as fixed, as it does for findings, moved
+templates included.
+
 The file is JSON, sorted, without timestamps, so it diffs cleanly when committed.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from mlwaf import __version__, armid, model
 from mlwaf.model import Finding, Status
+
+if TYPE_CHECKING:
+    from mlwaf.policy import PolicyReport, PolicyResult
 
 FORMAT_KEY = "mlwaf_baseline"
 FORMAT_VERSION = 2
@@ -70,12 +80,56 @@ class Entry:
         return out
 
 
+@dataclass(frozen=True, slots=True)
+class PolicyEntry:
+    """A recorded Azure Policy result: what `model.policy_identity` reads, and its state."""
+
+    assignment: str
+    definition_id: str
+    reference_id: str | None
+    resource_id: str  # normalized
+    deployment: str | None
+    state: str
+
+    @property
+    def identity(self) -> str:
+        return model.policy_identity(self.assignment, self.definition_id, self.reference_id, self.resource_id,
+                                     self.deployment)
+
+    @property
+    def loose(self) -> tuple[str, str, str, str, str]:
+        """What a moved template's result still shares with its entry."""
+        return (self.assignment.lower(), self.definition_id.lower(), (self.reference_id or "").lower(),
+                self.resource_id, self.state)
+
+    @staticmethod
+    def of(r: PolicyResult) -> PolicyEntry:
+        return PolicyEntry(r.assignment, r.definition_id, r.reference_id, r.resource.key, r.resource.deployment,
+                           r.state.value)
+
+    def to_dict(self) -> dict[str, str]:
+        out = {"assignment": self.assignment, "definition_id": self.definition_id}
+        if self.reference_id is not None:
+            out["reference_id"] = self.reference_id
+        out["resource_id"] = self.resource_id
+        if self.deployment is not None:
+            out["deployment"] = self.deployment
+        out["state"] = self.state
+        return out
+
+
+_POLICY_STATES = ("NonCompliant", "Error")  # recorded: what counts against the estate
+
+
 @dataclass
 class Baseline:
     # identity (model.identity) -> the recorded entry
     rows: dict[str, Entry] = field(default_factory=dict)
     path: str | None = None
     version: int = FORMAT_VERSION
+    # Azure Policy results: identity (model.policy_identity) -> the recorded entry; None in a
+    # baseline written without policy evaluation (then every failing result is new).
+    policy: dict[str, PolicyEntry] | None = None
 
     @property
     def entries(self) -> dict[str, str]:
@@ -83,21 +137,27 @@ class Baseline:
         return {identity: e.status for identity, e in self.rows.items()}
 
     @classmethod
-    def from_findings(cls, findings: Iterable[Finding]) -> Baseline:
+    def from_findings(cls, findings: Iterable[Finding], policy: PolicyReport | None = None) -> Baseline:
         rows = {}
         for f in findings:
             if f.status in RECORDED:
                 entry = Entry(f.check_id.upper(), f.resource.key, f.resource.deployment, f.status.value)
                 rows[entry.identity] = entry
-        return cls(rows)
+        policy_rows = None
+        if policy is not None:
+            policy_rows = {e.identity: e for e in (PolicyEntry.of(r) for r in policy.results if r.failing)}
+        return cls(rows, policy=policy_rows)
 
     def to_dict(self) -> dict[str, Any]:
         ordered = sorted(self.rows.values(), key=lambda e: (e.check_id, e.resource_id, e.deployment or ""))
-        return {
+        out: dict[str, Any] = {
             FORMAT_KEY: FORMAT_VERSION,
             "tool": {"name": "mlwaf", "version": __version__},
             "findings": [e.to_dict() for e in ordered],
         }
+        if self.policy is not None:
+            out["policy"] = [e.to_dict() for _, e in sorted(self.policy.items())]
+        return out
 
     def dumps(self) -> str:
         return json.dumps(self.to_dict(), indent=2) + "\n"
@@ -137,24 +197,19 @@ class Baseline:
                 )
             entry = Entry(row["check_id"].upper(), armid.normalize(row["resource_id"]), deployment or None, status)
             entries[entry.identity] = entry
-        return cls(entries, repository.relative(path), version)
+        policy = _policy_rows(data.get("policy"), path) if "policy" in data else None
+        return cls(entries, repository.relative(path), version, policy)
 
     def apply(self, findings: Sequence[Finding]) -> tuple[list[Finding], BaselineDiff]:
         """The findings, the known ones annotated `in_baseline`, and the diff: counts, the
         fixed and the moved entries."""
         now: dict[str, str] = {f.identity: f.status.value for f in findings}
         carried, moved = self._carried(findings, now)
-        out = list(findings)
-        new = known = 0
-        for i, f in enumerate(out):
-            if f.status not in RECORDED:
-                continue
-            recorded = self.rows.get(f.identity) or carried.get(f.identity)
-            if recorded is not None and recorded.status == f.status.value:
-                out[i] = replace(f, in_baseline=True)
-                known += 1
-            else:
-                new += 1
+        out, known, new = _known(
+            findings, lambda f: f.status in RECORDED,
+            lambda f: (e := self.rows.get(f.identity) or carried.get(f.identity)) is not None
+            and e.status == f.status.value,
+        )
         moved_from = {e.identity for e in carried.values()}
         fixed = tuple(
             Fixed(entry, now.get(identity, "not found"))
@@ -166,24 +221,98 @@ class Baseline:
     def _carried(self, findings: Sequence[Finding], now: Mapping[str, str]) -> tuple[dict[str, Entry], list[Moved]]:
         """Entries of a moved template: finding identity -> the entry it carries over (module
         docstring), with the list the report shows."""
-        # Entries whose identity the scan no longer has, and findings the baseline does not
-        # name, by (check, resource, status): one of each is a moved template.
-        gone: dict[tuple[str, str, str], list[Entry]] = {}
-        for identity, entry in self.rows.items():
-            if identity not in now:
-                gone.setdefault(entry.loose, []).append(entry)
-        unnamed: dict[tuple[str, str, str], list[Finding]] = {}
-        for f in findings:
-            if f.status in RECORDED and f.identity not in self.rows:
-                unnamed.setdefault((f.check_id.upper(), f.resource.key, f.status.value), []).append(f)
-        carried: dict[str, Entry] = {}
-        moved = []
-        for loose, candidates in sorted(unnamed.items()):
-            entries = gone.get(loose, [])
-            if len(candidates) == 1 and len(entries) == 1:
-                carried[candidates[0].identity] = entries[0]
-                moved.append(Moved(entries[0], candidates[0].resource.deployment))
-        return carried, moved
+        failing = ((f.identity, (f.check_id.upper(), f.resource.key, f.status.value), f.resource.deployment)
+                   for f in findings if f.status in RECORDED)
+        carried, moved = _carry(self.rows, failing, now, lambda e: e.loose)
+        return carried, [Moved(entry, deployment) for entry, deployment in moved]
+
+    def apply_policy(self, report: PolicyReport, diff: BaselineDiff) -> tuple[PolicyReport, BaselineDiff]:
+        """The policy report, its known results annotated `in_baseline`, and the diff with its
+        `policy` part: counts and the fixed entries (moved templates carried over as for findings)."""
+        rows = self.policy or {}
+        failing = [r for r in report.results if r.failing]
+        now = {r.identity: r.state.value for r in report.results}
+        carried, moved = _carry(rows, ((r.identity, PolicyEntry.of(r).loose, r.resource.deployment) for r in failing),
+                                now, lambda e: e.loose)
+        results, known, new = _known(
+            report.results, lambda r: r.failing,
+            lambda r: (e := rows.get(r.identity) or carried.get(r.identity)) is not None and e.state == r.state.value,
+        )
+        moved_from = {e.identity for e in carried.values()}
+        fixed = tuple(
+            PolicyFixed(entry, now.get(identity, "not found"))
+            for identity, entry in sorted(rows.items())
+            if now.get(identity) != entry.state and identity not in moved_from
+        )
+        part = PolicyDiff(self.policy is not None, len(rows), known, new, fixed, tuple(moved))
+        return replace(report, results=results), replace(diff, policy=part)
+
+
+T = TypeVar("T", "Finding", "PolicyResult")
+E = TypeVar("E")
+
+
+def _known(items: Sequence[T], recorded: Callable[[T], bool], in_file: Callable[[T], bool]) -> tuple[list[T], int, int]:
+    """The items, those the baseline knows (`in_file`) among those a baseline records
+    (`recorded`) marked `in_baseline`; and how many were known and new."""
+    out = list(items)
+    known = new = 0
+    for i, item in enumerate(out):
+        if not recorded(item):
+            continue
+        if in_file(item):
+            out[i] = replace(item, in_baseline=True)
+            known += 1
+        else:
+            new += 1
+    return out, known, new
+L = TypeVar("L", bound=tuple[str, ...])
+
+
+def _carry(
+    rows: Mapping[str, E], failing: Iterable[tuple[str, L, str | None]], now: Mapping[str, str],
+    loose: Callable[[E], L],
+) -> tuple[dict[str, E], list[tuple[E, str | None]]]:
+    """Entries of a moved template (module docstring): identity now -> the entry it carries
+    over, and (entry, deployment now) for the report. `failing` holds the scan's identities
+    that a baseline records, each with what it shares with an entry (`loose`) and its deployment.
+    Entries whose identity the scan no longer has, and identities the baseline does not name, are
+    grouped by what they share: one of each is a moved template."""
+    gone: dict[L, list[E]] = {}
+    for identity, entry in rows.items():
+        if identity not in now:
+            gone.setdefault(loose(entry), []).append(entry)
+    unnamed: dict[L, list[tuple[str, str | None]]] = {}
+    for identity, key, deployment in failing:
+        if identity not in rows:
+            unnamed.setdefault(key, []).append((identity, deployment))
+    carried: dict[str, E] = {}
+    moved: list[tuple[E, str | None]] = []
+    for key, found in sorted(unnamed.items()):
+        entries = gone.get(key, [])
+        if len(found) == 1 and len(entries) == 1:
+            carried[found[0][0]] = entries[0]
+            moved.append((entries[0], found[0][1]))
+    return carried, moved
+
+
+def _policy_rows(rows: Any, path: Path) -> dict[str, PolicyEntry]:
+    if not isinstance(rows, list):
+        raise BaselineError(f"baseline {path}: 'policy' must be a list")
+    out: dict[str, PolicyEntry] = {}
+    for i, row in enumerate(rows, start=1):
+        text = ("assignment", "definition_id", "resource_id", "state")
+        ok = isinstance(row, dict) and all(isinstance(row.get(k), str) and row[k] for k in text) and all(
+            isinstance(row.get(k), str | None) for k in ("reference_id", "deployment"))
+        if not ok or row["state"] not in _POLICY_STATES:
+            raise BaselineError(
+                f"baseline {path}: policy result #{i} needs assignment, definition_id, resource_id and a state "
+                f"({' or '.join(_POLICY_STATES)}), got {row!r}"
+            )
+        entry = PolicyEntry(row["assignment"], row["definition_id"], row.get("reference_id"),
+                            armid.normalize(row["resource_id"]), row.get("deployment") or None, row["state"])
+        out[entry.identity] = entry
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +339,36 @@ class Moved:
 
 
 @dataclass(frozen=True, slots=True)
+class PolicyFixed:
+    """A recorded policy result the scan no longer has with its state, and its state now."""
+
+    entry: PolicyEntry
+    now: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.entry.to_dict(), "was": self.entry.state, "now": self.now}
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyDiff:
+    """The baseline's Azure Policy part, once a scan evaluated policies."""
+
+    in_file: bool  # the baseline recorded policy results (else every failing result is new)
+    recorded: int
+    known: int
+    new: int
+    fixed: tuple[PolicyFixed, ...] = ()
+    moved: tuple[tuple[PolicyEntry, str | None], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"recorded": self.recorded if self.in_file else None, "known": self.known,
+                               "new": self.new, "fixed": [f.to_dict() for f in self.fixed]}
+        if self.moved:
+            out["moved"] = [{**e.to_dict(), "now_in": now_in} for e, now_in in self.moved]
+        return out
+
+
+@dataclass(frozen=True, slots=True)
 class BaselineDiff:
     """What a scan with --baseline found: the report's `baseline` section."""
 
@@ -219,6 +378,7 @@ class BaselineDiff:
     new: int
     fixed: tuple[Fixed, ...] = ()
     moved: tuple[Moved, ...] = ()
+    policy: PolicyDiff | None = None  # None: no policy evaluated
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -227,6 +387,8 @@ class BaselineDiff:
         }
         if self.moved:
             out["moved"] = [m.to_dict() for m in self.moved]
+        if self.policy is not None:
+            out["policy"] = self.policy.to_dict()
         return out
 
 

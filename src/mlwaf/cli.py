@@ -408,7 +408,7 @@ def checks_show(
 
 
 @baseline_app.command("create")
-@with_options(Config.checks, Config.skip_checks, Config.exclude)
+@with_options(Config.checks, Config.skip_checks, Config.exclude, Config.policy, Config.policy_set, Config.no_policy)
 def baseline_create(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders to scan (folders are walked).")],
     output: Annotated[
@@ -419,10 +419,11 @@ def baseline_create(
     checks_dir: Annotated[list[Path] | None, CHECKS_DIR_OPTION] = None,
     parameters_files: Annotated[list[Path] | None, PARAMETERS_OPTION] = None,
     param: Annotated[list[str] | None, PARAM_OPTION] = None,
-    **settings: Any,  # --checks, --skip-checks, --exclude (mlwaf.config.Config)
+    **settings: Any,  # --checks, --skip-checks, --exclude, --policy, --policy-set, --no-policy (mlwaf.config.Config)
 ) -> None:
     """Scan, then record every finding that is not a pass (check id + resource id, and a template's
-    path; never a line) so that `mlwaf scan --baseline FILE` gates only on new findings."""
+    path; never a line), and every non-compliant Azure Policy result, so that `mlwaf scan
+    --baseline FILE` gates only on new ones."""
     from mlwaf import baseline, gate
     from mlwaf.scan import run_scan
 
@@ -447,9 +448,10 @@ def baseline_create(
     if empty is not None:
         _err(f"{empty}; no baseline written")
         raise typer.Exit(ExitCode.USAGE)
-    recorded = baseline.Baseline.from_findings(result.findings)
+    recorded = baseline.Baseline.from_findings(result.findings, result.policy)
     recorded.write(target)
-    typer.echo(f"wrote {target}: {len(recorded.entries)} findings recorded")
+    policy = f" and {len(recorded.policy)} Azure Policy results" if recorded.policy is not None else ""
+    typer.echo(f"wrote {target}: {len(recorded.entries)} findings recorded{policy}")
     raise typer.Exit(ExitCode.INCOMPLETE if result.errors else ExitCode.OK)
 
 

@@ -14,6 +14,10 @@ git repository). Written in TOML (read with the standard library's tomllib):
     baseline = "mlwaf-baseline.json"        # --baseline; relative to the config file
     exclude = ["legacy/", "*.test.json"]    # walked paths not to read, .gitignore syntax (--exclude adds)
     max-file-size = "256MiB"                # larger input files are reported, not read
+    policy = ["policies/"]                  # --policy: your own Azure Policy files; relative to the config file
+    policy-set = ["Microsoft cloud security benchmark"]   # --policy-set: built-in initiatives
+    no-policy = false                       # --no-policy: no Azure Policy evaluation
+    fail-on-policy = "deny"                 # --fail-on-policy: deny or noncompliant
 
     [params]                                # shared by name by every check that declares it
     allowed_regions = ["westeurope", "northeurope"]
@@ -125,6 +129,39 @@ def _max_file_size(value: Any, where: Where) -> int:
     return _size(value, where.file)
 
 
+def _relative_paths(value: Any, where: Where) -> list[Path]:
+    return [where.base / v for v in _strings(value, where)]
+
+
+def _policy_sets(value: Any, where: Where) -> list[str]:
+    return _policy_sets_given(_strings(value, where), where.at)
+
+
+def _policy_sets_given(names: list[str], option: str) -> list[str]:
+    """Built-in initiatives by display name or GUID, each checked against the shipped index (a
+    name that matches none is a usage error with the nearest names, before anything is read)."""
+    from mlwaf.policy import catalog
+    from mlwaf.policy.errors import PolicyInputError
+
+    for name in names:
+        try:
+            catalog.find_builtin_initiative(name)
+        except PolicyInputError as err:
+            raise ConfigError(f"{option}: {err.message}") from None
+    return list(names)
+
+
+def _policy_rule(value: Any, where: Where) -> str:
+    return _policy_rule_given(_typed(value, str, where), where.at)
+
+
+def _policy_rule_given(value: str, option: str) -> str:
+    try:
+        return gate.parse_policy_rule(value, option)
+    except gate.GateOptionError as err:
+        raise ConfigError(str(err)) from None
+
+
 @dataclass(frozen=True)
 class Params:
     """`[params]`: values shared by name by every check that declares the name, and each
@@ -159,6 +196,11 @@ def _suppressions(value: Any, where: Where) -> list[Suppression]:
 def _gate(option: str) -> Callable[[ScanOptions, Any], ScanOptions]:
     """`into` for a gate option: the scan's gate options with this one set."""
     return lambda o, v: dataclasses.replace(o, gate=dataclasses.replace(o.gate, **{option: v}))
+
+
+def _policy(option: str, value: Callable[[Any], Any] = tuple) -> Callable[[ScanOptions, Any], ScanOptions]:
+    """`into` for an Azure Policy option: the scan's policy options with this one set."""
+    return lambda o, v: dataclasses.replace(o, policy=dataclasses.replace(o.policy, **{option: value(v)}))
 
 
 def _read(option: str) -> Callable[[ScanOptions, Any], ScanOptions]:
@@ -233,6 +275,29 @@ class Config:
         "max-file-size", None, parse=_max_file_size,
         help="Input files larger than this (bytes, or a size such as \"512MiB\") are reported, not read.",
         into=_read("max_file_bytes"),
+    )
+    policy = Setting[list[Path]](
+        "policy", [], parse=_relative_paths,
+        help="Azure Policy: evaluate your own definitions, initiatives, assignments and exemptions from this file "
+        "or folder (repeatable; relative to the config file in mlwaf.toml); their assignments replace the default "
+        "one.",
+        flag=Flag(("--policy",), list[Path]), into=_policy("paths"),
+    )
+    policy_set = Setting[list[str]](
+        "policy-set", [], parse=_policy_sets,
+        help="Azure Policy: evaluate this built-in initiative (display name or GUID; repeatable) instead of the "
+        "default Machine Learning, Azure AI Services and Cognitive Services built-ins.",
+        flag=Flag(("--policy-set",), list[str], parse=_policy_sets_given), into=_policy("sets"),
+    )
+    no_policy = Setting[bool](
+        "no-policy", False, parse=_flag, help="Do not evaluate Azure Policy.",
+        flag=Flag(("--no-policy",), bool), into=_policy("enabled", lambda v: not v),
+    )
+    fail_on_policy = Setting[str | None](
+        "fail-on-policy", None, parse=_policy_rule,
+        help="Gate: exit 1 on Azure Policy results: deny (what Azure would deny at deployment) or noncompliant "
+        "(any non-compliant result), unless suppressed or in the baseline.",
+        flag=Flag(("--fail-on-policy",), str, parse=_policy_rule_given), into=_gate("fail_on_policy"),
     )
     params = Setting[Params](
         "params", Params(), parse=_params,
@@ -336,6 +401,8 @@ class Config:
             raise ConfigError(f"{self.where}: {err}" if self.path else str(err)) from None
         ids = [s.id for s in specs]
         for rule in self.suppressions:
+            if rule.policy is not None:
+                continue  # a policy's name is known once the policies are loaded: `matched` tells a typo
             problem = suppressions.unknown_check(rule.check, ids)
             if problem:
                 raise ConfigError(f"{rule.source}: {problem}")
@@ -343,6 +410,10 @@ class Config:
             baseline = Baseline.load(self.baseline) if self.baseline is not None and load_baseline else None
         except BaselineError as err:
             raise ConfigError(str(err)) from None
+        if self.no_policy and (self.policy or self.policy_set or self.fail_on_policy):
+            given = [k for k, v in (("policy", self.policy), ("policy-set", self.policy_set),
+                                    ("fail-on-policy", self.fail_on_policy)) if v]
+            raise ConfigError(f"{self.where}: no-policy turns Azure Policy off, yet {', '.join(given)} is set")
         check_params = {**self.params_for(specs), **options.check_params}
         for s in Config.declared():
             if s.into is not None:

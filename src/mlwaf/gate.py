@@ -10,7 +10,11 @@ Rules, each optional:
                      not be computed (nothing assessed) is noted, not failed: coverage is what
                      tells a thin scan, and `fail-on-unknown` is the rule for it;
   fail-on-unknown    any UNKNOWN or ERROR finding (not suppressed, not in the baseline) fails
-                     it, for teams that require every check to have been assessed.
+                     it, for teams that require every check to have been assessed;
+  fail-on-policy R   Azure Policy results (not suppressed, not in the baseline): `deny`, any
+                     result Azure would deny at deployment (a deny effect, enforced, on a
+                     non-compliant or failed evaluation); `noncompliant`, any NonCompliant or
+                     Error result. Policy results never change a score.
 Scores are those of the whole scan, baselined findings included: a baseline decides which
 findings are new, not how good the estate is.
 """
@@ -30,6 +34,7 @@ if TYPE_CHECKING:
     from mlwaf.results import Assessment
 
 OVERALL = "overall"
+POLICY_RULES = ("deny", "noncompliant")  # --fail-on-policy
 # How many findings a reason names in its text; the full list is in `findings`.
 _NAMED = 5
 
@@ -50,10 +55,11 @@ class GateOptions:
     # ARM, the change holds nothing to assess and passes; an ARM file with nothing to assess in it
     # (a parameter file alone) is still "nothing assessed".
     candidates: bool = False
+    fail_on_policy: str | None = None  # one of POLICY_RULES
 
     @property
     def active(self) -> bool:
-        return self.fail_on is not None or bool(self.min_score) or self.fail_on_unknown
+        return self.fail_on is not None or bool(self.min_score) or self.fail_on_unknown or bool(self.fail_on_policy)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -62,6 +68,7 @@ class GateOptions:
             "fail_on_unknown": self.fail_on_unknown,
             "allow_incomplete": self.allow_incomplete,
             **({"candidates": True} if self.candidates else {}),
+            **({"fail_on_policy": self.fail_on_policy} if self.fail_on_policy else {}),
         }
 
 
@@ -70,6 +77,13 @@ def parse_severity(value: str, where: str = "--fail-on") -> Severity:
         return Severity(str(value).strip().lower())
     except ValueError:
         raise GateOptionError(f"{where}: {value!r} is not a severity; use high, medium or low") from None
+
+
+def parse_policy_rule(value: str, where: str = "--fail-on-policy") -> str:
+    rule = str(value).strip().lower().replace("-", "")
+    if rule not in POLICY_RULES:
+        raise GateOptionError(f"{where}: {value!r} is not a policy rule; use deny or noncompliant")
+    return rule
 
 
 def score_key(name: str, where: str = "--min-score") -> str:
@@ -129,17 +143,38 @@ class Named:
 
 
 @dataclass(frozen=True, slots=True)
-class Reason:
-    """Why the gate did not pass: the rule, what it found, and the findings behind it."""
+class NamedPolicy:
+    """A policy result a reason is about."""
 
-    rule: str  # fail-on, min-score, fail-on-unknown, input, nothing-assessed, internal-error
+    assignment: str
+    definition_name: str
+    display_name: str
+    resource_id: str
+    state: str
+    would: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"assignment": self.assignment, "definition_name": self.definition_name,
+                "display_name": self.display_name, "resource_id": self.resource_id, "state": self.state,
+                "would": self.would}
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """Why the gate did not pass: the rule, what it found, and the findings (or policy results)
+    behind it."""
+
+    rule: str  # fail-on, min-score, fail-on-unknown, fail-on-policy, input, nothing-assessed, internal-error
     message: str
     findings: tuple[Named, ...] | None = None
+    policy: tuple[NamedPolicy, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"rule": self.rule, "message": self.message}
         if self.findings is not None:
             out["findings"] = [f.to_dict() for f in self.findings]
+        if self.policy is not None:
+            out["policy"] = [p.to_dict() for p in self.policy]
         return out
 
 
@@ -306,4 +341,30 @@ def _rules(result: Assessment, options: GateOptions, notes: list[str]) -> list[R
                     gaps,
                 )
             )
+    if options.fail_on_policy:
+        reason = _policy_rule(result, options.fail_on_policy, new_only)
+        if reason is not None:
+            reasons.append(reason)
+        elif result.policy is None:
+            notes.append(f"fail-on-policy {options.fail_on_policy}: Azure Policy was not evaluated, not compared")
     return reasons
+
+
+def _policy_rule(result: Assessment, rule: str, new_only: str) -> Reason | None:
+    """The fail-on-policy reason, or None when no counted policy result breaks the rule."""
+    if result.policy is None:
+        return None
+    bad = [
+        r for r in result.policy.results
+        if (r.would == "deny" if rule == "deny" else r.failing) and not r.suppressed and not r.in_baseline
+    ]
+    if not bad:
+        return None
+    bad.sort(key=lambda r: (r.display_name.lower(), r.resource.key, r.assignment))
+    what = "policy result(s) Azure would deny" if rule == "deny" else "non-compliant policy result(s)"
+    names = ", ".join(f"{r.display_name or r.definition_name} on {r.resource.name}" for r in bad[:_NAMED])
+    more = len(bad) - _NAMED
+    message = f"{len(bad)} {what}, not suppressed{new_only}: {names}" + (f" and {more} more" if more > 0 else "")
+    named = tuple(NamedPolicy(r.assignment, r.definition_name, r.display_name, r.resource.id, r.state.value, r.would)
+                  for r in bad)
+    return Reason("fail-on-policy", message, policy=named)

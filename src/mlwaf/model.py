@@ -354,6 +354,14 @@ class SuppressionMark:
     expires: dt.date | None = None  # the last day it holds
     active: bool = True  # False: it expired, and the finding counts again
 
+    def fields(self) -> dict[str, Any]:
+        """What a finding's (or a policy result's) JSON says of the suppression covering it."""
+        out: dict[str, Any] = {"suppressed": self.active, "suppression": {"reason": self.reason, "source": self.source}}
+        if self.expires is not None:
+            out["suppression"]["expires"] = self.expires.isoformat()
+            out["suppression"]["expired"] = not self.active
+        return out
+
 
 def identity(check_id: str, resource_id: str, deployment: str | None = None) -> str:
     """A finding's stable identity, never a line number: the check id and the normalized
@@ -362,6 +370,18 @@ def identity(check_id: str, resource_id: str, deployment: str | None = None) -> 
     placeholder any other template may declare too. Baselines, SARIF fingerprints and summarized
     scans all match on it."""
     base = f"{check_id.upper()}|{armid.normalize(resource_id)}"
+    return base if deployment is None else f"{base}|{deployment}"
+
+
+def policy_identity(
+    assignment: str, definition_id: str, reference_id: str | None, resource_id: str, deployment: str | None = None
+) -> str:
+    """An Azure Policy result's stable identity, as `identity` is a finding's: the assignment,
+    the definition and its reference in an initiative (lower case), the normalized resource id,
+    and for a template's resource its deployment. Baselines, suppressions, SARIF fingerprints,
+    `mlwaf diff` and the history match on it."""
+    head = "|".join((p or "").lower() for p in (assignment, definition_id, reference_id))
+    base = f"{head}|{armid.normalize(resource_id)}"
     return base if deployment is None else f"{base}|{deployment}"
 
 
@@ -414,13 +434,8 @@ class Finding:
         out["message"] = self.message
         out["evidence"] = [e.to_dict() for e in self.evidence]
         out["location"] = self.location.to_dict()
-        mark = self.suppression
-        if mark is not None:
-            out["suppressed"] = mark.active
-            out["suppression"] = {"reason": mark.reason, "source": mark.source}
-            if mark.expires is not None:
-                out["suppression"]["expires"] = mark.expires.isoformat()
-                out["suppression"]["expired"] = not mark.active
+        if self.suppression is not None:
+            out.update(self.suppression.fields())
         if self.in_baseline:
             out["in_baseline"] = True
         return out

@@ -25,11 +25,25 @@ from mlwaf.sources import ReadOptions, SourceResult, read_paths
 from mlwaf.suppressions import Suppression
 
 if TYPE_CHECKING:
+    from mlwaf.policy import PolicyReport
     from mlwaf.sources.live import LiveOptions
 
 # About 25,000 resources. The reports of a larger estate list every FAIL, UNKNOWN and ERROR, and
 # count the rest: at 100k resources listing all would be a million findings (docs/performance.md).
 DETAIL_LIMIT = 250_000
+
+
+@dataclass(frozen=True)
+class PolicyOptions:
+    """Which Azure Policy a scan evaluates (docs/policy.md): with neither sets nor paths the
+    implicit `mlwaf-default` assignment of the built-in Machine Learning, Azure AI Services and
+    Cognitive Services definitions; built-in initiatives by name or GUID (`--policy-set`); the
+    user's own definitions, initiatives, assignments and exemptions (`--policy`). Policy resources
+    declared in the scanned templates are read too. Off: `--no-policy`."""
+
+    enabled: bool = True
+    sets: Sequence[str] = ()
+    paths: Sequence[Path] = ()
 
 
 @dataclass
@@ -54,6 +68,7 @@ class ScanOptions:
     known_checks: Sequence[str] = ()
     # Above this many findings, PASS and NOT_APPLICABLE ones are counted, not listed (0: never).
     detail_limit: int = DETAIL_LIMIT
+    policy: PolicyOptions = field(default_factory=PolicyOptions)
 
 
 # Told the name of each phase as it ends (bench/phases.py times them).
@@ -169,11 +184,12 @@ def evaluate(
     phases: Phases = _no_phases,
 ) -> ScanResult:
     """Judge what was read: the engine, then the passes that annotate its findings (suppressions,
-    then the baseline), the scores and the gate, in that order.
+    then the baseline), Azure Policy (its results annotated by the same suppressions and
+    baseline), the scores and the gate, in that order.
 
     A pass to come (history annotations) is one more step here, between the baseline and the
     scores: a function that takes the findings and returns them annotated with its report, which
-    becomes an Assessment field (see mlwaf.results). Azure Policy results join the same way."""
+    becomes an Assessment field (see mlwaf.results)."""
     from mlwaf.sources.recording import replays_live
 
     inventory = Inventory(source.resources, source.listed)
@@ -192,6 +208,13 @@ def evaluate(
         diff = None
         if options.baseline is not None:
             findings, diff = options.baseline.apply(findings)
+        policy = evaluate_policy(source, inventory, options)
+        if policy is not None:
+            policy, suppressed = suppressions.apply_policy(policy, options.suppressions, suppressed,
+                                                           today=options.today)
+            if options.baseline is not None and diff is not None:
+                policy, diff = options.baseline.apply_policy(policy, diff)
+            phases("policy")
         scores = scoring.score(findings, inventory, omitted)
         phases("scores")
         assessment = Assessment(
@@ -200,15 +223,42 @@ def evaluate(
             checks=checks,
             check_sources=dict(check_sources or {}),
             scanned=source.scanned,
-            errors=list(source.errors),
+            errors=[*source.errors, *(policy.errors if policy is not None else ())],
             scores=scores,
             suppressions=suppressed,
             baseline=diff,
             omitted=omitted,
             not_collected=_not_collected(source, checks),
+            policy=policy,
             generated_at=None if options.reproducible else dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         )
         return ScanResult.decided(assessment, gate.evaluate(assessment, options.gate))
+
+
+def evaluate_policy(source: SourceResult, inventory: Inventory, options: ScanOptions) -> PolicyReport | None:
+    """The Azure Policy results of the scan (None when turned off): the policies its options
+    name, and those declared in the scanned templates, on every resource read. The evaluator is
+    loaded only here."""
+    if not options.policy.enabled:
+        return None
+    from mlwaf import policy
+
+    paths = [_shown(p) for p in options.policy.paths]
+    inputs = policy.build_inputs(policy_sets=options.policy.sets, policy_paths=paths, resources=source.resources)
+    clock = None
+    if options.today is not None:  # the day suppressions are judged on: exemptions and utcNow() too
+        day = dt.datetime.combine(options.today, dt.time(), dt.UTC)
+        clock = lambda: day  # noqa: E731
+    return policy.run(inputs, inventory, clock=clock)
+
+
+def _shown(path: Path) -> Path:
+    """A policy path as reports name its files: relative to the working directory when it lies
+    under it (a config file's paths are absolute), else as given."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except (ValueError, OSError):
+        return path
 
 
 def _not_collected(source: SourceResult, checks: Sequence[CheckSpec]) -> list[Any] | None:

@@ -17,6 +17,11 @@ Where they come from:
 Inline ones cover only the resource they are written on. Pipelines that must not let a template
 suppress its own findings turn them off (`--no-inline-suppressions`).
 
+Azure Policy results are suppressed the same way from the config file: a `[[suppressions]]`
+entry with `policy` (a definition's name, the GUID of a built-in, or a glob) instead of `check`.
+Inside a template, Azure's own exemptions (`Microsoft.Authorization/policyExemptions`) say it:
+the evaluator reads them, and the result is Exempt.
+
 Only findings that would count against the estate are suppressed (FAIL, UNKNOWN, ERROR); a
 PASS or NOT_APPLICABLE needs no exception, and suppressing it would take it out of the score.
 """
@@ -28,14 +33,17 @@ import fnmatch
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlwaf import armid
 from mlwaf.model import Finding, Resource, Status, SuppressionKind, SuppressionMark
 
+if TYPE_CHECKING:
+    from mlwaf.policy import PolicyReport, PolicyResult
+
 TAG = "mlwaf-suppress"
 SUPPRESSIBLE = frozenset({Status.FAIL, Status.UNKNOWN, Status.ERROR})
-FIELDS = ("check", "resource", "reason", "expires")
+FIELDS = ("check", "policy", "resource", "reason", "expires")
 _INLINE_FIELDS = ("check", "reason", "expires")
 _TAG_VALUE = re.compile(
     r"^\s*(?P<checks>[^:]+?)\s*:\s*(?P<reason>.*?)\s*(?:\(\s*expires\s+(?P<expires>[^)]*?)\s*\))?\s*$",
@@ -49,12 +57,15 @@ class SuppressionError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Suppression:
-    check: str  # a check id or a glob (`MLW-SEC-*`), matched case-insensitively
+    check: str  # a check id or a glob (`MLW-SEC-*`), matched case-insensitively; "" for a policy rule
     resource: str  # an ARM id glob; `*` matches across `/`, matched case-insensitively
     reason: str
     expires: dt.date | None = None  # the last day it suppresses
     source: str = "config"  # where it was written, shown beside every finding it covers
     kind: SuppressionKind = SuppressionKind.CONFIG
+    # An Azure Policy definition's name (a built-in's GUID) or a glob: the rule covers policy
+    # results, never findings.
+    policy: str | None = None
 
     def expired(self, today: dt.date) -> bool:
         return self.expires is not None and today > self.expires
@@ -62,13 +73,25 @@ class Suppression:
     def mark(self, active: bool) -> SuppressionMark:
         return SuppressionMark(self.reason, self.source, self.kind, self.expires, active)
 
+    @property
+    def names(self) -> str:
+        """What the rule covers, as reports show it: the check, or `policy NAME`."""
+        return self.check if self.policy is None else f"policy {self.policy}"
+
     def matches(self, finding: Finding) -> bool:
-        return fnmatch.fnmatchcase(finding.check_id.upper(), self.check.upper()) and fnmatch.fnmatchcase(
-            finding.resource.key, armid.normalize(self.resource)
+        return self.policy is None and fnmatch.fnmatchcase(finding.check_id.upper(), self.check.upper()) and (
+            fnmatch.fnmatchcase(finding.resource.key, armid.normalize(self.resource))
         )
 
+    def matches_policy(self, result: PolicyResult) -> bool:
+        return self.policy is not None and fnmatch.fnmatchcase(
+            result.definition_name.upper(), self.policy.upper()
+        ) and fnmatch.fnmatchcase(result.resource.key, armid.normalize(self.resource))
+
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"check": self.check, "resource": self.resource, "reason": self.reason}
+        out: dict[str, Any] = (
+            {"check": self.check} if self.policy is None else {"policy": self.policy}
+        ) | {"resource": self.resource, "reason": self.reason}
         if self.expires is not None:
             out["expires"] = self.expires.isoformat()
         out["source"] = self.source
@@ -108,13 +131,17 @@ def from_mapping(
     if unknown:
         raise SuppressionError(f"{where}: unknown key {unknown[0]!r} (allowed: {', '.join(allowed)})")
     expires = parse_date(entry["expires"], where) if entry.get("expires") is not None else None
+    if "policy" in entry and "check" in entry:
+        raise SuppressionError(f"{where}: give 'check' (findings) or 'policy' (Azure Policy results), not both")
+    policy = _text(entry, "policy", where) if "policy" in entry else None
     return Suppression(
-        check=_text(entry, "check", where),
+        check="" if policy is not None else _text(entry, "check", where),
         resource=resource if resource is not None else _text(entry, "resource", where),
         reason=_text(entry, "reason", where),
         expires=expires,
         source=where,
         kind=kind,
+        policy=policy,
     )
 
 
@@ -219,6 +246,7 @@ class SuppressionReport:
     suppressed: int = 0  # findings suppressed
     rules: tuple[RuleUse, ...] = ()  # config rules first, then inline ones, in written order
     invalid: tuple[Invalid, ...] = ()
+    policy_suppressed: int | None = None  # policy results suppressed (None: no policy evaluated)
 
     @property
     def inline(self) -> str:
@@ -233,6 +261,7 @@ class SuppressionReport:
         return {
             "inline": self.inline,
             "suppressed": self.suppressed,
+            **({"policy_suppressed": self.policy_suppressed} if self.policy_suppressed else {}),
             "rules": [use.to_dict() for use in self.rules],
             "invalid": [i.to_dict() for i in self.invalid],
         }
@@ -262,14 +291,10 @@ def apply(
     for i, f in enumerate(out):
         if f.status not in SUPPRESSIBLE:
             continue
-        candidates = [r for r in (*config_rules, *inline_rules.get(f.resource.uid, ())) if r.matches(f)]
-        if not candidates:
-            continue
-        active = next((r for r in candidates if not r.expired(today)), None)
-        rule = active or candidates[0]
-        used[id(rule)] = used.get(id(rule), 0) + 1
-        out[i] = replace(f, suppression=rule.mark(active is not None))
-        suppressed += active is not None
+        mark = _mark([r for r in (*config_rules, *inline_rules.get(f.resource.uid, ())) if r.matches(f)], today, used)
+        if mark is not None:
+            out[i] = replace(f, suppression=mark)
+            suppressed += mark.active
     listed = [*config_rules, *(r for rs in inline_rules.values() for r in rs)]
     report = SuppressionReport(
         inline_honored=inline_suppressions,
@@ -279,6 +304,43 @@ def apply(
         invalid=tuple(invalid),
     )
     return out, report
+
+
+def _mark(candidates: Sequence[Suppression], today: dt.date, used: dict[int, int]) -> SuppressionMark | None:
+    """The mark of the first matching rule in force, else of the first expired one (the report
+    says the exception ran out); the rule's use counted in `used`. None when no rule matches."""
+    if not candidates:
+        return None
+    active = next((r for r in candidates if not r.expired(today)), None)
+    rule = active or candidates[0]
+    used[id(rule)] = used.get(id(rule), 0) + 1
+    return rule.mark(active is not None)
+
+
+def apply_policy(
+    report: PolicyReport, rules: Sequence[Suppression], findings_report: SuppressionReport,
+    *, today: dt.date | None = None,
+) -> tuple[PolicyReport, SuppressionReport]:
+    """The policy report with the results a `policy` rule covers annotated (NonCompliant and
+    Error: what counts against the estate), as `apply` does for findings, and the suppression
+    report with those rules' matches counted."""
+    today = today or dt.date.today()
+    policy_rules = [r for r in rules if r.policy is not None]
+    if not policy_rules:
+        return report, replace(findings_report, policy_suppressed=0)
+    used: dict[int, int] = {}
+    results = list(report.results)
+    suppressed = 0
+    for i, r in enumerate(results):
+        if not r.failing:
+            continue
+        mark = _mark([rule for rule in policy_rules if rule.matches_policy(r)], today, used)
+        if mark is not None:
+            results[i] = replace(r, suppression=mark)
+            suppressed += mark.active
+    uses = tuple(replace(use, matched=used.get(id(use.rule), 0)) if use.rule.policy is not None else use
+                 for use in findings_report.rules)
+    return replace(report, results=results), replace(findings_report, rules=uses, policy_suppressed=suppressed)
 
 
 def _inline_rules(

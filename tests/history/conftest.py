@@ -11,17 +11,21 @@ from typing import Any
 import pytest
 
 from mlwaf.report import json as json_report
-from mlwaf.scan import ScanOptions, run_scan
+from mlwaf.scan import PolicyOptions, ScanOptions, run_scan
 from mlwaf.sources import ReadOptions
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "fixtures" / "sample-estate"
 
 
-def scan_report(folder: Path, *, detail_limit: int | None = None, generated_at: str | None = None) -> dict[str, Any]:
-    """The JSON report of a scan of `folder`, as `mlwaf scan -f json` writes it."""
-    extra = {} if detail_limit is None else {"detail_limit": detail_limit}
-    options = ScanOptions(read=ReadOptions(root=folder), reproducible=True, **extra)
+def scan_report(folder: Path, *, detail_limit: int | None = None, generated_at: str | None = None,
+                policy: bool = False) -> dict[str, Any]:
+    """The JSON report of a scan of `folder`, as `mlwaf scan -f json` writes it; with `policy`,
+    as it writes it by default (Azure Policy's default assignment evaluated), else as
+    `mlwaf scan --no-policy` does (the tests that build a policy section of their own)."""
+    extra: dict[str, Any] = {} if detail_limit is None else {"detail_limit": detail_limit}
+    options = ScanOptions(read=ReadOptions(root=folder), reproducible=True, policy=PolicyOptions(enabled=policy),
+                          **extra)
     report = json.loads(json_report.render(run_scan([folder], options)))
     if generated_at is not None:
         report["tool"]["generated_at"] = generated_at

@@ -247,3 +247,32 @@ def test_one_template_with_two_parameter_files_is_two_deployments(tmp_path):
     (regressed,) = diff.compute(runreport.from_dict(old), runreport.from_dict(new)).of(Change.REGRESSED)
     assert (regressed.check_id, regressed.resource_name) == ("MLW-SEC-001", "mlw-fraud-dev")
     assert regressed.identity.endswith("|azuredeploy.json with azuredeploy.prod.parameters.json"), regressed.identity
+
+
+def test_two_real_scans_policy_sections_diff(estate, tmp_path):
+    """The `policy` section as a scan writes it (not one built by hand): the same estate twice is
+    no change; a workspace that opens public access regresses on the built-in that forbids it; a
+    second template declaring the same names is a deployment of its own, new, never matched to
+    the first (a result's identity holds the deployment, as a finding's does)."""
+    public_access = "/providers/microsoft.authorization/policydefinitions/438c38d2-3772-465a-a9cc-7a6666a275ce"
+    old = scan_report(estate, policy=True)
+    assert old["policy"]["results"]
+    same = compare(old, scan_report(estate, policy=True)).policy
+    assert same is not None and {p.change for p in same} == {Change.STILL_FAILING}
+    edit(estate / PROD_WS, lambda w: w["properties"].update(publicNetworkAccess="Enabled"))
+    shutil.copytree(estate / "dev", estate / "dev2")
+    new = scan_report(estate, policy=True)
+    changes = compare(old, new).policy
+    assert changes is not None
+    regressed = {(p.resource_name, p.definition_id.lower()) for p in changes if p.change == Change.REGRESSED}
+    assert ("mlw-fraud-prod", public_access) in regressed
+    dev_results = [r for r in new["policy"]["results"] if r["resource_name"] == "mlw-fraud-dev"
+                   and r["definition_id"].lower() == public_access]
+    assert sorted(r["deployment"] for r in dev_results) == [
+        "dev/azuredeploy.json with dev/azuredeploy.parameters.json",
+        "dev2/azuredeploy.json with dev2/azuredeploy.parameters.json",
+    ]
+    new_ones = {(p.resource_name, p.definition_id.lower()) for p in changes if p.change == Change.NEW}
+    assert ("mlw-fraud-dev", public_access) in new_ones  # dev2's; dev's own is still failing
+    assert ("mlw-fraud-dev", public_access) in {(p.resource_name, p.definition_id.lower()) for p in changes
+                                                if p.change == Change.STILL_FAILING}

@@ -179,7 +179,7 @@ def test_policy_results_open_and_close(tmp_path, sample_report):
         return dict(sample_report, tool={**sample_report["tool"], "generated_at": DAY.format(day)}, policy={
             "results": [{"assignment": "ml", "definition_id": "d1", "state": state, "resource_id": ws["id"]},
                         {"assignment": "ml", "definition_id": "d2", "state": "Compliant", "resource_id": ws["id"]}],
-            "summary": {"ml": {"percent": 42.0}}})
+            "summary": {"assignments": [{"assignment": "ml", "compliance_percent": 42.0}]}})
 
     path = tmp_path / "h.db"
     assert store.append(run(1, "NonCompliant"), path).policy_opened == 1
@@ -214,3 +214,17 @@ def test_resources_of_a_type_not_collected_stay_open(tmp_path, sample_report):
     assert second.fixed == second.removed == second.resources_removed == 0 and second.unseen > 0
     with store.History(path) as history:
         assert history.runs()[-1].not_assessed == 1
+
+
+def test_a_real_policy_section_is_kept_with_the_portal_percentage(tmp_path, estate):
+    """Runs whose `policy` section a scan wrote: each assignment's percentage is the summary's
+    (the portal's rule over resources), and a result of each template is a span of its own."""
+    report = scan_report(estate, generated_at=DAY.format(1), policy=True)
+    (summary,) = report["policy"]["summary"]["assignments"]
+    failing = {runreport.policy_identity(r) for r in report["policy"]["results"]
+               if r["state"] in ("NonCompliant", "Error")}
+    appended = store.append(report, tmp_path / "h.db")
+    assert appended.policy_opened == len(failing) > 0
+    with store.History(tmp_path / "h.db") as history:
+        (percent,) = history.db.execute("SELECT percent FROM policy_compliance").fetchone()
+        assert percent == summary["compliance_percent"]

@@ -45,11 +45,13 @@ def finding_identity(finding: Mapping[str, Any], deployment: str | None = None) 
 
 
 def policy_identity(result: Mapping[str, Any]) -> str:
-    """A policy result's identity: assignment, definition (and its reference in an initiative)
-    and the normalized resource id, as the policy section keys its results."""
-    parts = (result.get("assignment"), result.get("definition_id"), result.get("reference_id"))
-    head = "|".join(str(p or "").lower() for p in parts)
-    return f"{head}|{armid.normalize(str(result.get('resource_id') or ''))}"
+    """A policy result's identity as the report lists it (`model.policy_identity`, the one
+    baselines and SARIF use): assignment, definition and its reference in an initiative, the
+    normalized resource id and, for a template's resource, its deployment."""
+    deployment = result.get("deployment")
+    return model.policy_identity(str(result.get("assignment") or ""), str(result.get("definition_id") or ""),
+                                 str(result.get("reference_id") or ""), str(result.get("resource_id") or ""),
+                                 deployment if isinstance(deployment, str) else None)
 
 
 # Rows are named tuples rather than frozen dataclasses: a report holds hundreds of thousands of

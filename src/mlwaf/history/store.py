@@ -520,31 +520,15 @@ def _json(value: Any) -> str | None:
     return None if value is None else orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
 
 
-_PERCENT_KEYS = ("percent", "percentage", "compliance", "compliance_percentage")
-
-
-def _summary_entry(summary: Any, assignment: str) -> Any:
-    """The policy summary's entry for an assignment: summary[assignment], or the item of a list
-    (or of summary["assignments"]) whose assignment or name it is."""
-    if isinstance(summary, Mapping):
-        if assignment in summary:
-            return summary[assignment]
-        summary = summary.get("assignments")
-        if isinstance(summary, Mapping):
-            return summary.get(assignment)
-    if isinstance(summary, list):
-        return next((e for e in summary if isinstance(e, Mapping) and assignment in (e.get("assignment"),
-                                                                                       e.get("name"))), None)
-    return None
-
-
 def _percent(summary: Any, assignment: str, counts: Counter[str]) -> float | None:
-    """The assignment's compliance percentage as the report's policy summary gives it; without
-    one, the share of compliant results among those evaluated (compliant, non-compliant, error)."""
-    entry = _summary_entry(summary, assignment)
-    if isinstance(entry, Mapping):
-        entry = next((entry[k] for k in _PERCENT_KEYS if isinstance(entry.get(k), int | float)), None)
-    if isinstance(entry, int | float) and not isinstance(entry, bool):
-        return float(entry)
+    """The assignment's compliance percentage as the report's policy summary gives it (the
+    portal's rule over resources: `summary.assignments[].compliance_percent`, docs/policy.md);
+    without one, the share of compliant results among those evaluated (compliant, non-compliant,
+    error)."""
+    entries = summary.get("assignments") if isinstance(summary, Mapping) else None
+    entry = next((e for e in entries or () if isinstance(e, Mapping) and e.get("assignment") == assignment), None)
+    percent = entry.get("compliance_percent") if entry is not None else None
+    if isinstance(percent, int | float) and not isinstance(percent, bool):
+        return float(percent)
     evaluated = counts["Compliant"] + counts["NonCompliant"] + counts["Error"]
     return round(100.0 * counts["Compliant"] / evaluated, 1) if evaluated else None

@@ -33,4 +33,4 @@ class PolicyInputError(Exception):
 
     def to_input_error(self) -> InputError:
         message = f"{self.message} (at {self.pointer})" if self.pointer else self.message
-        return InputError(self.source or "policy", message)
+        return InputError(self.source or "policy", message, pointer=self.pointer or None)

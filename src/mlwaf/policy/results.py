@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from mlwaf.model import InputError, Location, Resource
+from mlwaf.model import InputError, Location, Resource, SuppressionMark, policy_identity
 from mlwaf.policy.effects import Change
 from mlwaf.policy.model import Assignment
 from mlwaf.policy.plan import NotEvaluated
@@ -35,6 +35,19 @@ class State(enum.StrEnum):
 
 
 RANK = {State.NONCOMPLIANT: 5, State.ERROR: 4, State.COMPLIANT: 3, State.EXEMPT: 2, State.UNKNOWN: 1}
+
+
+@dataclass(frozen=True, slots=True)
+class AzureState:
+    """What Azure itself holds for the same assignment, definition, reference and resource: its
+    compliance state and when it evaluated it (a live scan, or its recording, read it). Set by the
+    live comparison (mlwaf.azure_policy); reports show it beside mlwaf's own state."""
+
+    state: str
+    at: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"state": self.state, "at": self.at}
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,14 +69,30 @@ class PolicyResult:
     request: bool = False  # judged as the deployment request of a template resource
     message: str | None = None  # the assignment's non-compliance message
     expression: str | None = None  # Unknown: the unresolved expression, or the list not read
+    # Annotations of the scan's passes after the evaluation, which return annotated copies
+    # (dataclasses.replace), as for findings: the suppression covering the result
+    # (mlwaf.suppressions), whether the baseline knows it (mlwaf.baseline), and Azure's own state.
+    suppression: SuppressionMark | None = None
+    in_baseline: bool = False
+    azure: AzureState | None = None
+
+    @property
+    def suppressed(self) -> bool:
+        """Covered by a suppression in force: accepted risk, out of the gate."""
+        return self.suppression is not None and self.suppression.active
+
+    @property
+    def failing(self) -> bool:
+        """NonCompliant, or an evaluation that failed (which Azure treats as non-compliant)."""
+        return self.state in (State.NONCOMPLIANT, State.ERROR)
 
     @property
     def identity(self) -> str:
         """Stable across runs (baselines, suppressions, `mlwaf diff`): the assignment, the
         definition and its reference in an initiative, the normalized resource id, and for a
         template's resource its deployment (as model.identity does for findings)."""
-        head = "|".join(str(p or "").lower() for p in (self.assignment, self.definition_id, self.reference_id))
-        return f"{head}|{self.resource.uid}"
+        r = self.resource
+        return policy_identity(self.assignment, self.definition_id, self.reference_id, r.key, r.deployment)
 
     @property
     def location(self) -> Location:
@@ -105,6 +134,12 @@ class PolicyResult:
             out["initiative_id"] = self.initiative_id
         if self.resource.deployment is not None:
             out["deployment"] = self.resource.deployment
+        if self.suppression is not None:
+            out.update(self.suppression.fields())
+        if self.in_baseline:
+            out["in_baseline"] = True
+        if self.azure is not None:
+            out["azure"] = self.azure.to_dict()
         return out
 
 

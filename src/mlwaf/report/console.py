@@ -71,6 +71,7 @@ def print_summary(result: ScanResult, written: list[str], file: IO[str]) -> None
             f"{result.omitted.expected} findings is above the detail limit of {result.omitted.limit} "
             "(--detail-limit 0 lists all)[/yellow]"
         )
+    _policy_lines(result, console)
     errored = result.scores.overall.counts.error
     if errored:
         console.print(f"[yellow]{errored} check runs raised an error (see the report)[/yellow]")
@@ -89,6 +90,23 @@ def print_summary(result: ScanResult, written: list[str], file: IO[str]) -> None
         console.print(f"wrote {path}", markup=False)
 
 
+def _policy_lines(result: ScanResult, console: Any) -> None:
+    """One line per Azure Policy assignment: compliance as the portal computes it, what would be
+    denied, what was not evaluated (the reports hold every result)."""
+    if result.policy is None:
+        return
+    for a in result.policy.summary()["assignments"]:
+        resources = a["resources"]
+        percent = "-" if a["compliance_percent"] is None else f"{a['compliance_percent']:g}%"
+        parts = [f"{percent} compliant", f"{resources['total']} resources",
+                 f"{resources['NonCompliant'] + resources['Error']} non-compliant"]
+        if a["would_deny"]:
+            parts.append(f"{a['would_deny']} would be denied")
+        if a["not_evaluated"]:
+            parts.append(f"{a['not_evaluated']} definitions not evaluated")
+        console.print(f"Azure Policy {a['assignment']} ({a['display_name']}): {', '.join(parts)}", markup=False)
+
+
 def _suppression_lines(result: ScanResult, console: Any) -> None:
     """Suppressions that stopped suppressing or were never understood: said where the person
     who wrote them looks first, not only in the reports."""
@@ -98,7 +116,7 @@ def _suppression_lines(result: ScanResult, console: Any) -> None:
     _listed(console, f"{len(expired)} finding(s) no longer suppressed: the suppression expired",
             [f"{f.check_id} on {f.resource.name}: expired {_day(mark.expires)} ({mark.source})" for f, mark in expired])
     _listed(console, f"{len(stale)} expired suppression(s) match no finding any more (remove them):",
-            [f"{r.source}: {r.check} (expired {_day(r.expires)})" for r in stale])
+            [f"{r.source}: {r.names} (expired {_day(r.expires)})" for r in stale])
     _listed(console, f"{len(invalid)} inline suppression(s) not understood, not applied:",
             [i.message for i in invalid])
 

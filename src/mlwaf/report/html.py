@@ -391,7 +391,7 @@ def _suppressions(result: ScanResult) -> dict[str, Any]:
     return {
         "suppression_rules": [
             {
-                "check": use.rule.check,
+                "check": use.rule.names,
                 "resource": use.rule.resource,
                 "reason": use.rule.reason,
                 "expires": use.rule.expires.isoformat() if use.rule.expires else "",

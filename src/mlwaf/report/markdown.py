@@ -203,7 +203,7 @@ def _suppression_lines(result: ScanResult) -> list[str]:
     stale = [use.rule for use in result.suppressions.stale]
     if stale:
         lines += ["", f"### Expired suppressions that match no finding ({len(stale)}; remove them)", ""]
-        lines += _bullets(stale, lambda r: f"{esc(r.source)}: {esc(r.check)} (expired {esc(_day(r.expires))})")
+        lines += _bullets(stale, lambda r: f"{esc(r.source)}: {esc(r.names)} (expired {esc(_day(r.expires))})")
     invalid = result.suppressions.invalid
     if invalid:
         lines += ["", f"### Inline suppressions not understood ({len(invalid)}; not applied)", ""]
