@@ -44,7 +44,7 @@ from mlwaf import __version__, armid, model
 from mlwaf.model import Finding, Status
 
 if TYPE_CHECKING:
-    from mlwaf.policy import PolicyReport, PolicyResult
+    from mlwaf.policy.results import PolicyReport, PolicyResult
 
 FORMAT_KEY = "mlwaf_baseline"
 FORMAT_VERSION = 2

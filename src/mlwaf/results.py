@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from mlwaf.gate import GateDecision
     from mlwaf.inventory import Inventory
     from mlwaf.model import Finding, InputError, ScannedInput
-    from mlwaf.policy import PolicyReport
+    from mlwaf.policy.results import PolicyReport
     from mlwaf.sources.coverage import Gap
 
 

@@ -25,7 +25,7 @@ from mlwaf.sources import ReadOptions, SourceResult, read_paths
 from mlwaf.suppressions import Suppression
 
 if TYPE_CHECKING:
-    from mlwaf.policy import PolicyReport
+    from mlwaf.policy.results import PolicyReport
     from mlwaf.sources.live import LiveOptions
 
 # About 25,000 resources. The reports of a larger estate list every FAIL, UNKNOWN and ERROR, and
@@ -241,15 +241,15 @@ def evaluate_policy(source: SourceResult, inventory: Inventory, options: ScanOpt
     loaded only here."""
     if not options.policy.enabled:
         return None
-    from mlwaf import policy
+    from mlwaf.policy.api import build_inputs, run
 
     paths = [_shown(p) for p in options.policy.paths]
-    inputs = policy.build_inputs(policy_sets=options.policy.sets, policy_paths=paths, resources=source.resources)
+    inputs = build_inputs(policy_sets=options.policy.sets, policy_paths=paths, resources=source.resources)
     clock = None
     if options.today is not None:  # the day suppressions are judged on: exemptions and utcNow() too
         day = dt.datetime.combine(options.today, dt.time(), dt.UTC)
         clock = lambda: day  # noqa: E731
-    return policy.run(inputs, inventory, clock=clock)
+    return run(inputs, inventory, clock=clock)
 
 
 def _shown(path: Path) -> Path:

@@ -39,7 +39,7 @@ from mlwaf import armid
 from mlwaf.model import Finding, Resource, Status, SuppressionKind, SuppressionMark
 
 if TYPE_CHECKING:
-    from mlwaf.policy import PolicyReport, PolicyResult
+    from mlwaf.policy.results import PolicyReport, PolicyResult
 
 TAG = "mlwaf-suppress"
 SUPPRESSIBLE = frozenset({Status.FAIL, Status.UNKNOWN, Status.ERROR})

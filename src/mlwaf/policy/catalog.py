@@ -36,6 +36,13 @@ def builtin_initiative(name: str) -> Initiative | None:
     return parse.initiative(store.read(entry["path"]), f"builtin:{entry['path']}")
 
 
+def is_builtin(definition_id: str) -> bool:
+    """A shipped built-in's id (`/providers/Microsoft.Authorization/policyDefinitions/GUID`),
+    not a custom definition that happens to share its name."""
+    prefix, _, name = armid.normalize(definition_id).rpartition("/")
+    return prefix == "/providers/microsoft.authorization/policydefinitions" and name in store.index()["definitions"]
+
+
 def builtin_definitions(categories: Iterable[str] | None = None) -> list[Definition]:
     """Built-in definitions, all or those of some categories (case-insensitive), by name."""
     wanted = {c.lower() for c in categories} if categories is not None else None

@@ -32,7 +32,7 @@ from mlwaf import __version__, links
 from mlwaf.check import CheckSpec
 from mlwaf.engine import Omitted
 from mlwaf.model import Finding, Pillar, Resource, Severity, Status
-from mlwaf.report import Reporter, ReportOptions, Whole
+from mlwaf.report import Reporter, ReportOptions, Whole, html_policy
 from mlwaf.report import skipped as skipped_inputs
 from mlwaf.resource_types import WORKSPACE, Member
 from mlwaf.results import ScanResult
@@ -295,6 +295,7 @@ def context(result: ScanResult) -> dict[str, Any]:
         "severities": [(s.value, s.value.capitalize()) for s in Severity],
         "resource_types": sorted({f.resource.type for f in result.findings}, key=str.lower),
         "data": _page_data(result, specs, ws_members),
+        "policy": html_policy.view(result),  # None: no policy evaluated (the view is left out)
     }
 
 
