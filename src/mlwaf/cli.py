@@ -17,6 +17,7 @@ from mlwaf.exit_codes import ExitCode
 from mlwaf.settings import with_options
 
 if TYPE_CHECKING:
+    from mlwaf.history.store import History
     from mlwaf.registry import Registry
     from mlwaf.results import ScanResult
     from mlwaf.scan import Live, ScanOptions
@@ -250,11 +251,13 @@ def scan(
         options = dataclasses.replace(options, gate=dataclasses.replace(options.gate, candidates=True))
     if cfg.baseline is not None:
         options.read.outputs.append(cfg.baseline)
+    history = _open_history(cfg, options)
     report_options = ReportOptions(sarif_category, sarif_include_pass, _source_prefix(root))
     with pipeline.batch_gc():  # from the first file read to the last report written
         result = _run(live or paths, options, reg)
+        result, history_failed = _record(result, history, cfg)
         written = report_output.write_all(result, formats, output, output_dir, report_options)
-    _finish(result, written, quiet=quiet, to_stdout=output == report_output.STDOUT)
+    _finish(result, written, quiet=quiet, to_stdout=output == report_output.STDOUT, usage_error=history_failed)
 
 
 def _live_target(paths: list[Path], **live: Any) -> Live | None:
@@ -297,14 +300,52 @@ def _run(target: list[Path] | Live, options: ScanOptions, reg: Registry) -> Scan
         raise typer.Exit(ExitCode.USAGE) from None
 
 
-def _finish(result: ScanResult, written: list[str], *, quiet: bool, to_stdout: bool) -> None:
+def _open_history(cfg: Config, options: ScanOptions) -> History | None:
+    """The --history file, opened (created, migrated) before anything is scanned: an unusable
+    one is exit 2 now, not after the scan. The history and the digest are never read as input."""
+    from mlwaf.history.recorded import HistoryError, open_history
+
+    if cfg.digest is not None and cfg.history is None:
+        _err("--digest writes what changed since the previous run of a history: give --history FILE too")
+        raise typer.Exit(ExitCode.USAGE)
+    if cfg.history is None:
+        return None
+    options.read.outputs.extend(p for p in (cfg.history, cfg.digest) if p is not None)
+    try:
+        return open_history(cfg.history)
+    except HistoryError as err:
+        _err(f"--history: {err}")
+        raise typer.Exit(ExitCode.USAGE) from None
+
+
+def _record(result: ScanResult, history: History | None, cfg: Config) -> tuple[ScanResult, bool]:
+    """The result with the run appended to the history (marks, trend) and the digest written;
+    a history that fails now is reported and exits 2 after the reports are written (they do not
+    depend on it), so a long scan is never lost to it."""
+    if history is None:
+        return result, False
+    from mlwaf.history import digest
+    from mlwaf.history.recorded import HistoryError, record
+
+    try:
+        with history:
+            result = record(result, history)
+            if cfg.digest is not None:
+                digest.write(history, cfg.digest)
+    except (HistoryError, OSError) as err:
+        _err(f"--history: the run was not recorded: {err}")
+        return result, True
+    return result, False
+
+
+def _finish(result: ScanResult, written: list[str], *, quiet: bool, to_stdout: bool, usage_error: bool = False) -> None:
     """The console summary and the gate's decision (its reasons on stderr when it did not pass),
-    then exit with the gate's code."""
+    then exit with the gate's code (2 when the history could not be written: a usage error)."""
     if not quiet:
         from mlwaf.report import console
 
         console.print_summary(result, written, file=sys.stderr if to_stdout else sys.stdout)
-    code = result.gate.exit_code
+    code = ExitCode.USAGE if usage_error else result.gate.exit_code
     if not quiet or code != ExitCode.OK:
         typer.echo("\n".join(result.gate.describe()), err=quiet or to_stdout or code != ExitCode.OK)
     raise typer.Exit(code)

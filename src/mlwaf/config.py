@@ -18,6 +18,8 @@ git repository). Written in TOML (read with the standard library's tomllib):
     policy-set = ["Microsoft cloud security benchmark"]   # --policy-set: built-in initiatives
     no-policy = false                       # --no-policy: no Azure Policy evaluation
     fail-on-policy = "deny"                 # --fail-on-policy: deny or noncompliant
+    history = "audit.db"                    # --history: append each run; relative to the config file
+    digest = "digest.md"                    # --digest: what changed since the previous run (Markdown)
 
     [params]                                # shared by name by every check that declares it
     allowed_regions = ["westeurope", "northeurope"]
@@ -298,6 +300,18 @@ class Config:
         help="Gate: exit 1 on Azure Policy results: deny (what Azure would deny at deployment) or noncompliant "
         "(any non-compliant result), unless suppressed or in the baseline.",
         flag=Flag(("--fail-on-policy",), str, parse=_policy_rule_given), into=_gate("fail_on_policy"),
+    )
+    history = Setting[Path | None](
+        "history", None, parse=_relative_path,
+        help="Append this run to a history file (SQLite, created when missing; relative to the config file): "
+        "findings are marked new or open since with their age, and the HTML report gains a trend panel.",
+        flag=Flag(("--history",), Path),  # opened before the scan and appended after it by the command
+    )
+    digest = Setting[Path | None](
+        "digest", None, parse=_relative_path,
+        help="With history: write a short Markdown of what changed since the previous run (new high findings "
+        "first, regressions, fixed, coverage) to this file, for a chat channel or $GITHUB_STEP_SUMMARY.",
+        flag=Flag(("--digest",), Path),
     )
     params = Setting[Params](
         "params", Params(), parse=_params,

@@ -363,6 +363,27 @@ class SuppressionMark:
         return out
 
 
+class Recurrence(enum.StrEnum):
+    """Where a failing finding stands in the history of runs (`mlwaf scan --history`)."""
+
+    NEW = "new"  # no earlier run saw it failing
+    AGAIN = "again"  # failing again: an earlier run saw it fixed
+    RECURRING = "recurring"  # open since an earlier run
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryMark:
+    """A failing finding's place in the history: new, failing again, or open since `first_seen`
+    (the first run of its open span), `age_days` before this run."""
+
+    state: Recurrence
+    first_seen: str  # ISO time of the first run that saw it failing (this run's when new)
+    age_days: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"state": self.state.value, "first_seen": self.first_seen, "age_days": self.age_days}
+
+
 def identity(check_id: str, resource_id: str, deployment: str | None = None) -> str:
     """A finding's stable identity, never a line number: the check id and the normalized
     resource id, and for a described resource (a template's) its deployment, the template's
@@ -400,9 +421,11 @@ class Finding:
     location: Location = field(default_factory=lambda: Location(None))
     # Annotations of the passes after the engine, which return annotated copies
     # (dataclasses.replace) and never change a finding: the suppression covering it (mlwaf.suppressions),
-    # whether the baseline knows it (mlwaf.baseline).
+    # whether the baseline knows it (mlwaf.baseline), its place in the history (mlwaf.history.recorded).
     suppression: SuppressionMark | None = None
     in_baseline: bool = False
+    # With --history, a failing finding's place in the history (mlwaf.history.recorded).
+    history: HistoryMark | None = None
 
     @property
     def suppressed(self) -> bool:
@@ -438,6 +461,8 @@ class Finding:
             out.update(self.suppression.fields())
         if self.in_baseline:
             out["in_baseline"] = True
+        if self.history is not None:
+            out["history"] = self.history.to_dict()
         return out
 
 

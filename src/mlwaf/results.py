@@ -8,7 +8,8 @@ the JSON report's contract for it (mlwaf.report.json writes them in order).
 
 Later passes add a section here, typed, and a stage in mlwaf.scan.evaluate:
 - `policy`: the Azure Policy results (`mlwaf.policy.PolicyReport`), evaluated on the inventory;
-- history annotations: a section beside `baseline` (see CONTRIBUTING.md, "Adding a pass").
+- `history`: with --history, the run as appended to the history and its trend, set after the
+  gate by mlwaf.history.recorded (the marks depend on the run being recorded).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from mlwaf.check import CheckSpec
     from mlwaf.engine import Omitted
     from mlwaf.gate import GateDecision
+    from mlwaf.history.recorded import HistoryReport
     from mlwaf.inventory import Inventory
     from mlwaf.model import Finding, InputError, ScannedInput
     from mlwaf.policy.results import PolicyReport
@@ -53,6 +55,9 @@ class Assessment:
     not_collected: Sequence[Gap] | None = None
     # Azure Policy results (mlwaf.policy.run); None when policies were not evaluated.
     policy: PolicyReport | None = None
+    # With --history: the run appended to the history file, and its trend (mlwaf.history.recorded);
+    # the failing findings carry their marks (Finding.history).
+    history: HistoryReport | None = None
     generated_at: str | None = None  # ISO time of the scan; None with --reproducible
 
     @property

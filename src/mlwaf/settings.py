@@ -74,7 +74,8 @@ class Setting(Generic[T]):
         self.help = help
         self.flag = flag
         # Where the value lands in the scan's options; None: mlwaf.config.Config.apply places it
-        # (it needs the loaded checks, or reads a file).
+        # (it needs the loaded checks, or reads a file), or the command reads it (the history
+        # and the digest: what happens to the result after the scan).
         self.into = into
         self.name = key.replace("-", "_")
 

@@ -340,15 +340,26 @@ SECTIONS = ("tool", "scanned", "errors", "not_collected", "omitted", "scores", "
 
 
 def from_dict(data: Mapping[str, Any], source: str | None = None) -> RunReport:
-    """A report already parsed (a scan's own, or `json.load`'s)."""
+    """A report already parsed (`json.load`'s)."""
     if not isinstance(data, Mapping):
         raise ReportError(f"{source or 'report'}: not a JSON object")
+    # Resources before the findings that name them, whatever order the object has its keys in.
+    ordered = [(k, v) for k, v in data.items() if k not in ("resources", "findings")]
+    return from_items([*ordered, ("resources", data.get("resources")), ("findings", data.get("findings"))], source)
+
+
+def from_items(sections: Iterable[tuple[str, Any]], source: str | None = None) -> RunReport:
+    """A report given as its sections in order, (key, value), the long lists as iterables of
+    items: a parsed report's, or a scan's own as it would write it (mlwaf.report.json.items),
+    which is then never held whole."""
     builder = Builder(source)
-    for name in SECTIONS:
-        if name in data:
-            builder.section(name, data[name])
-    for item in data.get("resources") or ():
-        builder.resource(item)
-    for item in data.get("findings") or ():
-        builder.finding(item)
+    for name, value in sections:
+        if name == "resources":
+            for item in value or ():
+                builder.resource(item)
+        elif name == "findings":
+            for item in value or ():
+                builder.finding(item)
+        elif name in SECTIONS:
+            builder.section(name, value)
     return builder.build()

@@ -1,6 +1,6 @@
 """The history store: one SQLite file (stdlib driver, no server) of runs and of what changed
-between them. `append` is the entry point; `mlwaf history import` and, later, `mlwaf scan
---history FILE` call it.
+between them. `append` is the entry point; `mlwaf history import` and `mlwaf scan --history
+FILE` (mlwaf.history.recorded) call it.
 
 Appending writes what changed, not a copy of the run (schema.py describes the spans): a run of a
 100k-resource estate where 1% changed writes about 1% of the rows the first run wrote. An open
@@ -144,11 +144,21 @@ class History:
         runs = self.runs()
         return runs[-1] if runs else None
 
+    def ages(self) -> dict[int, tuple[int, int, bool]]:
+        """Every open finding: its key -> (the first run of its open span, that run's time, and
+        whether an earlier span of it was closed: failing again after a fix)."""
+        closed = {k for (k,) in self.db.execute("SELECT DISTINCT finding FROM finding_span WHERE end_run IS NOT NULL")}
+        rows = self.db.execute("SELECT s.finding, s.first_run, r.at FROM finding_span s JOIN run r"
+                               " ON r.id = s.first_run WHERE s.end_run IS NULL")
+        return {k: (first, at, k in closed) for k, first, at in rows}
+
     def append(self, report: RunReport, *, at: dt.datetime | str | None = None,
-               at_source: str = AT_GIVEN) -> AppendResult:
+               at_source: str = AT_GIVEN, new_run: bool = False) -> AppendResult:
         """Record a run. `at` is the run's time when the report has none (--reproducible) or
         when given (`at_source` says where it came from); runs must come in time order (import
-        sorts them)."""
+        sorts them). A report that looks like the latest run (same time, version and counts) is
+        skipped as imported already, unless `new_run` says it is a scan of its own (`mlwaf scan
+        --history`: two scans may fall in one second)."""
         if at is not None:
             epoch, source = to_epoch(at), at_source
         elif report.generated_at:
@@ -159,7 +169,7 @@ class History:
             )
         fingerprint = _fingerprint(report)
         latest = self.latest()
-        if latest is not None and latest.fingerprint == fingerprint:
+        if latest is not None and latest.fingerprint == fingerprint and not new_run:
             return AppendResult(None, iso(epoch), source, report.source, skipped="already the latest run")
         if latest is not None and epoch < latest.at:
             raise HistoryError(

@@ -86,6 +86,8 @@ def print_summary(result: ScanResult, written: list[str], file: IO[str]) -> None
     passed_over = skipped(result)
     _listed(console, f"{len(passed_over)} input{'s' * (len(passed_over) != 1)} skipped:",
             [f"{item.where}: {item.reason}" for item in passed_over])
+    if result.history is not None:  # --history: what appending this run did
+        console.print(result.history.describe(), markup=False)
     for path in written:
         console.print(f"wrote {path}", markup=False)
 

@@ -151,6 +151,8 @@ def _finding_record(f: Finding, check_index: int, resource_index: int, workspace
             out["xs"] = mark.source
     if f.in_baseline:
         out["b"] = 1
+    if f.history is not None:  # --history: new, failing again, or open since (days)
+        out["h"] = [f.history.state.value, f.history.age_days, f.history.first_seen]
     if workspaces:
         out["w"] = workspaces
     return out
@@ -408,18 +410,29 @@ def _suppressions(result: ScanResult) -> dict[str, Any]:
 
 
 def render(result: ScanResult, options: ReportOptions | None = None) -> str:
+    from mlwaf.report import html_trend
+
     ctx = context(result)
     css = _asset("report.css")
     js = _asset("report.js")
+    # With --history, the trend panel's own style and script, hashed into the policy like the others.
+    trend = html_trend.context(result.history)
+    trend_css = _asset("trend.css") if trend is not None else ""
+    trend_js = _asset("trend.js") if trend is not None else ""
+    styles = " ".join(_csp_hash(text) for text in (css, trend_css) if text)
+    scripts = " ".join(_csp_hash(text) for text in (js, trend_js) if text)
     csp = (
         "default-src 'none'; "
-        f"style-src {_csp_hash(css)}; "
-        f"script-src {_csp_hash(js)}; "
+        f"style-src {styles}; "
+        f"script-src {scripts}; "
         "img-src 'none'; connect-src 'none'; font-src 'none'; "
         "base-uri 'none'; form-action 'none'"
     )
     data = embed_json(ctx.pop("data"))
-    return _environment().get_template("report.html.j2").render(**ctx, css=css, js=js, csp=csp, data=data)
+    trend_data = embed_json([{"x": p["x"], "text": p["text"]} for p in trend["points"]]) if trend else ""
+    return _environment().get_template("report.html.j2").render(
+        **ctx, css=css, js=js, csp=csp, data=data, trend=trend, trend_css=trend_css, trend_js=trend_js,
+        trend_data=trend_data)
 
 
 REPORTER: Reporter = Whole(render)

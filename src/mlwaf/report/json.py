@@ -89,7 +89,22 @@ def _tail(result: ScanResult) -> dict[str, Any]:
         "baseline": result.baseline.to_dict() if result.baseline is not None else None,
         # Azure Policy results, when policies were evaluated (mlwaf.policy; docs/policy.md).
         **({"policy": result.policy.to_dict()} if result.policy is not None else {}),
+        # With --history: the history file and what appending this run did (mlwaf.history.recorded).
+        **({"history": result.history.to_dict()} if result.history is not None else {}),
     }
+
+
+def items(result: ScanResult) -> list[tuple[str, Any]]:
+    """The report's sections in order, as (key, value); the two long lists (resources, findings)
+    are iterators that build one item at a time: the writer streams them, the history reads
+    them into its compact rows (mlwaf.history.runreport.from_items) without the whole report."""
+    return [
+        *_head(result).items(),
+        ("resources", (_resource(r) for r in result.inventory.resources)),
+        *_middle(result).items(),
+        ("findings", (f.to_dict() for f in result.findings)),
+        *_tail(result).items(),
+    ]
 
 
 def write(result: ScanResult, out: IO[str], options: ReportOptions | None = None) -> None:
@@ -101,13 +116,7 @@ def write(result: ScanResult, out: IO[str], options: ReportOptions | None = None
     indented to its place; everything else is small and encoded whole.
     """
     out.write("{\n")
-    sections: list[tuple[str, Any]] = [
-        *_head(result).items(),
-        ("resources", (_resource(r) for r in result.inventory.resources)),
-        *_middle(result).items(),
-        ("findings", (f.to_dict() for f in result.findings)),
-        *_tail(result).items(),
-    ]
+    sections = items(result)
     for index, (key, value) in enumerate(sections):
         out.write(f"  {dumps(key).rstrip()}: ")
         if key in ("resources", "findings"):

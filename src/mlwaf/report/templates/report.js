@@ -39,6 +39,7 @@
     var f = findings[i], c = checks[f.c];
     if (state.status === "problems") { if (!PROBLEMS[f.s] || f.x) return false; }
     else if (state.status === "suppressed") { if (!f.x) return false; }
+    else if (state.status === "new") { if (!f.h || f.h[0] === "recurring") return false; }
     else if (state.status && f.s !== state.status) return false;
     if (state.severity && c.severity !== state.severity) return false;
     if (state.pillar && c.pillar !== state.pillar) return false;
@@ -95,7 +96,17 @@
     td.appendChild(badge);
     if (f.x) { td.appendChild(el("br")); td.appendChild(el("span", "supp", "Suppressed")); }
     if (f.b) { td.appendChild(el("br")); td.appendChild(el("span", "supp", "In baseline")); }
+    if (f.h) { td.appendChild(el("br")); td.appendChild(historyMark(f.h)); }
     return td;
+  }
+
+  // --history: [state, age in days, first seen]: new, failing again after a fix, or open since.
+  function historyMark(h) {
+    var text = h[0] === "new" ? "New" : h[0] === "again" ? "Failing again"
+      : "Open " + Math.round(h[1]) + " day" + (Math.round(h[1]) === 1 ? "" : "s");
+    var mark = el("span", "hist hist-" + h[0], text);
+    mark.title = "First seen failing " + h[2];
+    return mark;
   }
 
   function evidenceTable(f) {
@@ -147,6 +158,11 @@
     var src = left.appendChild(el("p"));
     src.appendChild(el("code", null, location(f) || "(not recorded)"));
     if (r.request && (f.p || r.path)) { src.appendChild(el("br")); src.appendChild(el("code", null, r.request)); }
+    if (f.h) {
+      left.appendChild(el("h4", null, "History"));
+      left.appendChild(el("p", null, (f.h[0] === "new" ? "New in this run" : f.h[0] === "again"
+        ? "Failing again after a fix" : "Open for " + f.h[1] + " days") + "; first seen failing " + f.h[2]));
+    }
     if (f.x) {
       left.appendChild(el("h4", null, "Suppressed"));
       left.appendChild(el("p", null, f.x + (f.xs ? " (" + f.xs + ")" : "")));
