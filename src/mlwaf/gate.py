@@ -31,7 +31,7 @@ from mlwaf.model import Finding, Pillar, Severity, Status
 from mlwaf.selection import pillar_named
 
 if TYPE_CHECKING:
-    from mlwaf.results import Assessment
+    from mlwaf.assessment import Assessment
 
 OVERALL = "overall"
 POLICY_RULES = ("deny", "noncompliant")  # --fail-on-policy

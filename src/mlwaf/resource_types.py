@@ -4,19 +4,21 @@ Type names (as ARM spells them) for checks, checklib, the defaults, the inventor
 collector; the properties through which a workspace depends on other resources; the extension
 resources that attach to a resource; and a workspace's members, which the per-workspace scores
 and the HTML report's workspace view both use (they disagreed before: see `workspace_members`).
+
+A leaf: the inventory reads the types from here, so what `workspace_members` asks of an inventory
+is the protocol `Relations` (mlwaf.inventory.Inventory is one), not an import of the inventory.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mlwaf import armid
 
 if TYPE_CHECKING:
-    from mlwaf.inventory import Inventory
     from mlwaf.model import Resource
 
 WORKSPACE = "Microsoft.MachineLearningServices/workspaces"
@@ -87,6 +89,17 @@ def workspace_id_of(resource_id: str) -> str | None:
     return m.group(1) if m else None
 
 
+class Relations(Protocol):
+    """The questions a workspace's members are found with, as mlwaf.inventory.Inventory answers
+    them."""
+
+    def __iter__(self) -> Iterator[Resource]: ...
+    def get(self, resource_id: Any, within: str | None = None) -> Resource | None: ...
+    def of_type(self, *types: str) -> list[Resource]: ...
+    def linked(self, resource: Resource, path: str) -> Resource | None: ...
+    def attached(self, resource: Resource, extension_type: str) -> list[Resource]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Member:
     """A resource in a workspace's scope and what it is there: `workspace`, `child` (below the
@@ -100,11 +113,11 @@ class Member:
         return 0 if self.role == "workspace" else 1 if self.role == "child" else 2 if self.role[0] == "d" else 3
 
 
-def below_workspaces(inventory: Inventory) -> dict[str, list[Resource]]:
+def below_workspaces(inventory: Relations) -> dict[str, list[Resource]]:
     """Workspace uid -> the other resources whose id lies under it (of the workspace's own
     deployment first): one pass for every workspace of a scan."""
     out: dict[str, list[Resource]] = {}
-    for r in inventory.resources:
+    for r in inventory:
         wid = workspace_id_of(r.key)
         if wid is None:
             continue
@@ -115,7 +128,7 @@ def below_workspaces(inventory: Inventory) -> dict[str, list[Resource]]:
 
 
 def workspace_members(
-    inventory: Inventory, workspace: Resource, below: Iterable[Resource] | None = None
+    inventory: Relations, workspace: Resource, below: Iterable[Resource] | None = None
 ) -> list[Member]:
     """The resources in a workspace's scope, each once with its role, in a stable order (role,
     type, id): what its score counts and what the HTML report lists beside that score.
@@ -163,7 +176,7 @@ def workspace_members(
     )
 
 
-def workspace_order(inventory: Inventory) -> list[Resource]:
+def workspace_order(inventory: Relations) -> list[Resource]:
     """The workspaces in the order of their scopes in the scores."""
     return sorted(inventory.of_type(WORKSPACE), key=lambda r: (r.key, r.deployment or ""))
 

@@ -16,11 +16,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlwaf import engine, gate, registry, scoring, suppressions
+from mlwaf.assessment import Assessment
 from mlwaf.baseline import Baseline
 from mlwaf.check import CheckSpec
 from mlwaf.gate import GateOptions
 from mlwaf.inventory import Inventory
-from mlwaf.results import Assessment, ScanResult
+from mlwaf.results import ScanResult
 from mlwaf.sources import ReadOptions, SourceResult, read_paths
 from mlwaf.suppressions import Suppression
 
@@ -187,9 +188,9 @@ def evaluate(
     then the baseline), Azure Policy (its results annotated by the same suppressions and
     baseline), the scores and the gate, in that order.
 
-    A pass to come (history annotations) is one more step here, between the baseline and the
-    scores: a function that takes the findings and returns them annotated with its report, which
-    becomes an Assessment field (see mlwaf.results)."""
+    Another pass is one more step here, between the baseline and the scores: a function that
+    takes the findings and returns them annotated with its report, which becomes an Assessment
+    field (see mlwaf.assessment). The history is recorded after the gate (mlwaf.history.recorded)."""
     from mlwaf.sources.recording import replays_live
 
     inventory = Inventory(source.resources, source.listed)

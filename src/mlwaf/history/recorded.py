@@ -20,60 +20,22 @@ import dataclasses
 import datetime as dt
 import math
 import os
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any
 
 from mlwaf.history import runreport, store
 from mlwaf.history.diff import PILLARS
 from mlwaf.history.schema import HistoryError
+from mlwaf.history_section import AppendResult, HistoryReport, TrendPoint
 from mlwaf.model import Finding, HistoryMark, Recurrence, Status
+from mlwaf.report import json as json_report
+from mlwaf.results import ScanResult
 
-if TYPE_CHECKING:
-    from mlwaf.results import ScanResult
-
-__all__ = ["HistoryError", "HistoryReport", "TrendPoint", "open_history", "record"]
+__all__ = ["HistoryError", "open_history", "record"]
 
 SEVERITIES = ("high", "medium", "low")
 DAY = 86_400
 AT_SCAN = "scan time"  # a --reproducible report has no time: the run is recorded when appended
-
-
-@dataclass(frozen=True, slots=True)
-class TrendPoint:
-    """One run of the history as the trend panel shows it."""
-
-    at: str
-    scores: Mapping[str, float | None]  # "overall" and each pillar (None: nothing assessed)
-    coverage: float | None
-    open: Mapping[str, int]  # open findings per severity after the run
-    not_assessed: int
-    resources: int
-
-
-@dataclass(frozen=True)
-class HistoryReport:
-    """What --history did: the file, the run appended (counts), and the trend for the panel."""
-
-    path: str
-    appended: store.AppendResult
-    trend: tuple[TrendPoint, ...] = ()
-    note: str | None = None  # why there is no trend (pandas not installed)
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"path": self.path, "run": self.appended.to_dict()}
-        if self.note:
-            out["note"] = self.note
-        return out
-
-    def describe(self) -> str:
-        """One console line."""
-        a = self.appended
-        if a.skipped:
-            return f"history {self.path}: run not appended ({a.skipped})"
-        return (f"history {self.path}: run {a.run} at {a.at}: {a.opened} new, {a.reopened} failing again, "
-                f"{a.fixed} fixed, {a.removed} gone with their resource, {a.unseen} not assessed (kept open), "
-                f"{a.moved} moved; {a.open} open")
 
 
 def open_history(path: str | os.PathLike[str]) -> store.History:
@@ -84,8 +46,6 @@ def open_history(path: str | os.PathLike[str]) -> store.History:
 
 def record(result: ScanResult, history: store.History, *, now: dt.datetime | None = None) -> ScanResult:
     """The result with this run appended to `history`, its failing findings marked and the trend."""
-    from mlwaf.report import json as json_report
-
     run = runreport.from_items(json_report.items(result), None)
     if run.generated_at is None:  # --reproducible: the run happens now (and is told from the last one)
         moment = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
@@ -98,7 +58,7 @@ def record(result: ScanResult, history: store.History, *, now: dt.datetime | Non
     return dataclasses.replace(result, findings=_marked(result.findings, history, appended), history=report)
 
 
-def _marked(findings: Sequence[Finding], history: store.History, appended: store.AppendResult) -> list[Finding]:
+def _marked(findings: Sequence[Finding], history: store.History, appended: AppendResult) -> list[Finding]:
     """Failing findings with their place in the history (the others as they are)."""
     latest = history.latest()
     if latest is None:

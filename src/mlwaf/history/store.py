@@ -29,6 +29,7 @@ from mlwaf.history.compare import Change, Statuses
 from mlwaf.history.diff import RUN_SCOPE, score_blocks
 from mlwaf.history.runreport import RunReport
 from mlwaf.history.schema import HistoryError, migrate, transaction
+from mlwaf.history_section import AppendResult
 
 AT_REPORT = "generated_at"
 AT_GIVEN = "given"
@@ -57,33 +58,6 @@ def to_epoch(moment: dt.datetime | str) -> int:
 
 def iso(epoch: int) -> str:
     return dt.datetime.fromtimestamp(epoch, dt.UTC).isoformat().replace("+00:00", "Z")
-
-
-@dataclass(frozen=True)
-class AppendResult:
-    """What one append did, in numbers: for the command's output and the tests."""
-
-    run: int | None  # None when the report was already the latest run (skipped)
-    at: str
-    at_source: str
-    source: str | None
-    skipped: str | None = None
-    opened: int = 0  # findings failing for the first time
-    reopened: int = 0  # findings failing again after a fix
-    fixed: int = 0
-    removed: int = 0  # findings closed because their resource is gone
-    unseen: int = 0  # open findings this run could not assess: kept open
-    moved: int = 0  # open findings of a template that moved, carried to their new identity
-    open: int = 0  # findings open after the run
-    resources_added: int = 0
-    resources_removed: int = 0
-    resources_unseen: int = 0
-    scores_changed: int = 0
-    policy_opened: int = 0
-    policy_closed: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from mlwaf.model import Pillar
 
 if TYPE_CHECKING:
-    from mlwaf.history.recorded import HistoryReport, TrendPoint
+    from mlwaf.history_section import HistoryReport, TrendPoint
 
 WIDTH, LEFT, RIGHT, TOP, BOTTOM = 820, 48, 200, 14, 30
 SCORE_H, OPEN_H = 220, 170
