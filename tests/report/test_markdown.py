@@ -53,7 +53,7 @@ def test_renders_headings_and_tables(result):
     assert headings[0] == "mlwaf: gate ❌ failed"
     assert {"Pillar scores", "Scores by scope", "Suppressed (1)", "Inputs not read (1)"} <= set(headings)
     assert any(h.startswith("Top findings (") for h in headings)
-    pillars, scopes, top, suppressed = _tables(tokens)
+    pillars, scopes, top, assignments, noncompliant, suppressed = _tables(tokens)  # the default policies' two
     assert pillars[0] == ["Pillar", "Score", "Coverage", "Pass", "Fail", "Unknown", "Suppressed"]
     overall = result.scores.overall
     assert pillars[-1][:3] == ["Overall", f"{overall.score:g}", f"{overall.coverage:g}%"]
@@ -62,6 +62,7 @@ def test_renders_headings_and_tables(result):
     fails = [f for f in result.findings if f.status.value == "FAIL" and not f.suppressed]
     assert len(top) == 1 + len(fails) and top[1][0] == "high"
     assert all(len(r) == 5 for r in top)  # no cell broke out of its column
+    assert all(len(r) == 8 for r in assignments) and all(len(r) == 7 for r in noncompliant)
     reason = "reviewed in RISK-9 | <b>accepted</b>"
     assert suppressed[1][:4] == ["TST-SEC-001", HOSTILE_NAMES["formula"], "FAIL", reason]
 

@@ -80,6 +80,7 @@ FORMATS: Mapping[str, Format] = {
     for f in (
         Format("json", "json", "mlwaf.report.json"),
         Format("csv", "csv", "mlwaf.report.csv"),
+        Format("policy-csv", "policy.csv", "mlwaf.report.policy_csv"),
         Format("junit", "junit.xml", "mlwaf.report.junit"),
         Format("markdown", "md", "mlwaf.report.markdown"),
         Format("sarif", "sarif", "mlwaf.report.sarif"),

@@ -9,6 +9,11 @@ Layout:
   FAIL -> <failure> (type = severity); ERROR -> <error>; UNKNOWN, NOT_APPLICABLE, suppressed
   and baselined findings -> <skipped> with the reason, so the tab agrees with the gate.
 - suite `mlwaf.inputs`: one <error> case per input that could not be read.
+- when policies were evaluated, one suite per Azure Policy assignment (`mlwaf.policy.NAME`, its
+  compliance as a property) holding a case per result, named by the policy and the resource id:
+  NonCompliant and Error (which Azure counts as non-compliant) -> <failure> (type = what Azure
+  would do); Unknown, Exempt, suppressed and baselined results -> <skipped> with the reason, as
+  for findings; and a <skipped> case per definition of the assignment that was not evaluated.
 The output validates against the Jenkins xUnit plugin's junit-10.xsd (see tests/data).
 """
 
@@ -16,12 +21,16 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlwaf.exit_codes import ExitCode
 from mlwaf.model import Finding, Pillar, Status
 from mlwaf.report import Reporter, ReportOptions, Whole, skipped
+from mlwaf.report import policy_results as shown
 from mlwaf.results import ScanResult
+
+if TYPE_CHECKING:
+    from mlwaf.policy.results import PolicyResult
 
 # Characters XML 1.0 cannot carry, even escaped; scanned files may hold them in names and values.
 _INVALID_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -85,6 +94,50 @@ def _case(suite: ET.Element, f: Finding, remediation: str | None) -> str:
     return "passed"
 
 
+def _policy_case(suite: ET.Element, r: PolicyResult) -> str:
+    """Add one policy result's test case; returns its outcome."""
+    at = r.location
+    case = _el(suite, "testcase", name=f"{shown.title(r)} [{r.resource.id}]",
+               classname=f"mlwaf.policy.{r.assignment}.{r.reference_id or r.definition_name}", time="0",
+               file=at.path, line=at.line)
+    text = "\n".join(shown.details(r))
+    state = r.state.value
+    if r.failing and shown.mark(r):
+        _el(case, "skipped", text, message=f"{shown.mark(r)} ({state})")
+        return "skipped"
+    if r.failing:
+        _el(case, "failure", text, message=f"{state}: {r.reason}", type=r.would or r.effect)
+        return "failure"
+    if state != "Compliant":
+        _el(case, "skipped", text, message=f"{state}: {r.reason}")
+        return "skipped"
+    return "passed"
+
+
+def _policy_suites(root: ET.Element, result: ScanResult) -> list[str]:
+    """A suite per assignment (none when policies were not evaluated); the outcomes of its cases."""
+    report = result.policy
+    if report is None:
+        return []
+    all_outcomes: list[str] = []
+    results = shown.ordered(report.results)
+    for a, entry in zip(report.assignments, report.summary()["assignments"], strict=True):
+        suite = _el(root, "testsuite", name=f"mlwaf.policy.{a.name}")
+        _properties(suite, {"display_name": entry["display_name"], "definition_id": a.definition_id,
+                            "enforcement_mode": a.enforcement_mode, "source": a.source,
+                            "compliance_percent": _fmt(entry["compliance_percent"])})
+        outcomes = [_policy_case(suite, r) for r in results if r.assignment == a.name]
+        for n in (n for n in report.not_evaluated if n.assignment == a.name):
+            case = _el(suite, "testcase", name=f"{shown.title(n)} [not evaluated]",
+                       classname=f"mlwaf.policy.{a.name}.{n.reference_id or n.definition_id.rsplit('/', 1)[-1]}",
+                       time="0")
+            _el(case, "skipped", n.reason, message=f"not evaluated: {n.reason}")
+            outcomes.append("skipped")
+        _count(suite, outcomes)
+        all_outcomes += outcomes
+    return all_outcomes
+
+
 def _count(suite: ET.Element, outcomes: list[str]) -> None:
     suite.set("tests", str(len(outcomes)))
     suite.set("failures", str(outcomes.count("failure")))
@@ -139,6 +192,8 @@ def to_element(result: ScanResult) -> ET.Element:
             outcomes.append(_case(suite, f, spec.remediation if spec else None))
         _count(suite, outcomes)
         all_outcomes += outcomes
+
+    all_outcomes += _policy_suites(root, result)
 
     passed_over = skipped(result)
     if result.errors or passed_over:

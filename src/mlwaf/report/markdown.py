@@ -1,4 +1,4 @@
-"""Markdown summary: the gate, pillar scores and top findings, for `$GITHUB_STEP_SUMMARY`,
+"""Markdown summary: the gate, pillar scores, top findings and Azure Policy results, for `$GITHUB_STEP_SUMMARY`,
 Azure DevOps build summaries and pull-request comments.
 
 It is a summary, not the full report: findings are capped (the JSON, SARIF and HTML reports
@@ -12,14 +12,18 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlwaf.baseline import Entry
 from mlwaf.exit_codes import ExitCode
 from mlwaf.model import Finding, Pillar, Status
 from mlwaf.report import Reporter, ReportOptions, Whole, skipped
+from mlwaf.report import policy_results as shown
 from mlwaf.results import ScanResult
 from mlwaf.scoring import Score
+
+if TYPE_CHECKING:
+    from mlwaf.policy.results import PolicyResult
 
 TOP_FINDINGS = 25
 TOP_SCOPES = 20
@@ -81,7 +85,7 @@ def _more(total: int, shown: int) -> list[str]:
 
 
 def render(result: ScanResult, options: ReportOptions | None = None) -> str:
-    lines = _heading(result) + _scores(result) + _top_findings(result)
+    lines = _heading(result) + _scores(result) + _top_findings(result) + _policy(result)
     lines += _suppression_lines(result)
     lines += _baseline_lines(result)
     lines += _gaps(result)
@@ -156,6 +160,65 @@ def _top_findings(result: ScanResult) -> list[str]:
         "lllll" + ("l" if has_baseline else ""),
     )
     return lines + _more(len(failed), len(shown))
+
+
+def _policy(result: ScanResult) -> list[str]:
+    """Azure Policy, when evaluated: what Azure would deny, compliance per assignment, the
+    non-compliant resources (those that count first), what could not be evaluated or decided."""
+    report = result.policy
+    if report is None:
+        return []
+    summary = report.summary()
+    results = shown.ordered(report.results)
+    failing = [r for r in results if r.failing]
+    counted = sum(1 for r in failing if shown.counted(r))
+    lines = ["", "### Azure Policy", "", f"Compliance {_pct(summary['compliance_percent'])} of "
+             f"{summary['resources']['total']} resources; {len(failing)} non-compliant results ({counted} not "
+             f"suppressed or in the baseline), {summary['would_deny']} would be denied at deployment."]
+    denied = [r for r in results if r.would == "deny"]
+    if denied:
+        lines += ["", f"#### ⛔ Would be denied at deployment ({len(denied)})", ""]
+        lines += _policy_table(denied[:TOP_LIST], with_would=False)
+        lines += _more(len(denied), min(len(denied), TOP_LIST))
+    lines += ["", "#### Compliance per assignment", ""]
+    lines += _table(
+        ["Assignment", "Source", "Enforcement", "Compliance", "Resources", "Non-compliant", "Would deny",
+         "Not evaluated"],
+        (
+            [esc(entry["display_name"]), esc(a.source), esc(a.enforcement_mode), _pct(entry["compliance_percent"]),
+             str(entry["resources"]["total"]), str(entry["resources"]["NonCompliant"] + entry["resources"]["Error"]),
+             str(entry["would_deny"]), str(entry["not_evaluated"])]
+            for a, entry in zip(report.assignments, summary["assignments"], strict=True)
+        ),
+        "lllrrrrr",
+    )
+    if failing:
+        failing.sort(key=lambda r: not shown.counted(r))  # stable: the listing order within each
+        lines += ["", f"#### Non-compliant resources ({len(failing)})", ""]
+        lines += _policy_table(failing[:TOP_FINDINGS], with_would=True)
+        lines += _more(len(failing), min(len(failing), TOP_FINDINGS))
+    unknown = [r for r in results if r.state.value == "Unknown"]
+    if unknown:
+        lines += ["", f"#### Could not be decided ({len(unknown)})", ""]
+        lines += _bullets(unknown, lambda r: f"{esc(shown.title(r))} on {esc(r.resource.name)}: {esc(r.reason)}"
+                          + (f" ({esc(r.expression)})" if r.expression and r.expression not in r.reason else ""))
+    if report.not_evaluated:
+        lines += ["", f"#### Not evaluated ({len(report.not_evaluated)} definitions)", ""]
+        lines += _bullets(report.not_evaluated, lambda n: f"{esc(shown.title(n))}: {esc(n.reason)}")
+    return lines
+
+
+def _policy_table(results: Sequence[PolicyResult], with_would: bool) -> list[str]:
+    header = ["Policy", "Assignment", *(["Would"] if with_would else []), "Resource", "Where", "Why", "Note"]
+    return _table(
+        header,
+        (
+            [f"{esc(shown.title(r))}", esc(r.assignment), *([esc(r.would or "-")] if with_would else []),
+             esc(r.resource.name), esc(shown.where(r)), esc(shown.why(r)), esc(shown.mark(r))]
+            for r in results
+        ),
+        "l" * len(header),
+    )
 
 
 def _gaps(result: ScanResult) -> list[str]:

@@ -14,12 +14,19 @@ from typing import TYPE_CHECKING, Any
 from mlwaf import links
 
 if TYPE_CHECKING:
+    from mlwaf.policy.plan import NotEvaluated
     from mlwaf.policy.results import PolicyResult
 
 # Listing order: what counts against the estate first.
 STATE_ORDER = {"NonCompliant": 0, "Error": 1, "Unknown": 2, "Exempt": 3, "Compliant": 4}
 STATE_LABEL = {"NonCompliant": "Non-compliant", "Error": "Error", "Unknown": "Unknown", "Exempt": "Exempt",
                "Compliant": "Compliant"}
+
+
+def title(r: PolicyResult | NotEvaluated) -> str:
+    """What a result or a definition not evaluated is called: the display name, else the
+    definition's name."""
+    return r.display_name or r.definition_id.rsplit("/", 1)[-1]
 
 
 def ordered(results: Iterable[PolicyResult]) -> list[PolicyResult]:
@@ -87,3 +94,36 @@ def where(r: PolicyResult) -> str:
     if not loc.path:
         return ""
     return loc.path + (f":{loc.line}" if loc.line else "")
+
+
+def mark(r: PolicyResult) -> str:
+    """Why a failing result does not count against the estate: its suppression (with the reason)
+    or the baseline; empty when it counts (or passed)."""
+    if r.suppressed and r.suppression is not None:
+        return f"suppressed: {r.suppression.reason or 'no reason given'}"
+    return "in the baseline" if r.in_baseline else ""
+
+
+def why(r: PolicyResult) -> str:
+    """One line for a table cell: the reason, and the conditions evaluated with the values seen."""
+    seen = evidence(r)
+    return f"{r.reason}: {'; '.join(seen)}" if seen else r.reason
+
+
+def details(r: PolicyResult) -> list[str]:
+    """The lines a text report shows under one result: why, the assignment's non-compliance
+    message, the unresolved expression, the resource and where it is written, the conditions with
+    the values seen, and what modify or append would change."""
+    lines = [r.reason]
+    if r.message:
+        lines.append(f"message: {r.message}")
+    if r.expression:
+        lines.append(f"unresolved: {r.expression}")
+    lines.append(f"resource: {r.resource.id}")
+    at = where(r)
+    if at:
+        lines.append(f"location: {at}")
+    lines += [f"evidence: {line}" for line in evidence(r)]
+    lines += [f"change: {line}" for line in changes(r)]
+    return lines
+

@@ -18,6 +18,14 @@ What a consumer needs to trust the file, and why each piece is here:
   tool execution notifications, not results: they are facts about the run, not the estate.
 - Suppressed findings stay in the file with a SARIF `suppressions` entry and the reason, so the
   consumer shows them as dismissed instead of re-opening or silently losing them.
+- Azure Policy results (when the scan evaluated policies): one rule per definition, its `id` the
+  definition's name, its descriptions the display name and the definition's description, a help
+  link to the portal page of a built-in; a result per non-compliant (or failed) evaluation,
+  level `error` where Azure would deny the request and `warning` for what it would audit, modify,
+  append or deploy, located like a finding (the offending property's line) and fingerprinted by
+  the result's identity (assignment, definition, reference, resource: never a line). Compliant
+  results join the passes on request; Unknown and Exempt ones are left out (the JSON and HTML
+  reports have them); definitions not evaluated are notes about the run.
 - GitHub's upload limits are respected deliberately: at most 25,000 results per run and 10 MB
   gzipped per file. When a scan has more, the most important results are kept (failures before
   unknowns, high severity first), and the file says what was left out and why.
@@ -33,14 +41,20 @@ import hashlib
 import json
 import re
 import sys
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from mlwaf import __version__, links
 from mlwaf.check import CheckSpec
-from mlwaf.model import Finding, Pillar, Severity, Status, SuppressionMark
+from mlwaf.model import Finding, Location, Pillar, Resource, Severity, Status, SuppressionMark
 from mlwaf.report import Reporter, ReportOptions, Whole, skipped
+from mlwaf.report import policy_results as shown
 from mlwaf.results import ScanResult
+
+if TYPE_CHECKING:
+    from mlwaf.policy.results import PolicyResult
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -167,13 +181,12 @@ def _uri(path: str, prefix: str) -> str:
     return quote(joined.replace("\\", "/").lstrip("/"), safe="/-._~!$&'()*+,;=:@")
 
 
-def _location(finding: Finding, prefix: str) -> dict[str, Any]:
-    resource = finding.resource
+def _location(resource: Resource, where: Location, prefix: str) -> dict[str, Any]:
     location: dict[str, Any] = {}
-    path = finding.location.path or resource.origin.path
+    path = where.path or resource.origin.path
     if path:
-        line = finding.location.line
-        column = finding.location.column
+        line = where.line
+        column = where.column
         if line is None:
             line, column = resource.position()
         region: dict[str, Any] = {"startLine": line if line and line >= 1 else 1}
@@ -218,7 +231,7 @@ def result(finding: Finding, rule_index: int, prefix: str, baseline_compared: bo
         out["kind"] = "pass"
         out["level"] = "none"
     out["message"] = {"text": _message(finding)}
-    out["locations"] = [_location(finding, prefix)]
+    out["locations"] = [_location(finding.resource, finding.location, prefix)]
     out["partialFingerprints"] = {FINGERPRINT_KEY: fingerprint(finding)}
     if finding.suppression is not None and finding.suppression.active:
         out["suppressions"] = [_suppression(finding.suppression)]
@@ -253,6 +266,75 @@ def selected(findings: Iterable[Finding], include_pass: bool) -> list[Finding]:
     return [f for f in findings if f.status in wanted]
 
 
+# --- Azure Policy -----------------------------------------------------------------------------
+
+
+def policy_level(r: PolicyResult) -> str:
+    """What Azure would deny is an error; what it would audit, modify, append or deploy a warning."""
+    return "error" if r.would == "deny" else "warning" if r.would else "note"
+
+
+def policy_rule(r: PolicyResult) -> dict[str, Any]:
+    """The rule of the definition `r` evaluated (its first result met names it)."""
+    from mlwaf.policy import catalog
+    from mlwaf.report.markdown import esc
+
+    builtin = catalog.builtin_definition(r.definition_name) if catalog.is_builtin(r.definition_id) else None
+    title = shown.title(r)
+    description = (builtin.description if builtin is not None else "") or title
+    uri = shown.help_uri(r.definition_id)
+    link = f"[{esc(r.definition_id)}]({uri})" if uri else f"`{r.definition_id}`"
+    markdown = f"**{esc(title)}** (Azure Policy, {esc(r.category)})\n\n{esc(description)}\n\nDefinition: {link}\n"
+    level = "error" if r.effect.lower() == "deny" else "warning"
+    out: dict[str, Any] = {
+        "id": r.definition_name,
+        "name": _rule_name(title),
+        "shortDescription": {"text": title},
+        "fullDescription": {"text": description},
+        "help": {"text": f"{description}\n\nAzure Policy definition {r.definition_id}", "markdown": markdown},
+        "defaultConfiguration": {"level": level},
+        "properties": {
+            "tags": [t for t in ("azure-policy", r.category) if t],
+            "precision": "high",
+            "problem.severity": level,
+            "definitionId": r.definition_id,
+            "category": r.category,
+        },
+    }
+    if uri:
+        out["helpUri"] = uri
+    return out
+
+
+def policy_result(r: PolicyResult, rule_index: int, prefix: str, baseline_compared: bool) -> dict[str, Any]:
+    kind = r.resource.type.rsplit("/", 1)[-1]
+    text = f"{shown.title(r)}: {r.reason} ({kind} '{r.resource.name}', assignment '{r.assignment}')"
+    if r.message:
+        text += f". {r.message}"
+    out: dict[str, Any] = {"ruleId": r.definition_name, "ruleIndex": rule_index}
+    out["kind"], out["level"] = ("fail", policy_level(r)) if r.failing else ("pass", "none")
+    out["message"] = {"text": text}
+    out["locations"] = [_location(r.resource, r.location, prefix)]
+    out["partialFingerprints"] = {FINGERPRINT_KEY: hashlib.sha256(r.identity.encode("utf-8")).hexdigest()}
+    if r.suppressed and r.suppression is not None:
+        out["suppressions"] = [_suppression(r.suppression)]
+    if baseline_compared:
+        out["baselineState"] = "unchanged" if r.in_baseline else "new"
+    properties = {"state": r.state.value, "effect": r.effect, "would": r.would, "assignment": r.assignment,
+                  "definitionId": r.definition_id, "referenceId": r.reference_id, "resourceType": r.resource.type,
+                  "evidence": shown.evidence(r)}
+    if r.changes:
+        properties["changes"] = shown.changes(r)
+    out["properties"] = {k: v for k, v in properties.items() if v is not None}
+    return out
+
+
+def _policy_priority(r: PolicyResult) -> tuple[int, int]:
+    """As a finding's: active failures first, then suppressed, then passes; denials first."""
+    group = (0 if r.failing and not r.suppressed else 2 if r.failing else 3)
+    return group, -(Severity.HIGH if r.would == "deny" else Severity.MEDIUM).rank
+
+
 # --- notifications ----------------------------------------------------------------------------
 
 
@@ -285,6 +367,14 @@ def _notifications(result_: ScanResult, prefix: str) -> list[dict[str, Any]]:
                 {"physicalLocation": {"artifactLocation": {"uri": _uri(item.path, prefix), "uriBaseId": SRCROOT}}}
             ],
         })
+    for n in result_.policy.not_evaluated if result_.policy is not None else ():
+        out.append({
+            "level": "note",
+            "message": {"text": f"Azure Policy '{shown.title(n)}' (assignment '{n.assignment}') was not "
+                                f"evaluated: {n.reason}"},
+            "descriptor": {"id": "policy-not-evaluated"},
+            "properties": {"definitionId": n.definition_id},
+        })
     for f in result_.findings:
         if f.status is not Status.ERROR:
             continue
@@ -294,13 +384,33 @@ def _notifications(result_: ScanResult, prefix: str) -> list[dict[str, Any]]:
                 "message": {"text": f"Check {f.check_id} could not assess {f.resource.id}: {f.message}"},
                 "descriptor": {"id": "check-error"},
                 "associatedRule": {"id": f.check_id},
-                "locations": [_location(f, prefix)],
+                "locations": [_location(f.resource, f.location, prefix)],
             }
         )
     return out
 
 
 # --- the log ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """A result to write (a finding's or a policy result's): how GitHub's limits rank it, its
+    status as the limits note names it, and how to build it."""
+
+    priority: tuple[int, int]
+    status: str
+    build: Callable[[], dict[str, Any]]
+
+
+def _policy_selected(scan: ScanResult, include_pass: bool) -> list[PolicyResult]:
+    """Non-compliant (and failed) policy results, and the compliant ones with the passes; each
+    definition's results together, in the order the reports list them."""
+    if scan.policy is None:
+        return []
+    wanted = [r for r in scan.policy.results if r.failing or (include_pass and r.state.value == "Compliant")]
+    return sorted(wanted, key=lambda r: (r.definition_name, r.definition_id, r.assignment, r.reference_id or "",
+                                         r.resource.key, r.resource.deployment or ""))
 
 
 def _utc(timestamp: str) -> str:
@@ -311,7 +421,7 @@ def _utc(timestamp: str) -> str:
 def _run(
     scan: ScanResult,
     options: ReportOptions,
-    specs: Sequence[CheckSpec],
+    rules: list[dict[str, Any]],
     results: list[dict[str, Any]],
     limits: dict[str, Any] | None,
 ) -> dict[str, Any]:
@@ -354,7 +464,7 @@ def _run(
                 "fullName": "mlwaf: Azure Well-Architected checks for Azure Machine Learning and AI estates",
                 "version": __version__,
                 "semanticVersion": __version__,
-                "rules": [rule(s) for s in specs],
+                "rules": rules,
             }
         },
         "automationDetails": {"id": f"{category}/"},
@@ -386,23 +496,34 @@ def _encode(scan: ScanResult, options: ReportOptions | None) -> tuple[dict[str, 
     options = options or ReportOptions()
     specs = sorted(scan.checks, key=lambda s: s.id)
     index = {s.id: i for i, s in enumerate(specs)}
-    chosen = [f for f in selected(scan.findings, options.sarif_include_pass) if f.check_id in index]
     baseline_compared = scan.baseline is not None
-    by_priority = sorted(range(len(chosen)), key=lambda i: (*_priority(chosen[i]), i))
+    prefix = options.source_prefix
+    chosen = [
+        _Entry(_priority(f), f.status.value, partial(result, f, index[f.check_id], prefix, baseline_compared))
+        for f in selected(scan.findings, options.sarif_include_pass)
+        if f.check_id in index
+    ]
+    rules = [rule(s) for s in specs]
+    # A summarized scan keeps no pass (its run property says so): no compliant policy result either.
+    for r in _policy_selected(scan, options.sarif_include_pass and scan.omitted is None):
+        if r.definition_name not in index:
+            index[r.definition_name] = len(rules)
+            rules.append(policy_rule(r))
+        make = partial(policy_result, r, index[r.definition_name], prefix, baseline_compared)
+        chosen.append(_Entry(_policy_priority(r), r.state.value, make))
+    by_priority = sorted(range(len(chosen)), key=lambda i: (*chosen[i].priority, i))
 
     def build(keep: int, limits: dict[str, Any] | None) -> dict[str, Any]:
-        kept = sorted(by_priority[:keep])
-        results = [result(chosen[i], index[chosen[i].check_id], options.source_prefix, baseline_compared) for i in kept]
+        results = [chosen[i].build() for i in sorted(by_priority[:keep])]
         return {
             "$schema": SCHEMA_URI,
             "version": SARIF_VERSION,
-            "runs": [_run(scan, options, specs, results, limits)],
+            "runs": [_run(scan, options, rules, results, limits)],
         }
 
     def limits_for(keep: int, reason: str) -> dict[str, Any]:
         left = len(chosen) - keep
-        dropped = [chosen[i] for i in by_priority[keep:]]
-        statuses = sorted({f.status.value for f in dropped})
+        statuses = sorted({chosen[i].status for i in by_priority[keep:]})
         return {
             "message": (
                 f"{len(chosen)} results exceed GitHub code scanning's limit ({reason}); the {keep} most "
