@@ -21,6 +21,7 @@ from mlwaf.scoring import Scores
 from mlwaf.suppressions import SuppressionReport
 
 if TYPE_CHECKING:
+    from mlwaf.azure_report import AzureReport
     from mlwaf.baseline import BaselineDiff
     from mlwaf.check import CheckSpec
     from mlwaf.engine import Omitted
@@ -52,6 +53,9 @@ class Assessment:
     not_collected: Sequence[Gap] | None = None
     # Azure Policy results (mlwaf.policy.run); None when policies were not evaluated.
     policy: PolicyReport | None = None
+    # What Azure itself says beside mlwaf's verdicts (policy states, Advisor, Defender, the policy
+    # comparison, quota headroom: mlwaf.azure_report); None when the input holds none of it.
+    azure: AzureReport | None = None
     generated_at: str | None = None  # ISO time of the scan; None with --reproducible
 
     @property

@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from mlwaf import armid, armjson
@@ -31,9 +32,9 @@ from mlwaf.inventory import Inventory
 from mlwaf.model import Resource
 from mlwaf.policy import loaders, store
 from mlwaf.policy.aliases import AliasTable
-from mlwaf.policy.api import PolicyInputs, run
+from mlwaf.policy.api import PolicyInputs, build_inputs, run
 from mlwaf.policy.model import Assignment
-from mlwaf.policy.results import PolicyReport, PolicyResult, State
+from mlwaf.policy.results import AzureState, PolicyReport, PolicyResult, State
 
 PROVIDERS = "microsoft.resources/providers"
 SUBSCRIPTIONS = "microsoft.resources/subscriptions"
@@ -72,7 +73,10 @@ def _below(assignment: Assignment, hierarchy: Mapping[str, set[str]]) -> Assignm
 def inputs(resources: Iterable[Resource]) -> PolicyInputs:
     """The policy objects a live scan read, as mlwaf.policy evaluates them."""
     listed = list(resources)
-    loaded = loaders.from_resources(listed)
+    return _inputs(listed, loaders.from_resources(listed))
+
+
+def _inputs(listed: Sequence[Resource], loaded: loaders.Loaded) -> PolicyInputs:
     out = PolicyInputs(exemptions=list(loaded.exemptions), errors=list(loaded.errors), skipped=list(loaded.skipped))
     for d in loaded.definitions:
         out.catalog.add_definition(d)
@@ -80,6 +84,28 @@ def inputs(resources: Iterable[Resource]) -> PolicyInputs:
         out.catalog.add_initiative(i)
     hierarchy = chains(listed)
     out.assignments = [_below(a, hierarchy) for a in loaded.assignments]
+    return out
+
+
+def scan_inputs(resources: Sequence[Resource], *, policy_sets: Sequence[str] = (),
+                policy_paths: Sequence[Path] = ()) -> PolicyInputs:
+    """What a live scan (or its replay) evaluates: the policies assigned in Azure, and the sets and
+    files the user named beside them. The implicit `mlwaf-default` assignment stands in only when
+    neither Azure nor the user assigns anything (a subscription without assignments still gets
+    mlwaf's default view); Azure's unassigned definitions are never evaluated."""
+    loaded = loaders.from_resources(resources)
+    azure = _inputs(resources, loaded)
+    if azure.assignments and not policy_sets and not policy_paths:
+        return azure
+    out = build_inputs(policy_sets=policy_sets, policy_paths=policy_paths)
+    for d in loaded.definitions:
+        out.catalog.add_definition(d)
+    for i in loaded.initiatives:
+        out.catalog.add_initiative(i)
+    out.assignments.extend(azure.assignments)
+    out.exemptions.extend(azure.exemptions)
+    out.errors.extend(azure.errors)
+    out.skipped.extend(azure.skipped)
     return out
 
 
@@ -239,3 +265,20 @@ def compare(report: PolicyReport, said: AzureSays, inventory: Inventory) -> Comp
     out.sort(key=lambda d: (armid.normalize(d.resource_id), d.policy.assignment_id, d.policy.definition_id,
                             d.policy.reference_id, d.kind))
     return Comparison(agree, tuple(out))
+
+
+def annotate(report: PolicyReport, said: AzureSays, comparison: Comparison) -> PolicyReport:
+    """The report with Azure's state on each result Azure holds one for (or that Azure was found
+    to hold none for), and the disagreement, if any: reports show them beside mlwaf's state."""
+    by_name = _assignment_ids(report)
+    states = {(v.policy, v.key): v for v in said.verdicts if v.source == POLICY and v.policy is not None}
+    differ = {(d.policy, armid.normalize(d.resource_id)): d.kind for d in comparison.disagreements}
+    results = []
+    for r in report.results:
+        key = _key(r, by_name)
+        azure = states.get((key, r.resource.key)) if key is not None else None
+        kind = differ.get((key, r.resource.key)) if key is not None else None
+        if azure is not None or kind is not None:
+            r = replace(r, azure=AzureState(azure.state if azure else None, azure.at if azure else None, kind))
+        results.append(r)
+    return replace(report, results=results)

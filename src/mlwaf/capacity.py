@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlwaf import armid, armjson
 from mlwaf.model import Evidence, Resource
-from mlwaf.resource_types import ML_USAGES, ONLINE_ENDPOINT, RESOURCE_SKUS, WORKSPACE
+from mlwaf.resource_types import COMPUTE_USAGES, ML_USAGES, ONLINE_ENDPOINT, RESOURCE_SKUS, WORKSPACE
 
 if TYPE_CHECKING:
     from mlwaf.inventory import Inventory
@@ -239,3 +239,88 @@ def reserved_instances(size: str, instances: int) -> int:
 def short(counters: Sequence[Counter]) -> list[str]:
     """Counters in words: `Standard NC Family Cluster Dedicated vCPUs 12/24`."""
     return [f"{c.name} {c.current}/{'no limit' if c.limit < 0 else c.limit}" for c in counters]
+
+
+# --- headroom, for the report -----------------------------------------------------------------
+COMPUTE_QUOTA, ML_QUOTA = "Compute", "Azure ML"
+_ML_TOTALS = ("microsoft.machinelearningservices/dedicatedcores/usages",
+              "microsoft.machinelearningservices/lowprioritycores/usages")
+
+
+@dataclass(frozen=True)
+class Headroom:
+    """One quota counter of a region as the report shows it: a VM family's (or the region's total)
+    usage and limit, and how many of the scanned resources run on that family. VMs and scale sets
+    draw on the Compute quota, Azure ML computes and managed deployments on Azure ML's."""
+
+    subscription: str  # "" when an export did not say it
+    region: str
+    quota: str  # COMPUTE_QUOTA or ML_QUOTA
+    counter: str  # Azure's display name of the counter
+    family: str | None  # the family's core name (`nc`, `ncadsa100v4`); None for a regional total
+    current: int
+    limit: int  # -1: no limit at this level
+    used_by: int  # scanned resources on this family
+
+    @property
+    def headroom(self) -> int | None:
+        return None if self.limit < 0 else self.limit - self.current
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"subscription": self.subscription, "region": self.region, "quota": self.quota,
+                "counter": self.counter, "family": self.family, "current": self.current, "limit": self.limit,
+                "headroom": self.headroom, "used_by": self.used_by}
+
+
+def _family_of(counter: Counter, quota: str) -> str | None:
+    if quota == ML_QUOTA:
+        m = _ML_FAMILY.match(counter.name.strip())
+        return m.group("core").replace(" ", "").lower() if m else None
+    return family_core(counter.name)
+
+
+def _is_total(counter: Counter, quota: str) -> bool:
+    if quota == ML_QUOTA:
+        return str(armjson.key(counter.fact.properties, "type", "")).lower() in _ML_TOTALS
+    return counter.name.lower() == "cores"
+
+
+def headroom(inventory: Inventory, used: Sequence[tuple[Resource, str, str]]) -> list[Headroom]:
+    """The quota counters worth a glance, per subscription, region and family: the families the
+    scanned resources run on (`used`: resource, VM size, quota it draws on; a size's family comes
+    from the region's resource SKUs; where those are not in the input, the families holding vCPUs
+    already), and the regional totals of the places that have such a row. Other counters (Azure
+    lists a hundred per region) are left out."""
+    users: dict[tuple[str, str, str, str], set[str]] = {}
+    for resource, size, quota in used:
+        found = sku_for(resource, size, inventory)
+        core = family_core(found.sku.family) if found.sku is not None and found.sku.family else None
+        if core is None or found.region is None:
+            continue
+        sub = (armid.subscription_of(resource.id) or "").lower()
+        users.setdefault((sub, found.region, quota, core), set()).add(resource.uid)
+    # Where the region's SKUs are not in the input, no size has a known family: the counters in use stand in.
+    sized = set(inventory.grouped(SKUS, _place_key))
+    families: list[Headroom] = []
+    totals: list[Headroom] = []
+    for rtype, quota in ((COMPUTE_USAGES, COMPUTE_QUOTA), (ML_USAGES, ML_QUOTA)):
+        for fact in inventory.of_type(rtype):
+            counter = _counter(fact)
+            if counter is None or not fact.location:
+                continue
+            sub, region = (armid.subscription_of(fact.id) or "").lower(), fact.location.replace(" ", "").lower()
+            label = armjson.at(fact.properties, "name", "localizedValue")
+            label = label if isinstance(label, str) and label else counter.name
+            if _is_total(counter, quota):
+                totals.append(Headroom(sub, region, quota, label, None, counter.current, counter.limit, 0))
+                continue
+            core = _family_of(counter, quota)
+            if core is None:
+                continue
+            n = len(users.get((sub, region, quota, core), ()) or users.get(("", region, quota, core), ()))
+            if n or (counter.current > 0 and (sub, region) not in sized):
+                families.append(Headroom(sub, region, quota, label, core, counter.current, counter.limit, n))
+    shown = {(h.subscription, h.region, h.quota) for h in families}
+    rows = families + [t for t in totals if (t.subscription, t.region, t.quota) in shown]
+    return sorted(rows, key=lambda h: (h.subscription, h.region, h.quota, h.family is not None,
+                                       h.counter.lower()))

@@ -209,7 +209,12 @@ def evaluate(
         diff = None
         if options.baseline is not None:
             findings, diff = options.baseline.apply(findings)
-        policy = evaluate_policy(source, inventory, options)
+        policy = evaluate_policy(source, inventory, options, live=live)
+        azure = None
+        if live or _has_azure_facts(source):  # what Azure itself says, beside mlwaf (mlwaf.azure_report)
+            from mlwaf import azure_report
+
+            azure, policy = azure_report.build(source.resources, inventory, policy, live=live)
         if policy is not None:
             policy, suppressed = suppressions.apply_policy(policy, options.suppressions, suppressed,
                                                            today=options.today)
@@ -231,26 +236,44 @@ def evaluate(
             omitted=omitted,
             not_collected=_not_collected(source, checks),
             policy=policy,
+            azure=azure,
             generated_at=None if options.reproducible else dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
         )
         return ScanResult.decided(assessment, gate.evaluate(assessment, options.gate))
 
 
-def evaluate_policy(source: SourceResult, inventory: Inventory, options: ScanOptions) -> PolicyReport | None:
+def evaluate_policy(source: SourceResult, inventory: Inventory, options: ScanOptions, *,
+                    live: bool = False) -> PolicyReport | None:
     """The Azure Policy results of the scan (None when turned off): the policies its options
-    name, and those declared in the scanned templates, on every resource read. The evaluator is
-    loaded only here."""
+    name, and those declared in the scanned templates, on every resource read. A live scan (or its
+    replay) evaluates the policies assigned in Azure instead of the templates' (with their
+    management-group scopes and the providers API's current aliases: mlwaf.azure_policy). The
+    evaluator is loaded only here."""
     if not options.policy.enabled:
         return None
     from mlwaf.policy.api import build_inputs, run
 
     paths = [_shown(p) for p in options.policy.paths]
-    inputs = build_inputs(policy_sets=options.policy.sets, policy_paths=paths, resources=source.resources)
+    aliases = None
+    if live:
+        from mlwaf import azure_policy
+
+        inputs = azure_policy.scan_inputs(source.resources, policy_sets=options.policy.sets, policy_paths=paths)
+        aliases = azure_policy.alias_table(source.resources)
+    else:
+        inputs = build_inputs(policy_sets=options.policy.sets, policy_paths=paths, resources=source.resources)
     clock = None
     if options.today is not None:  # the day suppressions are judged on: exemptions and utcNow() too
         day = dt.datetime.combine(options.today, dt.time(), dt.UTC)
         clock = lambda: day  # noqa: E731
-    return run(inputs, inventory, clock=clock)
+    return run(inputs, inventory, clock=clock, aliases=aliases)
+
+
+def _has_azure_facts(source: SourceResult) -> bool:
+    """Does the input hold any of Azure's own verdicts or quota usages (an export-only audit)?"""
+    from mlwaf.azure_report import FACT_TYPES
+
+    return any(r.type_key in FACT_TYPES for r in source.resources)
 
 
 def _shown(path: Path) -> Path:

@@ -43,11 +43,14 @@ class AzureState:
     compliance state and when it evaluated it (a live scan, or its recording, read it). Set by the
     live comparison (mlwaf.azure_policy); reports show it beside mlwaf's own state."""
 
-    state: str
+    state: str | None  # None: Azure holds no state for it (yet)
     at: str | None = None
+    # How mlwaf's result and Azure's state differ (mlwaf.azure_policy's kinds); None: they agree,
+    # or one of them has no answer to compare.
+    disagreement: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"state": self.state, "at": self.at}
+        return {"state": self.state, "at": self.at, "disagreement": self.disagreement}
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,7 +36,25 @@ def _resource(r: Any) -> dict[str, Any]:
 
 def to_dict(result: ScanResult) -> dict[str, Any]:
     return {**_head(result), "resources": [_resource(r) for r in result.inventory.resources],
-            **_middle(result), "findings": [f.to_dict() for f in result.findings], **_tail(result)}
+            **_middle(result), "findings": list(_findings(result)), **_tail(result)}
+
+
+def _findings(result: ScanResult) -> Iterator[dict[str, Any]]:
+    # With Azure's facts in the input, each finding carries what Azure says that speaks to it
+    # (`azure`, mlwaf.azure_report.AzureReport.beside) when it says anything.
+    azure = result.azure
+    if azure is None:
+        yield from (f.to_dict() for f in result.findings)
+        return
+    from mlwaf.azure_report import column
+
+    specs = {s.id: s for s in result.checks}
+    for f in result.findings:
+        out = f.to_dict()
+        said = azure.beside(f, specs.get(f.check_id))
+        if said:
+            out["azure"] = column(said)
+        yield out
 
 
 def _head(result: ScanResult) -> dict[str, Any]:
@@ -89,6 +107,9 @@ def _tail(result: ScanResult) -> dict[str, Any]:
         "baseline": result.baseline.to_dict() if result.baseline is not None else None,
         # Azure Policy results, when policies were evaluated (mlwaf.policy; docs/policy.md).
         **({"policy": result.policy.to_dict()} if result.policy is not None else {}),
+        # What Azure itself says (policy states, Advisor, Defender, the policy comparison, quota
+        # headroom), when the input holds any of it (mlwaf.azure_report).
+        **({"azure": result.azure.to_dict()} if result.azure is not None else {}),
         # With --history: the history file and what appending this run did (mlwaf.history.recorded).
         **({"history": result.history.to_dict()} if result.history is not None else {}),
     }
@@ -102,7 +123,7 @@ def items(result: ScanResult) -> list[tuple[str, Any]]:
         *_head(result).items(),
         ("resources", (_resource(r) for r in result.inventory.resources)),
         *_middle(result).items(),
-        ("findings", (f.to_dict() for f in result.findings)),
+        ("findings", _findings(result)),
         *_tail(result).items(),
     ]
 
