@@ -154,6 +154,27 @@ def test_a_429_on_every_table_and_list_is_retried(arm, estate):
     assert all(queue == [] for queue in arm.faults.values())
 
 
+def test_retry_after_is_waited_out_before_the_same_call_again(arm, estate):
+    """A 429's Retry-After on a Resource Graph table and on an ARM list: the same call comes back
+    no sooner than the server asked (a lower bound: the log's times are when answers were sent)."""
+    wait = 0.5
+    usages = f"/subscriptions/{_allowed(estate)[0]}/providers/Microsoft.Compute/locations/eastus2/usages"
+
+    def plan():
+        arm.fail("POST", GRAPH, Fault(429, retry_after=wait, table="securityresources"))
+        arm.fail("GET", usages, Fault(429, retry_after=wait))
+
+    got, calls, _ = _read(arm, estate, plan=plan)
+    assert got.errors == []
+    hits = [c for c in calls if c.status == 429]
+    assert len(hits) == 2
+    for hit in hits:
+        again = [c for c in calls if c.at > hit.at and c.method == hit.method and c.path == hit.path
+                 and c.body == hit.body]
+        assert again and again[0].status == 200
+        assert again[0].at - hit.at >= wait
+
+
 @pytest.mark.parametrize("table", ["securityresources", "authorizationresources"])
 def test_a_403_on_one_source_leaves_the_others(arm, estate, table):
     clean, _, _ = _read(arm, estate)
