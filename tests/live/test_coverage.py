@@ -141,3 +141,14 @@ def test_a_recording_named_by_absolute_path_is_shown_relative(arm, estate, tmp_p
     paths = {r["origin"]["path"] for r in json.loads(out.read_text())["resources"]}
     assert paths and all(p.startswith("rec/") for p in paths), sorted(paths)[:3]
     assert str(tmp_path) not in out.read_text()
+
+
+def test_every_type_a_collector_yields_is_a_fact_type():
+    """A collector's types are read outside Resource Graph's `resources` table: a check that needs
+    one never adds it to the inventory query, and a scan without the collectors says why. The
+    offline coverage plan cannot import the collectors (they load the Azure SDK), so the two
+    lists are held against each other here."""
+    from mlwaf.sources.live.facts import COLLECTORS
+
+    yielded = {t.lower() for reads in COLLECTORS.values() for t in reads}
+    assert yielded and yielded <= coverage.FACT_TYPES, sorted(yielded - coverage.FACT_TYPES)

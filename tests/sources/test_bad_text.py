@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from mlwaf import jsontext
 from mlwaf.cli import app
+from mlwaf.report import FORMATS
 from mlwaf.scan import ScanOptions, run_scan
 from mlwaf.sources import ReadOptions, read_paths
 
@@ -239,7 +240,8 @@ def _assert_whole(out):
     import xml.etree.ElementTree as ET
 
     written = {p.suffix: p for p in out.iterdir()}
-    assert set(written) == {".json", ".sarif", ".html", ".csv", ".xml", ".md"}, sorted(written)
+    # One file per registered format (a new format is written too, and its own tests parse it).
+    assert set(written) == {Path(f"mlwaf.{f.extension}").suffix for f in FORMATS.values()}, sorted(written)
     json.loads(written[".json"].read_text(encoding="utf-8"))
     json.loads(written[".sarif"].read_text(encoding="utf-8"))
     ET.parse(written[".xml"])

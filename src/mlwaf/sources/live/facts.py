@@ -13,13 +13,22 @@ from mlwaf.model import Resource
 from mlwaf.sources.live import access, advisor, aliases, capacity, defender, policy_state
 from mlwaf.sources.live.collectors import Collected, Session
 
-# Each collector's name, the resource types it yields (the checks that read them need it).
+Job = Callable[[Session, Sequence[str], Sequence[Resource]], Collected]
+
+# Each collector run side by side: its name, the resource types it yields (the checks that read
+# them need it), and how it is called (the subscriptions read in full, the inventory read first).
+# A new collector is one line here.
+PARALLEL: tuple[tuple[str, tuple[str, ...], Job], ...] = (
+    ("access", access.READS, lambda session, subs, _inventory: access.collect(session, subs)),
+    ("advisor", advisor.READS, lambda session, subs, _inventory: advisor.collect(session, subs)),
+    ("defender", defender.READS, lambda session, subs, _inventory: defender.collect(session, subs)),
+    ("policy", policy_state.READS, lambda session, subs, _inventory: policy_state.collect(session, subs)),
+    ("capacity", capacity.READS, capacity.collect),
+)
+# Every collector and the types it yields; the aliases run last, for the namespaces of the
+# custom policy definitions the policy collector found.
 COLLECTORS: dict[str, tuple[str, ...]] = {
-    "access": access.READS,
-    "advisor": advisor.READS,
-    "defender": defender.READS,
-    "policy": policy_state.READS,
-    "capacity": capacity.READS,
+    **{name: reads for name, reads, _job in PARALLEL},
     "aliases": aliases.READS,
 }
 
@@ -30,18 +39,12 @@ def collect(session: Session, subscriptions: Sequence[str], inventory: Sequence[
     out = Collected()
     if not subscriptions:
         return out
-    session.progress.phase("access, Advisor, Defender, policy, quotas", 5)
-    jobs: list[Callable[[], Collected]] = [
-        lambda: access.collect(session, subscriptions),
-        lambda: advisor.collect(session, subscriptions),
-        lambda: defender.collect(session, subscriptions),
-        lambda: policy_state.collect(session, subscriptions),
-        lambda: capacity.collect(session, subscriptions, inventory),
-    ]
-    parts = session.parallel(lambda job: job(), jobs)
+    session.progress.phase("access, Advisor, Defender, policy, quotas", len(PARALLEL))
+    parts = session.parallel(lambda entry: entry[2](session, subscriptions, inventory), list(PARALLEL))
     for part in parts:
         out.add(part)
-    wanted = aliases.namespaces(parts[3].resources)
+    names = [name for name, _reads, _job in PARALLEL]
+    wanted = aliases.namespaces(parts[names.index("policy")].resources)
     if wanted:
         out.add((cache or aliases.AliasCache()).collect(session, wanted))
     return out
