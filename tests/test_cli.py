@@ -31,8 +31,11 @@ def test_scan_sample_estate_writes_json_contract(sample_estate, tmp_path):
     for r in report["resources"]:
         # deployment: a template's resources (repository-relative template and parameter files).
         templated = r["origin"].get("kind") == "arm-template"
-        assert set(r) == {"id", "type", "name", "location", "origin"} | ({"deployment"} if templated else set())
+        # kind: ARM's kind where the resource has one (mlwaf merge reads a workspace's).
+        optional = ({"deployment"} if templated else set()) | ({"kind"} if "kind" in r else set())
+        assert set(r) == {"id", "type", "name", "location", "origin"} | optional
         assert r["origin"]["path"] and isinstance(r["origin"]["line"], int)
+    assert any(r.get("kind") for r in report["resources"] if r["type"].endswith("/workspaces"))
     keys = {"check_id", "title", "pillar", "severity", "status", "resource_id", "resource_type",
             "resource_name", "message", "evidence", "location"}
     for f in report["findings"]:

@@ -57,6 +57,8 @@ class Assessment:
     # comparison, quota headroom: mlwaf.azure_report); None when the input holds none of it.
     azure: AzureReport | None = None
     generated_at: str | None = None  # ISO time of the scan; None with --reproducible
+    # The checks and their parameter values as one digest (mlwaf.checkset): reports to merge must share it.
+    check_digest: str | None = None
 
     @property
     def incomplete(self) -> bool:

@@ -260,6 +260,56 @@ def scan(
     _finish(result, written, quiet=quiet, to_stdout=output == report_output.STDOUT, usage_error=history_failed)
 
 
+# The settings a merge decides on the whole, as a scan of it would (the rest were the parts' scans').
+MERGE_SETTINGS = ("fail_on", "min_score", "fail_on_unknown", "allow_incomplete", "fail_on_policy", "baseline",
+                  "detail_limit", "history", "digest")
+REPORTS_ARGUMENT = typer.Argument(help="JSON reports of scans of parts of one scope (mlwaf scan --format json).")
+SOURCE_ROOT_OPTION = typer.Option("--source-root", help="The folder the parts were scanned from (their paths are "
+                                  "relative to it): SARIF prefixes paths with it, as mlwaf scan DIR does.")
+
+
+@app.command()
+@with_options(*(s for s in Config.declared() if s.flag is not None and s.name in MERGE_SETTINGS))
+def merge(
+    reports: Annotated[list[Path], REPORTS_ARGUMENT],
+    fmt: Annotated[list[str] | None, FORMAT_OPTION] = None,
+    output_dir: Annotated[Path, OUTPUT_DIR_OPTION] = Path("reports"),
+    checks_dir: Annotated[list[Path] | None, CHECKS_DIR_OPTION] = None,
+    source_root: Annotated[Path | None, SOURCE_ROOT_OPTION] = None,
+    quiet: Annotated[bool, QUIET_OPTION] = False,
+    sarif_category: Annotated[str, SARIF_CATEGORY_OPTION] = "mlwaf",
+    sarif_include_pass: Annotated[bool, SARIF_PASS_OPTION] = False,
+    config_file: Annotated[Path | None, CONFIG_OPTION] = None,
+    **settings: Any,
+) -> None:
+    """Merge the JSON reports of scans of parts of one scope (a CI matrix over subscriptions) into
+    one report set, scored and gated as a single scan of the whole scope."""
+    from mlwaf import merge as merging
+    from mlwaf.report import ReportOptions
+    from mlwaf.report import output as report_output
+    from mlwaf.scan import ScanOptions
+
+    formats = _formats(fmt, None)
+    _check_outputs(None, output_dir)
+    reg = _load_registry(list(checks_dir or []))
+    options, cfg = _configure(ScanOptions(), reg, config_file, **settings)
+    history = _open_history(cfg, options)
+    try:
+        result = merging.merge(reports, reg.sorted(), merging.MergeOptions(options.gate, options.baseline,
+                                                                          options.detail_limit))
+    except merging.MergeError as err:
+        _err(str(err))
+        raise typer.Exit(ExitCode.USAGE) from None
+    related = merging.related_checks(result.checks)
+    if len(reports) > 1 and related and not quiet:
+        _err(f"note: {len(related)} checks judge a resource by related ones; where those lie in another part, "
+             "their verdicts are the part's own (split along subscriptions or folders holding whole projects)")
+    result, history_failed = _record(result, history, cfg)
+    report_options = ReportOptions(sarif_category, sarif_include_pass, _source_prefix(source_root or Path.cwd()))
+    written = report_output.write_all(result, formats, None, output_dir, report_options)
+    _finish(result, written, quiet=quiet, to_stdout=False, usage_error=history_failed)
+
+
 def _live_target(paths: list[Path], **live: Any) -> Live | None:
     """The live scope the options name (None: files), or exit 2: both or neither given, or no SDK."""
     from mlwaf.scan import Live

@@ -327,7 +327,11 @@ class Location:
     pointer: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "line": self.line}
+        # The column too when known: SARIF's startColumn, which `mlwaf merge` rebuilds from here.
+        out: dict[str, Any] = {"path": self.path, "line": self.line}
+        if self.column is not None:
+            out["column"] = self.column
+        return out
 
 
 class SuppressionKind(enum.StrEnum):
@@ -357,6 +361,8 @@ class SuppressionMark:
     def fields(self) -> dict[str, Any]:
         """What a finding's (or a policy result's) JSON says of the suppression covering it."""
         out: dict[str, Any] = {"suppressed": self.active, "suppression": {"reason": self.reason, "source": self.source}}
+        if self.kind is not SuppressionKind.CONFIG:  # written in the scanned file: SARIF's inSource
+            out["suppression"]["kind"] = self.kind.value
         if self.expires is not None:
             out["suppression"]["expires"] = self.expires.isoformat()
             out["suppression"]["expired"] = not self.active

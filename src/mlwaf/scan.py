@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlwaf import engine, gate, registry, scoring, suppressions
+from mlwaf import checkset, engine, gate, registry, scoring, suppressions
 from mlwaf.assessment import Assessment
 from mlwaf.baseline import Baseline
 from mlwaf.check import CheckSpec
@@ -238,6 +238,7 @@ def evaluate(
             policy=policy,
             azure=azure,
             generated_at=None if options.reproducible else dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
+            check_digest=checkset.digest(checks, options.check_params),
         )
         return ScanResult.decided(assessment, gate.evaluate(assessment, options.gate))
 

@@ -166,8 +166,22 @@ class ScopeScore:
         return self.block.overall
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind.value, "id": self.id, "name": self.name, "resources": self.resources,
-                **self.block.to_dict()}
+        out = {"kind": self.kind.value, "id": self.id, "name": self.name, "resources": self.resources,
+               **self.block.to_dict()}
+        if self.kind is ScopeKind.WORKSPACE:
+            # What the workspace's score counts, with each member's role: the relations behind it
+            # are read from resource properties the report does not hold, and `mlwaf merge`
+            # scores merged reports from this list (mlwaf.merge).
+            out["members"] = [_member(m) for m in self.members]
+        return out
+
+
+def _member(member: resource_types.Member) -> dict[str, str]:
+    r = member.resource
+    out = {"role": member.role, "id": r.id}
+    if r.deployment is not None:
+        out["deployment"] = r.deployment
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,8 +225,11 @@ def _block(tallies: Iterable[Tally]) -> Block:
 _Described = tuple[ScopeKind, str, str]  # kind, id, name
 
 
+Members = Mapping[str, Sequence[resource_types.Member]]  # workspace uid -> its members
+
+
 def _scope_rows(
-    inventory: Inventory | None, keys: Iterable[str]
+    inventory: Inventory | None, keys: Iterable[str], known: Members | None = None
 ) -> tuple[list[tuple[str, str]], dict[str, _Described], dict[str, list[resource_types.Member]]]:
     """(scope key, resource uid) membership pairs, each scope's description, and each
     workspace's members."""
@@ -225,16 +242,19 @@ def _scope_rows(
         rid = resource.id if resource is not None else key.partition("|")[0]
         sub = armid.subscription_of(rid)
         rg = armid.resource_group_of(rid) if sub else None
-        known = containers.get((sub, rg))
-        if known is None:
-            known = containers[sub, rg] = _containers(scopes, sub, rg)
-        pairs.extend((scope, key) for scope in known if scope is not None)
+        held = containers.get((sub, rg))
+        if held is None:
+            held = containers[sub, rg] = _containers(scopes, sub, rg)
+        pairs.extend((scope, key) for scope in held if scope is not None)
     workspaces: dict[str, list[resource_types.Member]] = {}
     if inventory is not None:
-        below = resource_types.below_workspaces(inventory)
+        below = resource_types.below_workspaces(inventory) if known is None else {}
         for ws in resource_types.workspace_order(inventory):
             scopes[ws.uid] = (ScopeKind.WORKSPACE, ws.id, ws.name)
-            members = workspaces[ws.uid] = resource_types.workspace_members(inventory, ws, below.get(ws.uid, ()))
+            members = workspaces[ws.uid] = (
+                resource_types.workspace_members(inventory, ws, below.get(ws.uid, ())) if known is None
+                else list(known.get(ws.uid, ()))
+            )
             pairs.extend((ws.uid, member.resource.uid) for member in members)
     return pairs, scopes, workspaces
 
@@ -255,13 +275,18 @@ def _containers(scopes: dict[str, _Described], sub: str | None, rg: str | None) 
 _KIND_ORDER = {ScopeKind.SUBSCRIPTION: 0, ScopeKind.RESOURCE_GROUP: 1, ScopeKind.WORKSPACE: 2}
 
 
-def score(findings: Sequence[Finding], inventory: Inventory | None = None, omitted: Omitted | None = None) -> Scores:
+def score(
+    findings: Sequence[Finding], inventory: Inventory | None = None, omitted: Omitted | None = None,
+    *, members: Members | None = None,
+) -> Scores:
     """Scores of the whole scan and, with the inventory, per scope: subscriptions, resource
     groups and workspaces, each with how many resources of the scan it holds. A summarized scan
-    passes what it counted without keeping as `omitted`: the scores are the same either way."""
+    passes what it counted without keeping as `omitted`: the scores are the same either way.
+    `members`: each workspace's members as a report recorded them (`mlwaf merge`, whose
+    resources carry no properties to find them from), instead of finding them in the inventory."""
     tallies = _tallies(findings, omitted)
     keys = [r.uid for r in inventory.resources] if inventory is not None else list(tallies)
-    pairs, scopes, workspaces = _scope_rows(inventory, keys)
+    pairs, scopes, workspaces = _scope_rows(inventory, keys, members)
     members: dict[str, set[str]] = {}
     for sid, key in pairs:
         members.setdefault(sid, set()).add(key)

@@ -95,6 +95,8 @@ class Suppression:
         if self.expires is not None:
             out["expires"] = self.expires.isoformat()
         out["source"] = self.source
+        if self.kind is not SuppressionKind.CONFIG:
+            out["kind"] = self.kind.value
         return out
 
 

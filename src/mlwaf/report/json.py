@@ -14,8 +14,10 @@ SCHEMA_VERSION = 1
 
 
 def _resource(r: Any) -> dict[str, Any]:
-    line, _ = r.position()
+    line, column = r.position()
     origin: dict[str, Any] = {"path": r.origin.path, "line": line}
+    if column is not None:
+        origin["column"] = column
     if r.origin.kind:
         origin["kind"] = r.origin.kind
     if r.origin.api_version:
@@ -27,6 +29,8 @@ def _resource(r: Any) -> dict[str, Any]:
     if r.origin.parameters_file:
         origin["parameters_file"] = r.origin.parameters_file
     out = {"id": r.id, "type": r.type, "name": r.name, "location": r.location, "origin": origin}
+    if r.kind:  # ARM's kind (a workspace's Default, Hub or Project)
+        out["kind"] = r.kind
     if r.deployment is not None:
         # A template's resource: the template and parameter files in repository terms, the third
         # part of its findings' identity (mlwaf.model.identity), as baselines and SARIF have it.
@@ -65,6 +69,11 @@ def _head(result: ScanResult) -> dict[str, Any]:
         "checks": len(result.checks),
         "check_sources": dict(result.check_sources),
     }
+    if result.check_digest is not None:
+        # The selected checks and their parameters (mlwaf.checkset): `mlwaf merge` refuses reports
+        # whose checks differ, and reads which checks they ran here.
+        tool["check_ids"] = sorted(s.id for s in result.checks)
+        tool["check_digest"] = result.check_digest
     if result.generated_at is not None:
         tool["generated_at"] = result.generated_at
     return {
