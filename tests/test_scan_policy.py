@@ -105,7 +105,7 @@ def test_a_scan_evaluates_the_default_assignment_named_in_the_report(workload):
                                                                "mlw-private": "Compliant"}
     (bad,) = [r for r in public if r["state"] == "NonCompliant"]
     assert bad["evaluated_as"] == "request" and bad["deployment"] == "main.json"
-    assert bad["location"] == {"path": "main.json", "line": 14}  # the publicNetworkAccess line
+    assert bad["location"] == {"path": "main.json", "line": 14, "column": 9}  # the publicNetworkAccess line
     assert {n["reason"] for n in section["not_evaluated"]}  # required parameters, data-plane modes: each says why
     assert "Azure Policy mlwaf-default (" in output and "% compliant" in output  # one console line per assignment
 

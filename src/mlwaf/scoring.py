@@ -277,16 +277,16 @@ _KIND_ORDER = {ScopeKind.SUBSCRIPTION: 0, ScopeKind.RESOURCE_GROUP: 1, ScopeKind
 
 def score(
     findings: Sequence[Finding], inventory: Inventory | None = None, omitted: Omitted | None = None,
-    *, members: Members | None = None,
+    *, recorded: Members | None = None,
 ) -> Scores:
     """Scores of the whole scan and, with the inventory, per scope: subscriptions, resource
     groups and workspaces, each with how many resources of the scan it holds. A summarized scan
     passes what it counted without keeping as `omitted`: the scores are the same either way.
-    `members`: each workspace's members as a report recorded them (`mlwaf merge`, whose
+    `recorded`: each workspace's members as a report recorded them (`mlwaf merge`, whose
     resources carry no properties to find them from), instead of finding them in the inventory."""
     tallies = _tallies(findings, omitted)
     keys = [r.uid for r in inventory.resources] if inventory is not None else list(tallies)
-    pairs, scopes, workspaces = _scope_rows(inventory, keys, members)
+    pairs, scopes, workspaces = _scope_rows(inventory, keys, recorded)
     members: dict[str, set[str]] = {}
     for sid, key in pairs:
         members.setdefault(sid, set()).add(key)

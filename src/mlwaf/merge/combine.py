@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -55,7 +56,7 @@ def merge(paths: Sequence[Path], checks: Sequence[CheckSpec], options: MergeOpti
     policy = _policy(parts, owners, inventory)
     if policy is not None and options.baseline is not None and diff is not None:
         policy, diff = options.baseline.apply_policy(policy, diff)
-    scores = scoring.score(findings, inventory, omitted, members=_members(parts, owners))
+    scores = scoring.score(findings, inventory, omitted, recorded=_members(parts, owners))
     assessment = Assessment(
         inventory=inventory,
         findings=findings,
@@ -188,9 +189,7 @@ def _policy(parts: Sequence[P.Part], owners: Owners, inventory: Inventory) -> An
     from mlwaf.merge import policy
 
     order = {r.uid: i for i, r in enumerate(inventory.resources)}
-    return policy.merged(
-        [(s or {}, lambda item, i=i: owners.find(i, item)) for i, s in enumerate(sections)], order
-    )
+    return policy.merged([(s or {}, functools.partial(owners.find, i)) for i, s in enumerate(sections)], order)
 
 
 def _members(parts: Sequence[P.Part], owners: Owners) -> dict[str, list[Member]]:

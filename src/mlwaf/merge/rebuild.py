@@ -71,13 +71,12 @@ def duplicate(item: Mapping[str, Any], first: Resource) -> Resource:
 
 def evidence(item: Mapping[str, Any]) -> Evidence:
     path = item["path"]
-    default = item.get("default_applied")
-    common = {"default": default, "default_applied": "default_applied" in item, "note": item.get("note")}
+    default, applied, note = item.get("default_applied"), "default_applied" in item, item.get("note")
     if "expression" in item:
-        return Evidence(path, None, True, expression=item["expression"], **common)
+        return Evidence(path, None, True, default, applied, item["expression"], note)
     if item.get("present") is False:
-        return Evidence(path, None, False, **common)
-    return Evidence(path, item.get("value"), True, **common)
+        return Evidence(path, None, False, default, applied, None, note)
+    return Evidence(path, item.get("value"), True, default, applied, None, note)
 
 
 def mark(item: Mapping[str, Any]) -> SuppressionMark | None:
