@@ -226,3 +226,116 @@ def test_pre_commit_hook_does_not_fail_commits_on_json_that_is_not_arm(estate):
     broken = repo / "infra" / "broken.json"
     broken.write_text('{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",')
     assert commit("infra/broken.json", "infra/tmpl/azuredeploy.json").returncode == 3  # broken ARM stays an error
+
+
+# --- scheduled audits (issue 16): a matrix of scans, a merge, a history in a storage account ---
+
+GITHUB_AUDIT = REPO / "integrations" / "github-actions" / "scheduled-audit.yml"
+AZURE_AUDIT = REPO / "integrations" / "azure-pipelines" / "scheduled-audit.yml"
+SAMPLE = REPO / "fixtures" / "sample-estate"
+LIVE_SCAN = 'mlwaf scan --subscription "$SUBSCRIPTION"'
+# Each matrix job's live scan becomes an offline scan of one folder of the sample estate (the
+# runner has no Azure): the folders named by SUBSCRIPTION are left out.
+OFFLINE_SCAN = 'mlwaf scan "$ESTATE" --reproducible $EXCLUDE'
+PARTS = {"dev": "--exclude graph --exclude prod", "graph": "--exclude dev --exclude prod",
+         "prod": "--exclude dev --exclude graph"}
+# `az` is stubbed: the storage account is a folder; every call is logged and must sign in with
+# the pipeline's identity (--auth-mode login), never an account key.
+AZ_STUB = """#!/usr/bin/env bash
+echo "$*" >> "$AZ_LOG"
+case "$*" in *"--auth-mode login"*) ;; *) echo "az called without --auth-mode login" >&2; exit 9;; esac
+name=""; file=""
+while [ $# -gt 0 ]; do case "$1" in --name) name=$2; shift;; --file) file=$2; shift;; esac; shift; done
+if [[ "$(tail -1 "$AZ_LOG")" == "storage blob exists"* ]]; then
+  if [ -f "$BLOBS/$name" ]; then echo true; else echo false; fi
+elif [[ "$(tail -1 "$AZ_LOG")" == "storage blob download"* ]]; then cp "$BLOBS/$name" "$file"
+elif [[ "$(tail -1 "$AZ_LOG")" == "storage blob upload"* ]]; then cp "$file" "$BLOBS/$name"
+else echo "unexpected az call: $*" >&2; exit 9
+fi
+"""
+
+
+def _stub_az(tmp: Path) -> dict[str, str]:
+    bin_dir = tmp / "stub-bin"
+    bin_dir.mkdir()
+    az = bin_dir / "az"
+    az.write_text(AZ_STUB)
+    az.chmod(0o755)
+    (tmp / "blobs").mkdir()
+    return {"PATH": str(bin_dir) + os.pathsep + BIN + os.pathsep + os.environ.get("PATH", ""),
+            "AZ_LOG": str(tmp / "az.log"), "BLOBS": str(tmp / "blobs")}
+
+
+def _run_matrix(script: str, work: Path, env: dict[str, str]) -> None:
+    assert LIVE_SCAN in script
+    for name, exclude in PARTS.items():
+        run = _bash(script.replace(LIVE_SCAN, OFFLINE_SCAN), work,
+                    {**env, "SUBSCRIPTION": name, "ESTATE": str(SAMPLE), "EXCLUDE": exclude})
+        assert run.returncode == 0, run.stderr
+    assert sorted(p.name for p in (work / "part").iterdir()) == ["dev.json", "graph.json", "prod.json"]
+
+
+def test_github_scheduled_audit_scans_a_matrix_merges_and_keeps_history(tmp_path):
+    flow = yaml.safe_load(GITHUB_AUDIT.read_text())
+    assert flow[True]["schedule"] and flow["permissions"]["id-token"] == "write"  # `on:` parses as True
+    scan, merge = flow["jobs"]["scan"], flow["jobs"]["merge"]
+    assert "fromJSON(vars.MLWAF_SUBSCRIPTIONS)" in scan["strategy"]["matrix"]["subscription"]
+    assert merge["needs"] == "scan"
+    for job in (scan, merge):
+        login = next(s for s in job["steps"] if s.get("uses", "").startswith("azure/login@"))
+        assert set(login["with"]) >= {"client-id", "tenant-id"} and "client-secret" not in login["with"]
+        for step in job["steps"]:  # values reach scripts through env only (no injection)
+            assert "${{" not in step.get("run", ""), step.get("name")
+    work = tmp_path / "work"
+    work.mkdir()
+    env = _stub_az(tmp_path)
+    _run_matrix(_step(scan["steps"], "Scan")["run"], work, env)
+    # The artifacts: every job's part/ lands in parts/ (download-artifact, merge-multiple).
+    (work / "parts").mkdir()
+    for part in (work / "part").iterdir():
+        part.rename(work / "parts" / part.name)
+    summary, outputs = tmp_path / "summary.md", tmp_path / "outputs"
+    gh = {**env, "GITHUB_STEP_SUMMARY": str(summary), "GITHUB_OUTPUT": str(outputs), "ACCOUNT": "acct",
+          "CONTAINER": "mlwaf"}
+    for _night in (1, 2):
+        for name in ("Download history", "Merge", "Upload history"):
+            run = _bash(_step(merge["steps"], name)["run"], work, gh)
+            assert run.returncode == 0, (name, run.stderr)
+        assert _outputs(outputs)["exit-code"] == "0"  # the sample estate passes the default gate
+        assert (tmp_path / "blobs" / "audit.db").is_file()
+    from mlwaf.report import FORMATS
+    from mlwaf.report.output import target
+
+    assert sorted(p.name for p in (work / "reports").iterdir()) == sorted(
+        target(name, None, Path()).name for name in FORMATS)  # every format a scan writes
+    report = json.loads((work / "reports" / "mlwaf.json").read_text())
+    assert report["history"] and len(report["resources"]) == 24
+    assert summary.read_text().count("#") >= 2  # the digest, posted twice (two nights)
+    log = (tmp_path / "az.log").read_text().splitlines()
+    assert [line.split()[2] for line in log] == ["exists", "upload", "exists", "download", "upload"]
+    gate = _bash(_step(merge["steps"], "Gate")["run"], work, {"CODE": _outputs(outputs)["exit-code"]})
+    assert gate.returncode == 0
+
+
+def test_azure_pipelines_scheduled_audit_scans_a_matrix_merges_and_keeps_history(tmp_path):
+    pipe = yaml.safe_load(AZURE_AUDIT.read_text())
+    assert pipe["schedules"][0]["cron"] and pipe["trigger"] == "none"
+    scan, merge = pipe["jobs"]
+    assert len(scan["strategy"]["matrix"]) == 3 and merge["dependsOn"] == "scan"
+    tasks = [s for job in (scan, merge) for s in job["steps"] if s.get("task", "").startswith("AzureCLI@2")]
+    assert len(tasks) == 2 and all(t["inputs"]["azureSubscription"] == "$(serviceConnection)" for t in tasks)
+    work = tmp_path / "work"
+    work.mkdir()
+    env = _stub_az(tmp_path)
+    _run_matrix(_step(scan["steps"], "Scan")["inputs"]["inlineScript"], work, env)
+    # The published artifacts, as `download: current` lays them out.
+    pipeline_ws = tmp_path / "pipeline"
+    for i, part in enumerate(sorted((work / "part").iterdir())):
+        (pipeline_ws / f"mlwaf-part-{i}").mkdir(parents=True)
+        part.rename(pipeline_ws / f"mlwaf-part-{i}" / part.name)
+    run = _bash(_step(merge["steps"], "Merge")["inputs"]["inlineScript"], work,
+                {**env, "PIPELINE_WORKSPACE": str(pipeline_ws), "HISTORYACCOUNT": "acct", "HISTORYCONTAINER": "c"})
+    assert run.returncode == 0, run.stderr
+    assert "##vso[task.uploadsummary]" in run.stdout and "##vso[task.setvariable variable=gate]0" in run.stdout
+    assert (work / "digest.md").is_file() and (tmp_path / "blobs" / "audit.db").is_file()
+    assert json.loads((work / "reports" / "mlwaf.json").read_text())["gate"]["exit_code"] == 0
