@@ -304,6 +304,9 @@ def merge(
     if len(reports) > 1 and related and not quiet:
         _err(f"note: {len(related)} checks judge a resource by related ones; where those lie in another part, "
              "their verdicts are the part's own (split along subscriptions or folders holding whole projects)")
+    if merging.azure_left_out(reports) and not quiet:
+        _err("note: what Azure itself says (the parts' azure sections: policy states, Advisor, Defender, quota "
+             "headroom) is not merged yet and is left out of the merged reports")
     result, history_failed = _record(result, history, cfg)
     report_options = ReportOptions(sarif_category, sarif_include_pass, _source_prefix(source_root or Path.cwd()))
     written = report_output.write_all(result, formats, None, output_dir, report_options)

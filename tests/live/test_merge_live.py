@@ -34,6 +34,19 @@ def _scan(out, subs, *extra, code=0):
     return str(out)
 
 
+def _without_azure(report):
+    report.pop("azure", None)
+    for item in (*report["findings"], *report.get("policy", {}).get("results", ())):
+        item.pop("azure", None)
+    return report
+
+
+def _strip_results_azure(report):
+    for item in report.get("policy", {}).get("results", ()):
+        item.pop("azure", None)
+    return report
+
+
 def test_three_live_jobs_merge_to_one_live_scan(tenant, tmp_path):
     subs = sorted(tenant.subscriptions)
     # Checks that judge a resource by others, whose verdicts a part cannot give for resources in
@@ -44,10 +57,13 @@ def test_three_live_jobs_merge_to_one_live_scan(tenant, tmp_path):
     _scan(tmp_path / "whole.json", subs, *skip, code=3)  # the forbidden subscription: incomplete
     parts = [_scan(tmp_path / f"part{i}.json", job, *skip, code=3 if i == 2 else 0) for i, job in enumerate(jobs)]
     merged = tmp_path / "merged"
-    result = runner.invoke(app, ["merge", *parts, "--output-dir", str(merged), "-q"], catch_exceptions=False)
+    result = runner.invoke(app, ["merge", *parts, "--output-dir", str(merged)], catch_exceptions=False)
     assert result.exit_code == 3, result.output + result.stderr  # incomplete, as the single scan
-    one = json.loads((tmp_path / "whole.json").read_text())
-    many = json.loads((merged / "mlwaf.json").read_text())
+    # What Azure itself says is not merged yet (mlwaf.merge): left out, and said so.
+    assert "not merged yet" in result.stderr
+    one = _without_azure(json.loads((tmp_path / "whole.json").read_text()))
+    many = _strip_results_azure(json.loads((merged / "mlwaf.json").read_text()))
+    assert "azure" not in many and not any("azure" in f for f in many["findings"])
     assert one["findings"] and one["errors"]
     for key in ("findings", "scores", "gate", "not_collected", "suppressions"):
         assert many[key] == one[key], key

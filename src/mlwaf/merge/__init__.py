@@ -17,6 +17,10 @@ template's) is one resource of the merge, taken from the first report that holds
 order given, and listed under `duplicates` as a second read (as a scan reading it twice does);
 its findings and policy results must be the same in both, or the merge is refused.
 
+Not merged yet: what Azure itself says (a live scan's `azure` section and the `azure` marks of
+findings and policy results: policy states, Advisor, Defender, quota headroom) is left out of the
+merged reports, and the command says so; findings, scores, policy and the gate do not read it.
+
 A merge equals a single scan when no relation crosses the parts: a check that looks at a
 resource in another part (a workspace's key vault in another subscription) saw it missing in
 its own part's scan, which a merge cannot undo; split along subscriptions or folders that hold
@@ -25,6 +29,6 @@ whole workspaces.
 
 from __future__ import annotations
 
-from mlwaf.merge.combine import MergeError, MergeOptions, merge, related_checks
+from mlwaf.merge.combine import MergeError, MergeOptions, azure_left_out, merge, related_checks
 
-__all__ = ["MergeError", "MergeOptions", "merge", "related_checks"]
+__all__ = ["MergeError", "MergeOptions", "azure_left_out", "merge", "related_checks"]

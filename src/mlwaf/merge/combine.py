@@ -219,6 +219,11 @@ def _scanned(parts: Sequence[P.Part]) -> list[Any]:
             or not any(r == s.path.rstrip("/") or r.startswith(s.path.rstrip("/") + "/") for r in read)]
 
 
+def azure_left_out(paths: Sequence[Path]) -> bool:
+    """Whether a part holds what Azure itself says (its `azure` section), which a merge leaves out."""
+    return any(P.load(p).data.get("azure") is not None for p in paths)
+
+
 def related_checks(checks: Sequence[CheckSpec]) -> list[str]:
     """The checks that judge a resource by others it relates to (they declare what they read of
     other types): a related resource in another part was not in this part's scan, so their
