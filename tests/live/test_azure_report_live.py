@@ -99,6 +99,17 @@ def test_azure_says_in_a_live_scan_and_its_replay(arm, estate, tmp_path):
     assert _placeless(again["policy"]["results"]) == _placeless(policy["results"])
     assert _placeless(again["findings"]) == _placeless(report["findings"])
 
+    # The HTML of the replay shows the same: Defender beside mlwaf, the disagreement, the quota table.
+    page = tmp_path / "replay.html"
+    assert _scan(str(rec), "-f", "html", "-o", str(page), "--reproducible").exit_code == 0
+    text = page.read_text()
+    view = text[text.index('<section id="azure"'):]
+    assert planted.ASSESSMENTS[0] in view and "severity High" in view
+    assert f"({len(workspaces) + 1} disagreements, {len(workspaces) - 1} agree)" in view
+    assert view.count("≠ " + azure_policy.STATES_DIFFER) == 1
+    assert view.count("≠ " + azure_policy.AZURE_NO_STATE) == len(workspaces)
+    assert "Standard NC Family Cluster Dedicated vCPUs" in view
+
 
 def _placeless(items):
     return sorted(json.dumps({k: v for k, v in item.items() if k != "location"}, sort_keys=True) for item in items)

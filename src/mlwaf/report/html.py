@@ -32,7 +32,7 @@ from mlwaf import __version__, links
 from mlwaf.check import CheckSpec
 from mlwaf.engine import Omitted
 from mlwaf.model import Finding, Pillar, Resource, Severity, Status
-from mlwaf.report import Reporter, ReportOptions, Whole, html_policy
+from mlwaf.report import Reporter, ReportOptions, Whole, html_azure, html_policy
 from mlwaf.report import skipped as skipped_inputs
 from mlwaf.resource_types import WORKSPACE, Member
 from mlwaf.results import ScanResult
@@ -298,6 +298,7 @@ def context(result: ScanResult) -> dict[str, Any]:
         "resource_types": sorted({f.resource.type for f in result.findings}, key=str.lower),
         "data": _page_data(result, specs, ws_members),
         "policy": html_policy.view(result),  # None: no policy evaluated (the view is left out)
+        "azure": html_azure.view(result),  # None: the input held none of Azure's own facts
     }
 
 
