@@ -281,3 +281,45 @@ def test_two_templates_declaring_the_same_names_are_two_resources():
     assert len({r.identity for r in report.results}) == 2
     assert {r.to_dict()["deployment"] for r in report.results} == {"test.json", "other/main.json"}
     assert report.summary()["resources"]["total"] == 2
+
+
+# --- where an if-not-exists effect looks (effect-audit-if-not-exists.md) ------------------------
+
+VAULT = "Microsoft.KeyVault/vaults"
+
+
+def vault_required(**details):
+    """Every workspace needs a key vault with purge protection: where Azure looks for it is
+    `existenceScope` (ResourceGroup by default, or Subscription) or `resourceGroupName`."""
+    doc = {"name": "needs-vault", "properties": {"mode": "Indexed", "displayName": "A vault beside each workspace",
+           "policyRule": {"if": {"field": "type", "equals": WS},
+                          "then": {"effect": "auditIfNotExists", "details": {
+                              "type": VAULT, **details, "existenceCondition": {
+                                  "field": "Microsoft.KeyVault/vaults/enablePurgeProtection", "equals": True}}}}}}
+    return Catalog(definitions=[parse.definition(doc, "needs-vault.json")])
+
+
+@pytest.mark.parametrize(
+    ("details", "vault_group", "purge", "expected"),
+    [
+        ({}, RG, True, "Compliant"),  # same resource group
+        ({}, "rg-other", True, "NonCompliant"),  # another group: not where the default scope looks
+        ({"existenceScope": "Subscription"}, "rg-other", True, "Compliant"),
+        ({"existenceScope": "subscription"}, "rg-other", False, "NonCompliant"),  # the existenceCondition fails
+        ({"resourceGroupName": "rg-other"}, "rg-other", True, "Compliant"),
+        ({"resourceGroupName": "[concat('rg-', 'other')]"}, RG, True, "NonCompliant"),
+    ],
+)
+def test_existence_scope_resource_group_name_and_condition(details, vault_group, purge, expected):
+    from mlwaf.inventory import type_listing
+
+    vault = resource(VAULT, "kv1", {"enablePurgeProtection": purge}, group=vault_group, location="westeurope")
+    report = run_policies([assign("needs-vault")], [ws("ws1"), vault], catalog=vault_required(**details),
+                          listed=[type_listing(SUB, VAULT)])
+    assert one(report, "ws1").state.value == expected
+
+
+def test_existence_in_a_list_not_read_in_full_is_unknown():
+    report = run_policies([assign("needs-vault")], [ws("ws1")], catalog=vault_required(existenceScope="Subscription"))
+    r = one(report, "ws1")
+    assert r.state.value == "Unknown" and r.expression == f"list of {VAULT} resources of subscription {SUB}"

@@ -360,3 +360,40 @@ def test_az_set_definition_show_is_flat(tmp_path):
     inputs, report = evaluate(tmp_path, {"d.json": d, "set.json": flat_set}, [ws()])
     assert [a.name for a in inputs.assignments] == ["aml-set"]
     assert [(r.reference_id, r.effect, r.would) for r in report.results] == [("pna", "Deny", "deny")]
+
+
+def test_epac_definition_entry_list_gives_an_assignment_per_entry(tmp_path):
+    """A `definitionEntryList` assigns each entry at every leaf below it, named by EPAC's rule: the
+    entry's own name and display name before the tree's, or after them with `append: true`; an
+    entry's non-compliance messages come with it."""
+    tree = {
+        "nodeName": "/AML/",
+        "scope": {"tenant1": [MG]},
+        "definitionEntryList": [
+            {"policySetName": "AML-Guardrails", "assignment": {"name": "set-", "displayName": "Set: "}},
+            {"policyName": "Audit-AML-PNA", "assignment": {"append": True, "name": "-one", "displayName": " (one)"},
+             "nonComplianceMessages": [{"message": "no public AML"}]},
+        ],
+        "children": [{"nodeName": "prod", "assignment": {"name": "prod", "displayName": "Prod"},
+                      "parameters": {"effect": "Deny"}}],
+    }
+    files = {
+        "Definitions/policyDefinitions/aml/deny-pna.jsonc": EPAC_DEF % json.dumps(RULE),
+        "Definitions/policyDefinitions/aml/audit-pna.jsonc": EPAC_DEF.replace("Deny-", "Audit-") % json.dumps(RULE),
+        "Definitions/policySetDefinitions/aml-guardrails.jsonc": EPAC_SET,
+        "Definitions/policyAssignments/aml.jsonc": tree,
+    }
+    inputs, report = evaluate(tmp_path, files, [ws()])
+    assert inputs.errors == []
+    assert [(a.name, a.display_name, a.definition_id.rsplit("/", 1)[-1]) for a in inputs.assignments] == [
+        ("set-prod", "Set: Prod", "AML-Guardrails"), ("prod-one", "Prod (one)", "Audit-AML-PNA")]
+    assert sorted((r.assignment, r.would) for r in report.results) == [("prod-one", "deny"), ("set-prod", "deny")]
+    assert {r.assignment: r.message for r in report.results}["prod-one"] == "no public AML"
+
+
+def test_an_empty_definition_entry_list_is_an_input_error_with_its_pointer(tmp_path):
+    tree = {"nodeName": "/AML/", "scope": {"t": [MG]}, "assignment": {"name": "a", "displayName": "A"},
+            "definitionEntryList": []}
+    inputs, _ = evaluate(tmp_path, {"Definitions/policyAssignments/aml.jsonc": tree}, [ws()])
+    (err,) = inputs.errors
+    assert "definitionEntryList must be a non-empty array" in err.message and "/definitionEntryList" in err.message

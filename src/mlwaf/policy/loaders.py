@@ -6,7 +6,8 @@
   `azurepolicy.parameters.json`; `policyset.json`, or `policyset.definitions.json` +
   `policyset.parameters.json`), named by their folder when split;
 - Enterprise Policy as Code folders: JSONC definitions and set definitions (members by
-  `policyDefinitionName`), assignment trees (`nodeName`, `definitionEntry`, `children`) and
+  `policyDefinitionName`), assignment trees (`nodeName`, `definitionEntry` or
+  `definitionEntryList`, `children`) and
   exemptions; `global-settings.jsonc` is skipped;
 - `Microsoft.Authorization/policy*` resources in ARM templates (read by the template source, so
   parameters, variables and copy loops resolve as in a deployment).
@@ -226,15 +227,75 @@ def _entry_id(entry: dict[str, Any], source: str, pointer: str) -> str:
     raise PolicyInputError("definitionEntry names no policy or policy set", source, pointer)
 
 
+def _entries(n: dict[str, Any], source: str, ptr: str) -> list[tuple[Any, str]] | None:
+    """The definition entries a node sets: its definitionEntry, or each of its definitionEntryList
+    (one assignment per entry at every leaf below); None when it sets neither."""
+    if parse.get(n, "definitionEntry") is not None:
+        return [(parse.get(n, "definitionEntry"), f"{ptr}/definitionEntry")]
+    listed = parse.get(n, "definitionEntryList")
+    if listed is None:
+        return None
+    if not isinstance(listed, list) or not listed:
+        raise PolicyInputError("definitionEntryList must be a non-empty array", source, f"{ptr}/definitionEntryList")
+    return [(e, f"{ptr}/definitionEntryList/{i}") for i, e in enumerate(listed)]
+
+
+def _entry_naming(entry: dict[str, Any], name: str, display: str) -> tuple[str, str]:
+    """An entry's `assignment` name and displayName joined to the tree's, as EPAC does: after
+    them with `append: true`, else before them."""
+    own = parse.get(entry, "assignment")
+    own = own if isinstance(own, dict) else {}
+    after = parse.get(own, "append") is True
+
+    def join(key: str, tree: str) -> str:
+        part = str(parse.get(own, key, "") or "")
+        return tree + part if after else part + tree
+
+    return join("name", name), join("displayName", display)
+
+
+def _leaf(state: dict[str, Any], source: str, ptr: str) -> list[model.Assignment]:
+    """The assignments of one leaf of an EPAC tree: one per definition entry and scope."""
+    if not state.get("entries"):
+        raise PolicyInputError("an EPAC assignment leaf has no definitionEntry above it", source, ptr)
+    out = []
+    for entry, entry_ptr in state["entries"]:
+        if not isinstance(entry, dict):
+            raise PolicyInputError("definitionEntry must be an object", source, entry_ptr)
+        name, display = _entry_naming(entry, state.get("name", ""), state.get("display", ""))
+        name = name or parse.get(entry, "policyName") or parse.get(entry, "policySetName") or "epac-assignment"
+        scopes = state.get("scope") or [""]
+        for scope in scopes:
+            props = {
+                "policyDefinitionId": _entry_id(entry, source, entry_ptr),
+                "displayName": display or parse.get(entry, "displayName") or name,
+                "parameters": {k: {"value": v} for k, v in state.get("parameters", {}).items()},
+                "notScopes": state.get("notScopes", []),
+                "scope": scope,
+            }
+            for key in ("enforcementMode", "nonComplianceMessages", "overrides", "resourceSelectors"):
+                if key in state:
+                    props[key] = state[key]
+            for key in ("nonComplianceMessages", "resourceSelectors"):  # an entry's own, then the tree's
+                mine, tree = parse.get(entry, key), props.get(key, [])
+                if isinstance(mine, list) and isinstance(tree, list):
+                    props[key] = [*mine, *tree]
+            shown = name if len(scopes) == 1 else f"{name}@{scope.rstrip('/').rsplit('/', 1)[-1] or 'root'}"
+            out.append(parse.assignment({"name": shown, "properties": props}, source, ptr))
+    return out
+
+
 def epac_assignments(node: dict[str, Any], source: str, pointer: str = "") -> list[model.Assignment]:
     """Flatten an EPAC assignment tree: each leaf node, with what its ancestors set (child
-    values win; names and display names are concatenated, as EPAC does)."""
+    values win; names and display names are concatenated, as EPAC does), once per definition
+    entry (`definitionEntry`, or each of a `definitionEntryList`)."""
     out: list[model.Assignment] = []
 
     def visit(n: dict[str, Any], ptr: str, inherited: dict[str, Any]) -> None:
         state = dict(inherited)
-        if parse.get(n, "definitionEntry") is not None:
-            state["entry"] = (parse.get(n, "definitionEntry"), f"{ptr}/definitionEntry")
+        entries = _entries(n, source, ptr)
+        if entries is not None:
+            state["entries"] = entries
         a = parse.get(n, "assignment") or {}
         if isinstance(a, dict):
             state["name"] = state.get("name", "") + str(parse.get(a, "name", "") or "")
@@ -257,31 +318,7 @@ def epac_assignments(node: dict[str, Any], source: str, pointer: str = "") -> li
                 if isinstance(c, dict):
                     visit(c, f"{ptr}/children/{i}", state)
             return
-        if "entry" not in state:
-            raise PolicyInputError("an EPAC assignment leaf has no definitionEntry above it", source, ptr)
-        entry, entry_ptr = state["entry"]
-        if not isinstance(entry, dict):
-            raise PolicyInputError("definitionEntry must be an object", source, entry_ptr)
-        name = (
-            state.get("name")
-            or parse.get(entry, "policyName")
-            or parse.get(entry, "policySetName")
-            or "epac-assignment"
-        )
-        scopes = state.get("scope") or [""]
-        for scope in scopes:
-            props = {
-                "policyDefinitionId": _entry_id(entry, source, entry_ptr),
-                "displayName": state.get("display") or parse.get(entry, "displayName") or name,
-                "parameters": {k: {"value": v} for k, v in state.get("parameters", {}).items()},
-                "notScopes": state.get("notScopes", []),
-                "scope": scope,
-            }
-            for key in ("enforcementMode", "nonComplianceMessages", "overrides", "resourceSelectors"):
-                if key in state:
-                    props[key] = state[key]
-            shown = name if len(scopes) == 1 else f"{name}@{scope.rstrip('/').rsplit('/', 1)[-1] or 'root'}"
-            out.append(parse.assignment({"name": shown, "properties": props}, source, ptr))
+        out.extend(_leaf(state, source, ptr))
 
     visit(node, pointer, {})
     return out
