@@ -397,3 +397,15 @@ def test_an_empty_definition_entry_list_is_an_input_error_with_its_pointer(tmp_p
     inputs, _ = evaluate(tmp_path, {"Definitions/policyAssignments/aml.jsonc": tree}, [ws()])
     (err,) = inputs.errors
     assert "definitionEntryList must be a non-empty array" in err.message and "/definitionEntryList" in err.message
+
+
+def test_an_assignment_naming_a_custom_definition_under_another_management_group_resolves_by_name(tmp_path):
+    """`az policy assignment list` at a child management group names the definition by the id it
+    has at the parent; the definition file was exported from another scope: the name decides."""
+    d = az_definition()
+    elsewhere = "/providers/Microsoft.Management/managementGroups/parent/providers/Microsoft.Authorization/" \
+                "policyDefinitions/deny-aml-pna"
+    inputs, report = evaluate(tmp_path, {"def.json": d, "assignments.json": [az_assignment(elsewhere)]}, [ws()])
+    assert inputs.errors == [] and [a.definition_id for a in inputs.assignments] == [elsewhere]
+    (r,) = report.results
+    assert (r.state.value, r.would, r.definition_name) == ("NonCompliant", "deny", "deny-aml-pna")

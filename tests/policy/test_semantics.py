@@ -192,6 +192,7 @@ def test_tc5_like_with_two_stars_is_an_evaluation_error():
     r = one(run_policies([assign(d.id)], [resource(WS, "ab", {}, template=True)], catalog=Catalog([d])))
     assert (r.state.value, r.would) == ("Error", "deny")
     assert "more than one '*'" in r.reason and "denies the request" in r.reason
+    assert "Azure treats a failed evaluation as non-compliant" in r.reason  # said, as issue 14 asks
 
 
 # --- TC6 -------------------------------------------------------------------------------------------
