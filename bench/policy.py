@@ -3,6 +3,7 @@ assigned, and synthetic estates with the default assignment beside the scan.
 
     python bench/policy.py                                  # load, corpus, 10k and 100k estates
     python bench/policy.py --sizes 10k --repeat 5 --out bench/results/x.md
+    python bench/policy.py --write-all-builtins /tmp/all   # then: mlwaf scan CORPUS --policy /tmp/all
 
 Every number is a median over --repeat fresh processes (this script starts them), measured
 with a monotonic clock inside the child around the step named:
@@ -123,12 +124,43 @@ def estate(size: str) -> Path:
     return path
 
 
+def write_all_builtins(folder: Path) -> int:
+    """Every evaluable built-in as one initiative and its assignment, in files `mlwaf scan
+    --policy FOLDER` reads (required parameters get the corpus step's placeholder values): the
+    corpus measurement through the real scan path, e.g. under farm-bench against --no-policy."""
+    from mlwaf.policy import applicability, catalog
+
+    members = []
+    for d in catalog.builtin_definitions():
+        if applicability.classify(d)[0] != applicability.ARM:
+            continue
+        typed = {"array": [], "object": {}, "integer": 1, "float": 1.0, "boolean": True}
+        values = {p.name: {"value": p.allowed[0] if p.allowed else typed.get(p.type, "x")}
+                  for p in d.parameters.values() if p.required}
+        members.append({"policyDefinitionId": d.id, "policyDefinitionReferenceId": d.name, "parameters": values})
+    folder.mkdir(parents=True, exist_ok=True)
+    set_id = "/providers/Microsoft.Authorization/policySetDefinitions/all-evaluable"
+    (folder / "initiative.json").write_text(json.dumps({
+        "id": set_id, "name": "all-evaluable", "type": "Microsoft.Authorization/policySetDefinitions",
+        "properties": {"displayName": "Every evaluable built-in", "policyDefinitions": members}}))
+    (folder / "assignment.json").write_text(json.dumps({
+        "id": "/providers/Microsoft.Authorization/policyAssignments/all-evaluable", "name": "all-evaluable",
+        "type": "Microsoft.Authorization/policyAssignments",
+        "properties": {"displayName": "Every evaluable built-in", "policyDefinitionId": set_id}}))
+    print(f"{len(members)} definitions in {folder}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="10k,100k")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--out", type=Path, default=BENCH / "results" / f"{dt.date.today().isoformat()}-policy.md")
+    ap.add_argument("--write-all-builtins", type=Path, metavar="FOLDER",
+                    help="write every evaluable built-in as a --policy folder, then stop")
     args = ap.parse_args(argv)
+    if args.write_all_builtins:
+        return write_all_builtins(args.write_all_builtins)
     git = ["git", "rev-parse", "--short", "HEAD"]
     commit = subprocess.run(git, capture_output=True, text=True, cwd=REPO).stdout.strip()
     lines = [
