@@ -286,3 +286,29 @@ def test_no_policy_junit_is_the_sample_without_its_policy_suites(without_policy)
     ET.indent(root)
     expected = '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
     assert (without_policy / "mlwaf.junit.xml").read_text(encoding="utf-8") == expected
+
+
+def test_azures_own_state_travels_with_a_result_in_sarif_csv_and_junit(estate):
+    """A live scan sets Azure's state and the disagreement on a result: every format shows it."""
+    import dataclasses
+
+    from mlwaf.policy.results import AzureState
+    from mlwaf.report import junit, sarif
+    from mlwaf.scan import PolicyOptions, ScanOptions, run_scan
+    from mlwaf.sources import ReadOptions
+
+    result = run_scan([estate / "infra"], ScanOptions(read=ReadOptions(root=estate / "infra"), reproducible=True,
+                                                      policy=PolicyOptions(paths=(estate / "policies",))))
+    said = AzureState("Compliant", "2026-11-30T08:00:00Z", "mlwaf NonCompliant, Azure Compliant")
+    report = dataclasses.replace(result.policy, results=[
+        dataclasses.replace(r, azure=said) if r.failing else r for r in result.policy.results])
+    result = dataclasses.replace(result, policy=report)
+    (res,) = [r for r in json.loads(sarif.render(result))["runs"][0]["results"] if r["ruleId"] == "deny-public-aml"]
+    assert res["properties"]["azure"] == said.to_dict()
+    rows = {r["resource_name"]: r for r in csv.DictReader(io.StringIO(policy_csv.render(result)))}
+    assert (rows["mlw-public"]["azure_state"], rows["mlw-public"]["azure_disagreement"]) == (
+        "Compliant", "mlwaf NonCompliant, Azure Compliant")
+    assert rows["mlw-private"]["azure_state"] == ""
+    failure = ET.fromstring(junit.render(result)).find(".//testsuite[@name='mlwaf.policy.aml-guard']//failure")
+    assert "azure says: Compliant (evaluated 2026-11-30T08:00:00Z); differs: mlwaf NonCompliant, Azure Compliant" \
+        in failure.text

@@ -46,6 +46,7 @@ COLUMNS = (
     "evidence",
     "changes",
     "azure_state",
+    "azure_disagreement",
     "help_uri",
 )
 
@@ -78,6 +79,7 @@ def row(r: PolicyResult) -> dict[str, Any]:
         "evidence": "; ".join(shown.evidence(r)),
         "changes": "; ".join(shown.changes(r)),
         "azure_state": r.azure.state if r.azure is not None else None,
+        "azure_disagreement": r.azure.disagreement if r.azure is not None else None,
         "help_uri": shown.help_uri(r.definition_id),
     }
 

@@ -125,5 +125,18 @@ def details(r: PolicyResult) -> list[str]:
         lines.append(f"location: {at}")
     lines += [f"evidence: {line}" for line in evidence(r)]
     lines += [f"change: {line}" for line in changes(r)]
+    if r.azure is not None:
+        lines.append(f"azure says: {azure(r)}")
     return lines
+
+
+def azure(r: PolicyResult) -> str:
+    """Azure's own state for the result (a live scan or its recording read it), when it was
+    evaluated, and how it differs from mlwaf's; empty when no comparison was made."""
+    if r.azure is None:
+        return ""
+    a = r.azure
+    at = f" (evaluated {a.at})" if a.at else ""
+    differs = f"; differs: {a.disagreement}" if a.disagreement else ""
+    return f"{a.state or 'no state'}{at}{differs}"
 

@@ -320,11 +320,15 @@ def policy_result(r: PolicyResult, rule_index: int, prefix: str, baseline_compar
         out["suppressions"] = [_suppression(r.suppression)]
     if baseline_compared:
         out["baselineState"] = "unchanged" if r.in_baseline else "new"
-    properties = {"state": r.state.value, "effect": r.effect, "would": r.would, "assignment": r.assignment,
-                  "definitionId": r.definition_id, "referenceId": r.reference_id, "resourceType": r.resource.type,
-                  "evidence": shown.evidence(r)}
+    properties: dict[str, Any] = {
+        "state": r.state.value, "effect": r.effect, "would": r.would, "assignment": r.assignment,
+        "definitionId": r.definition_id, "referenceId": r.reference_id, "resourceType": r.resource.type,
+        "evidence": shown.evidence(r),
+    }
     if r.changes:
         properties["changes"] = shown.changes(r)
+    if r.azure is not None:
+        properties["azure"] = r.azure.to_dict()
     out["properties"] = {k: v for k, v in properties.items() if v is not None}
     return out
 
