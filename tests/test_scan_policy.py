@@ -99,7 +99,7 @@ def test_a_scan_evaluates_the_default_assignment_named_in_the_report(workload):
     assert set(section) == {"assignments", "results", "not_evaluated", "summary"}
     (default,) = section["assignments"]
     assert default["name"] == "mlwaf-default" and "Machine Learning" in default["display_name"]
-    assert set(default) == {"name", "display_name", "scope", "definition_id", "enforcement_mode", "source"}
+    assert set(default) == {"id", "name", "display_name", "scope", "definition_id", "enforcement_mode", "source"}
     public = [r for r in section["results"] if r["definition_name"] == PUBLIC_ACCESS]
     assert {r["resource_name"]: r["state"] for r in public} == {"mlw-public": "NonCompliant",
                                                                "mlw-private": "Compliant"}
@@ -248,7 +248,7 @@ def test_a_baseline_records_policy_results_and_knows_them_again(workload, polici
     assert created.exit_code == 0, created.output
     assert "and 1 Azure Policy results" in created.output
     recorded = json.loads(baseline.read_text())["policy"]
-    assert recorded == [{"assignment": "aml-guard", "definition_id": DEFINITION_ID,
+    assert recorded == [{"assignment": "aml-guard", "assignment_id": assignment()["id"], "definition_id": DEFINITION_ID,
                          "resource_id": recorded[0]["resource_id"], "deployment": "main.json",
                          "state": "NonCompliant"}]
     code, report, output = scan(workload, "--policy", policies, "--fail-on-policy", "deny", "--baseline", baseline)
@@ -271,3 +271,68 @@ def test_a_baseline_without_policy_results_makes_every_failing_one_new(workload,
     assert "policy" not in json.loads(baseline.read_text())
     code, report, _ = scan(workload, "--policy", policies, "--fail-on-policy", "deny", "--baseline", baseline)
     assert code == 1 and report["baseline"]["policy"] == {"recorded": None, "known": 0, "new": 1, "fixed": []}
+
+
+# --- an assignment is its id (scope + name), not its name ----------------------------------------
+
+SUB_B = "22222222-2222-2222-2222-222222222222"
+
+
+def test_the_same_name_assigned_at_two_scopes_is_two_assignments(tmp_path):
+    """Two assignment files of one name, each at its own subscription and without an id (Azure's
+    id is the scope's, then the name): each judges only its subscription's workspaces, has its own
+    summary entry and its own identity in every report and in the baseline."""
+    from tests.arm import body
+
+    estate = write(tmp_path / "estate", {
+        "a-public.json": body(WS, "mlw-a-public", {"publicNetworkAccess": "Enabled"}, location="westeurope"),
+        "a-private.json": body(WS, "mlw-a-private", {"publicNetworkAccess": "Disabled"}, location="westeurope"),
+        "b-public.json": body(WS, "mlw-b-public", {"publicNetworkAccess": "Enabled"}, location="westeurope",
+                              subscription=SUB_B),
+    })
+
+    def at(sub: str) -> dict:
+        doc = assignment(effect="Audit", scope=f"/subscriptions/{sub}")
+        del doc["id"]
+        return doc
+
+    policies = write(tmp_path / "policies", {"definition.json": definition(), "a.json": at(SUB), "b.json": at(SUB_B)})
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["scan", str(estate), "--policy", str(policies), "--reproducible", "-q",
+                                 "--output-dir", str(out)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    policy = json.loads((out / "mlwaf.json").read_text())["policy"]
+    ids = {sub: f"/subscriptions/{sub}/providers/Microsoft.Authorization/policyAssignments/aml-guard"
+           for sub in (SUB, SUB_B)}
+    assert [(a["id"], a["name"]) for a in policy["assignments"]] == [(ids[SUB], "aml-guard"), (ids[SUB_B], "aml-guard")]
+    # No assignment judges the other subscription's workspace.
+    assert sorted((r["assignment_id"], r["resource_name"], r["state"]) for r in policy["results"]) == [
+        (ids[SUB], "mlw-a-private", "Compliant"), (ids[SUB], "mlw-a-public", "NonCompliant"),
+        (ids[SUB_B], "mlw-b-public", "NonCompliant")]
+    entries = {e["assignment_id"]: e for e in policy["summary"]["assignments"]}
+    assert entries[ids[SUB]]["resources"]["total"] == 2 and entries[ids[SUB]]["compliance_percent"] == 50.0
+    assert entries[ids[SUB_B]]["resources"]["total"] == 1 and entries[ids[SUB_B]]["compliance_percent"] == 0.0
+    assert [e["scope"] for e in policy["summary"]["assignments"]] == [f"/subscriptions/{s}" for s in (SUB, SUB_B)]
+
+    # People see the name with its scope where it is ambiguous; the data formats carry the id.
+    junit = (out / "mlwaf.junit.xml").read_text()
+    for sub in (SUB, SUB_B):
+        assert f'name="mlwaf.policy.aml-guard at /subscriptions/{sub}"' in junit
+    assert f"AML guard (aml-guard at /subscriptions/{SUB_B})" in (out / "mlwaf.md").read_text()
+    csv_text = (out / "mlwaf.policy.csv").read_text()
+    assert csv_text.startswith("assignment,assignment_id,") and ids[SUB_B] in csv_text
+    sarif = json.loads((out / "mlwaf.sarif").read_text())
+    assert sorted(r["properties"]["assignmentId"] for r in sarif["runs"][0]["results"]
+                  if r["ruleId"] == "deny-public-aml") == [ids[SUB], ids[SUB_B]]
+
+    # The baseline records the id; an entry written before it (the name only) still matches.
+    baseline = tmp_path / "baseline.json"
+    created = runner.invoke(app, ["baseline", "create", str(estate), "--policy", str(policies), "-o", str(baseline)])
+    assert created.exit_code == 0, created.output
+    recorded = json.loads(baseline.read_text())
+    assert sorted(e["assignment_id"] for e in recorded["policy"]) == [ids[SUB], ids[SUB_B]]
+    for e in recorded["policy"]:
+        del e["assignment_id"]
+    baseline.write_text(json.dumps(recorded))
+    _, report, output = scan(estate, "--policy", policies, "--baseline", baseline)
+    assert report["baseline"]["policy"] == {"recorded": 2, "known": 2, "new": 0, "fixed": []}, output

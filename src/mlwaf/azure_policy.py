@@ -202,34 +202,17 @@ class Comparison:
                 "disagreements": [d.to_dict() for d in self.disagreements]}
 
 
-def _assignment_ids(report: PolicyReport) -> dict[str, list[Assignment]]:
-    by_name: dict[str, list[Assignment]] = {}
-    for a in report.assignments:
-        by_name.setdefault(a.name.lower(), []).append(a)
-    return by_name
-
-
-def _key(result: PolicyResult, by_name: Mapping[str, list[Assignment]]) -> PolicyKey | None:
-    """The result's assignment by id: results name their assignment, and the same name may be
-    assigned at several scopes (one per subscription): the one whose scope holds the resource."""
-    from mlwaf.policy.model import in_scope
-
-    candidates = [a for a in by_name.get(result.assignment.lower(), []) if in_scope(result.resource.id, a.scope)]
-    if len(candidates) != 1:
-        return None
-    return PolicyKey.of(candidates[0].id, result.definition_id, result.reference_id)
+def _key(result: PolicyResult) -> PolicyKey:
+    """The result's (assignment id, definition, reference), as Azure's states name them."""
+    return PolicyKey.of(result.assignment_id, result.definition_id, result.reference_id)
 
 
 def compare(report: PolicyReport, said: AzureSays, inventory: Inventory) -> Comparison:
     """mlwaf's results beside Azure's policy states, for the assignments mlwaf read."""
-    by_name = _assignment_ids(report)
     assigned = {armid.normalize(a.id): a for a in report.assignments}
-    mine: dict[tuple[PolicyKey, str], PolicyResult] = {}
-    for r in report.results:
-        key = _key(r, by_name)
-        if key is not None:
-            mine[(key, r.resource.key)] = r
-    not_evaluated = {(n.assignment.lower(), armid.normalize(n.definition_id)): n.reason for n in report.not_evaluated}
+    mine: dict[tuple[PolicyKey, str], PolicyResult] = {(_key(r), r.resource.key): r for r in report.results}
+    not_evaluated = {(armid.normalize(n.assignment_id), armid.normalize(n.definition_id)): n.reason
+                     for n in report.not_evaluated}
     agree, out = 0, []
     azure_seen: set[tuple[PolicyKey, str]] = set()
     for v in said.verdicts:
@@ -241,8 +224,7 @@ def compare(report: PolicyReport, said: AzureSays, inventory: Inventory) -> Comp
             continue
         result = mine.get((v.policy, v.key))
         if result is None:
-            name = assigned[v.policy.assignment_id].name.lower()
-            reason = not_evaluated.get((name, v.policy.definition_id)) or (
+            reason = not_evaluated.get((v.policy.assignment_id, v.policy.definition_id)) or (
                 "mlwaf found the definition not applicable to this resource (type, mode or an alias it does not know)")
             out.append(Disagreement(MLWAF_NO_RESULT, v.resource_id, v.policy, v.state, v.at, None, reason))
         elif result.state in (State.UNKNOWN, State.ERROR):
@@ -270,14 +252,13 @@ def compare(report: PolicyReport, said: AzureSays, inventory: Inventory) -> Comp
 def annotate(report: PolicyReport, said: AzureSays, comparison: Comparison) -> PolicyReport:
     """The report with Azure's state on each result Azure holds one for (or that Azure was found
     to hold none for), and the disagreement, if any: reports show them beside mlwaf's state."""
-    by_name = _assignment_ids(report)
     states = {(v.policy, v.key): v for v in said.verdicts if v.source == POLICY and v.policy is not None}
     differ = {(d.policy, armid.normalize(d.resource_id)): d.kind for d in comparison.disagreements}
     results = []
     for r in report.results:
-        key = _key(r, by_name)
-        azure = states.get((key, r.resource.key)) if key is not None else None
-        kind = differ.get((key, r.resource.key)) if key is not None else None
+        key = _key(r)
+        azure = states.get((key, r.resource.key))
+        kind = differ.get((key, r.resource.key))
         if azure is not None or kind is not None:
             r = replace(r, azure=AzureState(azure.state if azure else None, azure.at if azure else None, kind))
         results.append(r)

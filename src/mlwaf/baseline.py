@@ -23,8 +23,11 @@ format 1 (written before templates carried their deployment): their entries stil
 resources with real ids exactly, and a template's resource when only one template declares it.
 
 Azure Policy results are recorded beside the findings (`policy`, when the scan evaluated any):
-each non-compliant or failed result's identity (`model.policy_identity`: assignment, definition,
-reference in an initiative, resource id, a template's deployment) and state. A scan with
+each non-compliant or failed result's identity (`model.policy_identity`: the assignment's id,
+definition, reference in an initiative, resource id, a template's deployment) and state. An
+assignment is its id (scope + name): the same name at two scopes is two assignments. Entries
+written before the id was recorded (`assignment` only, its name) match a result of an assignment
+of that name. A scan with
 `--baseline` marks the known ones `in_baseline` (`--fail-on-policy` counts only the others) and
 reports the recorded results that no longer fail as fixed, as it does for findings, moved
 templates included.
@@ -84,31 +87,35 @@ class Entry:
 class PolicyEntry:
     """A recorded Azure Policy result: what `model.policy_identity` reads, and its state."""
 
-    assignment: str
+    assignment: str  # the name, for people
     definition_id: str
     reference_id: str | None
     resource_id: str  # normalized
     deployment: str | None
     state: str
+    assignment_id: str | None = None  # the identity; None in entries written before it was recorded
 
     @property
     def identity(self) -> str:
-        return model.policy_identity(self.assignment, self.definition_id, self.reference_id, self.resource_id,
-                                     self.deployment)
+        return model.policy_identity(self.assignment_id or self.assignment, self.definition_id, self.reference_id,
+                                     self.resource_id, self.deployment)
 
     @property
     def loose(self) -> tuple[str, str, str, str, str]:
         """What a moved template's result still shares with its entry."""
-        return (self.assignment.lower(), self.definition_id.lower(), (self.reference_id or "").lower(),
-                self.resource_id, self.state)
+        return ((self.assignment_id or self.assignment).lower(), self.definition_id.lower(),
+                (self.reference_id or "").lower(), self.resource_id, self.state)
 
     @staticmethod
     def of(r: PolicyResult) -> PolicyEntry:
         return PolicyEntry(r.assignment, r.definition_id, r.reference_id, r.resource.key, r.resource.deployment,
-                           r.state.value)
+                           r.state.value, r.assignment_id)
 
     def to_dict(self) -> dict[str, str]:
-        out = {"assignment": self.assignment, "definition_id": self.definition_id}
+        out = {"assignment": self.assignment}
+        if self.assignment_id is not None:
+            out["assignment_id"] = self.assignment_id
+        out["definition_id"] = self.definition_id
         if self.reference_id is not None:
             out["reference_id"] = self.reference_id
         out["resource_id"] = self.resource_id
@@ -229,7 +236,7 @@ class Baseline:
     def apply_policy(self, report: PolicyReport, diff: BaselineDiff) -> tuple[PolicyReport, BaselineDiff]:
         """The policy report, its known results annotated `in_baseline`, and the diff with its
         `policy` part: counts and the fixed entries (moved templates carried over as for findings)."""
-        rows = self.policy or {}
+        rows = _by_id(self.policy or {}, report.results)
         failing = [r for r in report.results if r.failing]
         now = {r.identity: r.state.value for r in report.results}
         carried, moved = _carry(rows, ((r.identity, PolicyEntry.of(r).loose, r.resource.deployment) for r in failing),
@@ -303,15 +310,33 @@ def _policy_rows(rows: Any, path: Path) -> dict[str, PolicyEntry]:
     for i, row in enumerate(rows, start=1):
         text = ("assignment", "definition_id", "resource_id", "state")
         ok = isinstance(row, dict) and all(isinstance(row.get(k), str) and row[k] for k in text) and all(
-            isinstance(row.get(k), str | None) for k in ("reference_id", "deployment"))
+            isinstance(row.get(k), str | None) for k in ("reference_id", "deployment", "assignment_id"))
         if not ok or row["state"] not in _POLICY_STATES:
             raise BaselineError(
                 f"baseline {path}: policy result #{i} needs assignment, definition_id, resource_id and a state "
                 f"({' or '.join(_POLICY_STATES)}), got {row!r}"
             )
         entry = PolicyEntry(row["assignment"], row["definition_id"], row.get("reference_id"),
-                            armid.normalize(row["resource_id"]), row.get("deployment") or None, row["state"])
+                            armid.normalize(row["resource_id"]), row.get("deployment") or None, row["state"],
+                            row.get("assignment_id") or None)
         out[entry.identity] = entry
+    return out
+
+
+def _by_id(rows: Mapping[str, PolicyEntry], results: Iterable[PolicyResult]) -> dict[str, PolicyEntry]:
+    """The entries by identity, those recorded by the assignment's name only (before its id was
+    recorded) under the identity of the result they name, when exactly one result does."""
+    if all(e.assignment_id is not None for e in rows.values()):
+        return dict(rows)
+    named: dict[str, list[str]] = {}
+    for r in results:
+        legacy = model.policy_identity(r.assignment, r.definition_id, r.reference_id, r.resource.key,
+                                       r.resource.deployment)
+        named.setdefault(legacy, []).append(r.identity)
+    out = {}
+    for identity, entry in rows.items():
+        found = named.get(identity, []) if entry.assignment_id is None else []
+        out[found[0] if len(found) == 1 else identity] = entry
     return out
 
 

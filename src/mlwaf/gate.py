@@ -360,7 +360,7 @@ def _policy_rule(result: Assessment, rule: str, new_only: str) -> Reason | None:
     ]
     if not bad:
         return None
-    bad.sort(key=lambda r: (r.display_name.lower(), r.resource.key, r.assignment))
+    bad.sort(key=lambda r: (r.display_name.lower(), r.resource.key, r.assignment, r.assignment_id))
     what = "policy result(s) Azure would deny" if rule == "deny" else "non-compliant policy result(s)"
     names = ", ".join(f"{r.display_name or r.definition_name} on {r.resource.name}" for r in bad[:_NAMED])
     more = len(bad) - _NAMED

@@ -128,7 +128,7 @@ def test_not_scopes_and_the_assignment_scope():
     # ws2 is under a notScope, ws3 outside the assignment's subscription: neither is evaluated;
     # the template's resource has a placeholder id, taken to deploy where the assignment applies.
     assert sorted(r.resource.name for r in report.results) == ["ws1", "ws4"]
-    assert report.not_applicable[a.name] == 0
+    assert report.not_applicable[a.id] == 0
 
 
 def _exemption(a, **kw):
@@ -219,7 +219,7 @@ def test_compliance_percent_as_the_portal_computes_it():
     assert entry["resources"] == {"Compliant": 2, "NonCompliant": 1, "Exempt": 1, "Unknown": 0, "Error": 0, "total": 4}
     assert entry["compliance_percent"] == 75.0
     assert report.summary()["initiatives"] == [
-        {"initiative_id": initiative.id, "assignment": "guard", "compliance_percent": 75.0}
+        {"initiative_id": initiative.id, "assignment": "guard", "assignment_id": a.id, "compliance_percent": 75.0}
     ]
 
 

@@ -203,7 +203,7 @@ def test_tc6_not_kind_and_applicability_by_kind():
     assert outcome(run_policies([a], [workspace({"encryption": {"status": "Enabled"}})])) == "Compliant"
     assert outcome(run_policies([a], [workspace({})])) == "NonCompliant"
     report = run_policies([a], [workspace({}, kind="Project")])
-    assert outcome(report) == "N/A" and report.not_applicable[a.name] == 1
+    assert outcome(report) == "N/A" and report.not_applicable[a.id] == 1
     odd = resource("microsoft.machinelearningservices/WORKSPACES", "ws1", {}, kind="Default", location="westeurope")
     assert outcome(run_policies([a], [odd])) == "NonCompliant"
 
@@ -373,7 +373,7 @@ def test_tc10_indexed_mode_dynamic_tag_and_required_parameter():
     report = run_policies([a], [ws_none, ws_tagged, ci, ds, st])
     states = {r.resource.name: (r.state.value, r.would) for r in report.results}
     assert states == {"ws1": ("NonCompliant", "deny"), "ws2": ("Compliant", None), "st1": ("NonCompliant", "deny")}
-    assert report.not_applicable[a.name] == 2  # the compute and the diagnostic setting: types without tags
+    assert report.not_applicable[a.id] == 2  # the compute and the diagnostic setting: types without tags
 
 
 def test_tc10_mode_null_behaves_as_indexed():

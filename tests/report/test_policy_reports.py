@@ -90,7 +90,9 @@ def test_sarif_a_denied_resource_is_an_error_located_and_fingerprinted(estate):
     runner.invoke(app, ["scan", "infra", "--policy", "policies", "-f", "json", "-o", "r.json", "--reproducible"])
     (public,) = [r for r in json.loads(Path("r.json").read_text())["policy"]["results"]
                  if r["resource_name"] == "mlw-public"]
-    identity = policy_identity("aml-guard", DEFINITION_ID, None, public["resource_id"], public.get("deployment"))
+    assert public["assignment_id"].endswith("/policyAssignments/aml-guard")
+    identity = policy_identity(public["assignment_id"], DEFINITION_ID, None, public["resource_id"],
+                               public.get("deployment"))
     assert res["partialFingerprints"] == {
         "mlwafFindingIdentity/v1": hashlib.sha256(identity.encode()).hexdigest()}
 

@@ -46,10 +46,12 @@ def finding_identity(finding: Mapping[str, Any], deployment: str | None = None) 
 
 def policy_identity(result: Mapping[str, Any]) -> str:
     """A policy result's identity as the report lists it (`model.policy_identity`, the one
-    baselines and SARIF use): assignment, definition and its reference in an initiative, the
+    baselines and SARIF use): the assignment's id (its name in reports written before the id was
+    recorded), definition and its reference in an initiative, the
     normalized resource id and, for a template's resource, its deployment."""
     deployment = result.get("deployment")
-    return model.policy_identity(str(result.get("assignment") or ""), str(result.get("definition_id") or ""),
+    assignment = result.get("assignment_id") or result.get("assignment")
+    return model.policy_identity(str(assignment or ""), str(result.get("definition_id") or ""),
                                  str(result.get("reference_id") or ""), str(result.get("resource_id") or ""),
                                  deployment if isinstance(deployment, str) else None)
 
@@ -124,6 +126,7 @@ class PolicyRow(NamedTuple):
     resource_type: str
     resource_name: str
     reason: str
+    assignment_id: str = ""  # the identity (reports written before it was recorded: "")
 
     @property
     def resource_key(self) -> str:
@@ -331,6 +334,7 @@ def _policy(section: Any) -> PolicyView | None:
             resource_type=str(item.get("resource_type") or ""),
             resource_name=str(item.get("resource_name") or ""),
             reason=str(item.get("reason") or ""),
+            assignment_id=str(item.get("assignment_id") or ""),
         )
         results[row.identity] = row
     return PolicyView(results, section.get("summary"), len(section.get("not_evaluated") or ()))

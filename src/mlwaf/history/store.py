@@ -457,15 +457,9 @@ class _Append:
         policy = self.report.policy
         if policy is None:
             return  # a run that evaluated no policy neither opens nor closes a policy result
-        states: dict[str, Counter[str]] = {}
-        for row in policy.results.values():
-            states.setdefault(row.assignment, Counter())[row.state] += 1
         self.db.executemany(
             "INSERT INTO policy_compliance (run, assignment, compliant, non_compliant, exempt, unknown, error, percent)"
-            " VALUES (?,?,?,?,?,?,?,?)",
-            [(self.id, a, c["Compliant"], c["NonCompliant"], c["Exempt"], c["Unknown"], c["Error"],
-              _percent(policy.summary, a, c)) for a, c in sorted(states.items())],
-        )
+            " VALUES (?,?,?,?,?,?,?,?)", _compliance(self.id, policy))
         rows = {key(r.identity): r for r in policy.results.values()}
         failing = {k: r for k, r in rows.items() if compare.as_status(r.state) == compare.FAIL}
         spans = self._open("policy_span", "result", "state")
@@ -504,13 +498,28 @@ def _json(value: Any) -> str | None:
     return None if value is None else orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
 
 
-def _percent(summary: Any, assignment: str, counts: Counter[str]) -> float | None:
+def _compliance(run: int, policy: Any) -> list[tuple[Any, ...]]:
+    """The run's policy_compliance rows. An assignment is its id (the same name at two scopes is
+    two assignments): a row names it by its name where that is unique in the run, else by its id."""
+    states: dict[tuple[str, str], Counter[str]] = {}
+    for row in policy.results.values():
+        states.setdefault((row.assignment_id or row.assignment, row.assignment), Counter())[row.state] += 1
+    names = Counter(name for _, name in states)
+    return sorted((run, name if names[name] == 1 else aid, c["Compliant"], c["NonCompliant"], c["Exempt"],
+                   c["Unknown"], c["Error"], _percent(policy.summary, aid, name, c))
+                  for (aid, name), c in states.items())
+
+
+def _percent(summary: Any, assignment_id: str, name: str, counts: Counter[str]) -> float | None:
     """The assignment's compliance percentage as the report's policy summary gives it (the
     portal's rule over resources: `summary.assignments[].compliance_percent`, docs/policy.md);
     without one, the share of compliant results among those evaluated (compliant, non-compliant,
     error)."""
     entries = summary.get("assignments") if isinstance(summary, Mapping) else None
-    entry = next((e for e in entries or () if isinstance(e, Mapping) and e.get("assignment") == assignment), None)
+    entry = next((e for e in entries or () if isinstance(e, Mapping)
+                  and (e.get("assignment_id") or e.get("assignment")) == assignment_id), None)
+    if entry is None:  # a report written before the id was recorded
+        entry = next((e for e in entries or () if isinstance(e, Mapping) and e.get("assignment") == name), None)
     percent = entry.get("compliance_percent") if entry is not None else None
     if isinstance(percent, int | float) and not isinstance(percent, bool):
         return float(percent)

@@ -32,7 +32,7 @@ from mlwaf.policy.scope import Seen
 
 
 def assignment(item: Mapping[str, Any]) -> Assignment:
-    return Assignment(id=item["name"], name=item["name"], definition_id=item["definition_id"],
+    return Assignment(id=item.get("id") or item["name"], name=item["name"], definition_id=item["definition_id"],
                       scope=item.get("scope", ""), display_name=item.get("display_name", ""),
                       enforcement_mode=item.get("enforcement_mode", "Default"), source=item.get("source", ""))
 
@@ -57,7 +57,8 @@ def change(item: Mapping[str, Any]) -> Change:
 
 def result(item: Mapping[str, Any], r: Resource) -> PolicyResult:
     out = PolicyResult(
-        assignment=item["assignment"], definition_id=item["definition_id"], definition_name=item["definition_name"],
+        assignment=item["assignment"], assignment_id=item.get("assignment_id") or item["assignment"],
+        definition_id=item["definition_id"], definition_name=item["definition_name"],
         display_name=item["display_name"], category=item["category"], effect=item["effect"],
         state=State(item["state"]), would=item.get("would"), resource=r, reason=item["reason"],
         evidence=tuple(seen(s) for s in item.get("evidence", ())),
@@ -102,15 +103,16 @@ def merged(sections: Sequence[tuple[Mapping[str, Any], Callable[[Mapping[str, An
             if r is None:
                 continue
             res = result(item, r)
-            key = (res.assignment, res.definition_id, res.reference_id)
+            key = (res.assignment_id, res.definition_id, res.reference_id)
             at = policies.setdefault(key, len(policies))
             results.append((at, r.type_key, order[r.uid], res))
         for item in section.get("not_evaluated", ()):
             n = NotEvaluated(item["definition_id"], item["assignment"], item["reason"], item.get("reference_id"),
-                             item.get("display_name", ""))
-            not_evaluated.setdefault((n.assignment, n.definition_id, n.reference_id, n.reason), n)
+                             item.get("display_name", ""), item.get("assignment_id") or item["assignment"])
+            not_evaluated.setdefault((n.assignment_id, n.definition_id, n.reference_id, n.reason), n)
         for a in (section.get("summary") or {}).get("assignments", ()):
-            report.not_applicable[a["assignment"]] += int((a.get("results") or {}).get("NotApplicable", 0))
+            counted = int((a.get("results") or {}).get("NotApplicable", 0))
+            report.not_applicable[a.get("assignment_id") or a["assignment"]] += counted
     results.sort(key=lambda t: t[:3])
     report.results = [t[3] for t in results]
     report.not_evaluated = list(not_evaluated.values())

@@ -19,6 +19,7 @@ from mlwaf.policy.plan import NotEvaluated
 
 DEFAULT_CATEGORIES = ("Machine Learning", "Azure Ai Services", "Cognitive Services")
 DEFAULT_NAME = "mlwaf-default"
+DEFAULT_ID = f"/providers/Microsoft.Authorization/policyAssignments/{DEFAULT_NAME}"
 DEFAULT_SET_ID = f"/providers/Microsoft.Authorization/policySetDefinitions/{DEFAULT_NAME}"
 
 
@@ -33,7 +34,7 @@ def default_initiative(categories: Sequence[str] = DEFAULT_CATEGORIES) -> tuple[
             cls, reason = applicability.classify(d)
             if cls == applicability.ARM:
                 reason = f"needs a value for {', '.join(required)}: assign it with --policy to evaluate it"
-            skipped.append(NotEvaluated(d.id, DEFAULT_NAME, reason, d.name, d.display_name))
+            skipped.append(NotEvaluated(d.id, DEFAULT_NAME, reason, d.name, d.display_name, DEFAULT_ID))
             continue
         members.append(Member(definition_id=d.id, reference_id=d.name))
     initiative = Initiative(
@@ -60,7 +61,7 @@ def assignments(
         initiative, skipped = default_initiative()
         catalog.add_initiative(initiative)
         a = Assignment(
-            id=f"/providers/Microsoft.Authorization/policyAssignments/{DEFAULT_NAME}",
+            id=DEFAULT_ID,
             name=DEFAULT_NAME,
             definition_id=DEFAULT_SET_ID,
             display_name=initiative.display_name,

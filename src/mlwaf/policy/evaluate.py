@@ -88,11 +88,12 @@ class _Acc:
     seen_not_evaluated: set[tuple[str, str, str | None, str]] = field(default_factory=set)
 
     def not_evaluated(self, t: Target, reason: str) -> None:
-        key = (t.assignment.name, t.definition.id, t.reference_id, reason)
+        key = (t.assignment.id, t.definition.id, t.reference_id, reason)
         if key not in self.seen_not_evaluated:
             self.seen_not_evaluated.add(key)
             self.report.not_evaluated.append(
-                NotEvaluated(t.definition.id, t.assignment.name, reason, t.reference_id, t.definition.display_name)
+                NotEvaluated(t.definition.id, t.assignment.name, reason, t.reference_id, t.definition.display_name,
+                             t.assignment.id)
             )
 
 
@@ -119,7 +120,7 @@ def evaluate(plan: Plan, inventory: Inventory, options: Options | None = None) -
         for resource in candidates:
             result = _one(t, rule, resource, inventory, aliases, options, acc)
             if result is None:
-                report.not_applicable[t.assignment.name] += 1
+                report.not_applicable[t.assignment.id] += 1
             elif result is not _SKIP:
                 report.results.append(result)
     return report
@@ -315,6 +316,7 @@ class _Maker:
                     message = m.message
         return PolicyResult(
             assignment=t.assignment.name,
+            assignment_id=t.assignment.id,
             definition_id=t.definition.id,
             definition_name=t.definition.name,
             display_name=t.definition.display_name,

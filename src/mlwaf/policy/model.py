@@ -188,6 +188,7 @@ class Assignment:
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "id": self.id,
             "name": self.name,
             "display_name": self.display_name or self.name,
             "scope": self.scope or "/",

@@ -339,6 +339,11 @@ def assignment(doc: Mapping[str, Any], source: str = "", pointer: str = "") -> m
     if not isinstance(not_scopes, list) or not all(isinstance(s, str) for s in not_scopes):
         raise PolicyInputError("notScopes must be an array of scopes", source, _ptr(base, "notScopes"))
     scope = get(props, "scope") or get(doc, "scope") or _scope_of(rid, "policyassignments")
+    given = get(doc, "id")
+    if not (isinstance(given, str) and given.startswith("/")) and isinstance(scope, str) and scope.strip("/"):
+        # Azure's id of an assignment is its scope's, then the name: without one in the file, the
+        # same name at two scopes must still be two assignments.
+        rid = f"{scope.rstrip('/')}/providers/Microsoft.Authorization/policyAssignments/{name}"
     return model.Assignment(
         id=rid,
         name=name,

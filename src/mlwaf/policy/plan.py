@@ -66,11 +66,13 @@ class NotEvaluated:
     reason: str
     reference_id: str | None = None
     display_name: str = ""
+    assignment_id: str = ""  # the assignment's identity (its resource id); `assignment` is its name
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "definition_id": self.definition_id,
             "assignment": self.assignment,
+            "assignment_id": self.assignment_id,
             "reason": self.reason,
         }
         if self.reference_id:
@@ -227,7 +229,7 @@ def _expand(a: Assignment, catalog: Catalog) -> tuple[list[Target], list[NotEval
     definition = found
     cls, why = applicability.classify(definition)
     if cls != applicability.ARM:
-        return [], [NotEvaluated(definition.id, a.name, why, None, definition.display_name)]
+        return [], [NotEvaluated(definition.id, a.name, why, None, definition.display_name, a.id)]
     values = resolve(
         definition.parameters,
         a.parameters,
@@ -262,6 +264,7 @@ def _expand_initiative(
                         a.name,
                         "a built-in definition mlwaf does not ship (its rule targets no ML-estate resource type)",
                         m.reference_id,
+                        assignment_id=a.id,
                     )
                 )
                 continue
@@ -273,7 +276,7 @@ def _expand_initiative(
             )
         cls, why = applicability.classify(definition)
         if cls != applicability.ARM:
-            skipped.append(NotEvaluated(definition.id, a.name, why, m.reference_id, definition.display_name))
+            skipped.append(NotEvaluated(definition.id, a.name, why, m.reference_id, definition.display_name, a.id))
             continue
         owner = f"definition {definition.display_name!r} (member {m.reference_id!r} of {initiative.display_name!r})"
         try:

@@ -4,7 +4,9 @@ Per (assignment, definition, resource) one result: Compliant, NonCompliant, Exem
 (with the unresolved expression or the list that was not read) or Error (the evaluation
 failed, which Azure treats as non-compliant, and as a deny for deny policies), plus `would`:
 what Azure would do with the request or resource given the effect and the enforcement mode.
-Not-applicable pairs are only counted. The summary computes compliance the way the portal does
+Not-applicable pairs are only counted. An assignment is its resource id (scope + name): the same
+name assigned at two scopes is two assignments, each with its own results and summary entry;
+`assignment` keeps the name for people. The summary computes compliance the way the portal does
 (compliance-states.md): per assignment, each resource takes the worst state among the
 assignment's definitions (NonCompliant > Error > Compliant > Exempt > Unknown), and
 compliance % = (compliant + exempt + unknown) / (compliant + exempt + unknown + non-compliant
@@ -55,7 +57,8 @@ class AzureState:
 
 @dataclass(frozen=True, slots=True)
 class PolicyResult:
-    assignment: str
+    assignment: str  # the assignment's name, for people
+    assignment_id: str  # its identity: the assignment's resource id (scope + name)
     definition_id: str
     definition_name: str
     display_name: str
@@ -91,11 +94,11 @@ class PolicyResult:
 
     @property
     def identity(self) -> str:
-        """Stable across runs (baselines, suppressions, `mlwaf diff`): the assignment, the
+        """Stable across runs (baselines, suppressions, `mlwaf diff`): the assignment's id, the
         definition and its reference in an initiative, the normalized resource id, and for a
         template's resource its deployment (as model.identity does for findings)."""
         r = self.resource
-        return policy_identity(self.assignment, self.definition_id, self.reference_id, r.key, r.deployment)
+        return policy_identity(self.assignment_id, self.definition_id, self.reference_id, r.key, r.deployment)
 
     @property
     def location(self) -> Location:
@@ -111,6 +114,7 @@ class PolicyResult:
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "assignment": self.assignment,
+            "assignment_id": self.assignment_id,
             "definition_id": self.definition_id,
             "definition_name": self.definition_name,
             "reference_id": self.reference_id,
@@ -168,26 +172,31 @@ class PolicyReport:
     assignments: list[Assignment] = field(default_factory=list)
     results: list[PolicyResult] = field(default_factory=list)
     not_evaluated: list[NotEvaluated] = field(default_factory=list)
-    not_applicable: Counter[str] = field(default_factory=Counter)  # assignment name -> pairs
+    not_applicable: Counter[str] = field(default_factory=Counter)  # assignment id -> pairs
     errors: list[InputError] = field(default_factory=list)  # policy inputs that could not be used
 
     def summary(self) -> dict[str, Any]:
         per_assignment = []
+        by_id: dict[str, list[PolicyResult]] = {}
+        for r in self.results:
+            by_id.setdefault(r.assignment_id, []).append(r)
         for a in self.assignments:
-            mine = [r for r in self.results if r.assignment == a.name]
+            mine = by_id.get(a.id, [])
             states = rollup(mine)
             counts = Counter(states.values())
             per_assignment.append(
                 {
                     "assignment": a.name,
+                    "assignment_id": a.id,
+                    "scope": a.scope or "/",
                     "display_name": a.display_name or a.name,
                     "definition_id": a.definition_id,
                     "compliance_percent": _percent(states.values()),
                     "resources": {s.value: counts[s] for s in State} | {"total": len(states)},
                     "results": {s.value: sum(1 for r in mine if r.state is s) for s in State}
-                    | {"NotApplicable": self.not_applicable[a.name]},
+                    | {"NotApplicable": self.not_applicable[a.id]},
                     "would_deny": sum(1 for r in mine if r.would == "deny"),
-                    "not_evaluated": sum(1 for n in self.not_evaluated if n.assignment == a.name),
+                    "not_evaluated": sum(1 for n in self.not_evaluated if n.assignment_id == a.id),
                 }
             )
         initiatives = []
@@ -197,6 +206,7 @@ class PolicyReport:
                     {
                         "initiative_id": a.definition_id,
                         "assignment": a.name,
+                        "assignment_id": a.id,
                         "compliance_percent": entry["compliance_percent"],
                     }
                 )
@@ -208,6 +218,13 @@ class PolicyReport:
             "assignments": per_assignment,
             "initiatives": initiatives,
         }
+
+    def labels(self) -> dict[str, str]:
+        """assignment id -> how reports name it for people: its name, and where two assignments
+        share a name (one per subscription, say), the name with its scope."""
+        names = Counter(a.name.lower() for a in self.assignments)
+        return {a.id: a.name if names[a.name.lower()] == 1 else f"{a.name} at {a.scope or '/'}"
+                for a in self.assignments}
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -97,6 +97,7 @@ def _policy_lines(result: ScanResult, console: Any) -> None:
     denied, what was not evaluated (the reports hold every result)."""
     if result.policy is None:
         return
+    labels = result.policy.labels()  # the name; with its scope where two assignments share it
     for a in result.policy.summary()["assignments"]:
         resources = a["resources"]
         percent = "-" if a["compliance_percent"] is None else f"{a['compliance_percent']:g}%"
@@ -106,7 +107,8 @@ def _policy_lines(result: ScanResult, console: Any) -> None:
             parts.append(f"{a['would_deny']} would be denied")
         if a["not_evaluated"]:
             parts.append(f"{a['not_evaluated']} definitions not evaluated")
-        console.print(f"Azure Policy {a['assignment']} ({a['display_name']}): {', '.join(parts)}", markup=False)
+        console.print(f"Azure Policy {labels[a['assignment_id']]} ({a['display_name']}): {', '.join(parts)}",
+                      markup=False)
 
 
 def _suppression_lines(result: ScanResult, console: Any) -> None:

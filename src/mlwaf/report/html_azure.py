@@ -83,7 +83,8 @@ def _policy(result: ScanResult, azure: AzureReport) -> dict[str, Any] | None:
     if azure.comparison is None:
         return None
     compared = [r for r in (result.policy.results if result.policy is not None else ()) if r.azure is not None]
-    compared.sort(key=lambda r: (not r.azure or not r.azure.disagreement, r.resource.name.lower(), r.assignment))
+    compared.sort(key=lambda r: (not r.azure or not r.azure.disagreement, r.resource.name.lower(), r.assignment,
+                                 r.assignment_id))
     rows = [_policy_row(r) for r in compared]
     # "mlwaf has no result": no result to mark, so listed on their own.
     missing = [{"resource": d.resource_id.rsplit("/", 1)[-1], "id": d.resource_id, "assignment": d.policy.assignment_id,

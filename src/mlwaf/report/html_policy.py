@@ -32,13 +32,13 @@ def _band(percent: float | None) -> str:
     return "good" if percent >= 80 else "fair" if percent >= 50 else "poor"
 
 
-def _row(r: PolicyResult) -> dict[str, Any]:
+def _row(r: PolicyResult, labels: dict[str, str]) -> dict[str, Any]:
     mark = r.suppression
     return {
         "policy": r.display_name or r.definition_name,
         "definition": r.definition_name,
         "help": shown.help_uri(r.definition_id) or "",
-        "assignment": r.assignment,
+        "assignment": labels.get(r.assignment_id, r.assignment),
         "effect": r.effect,
         "state": r.state.value,
         "state_label": shown.STATE_LABEL[r.state.value],
@@ -61,12 +61,12 @@ def _row(r: PolicyResult) -> dict[str, Any]:
     }
 
 
-def _groups(failing: list[PolicyResult]) -> list[dict[str, Any]]:
+def _groups(failing: list[PolicyResult], labels: dict[str, str]) -> list[dict[str, Any]]:
     """Non-compliant results per assignment and policy (a definition, or a member of an
     initiative), the policies with most resources first."""
     by_policy: dict[tuple[str, str, str], list[PolicyResult]] = defaultdict(list)
     for r in failing:
-        by_policy[(r.assignment, r.definition_id.lower(), (r.reference_id or "").lower())].append(r)
+        by_policy[(r.assignment_id, r.definition_id.lower(), (r.reference_id or "").lower())].append(r)
     groups: list[dict[str, Any]] = []
     for results in by_policy.values():
         first = results[0]
@@ -74,12 +74,12 @@ def _groups(failing: list[PolicyResult]) -> list[dict[str, Any]]:
             "policy": first.display_name or first.definition_name,
             "definition": first.definition_name,
             "help": shown.help_uri(first.definition_id) or "",
-            "assignment": first.assignment,
+            "assignment": labels.get(first.assignment_id, first.assignment),
             "effect": first.effect,
             "count": len(results),
             "deny": sum(1 for r in results if r.would == "deny"),
             "counted": sum(1 for r in results if shown.counted(r)),
-            "rows": [_row(r) for r in results[:ROWS_PER_POLICY]],
+            "rows": [_row(r, labels) for r in results[:ROWS_PER_POLICY]],
             "more": max(0, len(results) - ROWS_PER_POLICY),
         })
     groups.sort(key=lambda g: (-g["deny"], -g["count"], g["policy"].lower(), g["assignment"]))
@@ -92,10 +92,11 @@ def view(result: ScanResult) -> dict[str, Any] | None:
     if report is None:
         return None
     summary = report.summary()
-    by_name = {a.name: a for a in report.assignments}
+    by_id = {a.id: a for a in report.assignments}
+    labels = report.labels()
     assignments = []
     for entry in summary["assignments"]:
-        a = by_name[entry["assignment"]]
+        a = by_id[entry["assignment_id"]]
         resources = entry["resources"]
         assignments.append({
             "name": a.name,
@@ -114,7 +115,8 @@ def view(result: ScanResult) -> dict[str, Any] | None:
             "not_evaluated": entry["not_evaluated"],
         })
     initiatives = [
-        {"assignment": i["assignment"], "display_name": by_name[i["assignment"]].display_name or i["assignment"],
+        {"assignment": labels[i["assignment_id"]],
+         "display_name": by_id[i["assignment_id"]].display_name or i["assignment"],
          "id": i["initiative_id"], "percent": i["compliance_percent"], "band": _band(i["compliance_percent"])}
         for i in summary["initiatives"]
     ]
@@ -129,12 +131,12 @@ def view(result: ScanResult) -> dict[str, Any] | None:
         "counted": sum(1 for r in failing if shown.counted(r)),
         "assignments": assignments,
         "initiatives": initiatives,
-        "deny": [_row(r) for r in results if r.would == "deny"],
-        "groups": _groups(failing),
-        "unknown": [_row(r) for r in results if r.state.value == "Unknown"],
+        "deny": [_row(r, labels) for r in results if r.would == "deny"],
+        "groups": _groups(failing, labels),
+        "unknown": [_row(r, labels) for r in results if r.state.value == "Unknown"],
         "not_evaluated": [
             {"policy": n.display_name or n.definition_id.rsplit("/", 1)[-1], "definition": n.definition_id,
-             "assignment": n.assignment, "reason": n.reason}
+             "assignment": labels.get(n.assignment_id, n.assignment), "reason": n.reason}
             for n in report.not_evaluated
         ],
         "azure": any(r.azure is not None for r in report.results),

@@ -94,11 +94,11 @@ def _case(suite: ET.Element, f: Finding, remediation: str | None) -> str:
     return "passed"
 
 
-def _policy_case(suite: ET.Element, r: PolicyResult) -> str:
+def _policy_case(suite: ET.Element, r: PolicyResult, label: str) -> str:
     """Add one policy result's test case; returns its outcome."""
     at = r.location
     case = _el(suite, "testcase", name=f"{shown.title(r)} [{r.resource.id}]",
-               classname=f"mlwaf.policy.{r.assignment}.{r.reference_id or r.definition_name}", time="0",
+               classname=f"mlwaf.policy.{label}.{r.reference_id or r.definition_name}", time="0",
                file=at.path, line=at.line)
     text = "\n".join(shown.details(r))
     state = r.state.value
@@ -121,15 +121,17 @@ def _policy_suites(root: ET.Element, result: ScanResult) -> list[str]:
         return []
     all_outcomes: list[str] = []
     results = shown.ordered(report.results)
+    labels = report.labels()  # the name; with its scope where two assignments share it
     for a, entry in zip(report.assignments, report.summary()["assignments"], strict=True):
-        suite = _el(root, "testsuite", name=f"mlwaf.policy.{a.name}")
+        label = labels[a.id]
+        suite = _el(root, "testsuite", name=f"mlwaf.policy.{label}")
         _properties(suite, {"display_name": entry["display_name"], "definition_id": a.definition_id,
                             "enforcement_mode": a.enforcement_mode, "source": a.source,
                             "compliance_percent": _fmt(entry["compliance_percent"])})
-        outcomes = [_policy_case(suite, r) for r in results if r.assignment == a.name]
-        for n in (n for n in report.not_evaluated if n.assignment == a.name):
+        outcomes = [_policy_case(suite, r, label) for r in results if r.assignment_id == a.id]
+        for n in (n for n in report.not_evaluated if n.assignment_id == a.id):
             case = _el(suite, "testcase", name=f"{shown.title(n)} [not evaluated]",
-                       classname=f"mlwaf.policy.{a.name}.{n.reference_id or n.definition_id.rsplit('/', 1)[-1]}",
+                       classname=f"mlwaf.policy.{label}.{n.reference_id or n.definition_id.rsplit('/', 1)[-1]}",
                        time="0")
             _el(case, "skipped", n.reason, message=f"not evaluated: {n.reason}")
             outcomes.append("skipped")

@@ -169,6 +169,7 @@ def _policy(result: ScanResult) -> list[str]:
     if report is None:
         return []
     summary = report.summary()
+    labels = report.labels()
     results = shown.ordered(report.results)
     failing = [r for r in results if r.failing]
     counted = sum(1 for r in failing if shown.counted(r))
@@ -178,14 +179,15 @@ def _policy(result: ScanResult) -> list[str]:
     denied = [r for r in results if r.would == "deny"]
     if denied:
         lines += ["", f"#### ⛔ Would be denied at deployment ({len(denied)})", ""]
-        lines += _policy_table(denied[:TOP_LIST], with_would=False)
+        lines += _policy_table(denied[:TOP_LIST], labels, with_would=False)
         lines += _more(len(denied), min(len(denied), TOP_LIST))
     lines += ["", "#### Compliance per assignment", ""]
     lines += _table(
         ["Assignment", "Source", "Enforcement", "Compliance", "Resources", "Non-compliant", "Would deny",
          "Not evaluated"],
         (
-            [esc(entry["display_name"]), esc(a.source), esc(a.enforcement_mode), _pct(entry["compliance_percent"]),
+            [esc(entry["display_name"] + ("" if labels[a.id] == a.name else f" ({labels[a.id]})")), esc(a.source),
+             esc(a.enforcement_mode), _pct(entry["compliance_percent"]),
              str(entry["resources"]["total"]), str(entry["resources"]["NonCompliant"] + entry["resources"]["Error"]),
              str(entry["would_deny"]), str(entry["not_evaluated"])]
             for a, entry in zip(report.assignments, summary["assignments"], strict=True)
@@ -195,7 +197,7 @@ def _policy(result: ScanResult) -> list[str]:
     if failing:
         failing.sort(key=lambda r: not shown.counted(r))  # stable: the listing order within each
         lines += ["", f"#### Non-compliant resources ({len(failing)})", ""]
-        lines += _policy_table(failing[:TOP_FINDINGS], with_would=True)
+        lines += _policy_table(failing[:TOP_FINDINGS], labels, with_would=True)
         lines += _more(len(failing), min(len(failing), TOP_FINDINGS))
     unknown = [r for r in results if r.state.value == "Unknown"]
     if unknown:
@@ -208,12 +210,13 @@ def _policy(result: ScanResult) -> list[str]:
     return lines
 
 
-def _policy_table(results: Sequence[PolicyResult], with_would: bool) -> list[str]:
+def _policy_table(results: Sequence[PolicyResult], labels: dict[str, str], with_would: bool) -> list[str]:
     header = ["Policy", "Assignment", *(["Would"] if with_would else []), "Resource", "Where", "Why", "Note"]
     return _table(
         header,
         (
-            [f"{esc(shown.title(r))}", esc(r.assignment), *([esc(r.would or "-")] if with_would else []),
+            [f"{esc(shown.title(r))}", esc(labels.get(r.assignment_id, r.assignment)),
+             *([esc(r.would or "-")] if with_would else []),
              esc(r.resource.name), esc(shown.where(r)), esc(shown.why(r)), esc(shown.mark(r))]
             for r in results
         ),

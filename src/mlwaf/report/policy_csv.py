@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 COLUMNS = (
     "assignment",
+    "assignment_id",
     "policy",
     "definition_name",
     "definition_id",
@@ -56,6 +57,7 @@ def row(r: PolicyResult) -> dict[str, Any]:
     loc = r.location
     return {
         "assignment": r.assignment,
+        "assignment_id": r.assignment_id,
         "policy": shown.title(r),
         "definition_name": r.definition_name,
         "definition_id": r.definition_id,

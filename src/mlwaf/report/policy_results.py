@@ -32,7 +32,7 @@ def title(r: PolicyResult | NotEvaluated) -> str:
 def ordered(results: Iterable[PolicyResult]) -> list[PolicyResult]:
     """Denied first, then by state (non-compliant first), policy and resource."""
     return sorted(results, key=lambda r: (r.would != "deny", STATE_ORDER[r.state.value], r.display_name.lower(),
-                                          r.resource.key, r.assignment, r.reference_id or ""))
+                                          r.resource.key, r.assignment, r.assignment_id, r.reference_id or ""))
 
 
 def counted(r: PolicyResult) -> bool:

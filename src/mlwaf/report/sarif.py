@@ -23,7 +23,7 @@ What a consumer needs to trust the file, and why each piece is here:
   link to the portal page of a built-in; a result per non-compliant (or failed) evaluation,
   level `error` where Azure would deny the request and `warning` for what it would audit, modify,
   append or deploy, located like a finding (the offending property's line) and fingerprinted by
-  the result's identity (assignment, definition, reference, resource: never a line). Compliant
+  the result's identity (assignment id, definition, reference, resource: never a line). Compliant
   results join the passes on request; Unknown and Exempt ones are left out (the JSON and HTML
   reports have them); definitions not evaluated are notes about the run.
 - GitHub's upload limits are respected deliberately: at most 25,000 results per run and 10 MB
@@ -322,7 +322,8 @@ def policy_result(r: PolicyResult, rule_index: int, prefix: str, baseline_compar
         out["baselineState"] = "unchanged" if r.in_baseline else "new"
     properties: dict[str, Any] = {
         "state": r.state.value, "effect": r.effect, "would": r.would, "assignment": r.assignment,
-        "definitionId": r.definition_id, "referenceId": r.reference_id, "resourceType": r.resource.type,
+        "assignmentId": r.assignment_id, "definitionId": r.definition_id, "referenceId": r.reference_id,
+        "resourceType": r.resource.type,
         "evidence": shown.evidence(r),
     }
     if r.changes:
@@ -413,7 +414,8 @@ def _policy_selected(scan: ScanResult, include_pass: bool) -> list[PolicyResult]
     if scan.policy is None:
         return []
     wanted = [r for r in scan.policy.results if r.failing or (include_pass and r.state.value == "Compliant")]
-    return sorted(wanted, key=lambda r: (r.definition_name, r.definition_id, r.assignment, r.reference_id or "",
+    return sorted(wanted, key=lambda r: (r.definition_name, r.definition_id, r.assignment, r.assignment_id,
+                                         r.reference_id or "",
                                          r.resource.key, r.resource.deployment or ""))
 
 
