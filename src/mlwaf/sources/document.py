@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from mlwaf import jsontext
 
 if TYPE_CHECKING:
-    from mlwaf.sources import ReadOptions
+    from mlwaf.sources.options import ReadOptions
     from mlwaf.sources.parameters import ParameterUse
 
 

@@ -16,19 +16,15 @@ from typing import Any
 
 from mlwaf import armid, jsontext
 from mlwaf.model import InputError, Origin, Resource, ScannedInput, SkippedItem
-from mlwaf.sources import (
-    JSON_SUFFIXES,
-    ReadOptions,
-    SourceResult,
-    arm_template,
-    display_path,
-    files,
-    resource_shape,
-    rest_examples,
-)
+from mlwaf.sources import arm_template, files, recording, resource_shape, rest_examples
 from mlwaf.sources.document import Document
+from mlwaf.sources.options import ReadOptions, display_path
 from mlwaf.sources.parameters import ParameterUse
+from mlwaf.sources.result import SourceResult
 from mlwaf.sources.walk import Found, Passed
+
+# Files in a walked folder that are read as documents; anything else is listed as skipped.
+JSON_SUFFIXES = {".json", ".jsonc", ".arm"}
 
 
 class ShapeError(ValueError):
@@ -216,8 +212,6 @@ def _single(data: Any, doc: Document, ptr: str) -> Contents | None:
 def _recording_manifest(data: Any, doc: Document, ptr: str) -> Contents | None:
     """The manifest of a recorded live scan holds no resources (the recorded pages beside it
     do); `read_files` turns its not-assessed entries into errors, as the live scan had them."""
-    from mlwaf.sources import recording
-
     if ptr == "" and recording.is_manifest(data):
         return Contents(recording.MANIFEST_KIND)
     return None
@@ -292,8 +286,6 @@ def read_document(
         if explicit:
             return Outcome(error=InputError(shown, note))
         return Outcome(scanned=ScannedInput(shown, "skipped", 0, note))
-    from mlwaf.sources import recording
-
     if not explicit and not resource_shape.has_arm_marker(data) and not recording.is_manifest(data) \
             and not _is_azure_fact(data):
         return Outcome(scanned=ScannedInput(shown, "skipped", 0, f"not ARM: {describe_shape(data)}, with no ARM key"))
@@ -388,8 +380,6 @@ def read_files(entries: Iterable[Found | Passed], options: ReadOptions) -> Sourc
         result.resources.extend(got.resources)
         result.errors.extend(got.inner_errors)
         if got.scanned.kind == "recording-manifest":
-            from mlwaf.sources import recording
-
             result.errors.extend(recording.manifest_errors(path, got.scanned.path))
             result.listed |= recording.manifest_listed(path)
             result.collected = (result.collected or set()) | recording.manifest_collected(path)

@@ -23,9 +23,10 @@ from typing import TYPE_CHECKING, Any
 
 from mlwaf.model import InputError
 from mlwaf.sources.files import ReadFailure, read_json
+from mlwaf.sources.options import display_path
 
 if TYPE_CHECKING:
-    from mlwaf.sources import ReadOptions
+    from mlwaf.sources.options import ReadOptions
 
 
 @dataclass(frozen=True)
@@ -177,8 +178,6 @@ def sets_for(
 
 
 def _show(path: Path, options: ReadOptions) -> str:
-    from mlwaf.sources import display_path
-
     return display_path(path, options.root)
 
 

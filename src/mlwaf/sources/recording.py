@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from mlwaf.model import InputError
 
 if TYPE_CHECKING:
-    from mlwaf.sources import SourceResult
+    from mlwaf.sources.result import SourceResult
 
 MANIFEST_NAME = "mlwaf-recording.json"
 MANIFEST_KEY = "mlwafRecording"

@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlwaf.model import InputError, Resource
-from mlwaf.sources import display_path
 from mlwaf.sources.arm_template.declaration import is_parameter_file, is_template
 from mlwaf.sources.arm_template.state import Evaluation, template_error
 from mlwaf.sources.document import Document
+from mlwaf.sources.options import display_path
 from mlwaf.sources.parameters import ParameterSet, sets_for
 
 __all__ = ["TemplateRead", "TemplateResult", "evaluate_template", "is_parameter_file", "is_template", "read_template"]

@@ -8,11 +8,11 @@ import urllib.parse
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from mlwaf.sources import display_path
 from mlwaf.sources.arm_template.declaration import get, has, is_template
 from mlwaf.sources.arm_template.frame import Frame
 from mlwaf.sources.document import Document
 from mlwaf.sources.files import ReadFailure, read_json
+from mlwaf.sources.options import display_path
 
 
 class Linked(NamedTuple):

@@ -17,8 +17,8 @@ from mlwaf.model import InputError
 from mlwaf.sources.arm_template.declaration import escape
 
 if TYPE_CHECKING:
-    from mlwaf.sources import ReadOptions
     from mlwaf.sources.document import Document
+    from mlwaf.sources.options import ReadOptions
 
 SECURE_TYPES = frozenset({"securestring", "secureobject"})
 DEPLOYMENT_NAME = "mlwaf-deployment"  # the name `deployment()` gives the top-level deployment
