@@ -207,6 +207,7 @@ def _cluster_named_by(compute: Resource) -> str | None:
     "computes (computeType Kubernetes, the Azure Machine Learning extension) are not applicable: Microsoft documents "
     "attaching one cluster to several workspaces, isolated by namespace.",
     reads=["properties.computeType", "properties.resourceId"],
+    reads_related={COMPUTE: ["properties.computeType", "properties.resourceId"]},  # the other computes attaching it
 )
 def aks_single_workspace(resource: Resource, ctx: CheckContext) -> Verdict:
     ctype = read(resource, "properties.computeType")

@@ -255,14 +255,34 @@ def scan(
     report_options = ReportOptions(sarif_category, sarif_include_pass, _source_prefix(root))
     with pipeline.batch_gc():  # from the first file read to the last report written
         result = _run(live or paths, options, reg)
+        result = _with_inputs(result, paths, options, record if live else None, formats, output, output_dir)
         result, history_failed = _record(result, history, cfg)
         written = report_output.write_all(result, formats, output, output_dir, report_options)
     _finish(result, written, quiet=quiet, to_stdout=output == report_output.STDOUT, usage_error=history_failed)
 
 
+def _with_inputs(result: ScanResult, paths: list[Path], options: ScanOptions, record: Path | None,
+                 formats: list[str], output: Path | None, output_dir: Path) -> ScanResult:
+    """The result naming what it read, for `mlwaf merge` (mlwaf.provenance): an offline scan's
+    files, a live scan's recording (relative to the JSON report); nothing for a live scan without one."""
+    from mlwaf import provenance
+    from mlwaf.report import output as report_output
+
+    if record is not None:
+        report = None if "json" not in formats or output == report_output.STDOUT else report_output.target(
+            "json", output, output_dir)
+        return dataclasses.replace(result, inputs=provenance.recording(record, report))
+    if not paths:
+        return result
+    read = options.read
+    return dataclasses.replace(result, inputs=provenance.offline(
+        paths, read.root, read.exclude, read.parameter_files, read.param_overrides,
+        (s.path for s in result.scanned if s.kind != "skipped")))
+
+
 # The settings a merge decides on the whole, as a scan of it would (the rest were the parts' scans').
 MERGE_SETTINGS = ("fail_on", "min_score", "fail_on_unknown", "allow_incomplete", "fail_on_policy", "baseline",
-                  "detail_limit", "history", "digest")
+                  "detail_limit", "history", "digest", "policy", "policy_set", "no_policy")
 REPORTS_ARGUMENT = typer.Argument(help="JSON reports of scans of parts of one scope (mlwaf scan --format json).")
 SOURCE_ROOT_OPTION = typer.Option("--source-root", help="The folder the parts were scanned from (their paths are "
                                   "relative to it): SARIF prefixes paths with it, as mlwaf scan DIR does.")
@@ -295,22 +315,33 @@ def merge(
     options, cfg = _configure(ScanOptions(), reg, config_file, **settings)
     history = _open_history(cfg, options)
     try:
-        result = merging.merge(reports, reg.sorted(), merging.MergeOptions(options.gate, options.baseline,
-                                                                          options.detail_limit))
+        result = merging.merge(reports, reg, options)
     except merging.MergeError as err:
         _err(str(err))
         raise typer.Exit(ExitCode.USAGE) from None
-    related = merging.related_checks(result.checks)
-    if len(reports) > 1 and related and not quiet:
-        _err(f"note: {len(related)} checks judge a resource by related ones; where those lie in another part, "
-             "their verdicts are the part's own (split along subscriptions or folders holding whole projects)")
-    if merging.azure_left_out(reports) and not quiet:
+    note = result.merge
+    if note is not None and not note.rescanned and len(reports) > 1:
+        typer.echo(f"mlwaf: warning: the parts were not judged again as one scan: {note.reason}. Each part's "
+                   f"verdicts are kept: where a related resource lies in another part, these {len(note.related)} "
+                   f"checks judged it as their part saw it (they may differ from a single scan): "
+                   f"{', '.join(note.related)}", err=True)
+    if merging.azure_left_out(result, reports) and not quiet:
         _err("note: what Azure itself says (the parts' azure sections: policy states, Advisor, Defender, quota "
-             "headroom) is not merged yet and is left out of the merged reports")
+             "headroom) is left out of a merge rebuilt from the reports")
     result, history_failed = _record(result, history, cfg)
-    report_options = ReportOptions(sarif_category, sarif_include_pass, _source_prefix(source_root or Path.cwd()))
+    if source_root is None:  # judged as one scan: its root, as `mlwaf scan` prefixes SARIF paths with it
+        source_root = (result.inputs and _scan_root(result.inputs.paths)) or Path.cwd()
+    report_options = ReportOptions(sarif_category, sarif_include_pass, _source_prefix(source_root))
     written = report_output.write_all(result, formats, None, output_dir, report_options)
     _finish(result, written, quiet=quiet, to_stdout=False, usage_error=history_failed)
+
+
+def _scan_root(names: tuple[str, ...]) -> Path | None:
+    """The root of a scan of these (repository-relative) paths, as `mlwaf scan` takes it."""
+    from mlwaf.provenance import in_checkout
+
+    paths = [in_checkout(n) for n in names]
+    return paths[0] if len(paths) == 1 and paths[0].is_dir() else None
 
 
 def _live_target(paths: list[Path], **live: Any) -> Live | None:

@@ -21,6 +21,7 @@ from mlwaf.assessment import Assessment
 if TYPE_CHECKING:
     from mlwaf.gate import GateDecision
     from mlwaf.history_section import HistoryReport
+    from mlwaf.provenance import Inputs, MergeNote
 
 __all__ = ["Assessment", "ScanResult"]
 
@@ -33,6 +34,10 @@ class ScanResult(Assessment):
     # With --history: the run appended to the history file, and its trend (mlwaf.history.recorded);
     # the failing findings carry their marks (Finding.history).
     history: HistoryReport | None = None
+    # What the report was made from, for `mlwaf merge` to read again (mlwaf.provenance); and for
+    # a merged report, its parts and how they were judged.
+    inputs: Inputs | None = None
+    merge: MergeNote | None = None
 
     @classmethod
     def decided(cls, assessment: Assessment, gate: GateDecision) -> ScanResult:

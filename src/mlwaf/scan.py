@@ -214,7 +214,7 @@ def evaluate(
         if live or _has_azure_facts(source):  # what Azure itself says, beside mlwaf (mlwaf.azure_report)
             from mlwaf import azure_report
 
-            azure, policy = azure_report.build(source.resources, inventory, policy, live=live)
+            azure, policy = azure_report.build(inventory.resources, inventory, policy, live=live)
         if policy is not None:
             policy, suppressed = suppressions.apply_policy(policy, options.suppressions, suppressed,
                                                            today=options.today)
@@ -259,10 +259,10 @@ def evaluate_policy(source: SourceResult, inventory: Inventory, options: ScanOpt
     if live:
         from mlwaf import azure_policy
 
-        inputs = azure_policy.scan_inputs(source.resources, policy_sets=options.policy.sets, policy_paths=paths)
-        aliases = azure_policy.alias_table(source.resources)
+        inputs = azure_policy.scan_inputs(inventory.resources, policy_sets=options.policy.sets, policy_paths=paths)
+        aliases = azure_policy.alias_table(inventory.resources)
     else:
-        inputs = build_inputs(policy_sets=options.policy.sets, policy_paths=paths, resources=source.resources)
+        inputs = build_inputs(policy_sets=options.policy.sets, policy_paths=paths, resources=inventory.resources)
     clock = None
     if options.today is not None:  # the day suppressions are judged on: exemptions and utcNow() too
         day = dt.datetime.combine(options.today, dt.time(), dt.UTC)

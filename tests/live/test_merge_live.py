@@ -1,16 +1,19 @@
 """`mlwaf merge` of live scans: the mock tenant's subscriptions scanned in three jobs (as a CI
-matrix does), merged, against one live scan of them all, through the real Azure SDK clients."""
+matrix does), each recording what it read (--record), merged, against one live scan of them all,
+through the real Azure SDK clients. The merge replays the three recordings as one scan, so what
+crosses the jobs (the mock's workspaces all attach one AKS cluster: MLW-REL-031; workspace
+members; Azure's policy states, Advisor, Defender and quotas) is judged as the single scan
+judges it."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from mlwaf import registry
 from mlwaf.cli import app
-from mlwaf.merge import related_checks
 from tests.live.server import MockArm, iter_env
 
 pytestmark = pytest.mark.corpus
@@ -34,45 +37,57 @@ def _scan(out, subs, *extra, code=0):
     return str(out)
 
 
-def _without_azure(report):
-    report.pop("azure", None)
-    for item in (*report["findings"], *report.get("policy", {}).get("results", ())):
-        item.pop("azure", None)
-    return report
+# Where each item was read from differs, and only that: the live call (origin.request, the
+# recording file a live scan writes) against the recorded file the merge replays; so do the
+# inputs named (the single scan recorded nothing) and the merge's note of its parts.
+DIFFERS = ("scanned", "inputs", "merge")
 
 
-def _strip_results_azure(report):
-    for item in report.get("policy", {}).get("results", ()):
-        item.pop("azure", None)
-    return report
+def _placeless(items, place="location"):
+    """The items without where each was read from (`place`: a finding's or a policy result's
+    location, a resource's origin), in one order."""
+    return sorted(json.dumps({k: v for k, v in item.items() if k != place}, sort_keys=True) for item in items)
 
 
 def test_three_live_jobs_merge_to_one_live_scan(tenant, tmp_path):
     subs = sorted(tenant.subscriptions)
-    # Checks that judge a resource by others, whose verdicts a part cannot give for resources in
-    # another part (mlwaf.merge); MLW-REL-031 compares the AKS computes of every workspace (the
-    # mock's all attach one cluster) without declaring it reads other computes.
-    skip = ("--skip-checks", ",".join([*related_checks(registry.load().sorted()), "MLW-REL-031"]))
     jobs = [subs[:1], subs[1:2], subs[2:]]  # the last job holds the forbidden subscription
-    _scan(tmp_path / "whole.json", subs, *skip, code=3)  # the forbidden subscription: incomplete
-    parts = [_scan(tmp_path / f"part{i}.json", job, *skip, code=3 if i == 2 else 0) for i, job in enumerate(jobs)]
+    _scan(tmp_path / "whole.json", subs, code=3)  # the forbidden subscription: incomplete
+    parts = []
+    for i, job in enumerate(jobs):
+        (tmp_path / f"job{i}").mkdir()
+        parts.append(_scan(tmp_path / f"job{i}" / "part.json", job, "--record", str(tmp_path / f"job{i}" / "rec"),
+                           code=3 if i == 2 else 0))
     merged = tmp_path / "merged"
     result = runner.invoke(app, ["merge", *parts, "--output-dir", str(merged)], catch_exceptions=False)
     assert result.exit_code == 3, result.output + result.stderr  # incomplete, as the single scan
-    # What Azure itself says is not merged yet (mlwaf.merge): left out, and said so.
-    assert "not merged yet" in result.stderr
-    one = _without_azure(json.loads((tmp_path / "whole.json").read_text()))
-    many = _strip_results_azure(json.loads((merged / "mlwaf.json").read_text()))
-    assert "azure" not in many and not any("azure" in f for f in many["findings"])
-    assert one["findings"] and one["errors"]
-    for key in ("findings", "scores", "gate", "not_collected", "suppressions"):
+    assert "warning" not in result.stderr and "left out" not in result.stderr
+    one = json.loads((tmp_path / "whole.json").read_text())
+    many = json.loads((merged / "mlwaf.json").read_text())
+    assert many["merge"] == {"parts": parts, "judged": "as one scan of the parts' inputs"}
+    # The parts alone judge the shared cluster otherwise: the merge is not the parts' verdicts
+    # (a part sees its own three workspaces attach the cluster; the tenant sees nine)
+    verdicts = {(f["check_id"], f["resource_id"]): (f["status"], f["message"]) for p in parts
+                for f in json.loads(Path(p).read_text())["findings"]}
+    assert {f["check_id"] for f in one["findings"] if verdicts[f["check_id"], f["resource_id"]] != (
+        f["status"], f["message"])} >= {"MLW-REL-031"}
+    assert "FAIL" in {f["status"] for f in one["findings"] if f["check_id"] == "MLW-REL-031"}
+    assert one["errors"] and one["azure"] and one["policy"]["results"]
+
+    assert set(many) == set(one) | {"merge"}
+    for key in set(one) - set(DIFFERS) - {"resources", "findings", "policy", "duplicates"}:
         assert many[key] == one[key], key
-    for key in ("errors", "scanned", "resources"):
-        assert sorted(map(json.dumps, many[key])) == sorted(map(json.dumps, one[key])), key
-    if "policy" in one:
-        # Assignments read from Azure are listed in the order each part met them (see mlwaf.merge.policy).
-        for key in ("assignments", "results"):
-            assert sorted(map(json.dumps, many["policy"][key])) == sorted(map(json.dumps, one["policy"][key]))
-        assert sorted(map(json.dumps, many["policy"]["summary"].pop("assignments"))) == sorted(
-            map(json.dumps, one["policy"]["summary"].pop("assignments")))
-        assert many["policy"]["summary"] == one["policy"]["summary"]
+    assert _placeless(many["resources"], "origin") == _placeless(one["resources"], "origin")
+    assert _placeless(many["findings"]) == _placeless(one["findings"])
+    assert _placeless(many["duplicates"]) == _placeless(one["duplicates"])
+    # Azure's assignments in the order the replay met them (the first job's management group
+    # before the second job's subscription), each with the file it was read from (`source`): the
+    # same assignments, summaries and results.
+    policy_one, policy_many = dict(one["policy"]), dict(many["policy"])
+    summary_one, summary_many = dict(policy_one.pop("summary")), dict(policy_many.pop("summary"))
+    for a, b in ((policy_one, policy_many), (summary_one, summary_many)):
+        assert set(a) == set(b)
+        for key in a:
+            place = "source" if key == "assignments" else "location"
+            assert (_placeless(a[key], place) == _placeless(b[key], place) if isinstance(a[key], list)
+                    else a[key] == b[key]), key

@@ -29,6 +29,7 @@ whole workspaces.
 
 from __future__ import annotations
 
-from mlwaf.merge.combine import MergeError, MergeOptions, azure_left_out, merge, related_checks
+from mlwaf.merge.combine import MergeError, MergeOptions, related_checks
+from mlwaf.merge.run import azure_left_out, merge
 
 __all__ = ["MergeError", "MergeOptions", "azure_left_out", "merge", "related_checks"]

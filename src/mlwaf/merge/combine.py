@@ -6,7 +6,6 @@ import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 from mlwaf import armid, engine, gate, scoring
@@ -37,14 +36,12 @@ class MergeOptions:
     detail_limit: int = DETAIL_LIMIT
 
 
-def merge(paths: Sequence[Path], checks: Sequence[CheckSpec], options: MergeOptions | None = None) -> ScanResult:
-    """The reports at `paths` as one result. `checks`: the loaded checks, of which the reports'
-    (tool.check_ids) are taken for the reports' rules and descriptions; MergeError when one
-    is not loaded or the reports cannot be merged."""
+def rebuilt(parts: Sequence[P.Part], checks: Sequence[CheckSpec], options: MergeOptions | None = None) -> ScanResult:
+    """The parts' reports (loaded and found compatible) as one result, each part's verdicts as it
+    gave them. `checks`: the loaded checks, of which the reports' (tool.check_ids) are taken for
+    the reports' rules and descriptions."""
     options = options or MergeOptions()
-    parts = [P.load(p) for p in paths]
-    P.compatible(parts)
-    specs = _specs(parts[0], checks)
+    specs = specs_of(parts[0], checks)
     inventory, owners = _inventory(parts)
     findings = _findings(parts, owners)
     omitted = None
@@ -76,7 +73,8 @@ def merge(paths: Sequence[Path], checks: Sequence[CheckSpec], options: MergeOpti
     return ScanResult.decided(assessment, gate.evaluate(assessment, options.gate))
 
 
-def _specs(part: P.Part, checks: Sequence[CheckSpec]) -> list[CheckSpec]:
+def specs_of(part: P.Part, checks: Sequence[CheckSpec]) -> list[CheckSpec]:
+    """The parts' checks among those loaded; MergeError when one is not loaded."""
     by_id = {s.id: s for s in checks}
     missing = [cid for cid in part.tool["check_ids"] if cid not in by_id]
     if missing:
@@ -217,11 +215,6 @@ def _scanned(parts: Sequence[P.Part]) -> list[Any]:
     read = [s.path.rstrip("/") for s in entries if s.kind != "skipped"]
     return [s for s in entries if s.kind != "skipped"
             or not any(r == s.path.rstrip("/") or r.startswith(s.path.rstrip("/") + "/") for r in read)]
-
-
-def azure_left_out(paths: Sequence[Path]) -> bool:
-    """Whether a part holds what Azure itself says (its `azure` section), which a merge leaves out."""
-    return any(P.load(p).data.get("azure") is not None for p in paths)
 
 
 def related_checks(checks: Sequence[CheckSpec]) -> list[str]:

@@ -50,24 +50,30 @@ def compatible(parts: Sequence[Part]) -> None:
         if not part.tool.get("check_digest") or "check_ids" not in part.tool:
             raise MergeError(f"{part.path}: no tool.check_digest (written by mlwaf {part.tool.get('version', '?')}, "
                              "before reports said which checks they ran): scan again with this version to merge")
-        if part.data.get("omitted") is not None:
-            raise MergeError(f"{part.path}: summarized (PASS and NOT_APPLICABLE findings counted, not listed): its "
-                             "per-resource counts are not in the report; scan the parts with --detail-limit 0 "
-                             "(the merge applies the detail limit to the whole)")
     _same(parts, "tool version", lambda p: f"mlwaf {p.tool.get('version')}, report schema "
                                            f"{p.tool.get('schema_version')}")
     _same(parts, "checks", lambda p: f"{len(p.tool['check_ids'])} checks, {p.tool['check_digest']}",
           hint="the same checks and check parameters (mlwaf.toml [params], --checks, --checks-dir)")
-    _same(parts, "Azure Policy", _everywhere,
+    _same(parts, "Azure Policy", lambda p: whole_scope(p.data.get("policy")),
           hint="the same policy options, and no policy declared in one part's templates")
 
 
-def _everywhere(part: Part) -> str:
-    """The assignments that judge everything scanned (scope "/": mlwaf's default, --policy-set,
-    --policy files, a template's): each part must have evaluated the same ones. Assignments
-    read from Azure at a subscription or management group judge their scope only, so each part
-    has those of its own subscriptions, and the merge takes them all."""
-    policy = part.data.get("policy")
+def listed(parts: Sequence[Part], why: str) -> None:
+    """Raise MergeError for a summarized part when the merge must rebuild from the reports (`why`
+    the parts' inputs cannot be read again)."""
+    for part in parts:
+        if part.data.get("omitted") is not None:
+            raise MergeError(f"{part.path}: summarized (PASS and NOT_APPLICABLE findings counted, not listed), and "
+                             f"the parts' inputs cannot be judged again ({why}): its per-resource counts are not in "
+                             "the report; scan the parts with --detail-limit 0 (the merge applies the detail limit "
+                             "to the whole)")
+
+
+def whole_scope(policy: Mapping[str, Any] | None) -> str:
+    """The assignments of a report's policy section that judge everything scanned (scope "/":
+    mlwaf's default, --policy-set, --policy files, a template's): each part must have evaluated
+    the same ones. Assignments read from Azure at a subscription or management group judge their
+    scope only, so each part has those of its own subscriptions, and the merge takes them all."""
     if policy is None:
         return "not evaluated"
     names = [f"{a.get('name')} ({a.get('definition_id')}, {a.get('source')})" for a in policy.get("assignments", ())

@@ -121,6 +121,10 @@ def _tail(result: ScanResult) -> dict[str, Any]:
         **({"azure": result.azure.to_dict()} if result.azure is not None else {}),
         # With --history: the history file and what appending this run did (mlwaf.history.recorded).
         **({"history": result.history.to_dict()} if result.history is not None else {}),
+        # What the scan read, so `mlwaf merge` can judge parts again as one scan (mlwaf.provenance);
+        # a merged report's parts and how they were judged.
+        **({"inputs": result.inputs.to_dict()} if result.inputs is not None else {}),
+        **({"merge": result.merge.to_dict()} if result.merge is not None else {}),
     }
 
 

@@ -54,7 +54,10 @@ def make_resource(
 ) -> Resource:
     """A Resource of an object already in ARM's spelling (resource_shape.shape)."""
     rtype = str(obj.get("type", ""))
-    name = str(obj.get("name", "") or "")
+    # A name that is not a string (a quota's {value, localizedValue}) is the id's last segment, as
+    # the live collector names it: a replay names what the live scan named.
+    given = obj.get("name")
+    name = given if isinstance(given, str) else ""
     rid = obj.get("id")
     if not isinstance(rid, str) or not rid.startswith("/"):
         # REST examples sometimes carry placeholder ids ("string"); synthesize a stable one.
