@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -235,7 +236,8 @@ AZURE_AUDIT = REPO / "integrations" / "azure-pipelines" / "scheduled-audit.yml"
 SAMPLE = REPO / "fixtures" / "sample-estate"
 LIVE_SCAN = 'mlwaf scan --subscription "$SUBSCRIPTION"'
 # Each matrix job's live scan becomes an offline scan of one folder of the sample estate (the
-# runner has no Azure): the folders named by SUBSCRIPTION are left out.
+# runner has no Azure): the folders named by SUBSCRIPTION are left out; its recording becomes the
+# files it names in the report (`inputs`), which the merge job's checkout holds.
 OFFLINE_SCAN = 'mlwaf scan "$ESTATE" --reproducible $EXCLUDE'
 PARTS = {"dev": "--exclude graph --exclude prod", "graph": "--exclude dev --exclude prod",
          "prod": "--exclude dev --exclude graph"}
@@ -267,12 +269,26 @@ def _stub_az(tmp: Path) -> dict[str, str]:
 
 
 def _run_matrix(script: str, work: Path, env: dict[str, str]) -> None:
-    assert LIVE_SCAN in script
+    assert LIVE_SCAN in script and '--record "part/$SUBSCRIPTION/rec"' in script
+    script = script.replace(LIVE_SCAN, OFFLINE_SCAN).replace(' --record "part/$SUBSCRIPTION/rec"', "")
+    # The job runs in a checkout of the repository, as the merge job does.
+    shutil.copytree(SAMPLE, work / "estate")
+    subprocess.run(["git", "init", "-q", str(work)], check=True)
     for name, exclude in PARTS.items():
-        run = _bash(script.replace(LIVE_SCAN, OFFLINE_SCAN), work,
-                    {**env, "SUBSCRIPTION": name, "ESTATE": str(SAMPLE), "EXCLUDE": exclude})
+        run = _bash(script, work, {**env, "SUBSCRIPTION": name, "ESTATE": "estate", "EXCLUDE": exclude})
         assert run.returncode == 0, run.stderr
-    assert sorted(p.name for p in (work / "part").iterdir()) == ["dev.json", "graph.json", "prod.json"]
+    assert sorted(p.name for p in (work / "part").iterdir()) == ["dev", "graph", "prod"]
+    assert all((work / "part" / p / "mlwaf.json").is_file() for p in PARTS)
+
+
+def _judged_as_one_scan(work: Path) -> None:
+    """The merge judged the parts again as one scan: the single scan's findings and scores."""
+    report = json.loads((work / "reports" / "mlwaf.json").read_text())
+    assert report["merge"]["judged"] == "as one scan of the parts' inputs"
+    one = _bash("mlwaf scan estate --reproducible -q -f json -o -", work, {})
+    whole = json.loads(one.stdout)
+    marks = [{k: v for k, v in f.items() if k != "history"} for f in report["findings"]]  # --history's marks
+    assert marks == whole["findings"] and report["scores"] == whole["scores"]
 
 
 def test_github_scheduled_audit_scans_a_matrix_merges_and_keeps_history(tmp_path):
@@ -310,6 +326,7 @@ def test_github_scheduled_audit_scans_a_matrix_merges_and_keeps_history(tmp_path
         target(name, None, Path()).name for name in FORMATS)  # every format a scan writes
     report = json.loads((work / "reports" / "mlwaf.json").read_text())
     assert report["history"] and len(report["resources"]) == 24
+    _judged_as_one_scan(work)
     assert summary.read_text().count("#") >= 2  # the digest, posted twice (two nights)
     log = (tmp_path / "az.log").read_text().splitlines()
     assert [line.split()[2] for line in log] == ["exists", "upload", "exists", "download", "upload"]
@@ -339,3 +356,4 @@ def test_azure_pipelines_scheduled_audit_scans_a_matrix_merges_and_keeps_history
     assert "##vso[task.uploadsummary]" in run.stdout and "##vso[task.setvariable variable=gate]0" in run.stdout
     assert (work / "digest.md").is_file() and (tmp_path / "blobs" / "audit.db").is_file()
     assert json.loads((work / "reports" / "mlwaf.json").read_text())["gate"]["exit_code"] == 0
+    _judged_as_one_scan(work)

@@ -1,30 +1,18 @@
 """`mlwaf merge`: the JSON reports of scans of parts of one scope (a CI matrix over
-subscriptions, a folder per job) as the result a single scan of the whole scope would give.
+subscriptions, a folder per job) as the result a single scan of the whole scope gives.
 
-Typed results are rebuilt from the reports (mlwaf.merge.rebuild, mlwaf.merge.policy) and judged
-by the scan's own code: scores by mlwaf.scoring from the findings (never averaged), the baseline
-and the gate with the merge's options, PASS and NOT_APPLICABLE counted rather than listed above
-the detail limit, as a scan does. The reporters then write every format from that result.
+Judged again as one scan where every part's inputs can be read (mlwaf.merge.rescan: the files or
+recordings each report names in `inputs`, unchanged), so relations across the parts are judged as
+a single scan judges them. Otherwise rebuilt from the reports (mlwaf.merge.rebuild,
+mlwaf.merge.policy, mlwaf.merge.combine) with each part's verdicts, which the result's `merge`
+note says, naming the checks that read related resources; what Azure itself says is then left out.
+Either way the scan's own code scores and gates (mlwaf.merge.run).
 
 Refused, with the files named (MergeError): reports of other tool versions or schema, of other
-checks or check parameters (tool.check_digest), evaluating other Azure Policy assignments,
-summarized reports (above a scan's detail limit: their per-resource counts are not in the
-report; scan the parts with --detail-limit 0), reports without a check digest (written before
-it existed), and one resource judged differently by two reports.
-
-Overlap: a resource in two reports (the same uid: normalized id, and deployment for a
-template's) is one resource of the merge, taken from the first report that holds it in the
-order given, and listed under `duplicates` as a second read (as a scan reading it twice does);
-its findings and policy results must be the same in both, or the merge is refused.
-
-Not merged yet: what Azure itself says (a live scan's `azure` section and the `azure` marks of
-findings and policy results: policy states, Advisor, Defender, quota headroom) is left out of the
-merged reports, and the command says so; findings, scores, policy and the gate do not read it.
-
-A merge equals a single scan when no relation crosses the parts: a check that looks at a
-resource in another part (a workspace's key vault in another subscription) saw it missing in
-its own part's scan, which a merge cannot undo; split along subscriptions or folders that hold
-whole workspaces.
+checks or check parameters (tool.check_digest), evaluating other Azure Policy assignments of the
+whole scope, reports without a check digest; and, rebuilding, summarized reports and one
+resource judged differently by two reports (an overlap is otherwise one resource, the first
+report's, the others listed under `duplicates`).
 """
 
 from __future__ import annotations
