@@ -12,15 +12,17 @@ The scan runs the parts' checks (tool.check_ids) with the merge's settings (mlwa
 flags: check parameters, suppressions, policy options, the gate, baseline and detail limit); it
 is verified to be the parts' scan: the same check digest, the same Azure Policy assignments of the
 whole scope, and for files the same files read. Not-assessed entries of a part that the inputs
-did not reproduce are carried into the result (a recording keeps its failed calls, so normally
-there are none).
+did not reproduce are carried into the result (a report the job could not write; a recording
+keeps its failed calls), except those about an input the one scan read or was given: it judged
+them again (a --parameters file one part had no template for).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 import posixpath
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -119,7 +121,8 @@ def run(parts: Sequence[P.Part], planned: Plan, reg: Registry, options: ScanOpti
             return f"one scan of the parts' paths reads other files than the parts did ({', '.join(odd[:5])})"
     if planned.recordings:
         _one_call_once(result)
-    result, carried = _carried(result, parts, options)
+    judged = _judged(result, root, parameters, planned)
+    result, carried = _carried(result, parts, options, judged)
     note = provenance.MergeNote(tuple(p.path for p in parts), True, carried=carried)
     return dataclasses.replace(result, inputs=inputs, merge=note)
 
@@ -144,13 +147,32 @@ def _one_call_once(result: ScanResult) -> None:
         if call(r.origin.path) is None or call(r.origin.path) != call(again[id(r)].origin.path)]
 
 
-def _carried(result: ScanResult, parts: Sequence[P.Part], options: ScanOptions) -> tuple[ScanResult, int]:
-    """The result with the parts' not-assessed entries it lacks (gated again if any), and how many."""
+def _judged(result: ScanResult, root: Path, given: Sequence[Path], planned: Plan) -> Callable[[str], bool]:
+    """Whether a part's not-assessed entry is about an input the one scan read or was given (a
+    file, a --parameters file, a --param): the one scan judged it again, so the part's entry is
+    not carried. A parameters file no template of one part used is used by another part's, and
+    the one scan, which has both, says nothing (as a single scan of the whole scope)."""
+    read = {os.path.abspath(root / s.path) for s in result.scanned}
+    read.update(os.path.abspath(p) for p in given)
+    bases = [root, *(p for p in planned.targets if p.is_dir())]
+
+    def judged(path: str) -> bool:
+        if path.startswith("--param ") and path[len("--param "):] in planned.param:
+            return True
+        return any(os.path.abspath(base / path) in read for base in bases)
+
+    return judged
+
+
+def _carried(result: ScanResult, parts: Sequence[P.Part], options: ScanOptions,
+             judged: Callable[[str], bool]) -> tuple[ScanResult, int]:
+    """The result with the parts' not-assessed entries it lacks and did not judge again (gated
+    again if any), and how many."""
     have = {_key(e.to_dict()) for e in result.errors}
     extra: dict[str, InputError] = {}
     for part in parts:
         for item in part.data.get("errors", ()):
-            if _key(item) not in have:
+            if _key(item) not in have and not judged(str(item.get("path", ""))):
                 extra.setdefault(_key(item), rebuild.input_error(item))
     if not extra:
         return result, 0
