@@ -38,6 +38,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
@@ -207,18 +209,51 @@ def part_append(rep: runner.Report, base: Path, size: int, seed: int) -> None:
 
 
 def write_report(run: RunReport, base: Path, out: Path) -> None:
-    """A JSON report of a churned run: the base report with its findings, resources and scores
-    replaced (other sections as they were)."""
-    data = json.loads(base.read_bytes())
+    """A JSON report of a churned run, as a scan would write it: the base report's own items
+    (evidence, locations, every key) for what did not change; a finding the churn added is a
+    copy of one of its check's, moved to its resource; a resource added in place of a removed
+    one has the removed one's policy results, and a removed resource's are dropped. Written in
+    mlwaf's own layout (two-space indentation), so the next day is as large as the first."""
+    data = orjson.loads(base.read_bytes())
     data["tool"]["generated_at"] = run.generated_at
-    data["resources"] = [{"id": r.id, "type": r.type, "name": r.name, "origin": {"path": r.path},
-                          **_deployment(r.deployment)} for r in run.resources.values()]
-    data["findings"] = [{"check_id": f.check_id, "title": f.title, "pillar": f.pillar, "severity": f.severity,
-                         "status": f.status, "resource_id": f.resource_id, "resource_type": f.resource_type,
-                         "resource_name": f.resource_name, **_deployment(f.deployment), "message": f.message,
-                         "evidence": [], "location": {"path": f.path}} for f in run.findings.values()]
-    data["scores"] = run.scores
-    out.write_bytes(json.dumps(data, indent=2).encode())
+    by_uid = {runreport.uid(armid.normalize(r["id"]), r.get("deployment")): r for r in data["resources"]}
+    resources: list[dict[str, Any]] = []
+    renamed: dict[str, dict[str, Any]] = {}  # old normalized id -> the resource in its place
+    for r in run.resources.values():
+        item = by_uid.get(r.uid)
+        if item is None:  # a resource the churn added, in the place of a removed one
+            old = by_uid[runreport.uid(armid.normalize(r.id.rsplit("-", 1)[0]), r.deployment)]
+            item = {**old, "id": r.id, "name": r.name}
+            renamed[armid.normalize(old["id"])] = item
+        resources.append(item)
+    by_identity: dict[str, dict[str, Any]] = {}
+    of_check: dict[str, dict[str, Any]] = {}
+    for f in data["findings"]:
+        by_identity[runreport.finding_identity(f, f.get("deployment"))] = f
+        if f["status"] == "FAIL":
+            of_check.setdefault(f["check_id"], f)
+    findings: list[dict[str, Any]] = []
+    for f in run.findings.values():
+        item = by_identity.get(f.identity)
+        if item is None or item["status"] != f.status:  # a failure the churn added
+            like = of_check[f.check_id]
+            item = {**like, "resource_id": f.resource_id, "resource_type": f.resource_type,
+                    "resource_name": f.resource_name, **_deployment(f.deployment)}
+        findings.append(item)
+    data["resources"], data["findings"], data["scores"] = resources, findings, run.scores
+    policy = data.get("policy")
+    if isinstance(policy, dict):
+        kept = {r.key for r in run.resources.values()}
+        results = []
+        for result in policy.get("results") or ():
+            key = armid.normalize(result["resource_id"])
+            if key in kept:
+                results.append(result)
+            if key in renamed:
+                item = renamed[key]
+                results.append({**result, "resource_id": item["id"], "resource_name": item["name"]})
+        policy["results"] = results
+    out.write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
 
 
 def _deployment(deployment: str | None) -> dict[str, str]:
