@@ -69,7 +69,6 @@ def diff(
     from mlwaf.history import diff_output
     from mlwaf.history.reading import load
     from mlwaf.history.runreport import ReportError
-    from mlwaf.scan import batch_gc
 
     if fmt not in diff_output.FORMATS:
         _err(f"--format takes {', '.join(diff_output.FORMATS)}, not {fmt!r}")
@@ -77,16 +76,16 @@ def diff(
     if fail_on_new is not None and fail_on_new.lower() not in SEVERITIES:
         _err(f"--fail-on-new takes {', '.join(SEVERITIES)}, not {fail_on_new!r}")
         raise typer.Exit(ExitCode.USAGE)
-    try:
-        with batch_gc():
+    with diffing.collector_paused():
+        try:
             result = diffing.compute(load(old), load(new), still_failing=still_failing)
-    except ReportError as err:
-        _err(str(err))
-        raise typer.Exit(ExitCode.USAGE) from None
-    if fmt == "table":
-        _print_table(diff_output.print_table, result, output)
-    else:
-        _write(diff_output.render(result, fmt), output)
+        except ReportError as err:
+            _err(str(err))
+            raise typer.Exit(ExitCode.USAGE) from None
+        if fmt == "table":
+            _print_table(diff_output.print_table, result, output)
+        else:
+            _write(diff_output.render(result, fmt), output)
     if fail_on_new is not None and (worse := result.worse(fail_on_new.lower())):
         typer.echo(f"mlwaf: diff gate failed: {len(worse)} finding(s) at {fail_on_new.lower()} or higher are new "
                    "or regressed:", err=True)
