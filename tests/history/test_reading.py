@@ -59,3 +59,24 @@ def test_tail_key_inside_the_last_finding_is_not_the_tail(sample_report, tmp_pat
     report["findings"][-1]["evidence"] = [{"path": "p", "value": {"a": 1, "omitted": None}}]
     path = write(tmp_path / "r.json", report)
     same(reading.load(path), reading.load(path, stream=True))
+
+
+def test_policy_results_are_read_one_at_a_time_and_only_in_the_policy_section(estate, tmp_path):
+    """The policy section's results (about two hundred thousand at 100k resources) are streamed
+    like findings: a "results" list at the same indentation in another section is not theirs."""
+    report = scan_report(estate, policy=True)
+    results = report["policy"]["results"]
+    assert len(results) > 10 and any(r["state"] == "NonCompliant" for r in results)
+    decoy = [{"assignment": "decoy", "definition_id": "d", "state": "NonCompliant",
+              "resource_id": report["resources"][0]["id"]}]
+    sections = list(report.items())
+    at = [k for k, _ in sections].index("policy")
+    laid = dict([*sections[:at], ("before", {"results": decoy}), *sections[at:], ("after", {"results": decoy})])
+    path = write(tmp_path / "r.json", laid)
+    streamed = reading._by_lines(path, "r.json")
+    assert streamed is not None  # mlwaf's layout: read item by item
+    whole = reading.load(path)
+    same(whole, streamed)
+    assert whole.policy is not None and len(whole.policy.results) == len({runreport.policy_identity(r)
+                                                                           for r in results})
+    assert not any(r.assignment == "decoy" for r in streamed.policy.results.values())

@@ -13,6 +13,7 @@ paths feed the same `Builder`, so they give equal reports (tested).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +75,11 @@ def _ijson():  # noqa: ANN202 - the module, or None when the extra is not instal
 
 
 _LIST_STARTS = (b'\n  "resources": [\n', b'\n  "findings": [\n')
-_ITEM_END = b"\n    }"  # an item's closing brace: deeper ones are indented more, strings hold no newline
+# The policy section's results (issue 14), its largest part: read item by item too, looked for
+# only inside that section (which ends at the first closing brace indented by two).
+_POLICY_START = b'\n  "policy": {\n'
+_RESULTS_START = b'\n    "results": [\n'
+_SECTION_END = b"\n  }"
 _BLOCK = 1 << 22
 
 
@@ -115,40 +120,33 @@ def _by_lines(file: Path, shown: str) -> RunReport | None:
     """A report in mlwaf's own layout, item by item; None when the file is laid out otherwise
     (the caller then reads it another way)."""
     builder = Builder(shown)
-    add = {_LIST_STARTS[0]: builder.resource, _LIST_STARTS[1]: builder.finding}
-    skeleton = bytearray()  # everything but the two lists' items: the small sections
+    skeleton = bytearray()  # everything but the long lists' items: the small sections
     seen: list[bytes] = []
     with file.open("rb") as fh:
         blocks = _Blocks(fh)
         if not blocks.ensure(5).startswith(b'{\n  "'):  # not two-space indentation: another layout
             return None
+        in_policy = False
         while True:
-            at, marker = blocks.find(*_LIST_STARTS)
+            needles = (_RESULTS_START, _SECTION_END) if in_policy else (*_LIST_STARTS, _POLICY_START)
+            at, marker = blocks.find(*needles)
             if marker is None:
                 skeleton += blocks.take(len(blocks.buf))
                 break
+            if marker in (_POLICY_START, _SECTION_END):
+                in_policy = marker == _POLICY_START
+                skeleton += blocks.take(at + len(marker))
+                continue
             seen.append(marker)
             skeleton += blocks.take(at + len(marker) - 2) + b"[]"  # the list, left empty
             blocks.take(at + len(marker))
-            while True:
-                if not blocks.ensure(5).startswith(b"    {"):
-                    return None
-                end, _ = blocks.find(_ITEM_END)
-                if end < 0:
-                    return None
-                try:
-                    add[marker](orjson.loads(blocks.take(end + len(_ITEM_END))))
-                except orjson.JSONDecodeError:
-                    return None
-                follow = blocks.ensure(4)
-                if follow.startswith(b",\n"):
-                    blocks.take(blocks.pos + 2)
-                elif follow == b"\n  ]":
-                    blocks.take(blocks.pos + 4)
-                    break
-                else:
-                    return None
-    if seen == [_LIST_STARTS[1], _LIST_STARTS[0]]:
+            if marker == _RESULTS_START:
+                ok = _items(blocks, b"      ", builder.policy_result)
+            else:
+                ok = _items(blocks, b"    ", builder.resource if marker == _LIST_STARTS[0] else builder.finding)
+            if not ok:
+                return None
+    if seen[:2] == [_LIST_STARTS[1], _LIST_STARTS[0]]:
         return None  # findings before the resources they name
     try:
         sections = orjson.loads(skeleton)
@@ -160,6 +158,31 @@ def _by_lines(file: Path, shown: str) -> RunReport | None:
         if key in sections:
             builder.section(key, sections[key])
     return builder.build()
+
+
+def _items(blocks: _Blocks, indent: bytes, add: Callable[[Any], None]) -> bool:
+    """The items of a list at `indent`, up to its closing bracket, each parsed alone: an item ends
+    at the first closing brace at its indentation (deeper ones are indented more, and JSON strings
+    hold no newline). False when the list is laid out otherwise."""
+    start, end_mark, close = indent + b"{", b"\n" + indent + b"}", b"\n" + indent[:-2] + b"]"
+    while True:
+        if not blocks.ensure(len(start)).startswith(start):
+            return False
+        end, _ = blocks.find(end_mark)
+        if end < 0:
+            return False
+        try:
+            add(orjson.loads(blocks.take(end + len(end_mark))))
+        except orjson.JSONDecodeError:
+            return False
+        follow = blocks.ensure(len(close))
+        if follow.startswith(b",\n"):
+            blocks.take(blocks.pos + 2)
+        elif follow == close:
+            blocks.take(blocks.pos + len(close))
+            return True
+        else:
+            return False
 
 
 def _streamed(file: Path, shown: str) -> RunReport:

@@ -201,9 +201,46 @@ class Builder:
     _described: dict[str, list[ResourceRow]] = field(default_factory=dict)
     # Repeated short strings (types, paths, statuses) shared rather than copied per item.
     _strings: dict[Any, Any] = field(default_factory=dict)
+    # The policy section's results, by identity, taken one at a time like findings.
+    _policy_results: dict[str, PolicyRow] = field(default_factory=dict)
 
     def section(self, name: str, value: Any) -> None:
+        if name == "policy" and isinstance(value, dict) and value.get("results"):
+            # Its results become rows; the section keeps its small keys.
+            for item in value["results"]:
+                self.policy_result(item)
+            value = {**value, "results": []}
         self.sections[name] = value
+
+    def policy_result(self, item: Mapping[str, Any]) -> None:
+        """One result of the policy section. A 100k-resource report has about two hundred
+        thousand, each with its evidence: rows of the fields compared, their repeated strings
+        (assignment, definition, display name, state, type, reason) shared, the resource's id and
+        name its resource row's."""
+        share = self._strings.setdefault
+        rid = str(item.get("resource_id") or "")
+        name = str(item.get("resource_name") or "")
+        if (resource := self._by_key.get(armid.normalize(rid))) is not None:
+            rid = resource.id if resource.id == rid else rid
+            name = resource.name if resource.name == name else name
+        text = [str(item.get(k) or "") for k in ("assignment", "definition_id", "state", "resource_type", "reason")]
+        assignment, definition_id, state, rtype, reason = (share(t, t) for t in text)
+        reference = item.get("reference_id")
+        display = str(item.get("display_name") or item.get("definition_name") or "")
+        row = PolicyRow(
+            identity=policy_identity(item),
+            assignment=assignment,
+            definition_id=definition_id,
+            reference_id=share(reference, reference),
+            display_name=share(display, display),
+            state=state,
+            resource_id=rid,
+            resource_type=rtype,
+            resource_name=name,
+            reason=reason,
+            assignment_id=str(item.get("assignment_id") or ""),
+        )
+        self._policy_results[row.identity] = row
 
     def resource(self, item: Mapping[str, Any]) -> None:
         rid = str(item.get("id") or "")
@@ -297,7 +334,7 @@ class Builder:
             summarized=isinstance(omitted, dict),
             scores=self.sections.get("scores") or {},
             gate=self.sections.get("gate"),
-            policy=_policy(self.sections.get("policy")),
+            policy=_policy(self.sections.get("policy"), self._policy_results),
             scanned=len(scanned) if isinstance(scanned, list) else 0,
             source=self.source,
             checks={meta[0].upper(): meta for meta in self._checks.values()},
@@ -318,25 +355,10 @@ def _not_assessed(entry: Mapping[str, Any]) -> NotAssessed:
     )
 
 
-def _policy(section: Any) -> PolicyView | None:
+def _policy(section: Any, results: dict[str, PolicyRow]) -> PolicyView | None:
+    """The policy section, its results already taken as rows (`Builder.policy_result`)."""
     if not isinstance(section, dict):
         return None
-    results: dict[str, PolicyRow] = {}
-    for item in section.get("results") or ():
-        row = PolicyRow(
-            identity=policy_identity(item),
-            assignment=str(item.get("assignment") or ""),
-            definition_id=str(item.get("definition_id") or ""),
-            reference_id=item.get("reference_id"),
-            display_name=str(item.get("display_name") or item.get("definition_name") or ""),
-            state=str(item.get("state") or ""),
-            resource_id=str(item.get("resource_id") or ""),
-            resource_type=str(item.get("resource_type") or ""),
-            resource_name=str(item.get("resource_name") or ""),
-            reason=str(item.get("reason") or ""),
-            assignment_id=str(item.get("assignment_id") or ""),
-        )
-        results[row.identity] = row
     return PolicyView(results, section.get("summary"), len(section.get("not_evaluated") or ()))
 
 
@@ -347,9 +369,12 @@ def from_dict(data: Mapping[str, Any], source: str | None = None) -> RunReport:
     """A report already parsed (`json.load`'s)."""
     if not isinstance(data, Mapping):
         raise ReportError(f"{source or 'report'}: not a JSON object")
-    # Resources before the findings that name them, whatever order the object has its keys in.
-    ordered = [(k, v) for k, v in data.items() if k not in ("resources", "findings")]
-    return from_items([*ordered, ("resources", data.get("resources")), ("findings", data.get("findings"))], source)
+    # Resources before the findings and policy results that name them (these share their
+    # strings), whatever order the object has its keys in.
+    ordered = [(k, v) for k, v in data.items() if k not in ("resources", "findings", "policy")]
+    tail = [("policy", data["policy"])] if "policy" in data else []
+    return from_items([*ordered, ("resources", data.get("resources")), ("findings", data.get("findings")), *tail],
+                      source)
 
 
 def from_items(sections: Iterable[tuple[str, Any]], source: str | None = None) -> RunReport:
