@@ -59,27 +59,47 @@ class Options:
     exemptions: tuple[Exemption, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
 class _Rule:
-    """A target's conditions compiled once (conditions.compile) for all its resources."""
+    """A target's conditions compiled (conditions.compile) once for all its resources, each on
+    first use: most targets of a large assignment meet no resource that gets that far (out of
+    scope, another mode), and a definition with a Deny effect needs its whole `if` only for the
+    resources it applies to."""
 
-    matches: conditions.Node  # the `if`
-    applies: conditions.Node  # the `if` with only type/name/kind counted (non-existence effects)
-    exists: conditions.Node | None  # details.existenceCondition
-    policy: dict[str, str]  # what policy() returns
+    __slots__ = ("_applies", "_exists", "_exists_compiled", "_if", "_matches", "_t", "policy")
 
-    @staticmethod
-    def of(t: Target) -> _Rule:
-        rule_if = get(t.definition.rule, "if")
-        details = get(get(t.definition.rule, "then") or {}, "details")
-        condition = get(details, "existenceCondition") if isinstance(details, dict) else None
-        counted = conditions.counted_fields(rule_if)
-        return _Rule(
-            conditions.compile(rule_if, t.parameters),
-            conditions.compile_applicable(rule_if, t.parameters, counted),
-            conditions.compile(condition, t.parameters) if condition is not None else None,
-            _policy_info(t),
-        )
+    def __init__(self, t: Target) -> None:
+        self._t = t
+        self._if = get(t.definition.rule, "if")
+        self._matches: conditions.Node | None = None
+        self._applies: conditions.Node | None = None
+        self._exists: conditions.Node | None = None
+        self._exists_compiled = False
+        self.policy = _policy_info(t)  # what policy() returns
+
+    @property
+    def matches(self) -> conditions.Node:
+        """The `if`."""
+        if self._matches is None:
+            self._matches = conditions.compile(self._if, self._t.parameters)
+        return self._matches
+
+    @property
+    def applies(self) -> conditions.Node:
+        """The `if` with only type/name/kind counted (non-existence effects)."""
+        if self._applies is None:
+            counted = conditions.counted_fields(self._if)
+            self._applies = conditions.compile_applicable(self._if, self._t.parameters, counted)
+        return self._applies
+
+    @property
+    def exists(self) -> conditions.Node | None:
+        """details.existenceCondition."""
+        if not self._exists_compiled:
+            details = get(get(self._t.definition.rule, "then") or {}, "details")
+            condition = get(details, "existenceCondition") if isinstance(details, dict) else None
+            self._exists = conditions.compile(condition, self._t.parameters) if condition is not None else None
+            self._exists_compiled = True
+        return self._exists
 
 
 @dataclass
@@ -116,7 +136,7 @@ def evaluate(plan: Plan, inventory: Inventory, options: Options | None = None) -
         candidates: Iterable[Resource] = (
             inventory.resources if types is None else [r for ty in sorted(types) for r in by_type.get(ty, ())]
         )
-        rule = _Rule.of(t)
+        rule = _Rule(t)
         for resource in candidates:
             result = _one(t, rule, resource, inventory, aliases, options, acc)
             if result is None:

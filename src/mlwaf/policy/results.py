@@ -102,16 +102,26 @@ class PolicyResult:
 
     @property
     def location(self) -> Location:
-        r = self.resource
+        """Where the first property the rule read is written (else the resource itself)."""
+        return _locate(self.resource, self._located_path())
+
+    def _located_path(self) -> str | None:
         for s in self.evidence:
             if s.path and s.path not in ("type", "name", "id"):
-                pointer = r.pointer_for(s.path)
-                line, column = r.position(pointer)
-                return Location(r.origin.path, line, column, pointer)
-        line, column = r.position()
-        return Location(r.origin.path, line, column, r.origin.pointer)
+                return s.path
+        return None
 
-    def to_dict(self) -> dict[str, Any]:
+    def located(self, cache: dict[tuple[int, str | None], tuple[Resource, dict[str, Any]]]) -> dict[str, Any]:
+        """`location.to_dict()`, looked up once per (resource, property path) in `cache`: a large
+        assignment gives each resource many results that read the same property."""
+        key = (id(self.resource), self._located_path())
+        hit = cache.get(key)
+        if hit is None or hit[0] is not self.resource:
+            hit = cache[key] = (self.resource, _locate(self.resource, key[1]).to_dict())
+        return dict(hit[1])
+
+    def to_dict(self, located: dict[tuple[int, str | None], tuple[Resource, dict[str, Any]]] | None = None
+                ) -> dict[str, Any]:
         out: dict[str, Any] = {
             "assignment": self.assignment,
             "assignment_id": self.assignment_id,
@@ -128,7 +138,7 @@ class PolicyResult:
             "resource_name": self.resource.name,
             "reason": self.reason,
             "evidence": [s.to_dict() for s in self.evidence],
-            "location": self.location.to_dict(),
+            "location": self.located(located) if located is not None else self.location.to_dict(),
             "evaluated_as": "request" if self.request else "resource",
         }
         if self.changes:
@@ -148,6 +158,15 @@ class PolicyResult:
         if self.azure is not None:
             out["azure"] = self.azure.to_dict()
         return out
+
+
+def _locate(r: Resource, path: str | None) -> Location:
+    if path is not None:
+        pointer = r.pointer_for(path)
+        line, column = r.position(pointer)
+        return Location(r.origin.path, line, column, pointer)
+    line, column = r.position()
+    return Location(r.origin.path, line, column, r.origin.pointer)
 
 
 def _percent(states: Iterable[State]) -> float | None:
@@ -227,9 +246,18 @@ class PolicyReport:
                 for a in self.assignments}
 
     def to_dict(self) -> dict[str, Any]:
+        out = self.sections()
+        out["results"] = list(out["results"])
+        return out
+
+    def sections(self) -> dict[str, Any]:
+        """`to_dict()` with the results as an iterator that builds one result's dict at a time:
+        the JSON writer streams them (every evaluable built-in on the corpus is 7,439 results,
+        14 MB of JSON; the 100k estate's default assignment 204,602)."""
+        located: dict[tuple[int, str | None], tuple[Resource, dict[str, Any]]] = {}
         return {
             "assignments": [a.to_dict() for a in self.assignments],
-            "results": [r.to_dict() for r in self.results],
+            "results": (r.to_dict(located) for r in self.results),
             "not_evaluated": [n.to_dict() for n in self.not_evaluated],
             "summary": self.summary(),
         }

@@ -13,6 +13,8 @@ import threading
 import zipfile
 from typing import Any
 
+import orjson
+
 from mlwaf.policy.refresh import ZIP
 
 _lock = threading.Lock()
@@ -27,7 +29,11 @@ def read(member: str) -> Any:
     """The parsed JSON of one member; KeyError when the zip has no such member."""
     with _lock:  # one ZipFile is not safe to read from several threads at once
         data = _archive().read(member)
-    return json.loads(data)
+    try:
+        # orjson parses the alias maps (microsoft.network's is 4.6 MB) about twice as fast.
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:  # what only Python's parser accepts (NaN, huge integers)
+        return json.loads(data)
 
 
 @functools.cache

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
 from mlwaf import __version__
@@ -40,7 +40,7 @@ def _resource(r: Any) -> dict[str, Any]:
 
 def to_dict(result: ScanResult) -> dict[str, Any]:
     return {**_head(result), "resources": [_resource(r) for r in result.inventory.resources],
-            **_middle(result), "findings": list(_findings(result)), **_tail(result)}
+            **_middle(result), "findings": list(_findings(result)), **_tail(result, streamed=False)}
 
 
 def _findings(result: ScanResult) -> Iterator[dict[str, Any]]:
@@ -104,7 +104,10 @@ def _middle(result: ScanResult) -> dict[str, Any]:
     }
 
 
-def _tail(result: ScanResult) -> dict[str, Any]:
+def _tail(result: ScanResult, *, streamed: bool = True) -> dict[str, Any]:
+    # streamed: the policy section's results as an iterator (PolicyReport.sections), as `items`
+    # gives the long lists
+    policy = result.policy
     return {
         # A scan above the detail limit counts its PASS and NOT_APPLICABLE findings instead of
         # listing them (mlwaf.engine.Omitted); null when every finding is listed.
@@ -115,7 +118,7 @@ def _tail(result: ScanResult) -> dict[str, Any]:
         "suppressions": result.suppressions.to_dict(),
         "baseline": result.baseline.to_dict() if result.baseline is not None else None,
         # Azure Policy results, when policies were evaluated (mlwaf.policy; docs/policy.md).
-        **({"policy": result.policy.to_dict()} if result.policy is not None else {}),
+        **({"policy": policy.sections() if streamed else policy.to_dict()} if policy is not None else {}),
         # What Azure itself says (policy states, Advisor, Defender, the policy comparison, quota
         # headroom), when the input holds any of it (mlwaf.azure_report).
         **({"azure": result.azure.to_dict()} if result.azure is not None else {}),
@@ -129,9 +132,10 @@ def _tail(result: ScanResult) -> dict[str, Any]:
 
 
 def items(result: ScanResult) -> list[tuple[str, Any]]:
-    """The report's sections in order, as (key, value); the two long lists (resources, findings)
-    are iterators that build one item at a time: the writer streams them, the history reads
-    them into its compact rows (mlwaf.history.runreport.from_items) without the whole report."""
+    """The report's sections in order, as (key, value); the long lists (resources, findings,
+    the policy section's results) are iterators that build one item at a time: the writer streams
+    them, the history reads them into its compact rows (mlwaf.history.runreport.from_items)
+    without the whole report."""
     return [
         *_head(result).items(),
         ("resources", (_resource(r) for r in result.inventory.resources)),
@@ -155,26 +159,43 @@ def write(result: ScanResult, out: IO[str], options: ReportOptions | None = None
         out.write(f"  {dumps(key).rstrip()}: ")
         if key in ("resources", "findings"):
             _write_list(value, out)
+        elif key == "policy":
+            _write_policy(value, out)
         else:
             out.write(_indented(dumps(value).rstrip(), "  ", first=False))
         out.write(",\n" if index < len(sections) - 1 else "\n")
     out.write("}\n")
 
 
-def _write_list(items: Iterator[Any], out: IO[str]) -> None:
+def _write_policy(section: dict[str, Any], out: IO[str]) -> None:
+    """The policy section, its results streamed as the top-level lists are (one dict per result
+    at a time, encoded a batch at a time), the rest encoded whole."""
+    out.write("{\n")
+    for index, (key, value) in enumerate(section.items()):
+        out.write(f"    {dumps(key).rstrip()}: ")
+        if key == "results":
+            _write_list(value, out, "    ")
+        else:
+            out.write(_indented(dumps(value).rstrip(), "    ", first=False))
+        out.write(",\n" if index < len(section) - 1 else "\n")
+    out.write("  }")
+
+
+def _write_list(items: Iterable[Any], out: IO[str], prefix: str = "  ") -> None:
     """Items encoded a batch at a time: one orjson call and one indent per thousand items, not
-    per item, which is what a million findings cost most in this writer."""
+    per item, which is what a million findings cost most in this writer. `prefix`: the list's
+    own indentation inside the report."""
     first = True
     for batch in _batches(items, 1000):
         text = dumps(batch)  # "[\n  {...},\n  {...}\n]\n": the items, indented by 2
         body = text[text.index("\n") + 1 : text.rindex("]")].rstrip()
         out.write("[\n" if first else ",\n")
-        out.write(_indented(body, "  ", first=True))
+        out.write(_indented(body, prefix, first=True))
         first = False
-    out.write("[]" if first else "\n  ]")
+    out.write("[]" if first else "\n" + prefix + "]")
 
 
-def _batches(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
+def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
     batch: list[Any] = []
     for item in items:
         batch.append(item)
