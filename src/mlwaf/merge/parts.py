@@ -54,7 +54,8 @@ def compatible(parts: Sequence[Part]) -> None:
                                            f"{p.tool.get('schema_version')}")
     _same(parts, "checks", lambda p: f"{len(p.tool['check_ids'])} checks, {p.tool['check_digest']}",
           hint="the same checks and check parameters (mlwaf.toml [params], --checks, --checks-dir)")
-    _same(parts, "Azure Policy", lambda p: whole_scope(p.data.get("policy")),
+    ids = with_ids(*(p.data.get("policy") for p in parts))
+    _same(parts, "Azure Policy", lambda p: whole_scope(p.data.get("policy"), ids=ids),
           hint="the same policy options, and no policy declared in one part's templates")
 
 
@@ -69,16 +70,25 @@ def listed(parts: Sequence[Part], why: str) -> None:
                              "to the whole)")
 
 
-def whole_scope(policy: Mapping[str, Any] | None) -> str:
+def whole_scope(policy: Mapping[str, Any] | None, *, ids: bool = True) -> str:
     """The assignments of a report's policy section that judge everything scanned (scope "/":
     mlwaf's default, --policy-set, --policy files, a template's): each part must have evaluated
     the same ones. Assignments read from Azure at a subscription or management group judge their
-    scope only, so each part has those of its own subscriptions, and the merge takes them all."""
+    scope only, so each part has those of its own subscriptions, and the merge takes them all.
+
+    An assignment is its id (scope and name: two of one name are two assignments); `ids` False
+    compares names, for reports written before assignments had ids in the report (see with_ids)."""
     if policy is None:
         return "not evaluated"
-    names = [f"{a.get('name')} ({a.get('definition_id')}, {a.get('source')})" for a in policy.get("assignments", ())
-             if a.get("scope", "/") in ("", "/")]
+    names = [f"{a.get('id') if ids else a.get('name')} ({a.get('definition_id')}, {a.get('source')})"
+             for a in policy.get("assignments", ()) if a.get("scope", "/") in ("", "/")]
     return "assignments " + ", ".join(names) if names else "no assignment of the whole scope"
+
+
+def with_ids(*policies: Mapping[str, Any] | None) -> bool:
+    """Whether every assignment of these policy sections has its id (reports written before ids name
+    assignments only: then every part is compared by name)."""
+    return all(a.get("id") for p in policies if p is not None for a in p.get("assignments", ()))
 
 
 def _same(parts: Sequence[Part], what: str, describe: Any, *, hint: str = "") -> None:

@@ -108,10 +108,12 @@ def run(parts: Sequence[P.Part], planned: Plan, reg: Registry, options: ScanOpti
     if result.check_digest != parts[0].tool["check_digest"]:
         return ("the merge's check parameters differ from the parts' (run the merge with the parts' mlwaf.toml "
                 "[params])")
-    mine = P.whole_scope(result.policy.to_dict() if result.policy is not None else None)
-    if mine != P.whole_scope(parts[0].data.get("policy")):
+    ids = P.with_ids(parts[0].data.get("policy"))
+    mine = P.whole_scope(result.policy.to_dict() if result.policy is not None else None, ids=ids)
+    theirs = P.whole_scope(parts[0].data.get("policy"), ids=ids)
+    if mine != theirs:
         return (f"the merge evaluates other Azure Policy assignments of the whole scope ({mine}) than the parts "
-                f"({P.whole_scope(parts[0].data.get('policy'))}): give the merge the parts' policy options")
+                f"({theirs}): give the merge the parts' policy options")
     inputs = None
     if not planned.recordings:
         inputs = provenance.offline(targets, root, planned.exclude, parameters, planned.param,
