@@ -299,6 +299,7 @@ def context(result: ScanResult) -> dict[str, Any]:
         "data": _page_data(result, specs, ws_members),
         "policy": html_policy.view(result),  # None: no policy evaluated (the view is left out)
         "azure": html_azure.view(result),  # None: the input held none of Azure's own facts
+        "merge": result.merge.to_dict() if result.merge is not None else None,  # a merged report: how judged
     }
 
 

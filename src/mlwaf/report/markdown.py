@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from mlwaf.baseline import Entry
@@ -101,11 +101,26 @@ def _heading(result: ScanResult) -> list[str]:
         f"{len(result.inventory)} resources from {files} files, {len(result.checks)} checks, "
         f"{len(result.findings)} findings; exit code {int(gate.exit_code)}."
     )
+    if result.merge is not None:
+        lines += ["", _merged(result.merge.to_dict())]
     if gate.reasons:
         lines += ["", "**Why:**", ""] + [f"- {esc(r.message)}" for r in gate.reasons]
     for note in gate.notes:
         lines += ["", f"_{esc(note)}_"]
     return lines
+
+
+def _merged(note: Mapping[str, Any]) -> str:
+    """How a merged report was judged, in one line: per part, a reader must see that the checks
+    reading related resources kept each part's verdicts."""
+    parts = len(note["parts"])
+    if note["judged"] == "per part":
+        return (f"**Merged per part:** {parts} reports, each part's verdicts kept, not judged again as one scan "
+                f"({esc(note['reason'])}); {len(note['related_checks'])} checks that read related resources may "
+                "differ from a single scan.")
+    carried = note.get("carried_errors")
+    more = f"; {carried} not-assessed entries carried from the parts" if carried else ""
+    return f"_Merged: {parts} reports, judged again as one scan of their inputs{more}._"
 
 
 def _scores(result: ScanResult) -> list[str]:
