@@ -106,6 +106,16 @@ class _Rule:
 class _Acc:
     report: PolicyReport
     seen_not_evaluated: set[tuple[str, str, str | None, str]] = field(default_factory=set)
+    # (id of the assignment, id of the resource) -> selected: the scope, notScopes and selectors
+    # are the assignment's, asked again for each of its definitions (396 for every built-in)
+    selected: dict[tuple[int, int], bool] = field(default_factory=dict)
+
+    def is_selected(self, t: Target, resource: Resource) -> bool:
+        key = (id(t.assignment), id(resource))  # both outlive the evaluation
+        hit = self.selected.get(key)
+        if hit is None:
+            hit = self.selected[key] = _selected(t, resource)
+        return hit
 
     def not_evaluated(self, t: Target, reason: str) -> None:
         key = (t.assignment.id, t.definition.id, t.reference_id, reason)
@@ -260,7 +270,7 @@ def _env(t: Target, rule: _Rule, resource: Resource, aliases: AliasTable, option
 def _one(
     t: Target, rule: _Rule, resource: Resource, inventory: Inventory, aliases: AliasTable, options: Options, acc: _Acc
 ) -> PolicyResult | None:
-    if not _selected(t, resource):
+    if not acc.is_selected(t, resource):
         return _SKIP
     effect = effect_for(t, resource)
     if effect == "Disabled":
@@ -293,7 +303,7 @@ def _one(
                     applies.expression,
                 )
             matched = None
-        exemption = _exempt(t, resource, options.exemptions, options.clock())
+        exemption = _exempt(t, resource, options.exemptions, options.clock()) if options.exemptions else None
         if exemption is not None:
             return make(State.EXEMPT, None, f"exempt by {exemption.name!r} ({exemption.category})")
         if effect in EXISTENCE:
