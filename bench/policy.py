@@ -127,7 +127,7 @@ def estate(size: str) -> Path:
 def write_all_builtins(folder: Path) -> int:
     """Every evaluable built-in as one initiative and its assignment, in files `mlwaf scan
     --policy FOLDER` reads (required parameters get the corpus step's placeholder values): the
-    corpus measurement through the real scan path, e.g. under farm-bench against --no-policy."""
+    corpus measurement through the real scan path, e.g. paired whole-process runs against --no-policy."""
     from mlwaf.policy import applicability, catalog
 
     members = []
