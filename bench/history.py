@@ -7,6 +7,14 @@ Parts:
   append  `mlwaf history import REPORT --history FILE` of the estate's JSON report into a new
           history (the first run writes every span: the worst case), then of the next day's
           report (1% churn): wall and peak RSS of the whole process. Target < 10 s, < 500 MiB.
+  scan-append
+          `mlwaf scan ESTATE --history FILE -f json`, the product path of a scheduled audit: the
+          run is appended from the scan's own result (no file read). The scan runs as a whole
+          process; only its history step (mlwaf.history.recorded.record: the run's rows, the
+          append, the marks and the trend) is timed, from inside: wall and CPU of the step, and
+          the growth of the process's peak RSS over the step (VmHWM reset through
+          /proc/self/clear_refs before it), into a new history (every span written). The scan
+          alone peaks far higher; what the step adds is what appending costs.
   growth  30 daily runs with 1% churn appended in one process (store.append of the run read
           once, changed in memory each day): the file's size after each run. Target: it grows
           with what changed, not with the estate.
@@ -50,7 +58,7 @@ from mlwaf.history import reading, runreport, store  # noqa: E402
 from mlwaf.history.runreport import FindingRow, ResourceRow, RunReport  # noqa: E402
 
 WORK = runner.WORK / "history"
-PARTS = ("append", "growth", "trend", "diff")
+PARTS = ("append", "scan-append", "growth", "trend", "diff")
 START = dt.datetime(2026, 1, 1, 6, tzinfo=dt.UTC)
 
 
@@ -208,6 +216,80 @@ def part_append(rep: runner.Report, base: Path, size: int, seed: int) -> None:
             "< 10 s, < 500 MiB", judged)
 
 
+def part_scan_append(rep: runner.Report, size: int, seed: int) -> None:
+    history, timings = WORK / "scan-append.db", WORK / "scan-append.json"
+    history.unlink(missing_ok=True)
+    timings.unlink(missing_ok=True)
+    load = os.getloadavg()[0]
+    cmd = [sys.executable, __file__, "--time-history-step", str(timings), "--",
+           "scan", str(runner.estate(size, seed)), "-f", "json", "-o", os.devnull, "-q", "--history", str(history)]
+    scan, _ = measured(cmd, ok=(0,))
+    step = json.loads(timings.read_text())
+    rows = [[name, runner.secs(wall), runner.secs(cpu)] for name, (wall, cpu) in step["phases"].items()]
+    rep.add(f"Append a {runner.label(size)}-resource run from the scan (`mlwaf scan --history`)",
+            f"`mlwaf scan ESTATE -f json --history FILE` as a whole process (load average {load:.1f} at the start; "
+            f"{runner.secs(scan.wall)} wall and peak RSS {runner.mib(scan.rss_kib)} for the whole scan); the history "
+            f"step timed from inside: {runner.secs(step['wall'])} wall, {runner.secs(step['cpu'])} CPU, peak RSS "
+            f"+{runner.mib(step['rss_growth_kib'])} over the {runner.mib(step['rss_before_kib'])} the process held "
+            f"before it; history {history.stat().st_size / 1e6:,.1f} MB.\n\n"
+            + runner.table(["step", "wall", "CPU"], rows))
+    judged = "met" if step["wall"] < 10 and step["rss_growth_kib"] < 500 * 1024 else (
+        "met in CPU time and memory, not in wall time on this loaded machine"
+        if step["cpu"] < 10 and step["rss_growth_kib"] < 500 * 1024 else "MISSED")
+    rep.row(f"append {runner.label(size)} run in the scan (--history)",
+            f"{runner.secs(step['wall'])} wall, {runner.secs(step['cpu'])} CPU, +{runner.mib(step['rss_growth_kib'])}",
+            "< 10 s, < 500 MiB", judged)
+
+
+def time_history_step(out: Path, cli_args: list[str]) -> int:
+    """Run `mlwaf <cli_args>` in this process with its history step timed (the child of
+    part_scan_append); writes the timings to `out` and ends the process once the run is in the
+    history (the reports after it are not what is measured)."""
+    from mlwaf import cli
+    from mlwaf.history import recorded
+
+    phases: dict[str, list[float]] = {}
+
+    def timed(name: str, fn: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            wall, cpu = time.perf_counter(), time.process_time()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                phases[name] = [time.perf_counter() - wall, time.process_time() - cpu]
+        return wrapper
+
+    record = recorded.record
+    recorded.runreport.from_items = timed("rows from the scan's result (runreport.from_items)",
+                                          recorded.runreport.from_items)
+    recorded.store.History.append = timed("append to the store (History.append)", recorded.store.History.append)
+    recorded._trend = timed("trend for the HTML panel", recorded._trend)
+
+    def step(*args: Any, **kwargs: Any) -> Any:
+        Path("/proc/self/clear_refs").write_text("5")  # peak RSS (VmHWM) := current RSS
+        before = _status_kib("VmRSS")
+        wall, cpu = time.perf_counter(), time.process_time()
+        result = record(*args, **kwargs)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        args[1].close()
+        out.write_text(json.dumps({"wall": wall, "cpu": cpu, "rss_before_kib": before,
+                                   "rss_growth_kib": _status_kib("VmHWM") - before, "phases": phases}))
+        os._exit(0)
+        return result
+
+    recorded.record = step
+    sys.argv = ["mlwaf", *cli_args]
+    cli.run()
+    return 1  # the step never ran
+
+
+def _status_kib(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
 def write_report(run: RunReport, base: Path, out: Path) -> None:
     """A JSON report of a churned run, as a scan would write it: the base report's own items
     (evidence, locations, every key) for what did not change; a finding the churn added is a
@@ -347,7 +429,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, help="results file (default bench/results/<date>-history.md)")
     ap.add_argument("--write-next-day", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--base", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--time-history-step", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("cli_args", nargs="*", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.time_history_step:
+        return time_history_step(args.time_history_step, args.cli_args)
     if args.write_next_day:
         write_report(Churn(reading.load(args.base), args.seed).next(), args.base, args.write_next_day)
         return 0
@@ -361,6 +447,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"part {part} ...", file=sys.stderr)
         t = time.perf_counter()
         {"append": lambda: part_append(rep, base, size, args.seed),
+         "scan-append": lambda: part_scan_append(rep, size, args.seed),
          "growth": lambda: part_growth(rep, base, size, args.seed),
          "trend": lambda: part_trend(rep, report_of(trend_size, args.seed), trend_size, args.seed, args.runs),
          "diff": lambda: part_diff(rep, base, size, args.seed)}[part]()

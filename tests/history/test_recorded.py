@@ -8,11 +8,17 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from mlwaf.cli import app
+from mlwaf.history import recorded, runreport
+from mlwaf.report import json as json_report
+from mlwaf.scan import PolicyOptions, ScanOptions, run_scan
+from mlwaf.sources import ReadOptions
+from mlwaf.suppressions import Suppression
 
-from .conftest import edit
+from .conftest import SAMPLE, edit
 
 runner = CliRunner()
 PUBLIC = ("MLW-SEC-001", "mlw-fraud-prod")
@@ -110,3 +116,22 @@ def test_a_moved_template_keeps_the_age_of_its_findings(estate, tmp_path):
     assert moved and {f["history"]["state"] for f in moved} == {"recurring"}
     assert report["history"]["run"]["moved"] == len(moved)
 
+
+
+@pytest.mark.parametrize("detail_limit", [None, 1], ids=["listed", "summarized"])
+def test_rows_from_the_scan_are_the_rows_of_its_json_items(detail_limit):
+    """`record` reads the scan's findings and policy results as the few keys the rows need
+    (recorded.rows_of), not as the JSON report's items: the run it appends must be the same
+    (suppressed findings, a template's deployment, every policy state and the summarized form)."""
+    extra = {} if detail_limit is None else {"detail_limit": detail_limit}
+    rules = (Suppression("MLW-*", "*/rg-fraud-research/*", "research sandbox"),
+             Suppression("", "*", "accepted", policy="*"))
+    options = ScanOptions(read=ReadOptions(root=SAMPLE), reproducible=True, policy=PolicyOptions(enabled=True),
+                          suppressions=rules, **extra)
+    result = run_scan([SAMPLE], options)
+    light = runreport.from_items(recorded.rows_of(result))
+    whole = runreport.from_items(json_report.items(result))
+    assert light == whole
+    assert any(f.suppressed for f in whole.findings.values())
+    assert any(f.deployment for f in whole.findings.values())
+    assert whole.policy is not None and len({r.state for r in whole.policy.results.values()}) > 1

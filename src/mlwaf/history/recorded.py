@@ -2,7 +2,10 @@
 
 After the scan is judged and before any report is written, `record`:
 1. appends the run to the history (`store.append`), read from the scan's own result as its JSON
-   report would hold it (mlwaf.report.json.items), one item at a time: no file, any --format;
+   report would hold it (mlwaf.report.json.items), one item at a time: no file, any --format.
+   Findings and policy results are given as the fields the history's rows read (`rows_of`), not
+   as the report's whole items: their evidence and locations (a policy result's is looked up in
+   its source text) were most of the time of appending a 100k-resource scan;
 2. marks each failing finding with its place in the history, read back from the store after the
    append (so a moved template's findings keep their age): new, failing again after a fix, or
    open since an earlier run, with its age (`Finding.history`);
@@ -20,7 +23,7 @@ import dataclasses
 import datetime as dt
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from mlwaf.history import runreport, store
@@ -28,6 +31,7 @@ from mlwaf.history.diff import PILLARS
 from mlwaf.history.schema import HistoryError
 from mlwaf.history_section import AppendResult, HistoryReport, TrendPoint
 from mlwaf.model import Finding, HistoryMark, Recurrence, Status
+from mlwaf.policy.results import PolicyResult
 from mlwaf.report import json as json_report
 from mlwaf.results import ScanResult
 
@@ -46,7 +50,7 @@ def open_history(path: str | os.PathLike[str]) -> store.History:
 
 def record(result: ScanResult, history: store.History, *, now: dt.datetime | None = None) -> ScanResult:
     """The result with this run appended to `history`, its failing findings marked and the trend."""
-    run = runreport.from_items(json_report.items(result), None)
+    run = runreport.from_items(rows_of(result), None)
     if run.generated_at is None:  # --reproducible: the run happens now (and is told from the last one)
         moment = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
         run = dataclasses.replace(run, generated_at=moment.isoformat())
@@ -56,6 +60,38 @@ def record(result: ScanResult, history: store.History, *, now: dt.datetime | Non
     trend, note = _trend(history)
     report = HistoryReport(str(history.path), appended, trend, note)
     return dataclasses.replace(result, findings=_marked(result.findings, history, appended), history=report)
+
+
+def rows_of(result: ScanResult) -> Iterator[tuple[str, Any]]:
+    """The sections of the result's JSON report (mlwaf.report.json.items), its findings and policy
+    results cut to the keys `runreport.Builder` reads: the same rows (tested) at a fraction of the
+    cost."""
+    for name, value in json_report.items(result):
+        if name == "findings":
+            value = (_finding(f) for f in result.findings)
+        elif name == "policy" and result.policy is not None:
+            value = {**value, "results": (_policy_result(r) for r in result.policy.results)}
+        yield name, value
+
+
+def _finding(f: Finding) -> dict[str, Any]:
+    out = {"check_id": f.check_id, "title": f.title, "pillar": f.pillar.value, "severity": f.severity.value,
+           "status": f.status.value, "resource_id": f.resource.id, "resource_type": f.resource.type,
+           "resource_name": f.resource.name, "message": f.message, "location": {"path": f.location.path},
+           "suppressed": f.suppression is not None and f.suppression.active}
+    if f.resource.deployment is not None:
+        out["deployment"] = f.resource.deployment
+    return out
+
+
+def _policy_result(r: PolicyResult) -> dict[str, Any]:
+    out = {"assignment": r.assignment, "assignment_id": r.assignment_id, "definition_id": r.definition_id,
+           "definition_name": r.definition_name, "reference_id": r.reference_id, "display_name": r.display_name,
+           "state": r.state.value, "resource_id": r.resource.id, "resource_type": r.resource.type,
+           "resource_name": r.resource.name, "reason": r.reason}
+    if r.resource.deployment is not None:
+        out["deployment"] = r.resource.deployment
+    return out
 
 
 def _marked(findings: Sequence[Finding], history: store.History, appended: AppendResult) -> list[Finding]:
