@@ -135,3 +135,22 @@ def test_rows_from_the_scan_are_the_rows_of_its_json_items(detail_limit):
     assert any(f.suppressed for f in whole.findings.values())
     assert any(f.deployment for f in whole.findings.values())
     assert whole.policy is not None and len({r.state for r in whole.policy.results.values()}) > 1
+
+
+def test_a_marked_finding_is_the_finding_with_its_mark(tmp_path):
+    """`record` makes each failing finding's marked copy from its fields in order, not through
+    dataclasses.replace: every other field must be the finding's own, and the others untouched."""
+    options = ScanOptions(read=ReadOptions(root=SAMPLE), reproducible=True,
+                          suppressions=(Suppression("MLW-*", "*/rg-fraud-research/*", "research sandbox"),))
+    result = run_scan([SAMPLE], options)
+    with recorded.open_history(tmp_path / "h.db") as history:
+        marked = recorded.record(result, history).findings
+    assert len(marked) == len(result.findings)
+    for before, after in zip(result.findings, marked, strict=True):
+        if before.status.value == "FAIL":
+            assert after.history is not None and after.history.state.value == "new"
+            assert {**after.to_dict(), "history": None} == {**before.to_dict(), "history": None}
+            assert after.suppression == before.suppression and after.evidence == before.evidence
+        else:
+            assert after is before
+    assert any(f.suppression is not None for f in marked if f.history is not None)

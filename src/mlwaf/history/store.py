@@ -91,6 +91,8 @@ class History:
             # cache (the default is 2 MiB) keeps most B-tree pages of one append in memory.
             self.db.execute("PRAGMA cache_size = -16384")
             migrate(self.db)
+            # The last appended run's failing findings: identity -> key (the scan marks them).
+            self.keys: dict[str, int] = {}
         except HistoryError as err:
             raise HistoryError(f"{self.path}: {err}") from None
         except sqlite3.DatabaseError as err:
@@ -151,7 +153,10 @@ class History:
                 f"({latest.when}); append runs oldest first (`mlwaf history import` sorts them)"
             )
         with transaction(self.db):
-            return _Append(self.db, report, epoch, source, fingerprint, latest.id if latest else None).run()
+            appending = _Append(self.db, report, epoch, source, fingerprint, latest.id if latest else None)
+            result = appending.run()
+        self.keys = appending.keys
+        return result
 
 
 @dataclass(frozen=True)
@@ -329,8 +334,9 @@ class _Append:
         gone_rows = list(self._rows("SELECT id, rid, path, deployment FROM resource WHERE id IN ({})",
                                     [k for k in spans if k not in current]))
         # A moved template: the one resource of an id that left, the one of that id that came.
-        came = _unique((current[k].key, k) for k in current if k not in spans and current[k].deployment)
         went = _unique((armid.normalize(rid), k) for k, rid, _p, dep in gone_rows if dep is not None)
+        came = _unique((current[k].key, k) for k in current if k not in spans and current[k].deployment) \
+            if went else {}
         moved = {came[i]: went[i] for i in came.keys() & went.keys()}
         self.db.executemany("UPDATE resource_span SET resource = ?, last_run = NULL WHERE rowid = ?",
                             [(new, spans[old][0]) for new, old in moved.items()])
@@ -358,8 +364,11 @@ class _Append:
 
     # --- findings ---------------------------------------------------------------------------
     def _findings(self) -> None:
-        listed = {key(identity): row for identity, row in self.report.findings.items()}
-        failing = {k: row for k, row in listed.items() if row.status == compare.FAIL}
+        # Keys of failing findings only (kept for the scan's marks); the others' if a span is gone.
+        keys = {identity: key(identity) for identity, row in self.report.findings.items()
+                if row.status == compare.FAIL}
+        self.keys = keys
+        failing = {k: self.report.findings[identity] for identity, k in keys.items()}
         self.db.executemany(
             "INSERT INTO check_meta (check_id, title, pillar, severity) VALUES (?,?,?,?) ON CONFLICT(check_id) DO "
             "UPDATE SET title = excluded.title, pillar = excluded.pillar, severity = excluded.severity WHERE "
@@ -377,6 +386,8 @@ class _Append:
         query = "SELECT f.id, f.check_id, r.rid, r.path, r.deployment FROM finding f JOIN resource r " \
                 "ON r.id = f.resource WHERE f.id IN ({})"
         gone = list(self._rows(query, [k for k in spans if k not in failing]))
+        listed = failing if not gone else {**failing, **{
+            key(identity): row for identity, row in self.report.findings.items() if identity not in keys}}
         moved = self._moved(new, gone, failing)
         self.db.executemany("INSERT OR IGNORE INTO finding (id, check_id, resource) VALUES (?,?,?)",
                             [(k, failing[k].check_id, self._resource_key(failing[k])) for k in sorted(moved)])
@@ -384,15 +395,13 @@ class _Append:
                             [(k, spans[old][0]) for k, old in moved.items()])
         self.counts["moved"] = len(moved)
         new = [k for k in new if k not in moved]
+        finding_rows, span_rows = _new_finding_rows(new, failing, self.resource_keys, self.id)
         before = self.db.total_changes
-        self.db.executemany("INSERT OR IGNORE INTO finding (id, check_id, resource) VALUES (?,?,?)",
-                            [(k, failing[k].check_id, self._resource_key(failing[k])) for k in new])
+        self.db.executemany("INSERT OR IGNORE INTO finding (id, check_id, resource) VALUES (?,?,?)", finding_rows)
         self.counts["opened"] = self.db.total_changes - before
         self.counts["reopened"] = len(new) - self.counts["opened"]
-        self.db.executemany(
-            "INSERT INTO finding_span (finding, severity, suppressed, first_run, last_run) VALUES (?,?,?,?,NULL)",
-            [(k, failing[k].severity, int(failing[k].suppressed), self.id) for k in new],
-        )
+        self.db.executemany("INSERT INTO finding_span (finding, severity, suppressed, first_run, last_run)"
+                            " VALUES (?,?,?,?,NULL)", span_rows)
         carried = set(moved.values())
         for k, check_id, rid, path, deployment in gone:
             if k in carried:
@@ -412,6 +421,8 @@ class _Append:
                failing: Mapping[int, runreport.FindingRow]) -> dict[int, int]:
         """Open findings of a template that moved (compare.moved): new key -> open span's key,
         for the one finding of a check and id that came and the one that left with its resource."""
+        if not gone:  # nothing left: nothing moved (a first run)
+            return {}
         came = _unique(((failing[k].check_id.upper(), failing[k].resource_key), k) for k in new
                        if failing[k].deployment is not None)
         went = _unique(((check_id.upper(), armid.normalize(rid)), k) for k, check_id, rid, _path, deployment in gone
@@ -460,8 +471,7 @@ class _Append:
         self.db.executemany(
             "INSERT INTO policy_compliance (run, assignment, compliant, non_compliant, exempt, unknown, error, percent)"
             " VALUES (?,?,?,?,?,?,?,?)", _compliance(self.id, policy))
-        rows = {key(r.identity): r for r in policy.results.values()}
-        failing = {k: r for k, r in rows.items() if compare.as_status(r.state) == compare.FAIL}
+        failing = {key(r.identity): r for r in policy.results.values() if compare.as_status(r.state) == compare.FAIL}
         spans = self._open("policy_span", "result", "state")
         self._seen_again("policy_span", (spans[k] for k in failing.keys() & spans.keys()))
         restated = [(r.state, spans[k][0]) for k, r in failing.items() if k in spans and spans[k][2] != r.state]
@@ -471,12 +481,13 @@ class _Append:
             "INSERT OR IGNORE INTO policy_result (id, assignment, definition_id, reference_id, display_name,"
             " resource_id) VALUES (?,?,?,?,?,?)",
             [(k, r.assignment, r.definition_id, r.reference_id, r.display_name, r.resource_id)
-             for k in new for r in (failing[k],)],
+             for k in sorted(new) for r in (failing[k],)],  # B-tree inserts in key order
         )
         self.db.executemany("INSERT INTO policy_span (result, state, first_run, last_run) VALUES (?,?,?,NULL)",
                             [(k, failing[k].state, self.id) for k in new])
         self.counts["policy_opened"] = len(new)
         gone = [k for k in spans if k not in failing]
+        rows = failing if not gone else {key(r.identity): r for r in policy.results.values()}
         for k, rid in self._rows("SELECT id, resource_id FROM policy_result WHERE id IN ({})", gone):
             now = compare.policy_status(self.statuses, rows.get(k), armid.normalize(rid))
             if compare.classify(compare.FAIL, now) == Change.FIXED:
@@ -484,6 +495,19 @@ class _Append:
                 self.counts["policy_closed"] += 1
             else:
                 self._unseen("policy_span", spans[k])
+
+
+def _new_finding_rows(new: Sequence[int], failing: Mapping[int, runreport.FindingRow], resource_keys: Mapping[str, int],
+                      run_id: int) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The `finding` and `finding_span` rows of newly failing findings (a first run: every failing
+    one), in one pass; a finding names its resource by the key `_resources` computed."""
+    finding_rows, span_rows = [], []
+    for k in new:
+        row = failing[k]
+        resource = resource_keys.get(row.resource_uid)
+        finding_rows.append((k, row.check_id, key(row.resource_uid) if resource is None else resource))
+        span_rows.append((k, row.severity, int(row.suppressed), run_id))
+    return finding_rows, span_rows
 
 
 def _unique(pairs: Iterable[tuple[Any, int]]) -> dict[Any, int]:
@@ -502,8 +526,10 @@ def _compliance(run: int, policy: Any) -> list[tuple[Any, ...]]:
     """The run's policy_compliance rows. An assignment is its id (the same name at two scopes is
     two assignments): a row names it by its name where that is unique in the run, else by its id."""
     states: dict[tuple[str, str], Counter[str]] = {}
-    for row in policy.results.values():
-        states.setdefault((row.assignment_id or row.assignment, row.assignment), Counter())[row.state] += 1
+    counted = Counter((row.assignment_id or row.assignment, row.assignment, row.state)
+                      for row in policy.results.values())
+    for (aid, name, state), count in counted.items():
+        states.setdefault((aid, name), Counter())[state] = count
     names = Counter(name for _, name in states)
     return sorted((run, name if names[name] == 1 else aid, c["Compliant"], c["NonCompliant"], c["Exempt"],
                    c["Unknown"], c["Error"], _percent(policy.summary, aid, name, c))
