@@ -3,6 +3,7 @@ across workspaces. Their network exposure and the storage and registry Azure cre
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from mlwaf import defaults as D
@@ -10,6 +11,7 @@ from mlwaf.check import (
     CheckContext,
     References,
     Resource,
+    Seen,
     Severity,
     Verdict,
     check,
@@ -47,6 +49,24 @@ def _region_items(resource: Resource, key: str, inner: str) -> list[tuple[str, d
 
 def _name(account: dict[str, Any], name_key: str) -> str:
     return str(value_at(account, name_key) or value_at(account, "location"))
+
+def _judge_system_created(
+    regions: Seen, items: list[tuple[str, dict[str, Any]]], *, what: str, name_key: str, value_key: str,
+    bad: Callable[[str], bool], bad_label: str, good: str, show_value: bool = False,
+) -> Verdict:
+    """The system-created accounts of a registry are judged one property at a time, the same way:
+    any bad value fails, and only then does a missing value (the spec gives none) make it UNKNOWN."""
+    if not items:
+        return unknown(f"No system-created {what} in the input", regions)
+    failing = [f"{_name(a, name_key)} ({v})" if show_value else _name(a, name_key)
+               for _, a in items if (v := value_at(a, value_key)) and bad(str(v))]
+    if failing:
+        return fail(f"{bad_label}: {', '.join(failing)}", regions)
+    unset = [_name(a, name_key) for _, a in items if not value_at(a, value_key)]
+    if unset:
+        return unknown(f"No {value_key} (no default) for: {', '.join(unset)}", regions)
+    return passed(good, regions)
+
 
 
 @check(
@@ -161,17 +181,12 @@ def registry_storage_redundancy(resource: Resource, ctx: CheckContext) -> Verdic
     regions = read(resource, "properties.regionDetails", default=[])
     if v := unresolved(regions):
         return v
-    accounts = _region_items(resource, "storageAccountDetails", "systemCreatedStorageAccount")
-    if not accounts:
-        return unknown("No system-created storage account in the input", regions)
-    lrs = [_name(a, "storageAccountName") for _, a in accounts
-           if str(value_at(a, "storageAccountType") or "").lower().endswith("_lrs")]
-    if lrs:
-        return fail(f"Locally redundant storage: {', '.join(lrs)}", regions)
-    untyped = [_name(a, "storageAccountName") for _, a in accounts if not value_at(a, "storageAccountType")]
-    if untyped:
-        return unknown(f"No storageAccountType (no default) for: {', '.join(untyped)}", regions)
-    return passed("All system-created storage is zone- or geo-redundant", regions)
+    return _judge_system_created(
+        regions, _region_items(resource, "storageAccountDetails", "systemCreatedStorageAccount"),
+        what="storage account", name_key="storageAccountName", value_key="storageAccountType",
+        bad=lambda v: v.lower().endswith("_lrs"), bad_label="Locally redundant storage",
+        good="All system-created storage is zone- or geo-redundant",
+    )
 
 
 @check(
@@ -192,14 +207,9 @@ def registry_acr_sku(resource: Resource, ctx: CheckContext) -> Verdict:
     regions = read(resource, "properties.regionDetails", default=[])
     if v := unresolved(regions):
         return v
-    acrs = _region_items(resource, "acrDetails", "systemCreatedAcrAccount")
-    if not acrs:
-        return unknown("No system-created container registry in the input", regions)
-    low = [f"{_name(a, 'acrAccountName')} ({sku})" for _, a in acrs
-           if (sku := value_at(a, "acrAccountSku")) and str(sku).lower() != "premium"]
-    if low:
-        return fail(f"Not Premium: {', '.join(low)}", regions)
-    unsized = [_name(a, "acrAccountName") for _, a in acrs if not value_at(a, "acrAccountSku")]
-    if unsized:
-        return unknown(f"No acrAccountSku (no default) for: {', '.join(unsized)}", regions)
-    return passed("Premium container registries", regions)
+    return _judge_system_created(
+        regions, _region_items(resource, "acrDetails", "systemCreatedAcrAccount"),
+        what="container registry", name_key="acrAccountName", value_key="acrAccountSku",
+        bad=lambda v: v.lower() != "premium", bad_label="Not Premium", show_value=True,
+        good="Premium container registries",
+    )
